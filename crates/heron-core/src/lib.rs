@@ -1,0 +1,23 @@
+//! Heron's domain: the types every other crate speaks.
+//!
+//! What lives here: labels, the per-file classification result (the wire
+//! contract shared by the HTTP API and `heron classify --json`), notices
+//! (warnings and errors with stable codes), job states, and the typed
+//! [`Settings`] with their loader.
+//!
+//! What does not: I/O other than reading configuration, HTTP, SQL, models.
+
+pub mod job;
+pub mod label;
+pub mod notice;
+pub mod result;
+pub mod settings;
+
+pub use job::JobStatus;
+pub use label::{Label, LabelError};
+pub use notice::{Notice, NoticeCode};
+pub use result::{ClassificationResult, DecidedBy, StageConfidences};
+pub use settings::{Settings, SettingsError, SettingsOverrides};
+
+/// Heron's own version, as built.
+pub const HERON_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,64 @@
+//! The per-file result: the original API's contract plus Heron's additions.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::notice::Notice;
+
+/// Confidence of each pipeline stage that ran; `null` for a stage that did not.
+/// The four keys are the original API's and never change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct StageConfidences {
+    pub stage_filename: Option<f64>,
+    pub stage_metadata: Option<f64>,
+    pub stage_text: Option<f64>,
+    pub stage_ocr: Option<f64>,
+}
+
+/// Which part of the pipeline settled the final label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecidedBy {
+    Filename,
+    Metadata,
+    TextModel,
+    OcrTextModel,
+    Ensemble,
+    /// Nothing could be decided (no usable content): the label is `unsure`.
+    Nothing,
+}
+
+/// The classification of one uploaded file.
+///
+/// Every field of the original HeronAI result is present with the same name
+/// and meaning; the fields after `errors` are Heron's additions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ClassificationResult {
+    pub filename: String,
+    /// MIME type detected from the content (not from the name).
+    pub mime_type: String,
+    pub size_bytes: u64,
+    /// Document type id, or `unsure` below the confidence threshold.
+    pub label: String,
+    pub confidence: f64,
+    pub stage_confidences: StageConfidences,
+    pub pipeline_version: String,
+    pub processing_ms: f64,
+    pub request_id: String,
+    pub warnings: Vec<Notice>,
+    pub errors: Vec<Notice>,
+    /// Id of the stored document (per job task).
+    pub document_id: Option<String>,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    /// Probability of every known type, summing to about 1.
+    pub class_confidences: BTreeMap<String, f64>,
+    /// The best label before the threshold was applied.
+    pub predicted_label: String,
+    pub decided_by: DecidedBy,
+    pub page_count: Option<u32>,
+    /// Whether the result was reused from an earlier identical file.
+    pub cached: bool,
+}

@@ -1,0 +1,511 @@
+//! Typed settings and their loader.
+//!
+//! Sources, later ones winning: built-in defaults, `heron.toml` (or the file
+//! named by `--config` / `HERON_CONFIG`), a `.env` file in the working
+//! directory (it never overrides the real environment), environment
+//! variables, command-line flags. Each setting has one environment name (the
+//! original service's names are kept as they were) and one TOML key, its
+//! lowercase form. A value that does not parse stops start-up with an error
+//! naming the setting.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Every file extension Heron parses; the default of `ALLOWED_EXTENSIONS`.
+pub const PARSED_EXTENSIONS: &[&str] = &[
+    "pdf", "docx", "csv", "tsv", "txt", "text", "md", "jpg", "jpeg", "png", "tif", "tiff", "bmp",
+    "gif", "webp",
+];
+
+/// A secret string that never shows in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// All settings of a Heron process, parsed and validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    /// `ALLOWED_API_KEYS`. Empty: a key is generated in the data directory.
+    pub allowed_api_keys: Vec<Secret>,
+    pub allowed_extensions: BTreeSet<String>,
+    pub max_file_size_bytes: u64,
+    pub max_batch_size: usize,
+    /// Batches of at most this many files are answered synchronously (200);
+    /// larger ones become jobs (202). The original's value is 10.
+    pub sync_max_files: usize,
+    pub confidence_threshold: f64,
+    pub early_exit_confidence: f64,
+    /// `PIPELINE_VERSION`; when unset the version names Heron and the model.
+    pub pipeline_version: Option<String>,
+    pub commit_sha: Option<String>,
+    pub prometheus_enabled: bool,
+    pub debug: bool,
+    /// In-process task workers; 0 serves the API only.
+    pub workers: usize,
+    pub database_url: Option<String>,
+    pub ocr_languages: String,
+    pub ocr_dpi: u32,
+    pub max_pages: u32,
+    pub max_ocr_pages: u32,
+    pub extraction_timeout: Duration,
+    pub task_lease: Duration,
+    pub max_attempts: u32,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    /// Time allowed for in-flight work after SIGTERM/SIGINT.
+    pub shutdown_grace: Duration,
+}
+
+/// Values given on the command line, which win over every other source.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsOverrides {
+    pub config_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub bind: Option<String>,
+    pub workers: Option<usize>,
+    pub database_url: Option<String>,
+}
+
+/// Why settings could not be loaded. Each variant names the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("setting {name}: invalid value {value:?}: {reason}")]
+    Invalid {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("configuration file {path}: {reason}")]
+    File { path: PathBuf, reason: String },
+    #[error("configuration file {path}: unknown setting {key:?}")]
+    UnknownKey { path: PathBuf, key: String },
+}
+
+/// (environment name, default) of every setting, in one table so that the
+/// loader, the README's configuration table and the TOML keys agree.
+const SETTINGS: &[(&str, &str)] = &[
+    ("HERON_DATA_DIR", "./heron-data"),
+    ("HERON_BIND", "127.0.0.1:8000"),
+    ("ALLOWED_API_KEYS", ""),
+    ("ALLOWED_EXTENSIONS", ""),
+    ("MAX_FILE_SIZE_MB", "10"),
+    ("MAX_BATCH_SIZE", "50"),
+    ("HERON_SYNC_MAX_FILES", "10"),
+    ("CONFIDENCE_THRESHOLD", "0.65"),
+    ("EARLY_EXIT_CONFIDENCE", "0.95"),
+    ("PIPELINE_VERSION", ""),
+    ("COMMIT_SHA", ""),
+    ("PROMETHEUS_ENABLED", "true"),
+    ("DEBUG", "false"),
+    ("HERON_WORKERS", ""),
+    ("HERON_DATABASE_URL", ""),
+    ("HERON_OCR_LANGUAGES", "eng"),
+    ("HERON_OCR_DPI", "300"),
+    ("HERON_MAX_PAGES", "500"),
+    ("HERON_MAX_OCR_PAGES", "20"),
+    ("HERON_EXTRACTION_TIMEOUT_SECS", "60"),
+    ("HERON_TASK_LEASE_SECS", "120"),
+    ("HERON_MAX_ATTEMPTS", "3"),
+    ("HERON_LOG_FORMAT", "json"),
+    ("HERON_LOG_LEVEL", "info"),
+    ("HERON_SHUTDOWN_GRACE_SECS", "30"),
+];
+
+/// The TOML key of an environment name: `HERON_DATA_DIR` → `data_dir`,
+/// `MAX_FILE_SIZE_MB` → `max_file_size_mb`.
+pub fn toml_key(env_name: &str) -> String {
+    env_name
+        .strip_prefix("HERON_")
+        .unwrap_or(env_name)
+        .to_ascii_lowercase()
+}
+
+/// The settings table for documentation: (environment name, TOML key, default).
+pub fn documented_settings() -> Vec<(&'static str, String, &'static str)> {
+    SETTINGS
+        .iter()
+        .map(|(env, default)| (*env, toml_key(env), *default))
+        .collect()
+}
+
+impl Settings {
+    /// Load settings from every source (see the module docs).
+    pub fn load(overrides: &SettingsOverrides) -> Result<Settings, SettingsError> {
+        // `.env` only fills in what the environment lacks; a missing file is fine.
+        let _ = dotenvy::dotenv();
+        let environment: BTreeMap<String, String> = std::env::vars().collect();
+        Self::from_sources(overrides, &environment)
+    }
+
+    /// Load from an explicit environment map (tests use this instead of
+    /// mutating the process environment).
+    pub fn from_sources(
+        overrides: &SettingsOverrides,
+        environment: &BTreeMap<String, String>,
+    ) -> Result<Settings, SettingsError> {
+        let mut raw: BTreeMap<&'static str, String> = SETTINGS
+            .iter()
+            .map(|(name, default)| (*name, (*default).to_owned()))
+            .collect();
+
+        let config_file = overrides
+            .config_file
+            .clone()
+            .or_else(|| environment.get("HERON_CONFIG").map(PathBuf::from));
+        let explicit_file = config_file.is_some();
+        let config_file = config_file.unwrap_or_else(|| PathBuf::from("heron.toml"));
+        if config_file.exists() || explicit_file {
+            for (name, value) in read_toml(&config_file)? {
+                raw.insert(name, value);
+            }
+        }
+        for (name, _) in SETTINGS {
+            if let Some(value) = environment.get(*name) {
+                raw.insert(name, value.clone());
+            }
+        }
+        let mut set = |name: &'static str, value: Option<String>| {
+            if let Some(value) = value {
+                raw.insert(name, value);
+            }
+        };
+        set(
+            "HERON_DATA_DIR",
+            overrides.data_dir.as_ref().map(|p| p.display().to_string()),
+        );
+        set("HERON_BIND", overrides.bind.clone());
+        set("HERON_WORKERS", overrides.workers.map(|w| w.to_string()));
+        set("HERON_DATABASE_URL", overrides.database_url.clone());
+
+        Self::parse(&raw)
+    }
+
+    fn parse(raw: &BTreeMap<&'static str, String>) -> Result<Settings, SettingsError> {
+        let get = |name: &'static str| raw.get(name).map(String::as_str).unwrap_or("").trim();
+        let confidence_threshold = parse_fraction("CONFIDENCE_THRESHOLD", get("CONFIDENCE_THRESHOLD"))?;
+        let early_exit_confidence =
+            parse_fraction("EARLY_EXIT_CONFIDENCE", get("EARLY_EXIT_CONFIDENCE"))?;
+        if early_exit_confidence < confidence_threshold {
+            return Err(invalid(
+                "EARLY_EXIT_CONFIDENCE",
+                get("EARLY_EXIT_CONFIDENCE"),
+                format!("must be at least CONFIDENCE_THRESHOLD ({confidence_threshold})"),
+            ));
+        }
+        let max_file_size_mb: f64 = parse_number("MAX_FILE_SIZE_MB", get("MAX_FILE_SIZE_MB"))?;
+        if max_file_size_mb <= 0.0 {
+            return Err(invalid("MAX_FILE_SIZE_MB", get("MAX_FILE_SIZE_MB"), "must be positive"));
+        }
+        let max_batch_size: usize = parse_positive("MAX_BATCH_SIZE", get("MAX_BATCH_SIZE"))?;
+        let sync_max_files: usize = parse_number("HERON_SYNC_MAX_FILES", get("HERON_SYNC_MAX_FILES"))?;
+        let workers = match get("HERON_WORKERS") {
+            "" => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            value => parse_number("HERON_WORKERS", value)?,
+        };
+        let bind = get("HERON_BIND")
+            .parse::<SocketAddr>()
+            .map_err(|e| invalid("HERON_BIND", get("HERON_BIND"), e.to_string()))?;
+        let log_format = match get("HERON_LOG_FORMAT") {
+            "json" => LogFormat::Json,
+            "pretty" | "text" => LogFormat::Pretty,
+            other => return Err(invalid("HERON_LOG_FORMAT", other, "expected json or pretty")),
+        };
+        let ocr_languages = get("HERON_OCR_LANGUAGES").to_owned();
+        let languages_ok = !ocr_languages.is_empty()
+            && ocr_languages
+                .split('+')
+                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+        if !languages_ok {
+            return Err(invalid(
+                "HERON_OCR_LANGUAGES",
+                &ocr_languages,
+                "expected Tesseract language codes joined by +, e.g. eng+deu",
+            ));
+        }
+
+        Ok(Settings {
+            data_dir: PathBuf::from(non_empty("HERON_DATA_DIR", get("HERON_DATA_DIR"))?),
+            bind,
+            allowed_api_keys: parse_list(get("ALLOWED_API_KEYS"), "ALLOWED_API_KEYS")?
+                .into_iter()
+                .map(Secret::new)
+                .collect(),
+            allowed_extensions: parse_extensions(get("ALLOWED_EXTENSIONS"))?,
+            max_file_size_bytes: (max_file_size_mb * 1024.0 * 1024.0) as u64,
+            max_batch_size,
+            sync_max_files: sync_max_files.min(max_batch_size),
+            confidence_threshold,
+            early_exit_confidence,
+            pipeline_version: optional(get("PIPELINE_VERSION")),
+            commit_sha: optional(get("COMMIT_SHA")),
+            prometheus_enabled: parse_bool("PROMETHEUS_ENABLED", get("PROMETHEUS_ENABLED"))?,
+            debug: parse_bool("DEBUG", get("DEBUG"))?,
+            workers,
+            database_url: optional(get("HERON_DATABASE_URL")),
+            ocr_languages,
+            ocr_dpi: parse_range("HERON_OCR_DPI", get("HERON_OCR_DPI"), 72, 1200)?,
+            max_pages: parse_positive("HERON_MAX_PAGES", get("HERON_MAX_PAGES"))?,
+            max_ocr_pages: parse_number("HERON_MAX_OCR_PAGES", get("HERON_MAX_OCR_PAGES"))?,
+            extraction_timeout: Duration::from_secs(parse_positive(
+                "HERON_EXTRACTION_TIMEOUT_SECS",
+                get("HERON_EXTRACTION_TIMEOUT_SECS"),
+            )?),
+            task_lease: Duration::from_secs(parse_range(
+                "HERON_TASK_LEASE_SECS",
+                get("HERON_TASK_LEASE_SECS"),
+                5,
+                86_400,
+            )?),
+            max_attempts: parse_positive("HERON_MAX_ATTEMPTS", get("HERON_MAX_ATTEMPTS"))?,
+            log_format,
+            log_level: get("HERON_LOG_LEVEL").to_owned(),
+            shutdown_grace: Duration::from_secs(parse_number(
+                "HERON_SHUTDOWN_GRACE_SECS",
+                get("HERON_SHUTDOWN_GRACE_SECS"),
+            )?),
+        })
+    }
+
+    /// Settings for tests and tools: defaults only, with the data directory given.
+    pub fn defaults_with_data_dir(data_dir: &Path) -> Settings {
+        let raw: BTreeMap<&'static str, String> = SETTINGS
+            .iter()
+            .map(|(name, default)| (*name, (*default).to_owned()))
+            .collect();
+        let mut settings = Self::parse(&raw).expect("built-in defaults are valid");
+        settings.data_dir = data_dir.to_path_buf();
+        settings
+    }
+
+    /// Whether a file extension (lowercase, without dot) may be uploaded.
+    pub fn extension_allowed(&self, extension: &str) -> bool {
+        self.allowed_extensions.contains(&extension.to_ascii_lowercase())
+    }
+}
+
+fn read_toml(path: &Path) -> Result<Vec<(&'static str, String)>, SettingsError> {
+    let file_error = |reason: String| SettingsError::File {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| file_error(e.to_string()))?;
+    let mut values = Vec::new();
+    for (key, value) in table {
+        let Some((name, _)) = SETTINGS.iter().find(|(name, _)| toml_key(name) == key) else {
+            return Err(SettingsError::UnknownKey {
+                path: path.to_path_buf(),
+                key,
+            });
+        };
+        let text = match value {
+            toml::Value::Array(items) => items.iter().map(scalar_text).collect::<Vec<_>>().join(","),
+            other => scalar_text(&other),
+        };
+        values.push((*name, text));
+    }
+    Ok(values)
+}
+
+/// A TOML scalar as the text an environment variable would hold.
+fn scalar_text(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        toml::Value::Integer(i) => i.to_string(),
+        toml::Value::Float(f) => f.to_string(),
+        toml::Value::Boolean(b) => b.to_string(),
+        toml::Value::Datetime(d) => d.to_string(),
+        toml::Value::Array(_) | toml::Value::Table(_) => String::new(),
+    }
+}
+
+fn invalid(name: &'static str, value: &str, reason: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        name,
+        value: value.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn optional(value: &str) -> Option<String> {
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+fn non_empty<'a>(name: &'static str, value: &'a str) -> Result<&'a str, SettingsError> {
+    if value.is_empty() {
+        Err(invalid(name, value, "may not be empty"))
+    } else {
+        Ok(value)
+    }
+}
+
+fn parse_number<T: std::str::FromStr>(name: &'static str, value: &str) -> Result<T, SettingsError>
+where
+    T::Err: fmt::Display,
+{
+    value.parse::<T>().map_err(|e| invalid(name, value, e.to_string()))
+}
+
+fn parse_positive<T>(name: &'static str, value: &str) -> Result<T, SettingsError>
+where
+    T: std::str::FromStr + PartialOrd + Default,
+    T::Err: fmt::Display,
+{
+    let number: T = parse_number(name, value)?;
+    if number <= T::default() {
+        return Err(invalid(name, value, "must be greater than zero"));
+    }
+    Ok(number)
+}
+
+fn parse_range<T>(name: &'static str, value: &str, low: T, high: T) -> Result<T, SettingsError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display,
+    T::Err: fmt::Display,
+{
+    let number: T = parse_number(name, value)?;
+    if number < low || number > high {
+        return Err(invalid(name, value, format!("must be between {low} and {high}")));
+    }
+    Ok(number)
+}
+
+fn parse_fraction(name: &'static str, value: &str) -> Result<f64, SettingsError> {
+    let number: f64 = parse_number(name, value)?;
+    if !(0.0..=1.0).contains(&number) {
+        return Err(invalid(name, value, "must be between 0 and 1"));
+    }
+    Ok(number)
+}
+
+fn parse_bool(name: &'static str, value: &str) -> Result<bool, SettingsError> {
+    match value.to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => Err(invalid(name, value, "expected true or false")),
+    }
+}
+
+/// A comma-separated list or a JSON array of strings, as the original accepted.
+fn parse_list(value: &str, name: &'static str) -> Result<Vec<String>, SettingsError> {
+    if value.starts_with('[') {
+        let items: Vec<String> = serde_json::from_str(value)
+            .map_err(|e| invalid(name, "<redacted>", format!("not a JSON array of strings: {e}")))?;
+        return Ok(items.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
+    }
+    Ok(value
+        .split(',')
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
+fn parse_extensions(value: &str) -> Result<BTreeSet<String>, SettingsError> {
+    let listed = parse_list(value, "ALLOWED_EXTENSIONS")?;
+    if listed.is_empty() {
+        return Ok(PARSED_EXTENSIONS.iter().map(|s| (*s).to_owned()).collect());
+    }
+    let mut extensions = BTreeSet::new();
+    for item in listed {
+        let extension = item.trim_start_matches('.').to_ascii_lowercase();
+        if extension.is_empty() || !extension.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(invalid("ALLOWED_EXTENSIONS", &item, "extensions are letters and digits"));
+        }
+        extensions.insert(extension);
+    }
+    Ok(extensions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let environment = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_sources(&SettingsOverrides::default(), &environment)
+    }
+
+    #[test]
+    fn defaults_match_the_original() {
+        let settings = load(&[]).unwrap();
+        assert_eq!(settings.max_file_size_bytes, 10 * 1024 * 1024);
+        assert_eq!(settings.max_batch_size, 50);
+        assert_eq!(settings.sync_max_files, 10);
+        assert_eq!(settings.confidence_threshold, 0.65);
+        assert_eq!(settings.early_exit_confidence, 0.95);
+        assert!(settings.extension_allowed("pdf"));
+        assert!(settings.extension_allowed("JPG"));
+    }
+
+    #[test]
+    fn api_keys_accept_commas_and_json() {
+        let a = load(&[("ALLOWED_API_KEYS", "k1, k2")]).unwrap();
+        let b = load(&[("ALLOWED_API_KEYS", r#"["k1","k2"]"#)]).unwrap();
+        assert_eq!(a.allowed_api_keys, b.allowed_api_keys);
+        assert_eq!(a.allowed_api_keys.len(), 2);
+    }
+
+    #[test]
+    fn invalid_values_name_the_setting() {
+        let error = load(&[("MAX_FILE_SIZE_MB", "ten")]).unwrap_err();
+        assert!(error.to_string().contains("MAX_FILE_SIZE_MB"), "{error}");
+        let error = load(&[("EARLY_EXIT_CONFIDENCE", "0.5")]).unwrap_err();
+        assert!(error.to_string().contains("EARLY_EXIT_CONFIDENCE"), "{error}");
+        let error = load(&[("HERON_BIND", "nowhere")]).unwrap_err();
+        assert!(error.to_string().contains("HERON_BIND"), "{error}");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let settings = load(&[("ALLOWED_API_KEYS", "supersecret")]).unwrap();
+        assert!(!format!("{settings:?}").contains("supersecret"));
+    }
+
+    #[test]
+    fn toml_file_is_read_and_unknown_keys_rejected() {
+        let dir = std::env::temp_dir().join(format!("heron-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("heron.toml");
+        std::fs::write(&path, "max_batch_size = 20\nallowed_extensions = [\"pdf\", \"txt\"]\n").unwrap();
+        let overrides = SettingsOverrides {
+            config_file: Some(path.clone()),
+            ..Default::default()
+        };
+        let settings = Settings::from_sources(&overrides, &BTreeMap::new()).unwrap();
+        assert_eq!(settings.max_batch_size, 20);
+        assert!(settings.extension_allowed("txt") && !settings.extension_allowed("png"));
+        std::fs::write(&path, "max_batch = 20\n").unwrap();
+        let error = Settings::from_sources(&overrides, &BTreeMap::new()).unwrap_err();
+        assert!(matches!(error, SettingsError::UnknownKey { .. }), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

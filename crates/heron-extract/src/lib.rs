@@ -1,0 +1,134 @@
+//! Content sniffing and text extraction.
+//!
+//! Bytes on disk → [`Extraction`]: text per page, metadata, whether OCR was
+//! used, and per-file warnings. Types are decided from the content, never the
+//! name ([`sniff`]); the name is only compared to the content to warn about a
+//! mismatch.
+//!
+//! External tools (Poppler's `pdftotext`/`pdftoppm`, `tesseract`) run as
+//! child processes under a deadline ([`tool`]), so a hostile file can at
+//! worst cost one killed child. In-process parsers (DOCX, CSV, text) enforce
+//! size limits before decompressing or decoding.
+//!
+//! What this crate does not do: classify, store, or know about HTTP.
+
+mod docx;
+mod limits;
+mod ocr;
+mod pdf;
+mod sniff;
+mod text;
+pub mod tool;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use heron_core::{Notice, NoticeCode};
+
+pub use limits::ExtractionLimits;
+pub use ocr::OcrEngine;
+pub use sniff::{FileKind, sniff, sniff_file};
+
+/// What extraction found in one file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Extraction {
+    /// Text of each page (PDF, multi-page TIFF) or one entry for the whole file.
+    pub pages: Vec<String>,
+    /// Document properties: title, author, creator, producer, created...
+    pub metadata: BTreeMap<String, String>,
+    /// Number of pages of the document, where the format has pages.
+    pub page_count: Option<u32>,
+    /// Whether any text came from OCR.
+    pub ocr_used: bool,
+    /// Mean OCR word confidence in 0..=1, where OCR ran.
+    pub ocr_confidence: Option<f64>,
+    /// Problems that did not stop extraction (limits hit, pages skipped).
+    pub warnings: Vec<Notice>,
+}
+
+impl Extraction {
+    /// All text, pages separated by a blank line.
+    pub fn text(&self) -> String {
+        self.pages.join("\n\n")
+    }
+
+    /// Whether there is enough text to classify.
+    pub fn has_text(&self) -> bool {
+        self.pages.iter().any(|p| has_meaningful_text(p))
+    }
+}
+
+/// Why a file's text could not be extracted. Each variant maps to a stable
+/// notice code the API reports.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error("content type not supported: {detected}")]
+    Unsupported { detected: String },
+    #[error("the file is corrupt or malformed: {0}")]
+    Corrupt(String),
+    #[error("the file is encrypted")]
+    Encrypted,
+    #[error("extraction did not finish within {seconds:.0} s")]
+    Timeout { seconds: f64 },
+    #[error("the parser process failed: {0}")]
+    Crashed(String),
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(String),
+    #[error("a required tool is missing: {0}")]
+    ToolMissing(String),
+    #[error("could not read the file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl ExtractError {
+    /// The stable code reported for this failure.
+    pub fn code(&self) -> NoticeCode {
+        match self {
+            ExtractError::Unsupported { .. } => NoticeCode::UnsupportedType,
+            ExtractError::Corrupt(_) | ExtractError::Io(_) => NoticeCode::ExtractionFailed,
+            ExtractError::Encrypted => NoticeCode::Encrypted,
+            ExtractError::Timeout { .. } => NoticeCode::ExtractionTimeout,
+            ExtractError::Crashed(_) => NoticeCode::ExtractionCrashed,
+            ExtractError::LimitExceeded(_) => NoticeCode::LimitExceeded,
+            ExtractError::ToolMissing(_) => NoticeCode::OcrUnavailable,
+        }
+    }
+
+    pub fn to_notice(&self) -> Notice {
+        Notice::new(self.code(), self.to_string())
+    }
+}
+
+/// Extract the text that needs no OCR: a PDF's text layer and properties,
+/// Office and text formats. Images yield an empty extraction (use [`OcrEngine`]).
+pub fn extract_text_layer(
+    path: &Path,
+    kind: FileKind,
+    limits: &ExtractionLimits,
+) -> Result<Extraction, ExtractError> {
+    let deadline = limits.deadline_from(Instant::now());
+    let size = std::fs::metadata(path)?.len();
+    if size > limits.max_bytes {
+        return Err(ExtractError::LimitExceeded(format!(
+            "file is {size} bytes, the limit is {}",
+            limits.max_bytes
+        )));
+    }
+    match kind {
+        FileKind::Pdf => pdf::extract_text(path, limits, deadline),
+        FileKind::Docx => docx::extract(path, limits),
+        FileKind::Csv { delimiter } => text::extract_csv(path, delimiter, limits),
+        FileKind::Text | FileKind::Markdown => text::extract_plain(path, limits),
+        FileKind::Image(_) => Ok(Extraction::default()),
+        FileKind::Unknown { description } => Err(ExtractError::Unsupported {
+            detected: description.to_owned(),
+        }),
+    }
+}
+
+/// A page holds meaningful text when it has a few letters, not only stray
+/// marks left by a scanner's text layer.
+pub fn has_meaningful_text(text: &str) -> bool {
+    text.chars().filter(|c| c.is_alphabetic()).take(12).count() >= 12
+}

@@ -1,0 +1,300 @@
+//! OCR through the `tesseract` command, and PDF page rendering through
+//! Poppler's `pdftoppm` for pages without a text layer.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use heron_core::{Notice, NoticeCode};
+
+use crate::tool::{self, ToolError};
+use crate::{ExtractError, Extraction, ExtractionLimits};
+
+/// Text recognised in one image (one entry per page of a multi-page TIFF).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OcrText {
+    pub pages: Vec<String>,
+    /// Mean word confidence in 0..=1, `None` when no word was found.
+    pub confidence: Option<f64>,
+    pub words: usize,
+}
+
+/// Handle on the OCR engine, checked once at start-up.
+#[derive(Debug, Clone)]
+pub struct OcrEngine {
+    languages: String,
+    available: bool,
+}
+
+impl OcrEngine {
+    /// Check that `tesseract` runs and knows every requested language.
+    pub fn detect(languages: &str) -> Result<OcrEngine, ExtractError> {
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        let output = match tool::run("tesseract", ["--list-langs"], deadline, 64 * 1024) {
+            Ok(output) => output,
+            Err(ToolError::Missing(_)) => {
+                return Ok(OcrEngine {
+                    languages: languages.to_owned(),
+                    available: false,
+                });
+            }
+            Err(e) => return Err(ExtractError::Crashed(e.to_string())),
+        };
+        let listed = String::from_utf8_lossy(&output.stdout);
+        let installed: Vec<&str> = listed.lines().skip(1).map(str::trim).collect();
+        if let Some(missing) = languages.split('+').find(|l| !installed.contains(l)) {
+            return Err(ExtractError::ToolMissing(format!(
+                "Tesseract language pack {missing:?} (install tesseract-ocr-{missing})"
+            )));
+        }
+        Ok(OcrEngine {
+            languages: languages.to_owned(),
+            available: true,
+        })
+    }
+
+    pub fn is_available(&self) -> bool {
+        self.available
+    }
+
+    pub fn languages(&self) -> &str {
+        &self.languages
+    }
+
+    /// Recognise the text of an image file (every page of a multi-page TIFF).
+    pub fn recognise_image(
+        &self,
+        path: &Path,
+        limits: &ExtractionLimits,
+        deadline: Instant,
+    ) -> Result<OcrText, ExtractError> {
+        if !self.available {
+            return Err(ExtractError::ToolMissing("tesseract".to_owned()));
+        }
+        let output = tool::run(
+            "tesseract",
+            [
+                path.as_os_str(),
+                "stdout".as_ref(),
+                "-l".as_ref(),
+                self.languages.as_ref(),
+                "tsv".as_ref(),
+            ],
+            deadline,
+            limits.max_text_bytes * 4,
+        )
+        .map_err(|e| tool_error(e, limits))?;
+        if !output.status.success() {
+            return Err(match output.status.code() {
+                None => ExtractError::Crashed("tesseract was killed by a signal".to_owned()),
+                Some(_) => ExtractError::Corrupt(last_line(&output.stderr, "the image could not be read")),
+            });
+        }
+        Ok(parse_tsv(&String::from_utf8_lossy(&output.stdout), limits.max_ocr_pages))
+    }
+
+    /// OCR the given 1-based pages of a PDF, rendering each with `pdftoppm`,
+    /// and put their text into `extraction` in place of the empty text layer.
+    pub fn recognise_pdf_pages(
+        &self,
+        path: &Path,
+        pages: &[u32],
+        extraction: &mut Extraction,
+        limits: &ExtractionLimits,
+        deadline: Instant,
+    ) -> Result<(), ExtractError> {
+        if !self.available {
+            return Err(ExtractError::ToolMissing("tesseract".to_owned()));
+        }
+        let scratch = ScratchDir::new()?;
+        let mut confidences = Vec::new();
+        let budget = limits.max_ocr_pages as usize;
+        if pages.len() > budget {
+            extraction.warnings.push(Notice::new(
+                NoticeCode::LimitExceeded,
+                format!("OCR limited to the first {budget} of {} pages without text", pages.len()),
+            ));
+        }
+        for &page in pages.iter().take(budget) {
+            let image = render_page(path, page, scratch.path(), limits, deadline)?;
+            let text = self.recognise_image(&image, limits, deadline)?;
+            if let Some(confidence) = text.confidence {
+                confidences.push((confidence, text.words));
+            }
+            let index = page as usize - 1;
+            if index < extraction.pages.len() {
+                extraction.pages[index] = text.pages.join("\n");
+            }
+        }
+        extraction.ocr_used = true;
+        extraction.ocr_confidence = weighted_mean(&confidences);
+        Ok(())
+    }
+}
+
+fn render_page(
+    pdf: &Path,
+    page: u32,
+    scratch: &Path,
+    limits: &ExtractionLimits,
+    deadline: Instant,
+) -> Result<PathBuf, ExtractError> {
+    let prefix = scratch.join(format!("page-{page}"));
+    let page_text = page.to_string();
+    let dpi = limits.ocr_dpi.to_string();
+    let output = tool::run(
+        "pdftoppm",
+        [
+            "-f".as_ref(),
+            page_text.as_ref(),
+            "-l".as_ref(),
+            page_text.as_ref(),
+            "-r".as_ref(),
+            dpi.as_ref(),
+            "-gray".as_ref(),
+            "-png".as_ref(),
+            "-singlefile".as_ref(),
+            pdf.as_os_str(),
+            prefix.as_os_str(),
+        ],
+        deadline,
+        64 * 1024,
+    )
+    .map_err(|e| tool_error(e, limits))?;
+    let image = prefix.with_extension("png");
+    if !output.status.success() || !image.exists() {
+        return Err(ExtractError::Corrupt(last_line(
+            &output.stderr,
+            &format!("page {page} could not be rendered"),
+        )));
+    }
+    Ok(image)
+}
+
+fn tool_error(error: ToolError, limits: &ExtractionLimits) -> ExtractError {
+    match error {
+        ToolError::Missing(program) => ExtractError::ToolMissing(program),
+        ToolError::Timeout { .. } => ExtractError::Timeout {
+            seconds: limits.timeout.as_secs_f64(),
+        },
+        ToolError::Io { source, .. } => ExtractError::Io(source),
+    }
+}
+
+fn last_line(stderr: &str, fallback: &str) -> String {
+    stderr
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or(fallback)
+        .to_owned()
+}
+
+fn weighted_mean(values: &[(f64, usize)]) -> Option<f64> {
+    let total: usize = values.iter().map(|(_, n)| n).sum();
+    (total > 0).then(|| values.iter().map(|(c, n)| c * *n as f64).sum::<f64>() / total as f64)
+}
+
+/// Rebuild text from Tesseract's TSV: words joined on their line, lines and
+/// paragraphs on new lines, one string per page. Confidence is the mean of
+/// the words' confidences.
+fn parse_tsv(tsv: &str, max_pages: u32) -> OcrText {
+    let mut pages: Vec<String> = Vec::new();
+    let mut confidence_sum = 0.0;
+    let mut words = 0usize;
+    let mut last_line_key = None;
+    let mut last_paragraph_key = None;
+    for row in tsv.lines().skip(1) {
+        let columns: Vec<&str> = row.split('\t').collect();
+        if columns.len() < 12 || columns[0] != "5" {
+            continue;
+        }
+        let number = |i: usize| columns[i].parse::<i64>().unwrap_or(0);
+        let page = number(1).max(1) as usize;
+        if page > max_pages.max(1) as usize {
+            break;
+        }
+        let text = columns[11].trim();
+        let confidence: f64 = columns[10].parse().unwrap_or(-1.0);
+        if text.is_empty() || confidence < 0.0 {
+            continue;
+        }
+        while pages.len() < page {
+            pages.push(String::new());
+            last_line_key = None;
+            last_paragraph_key = None;
+        }
+        let current = &mut pages[page - 1];
+        let paragraph_key = (number(2), number(3));
+        let line_key = (paragraph_key, number(4));
+        if last_line_key == Some(line_key) {
+            current.push(' ');
+        } else if !current.is_empty() {
+            current.push('\n');
+            if last_paragraph_key != Some(paragraph_key) {
+                current.push('\n');
+            }
+        }
+        current.push_str(text);
+        last_line_key = Some(line_key);
+        last_paragraph_key = Some(paragraph_key);
+        confidence_sum += confidence / 100.0;
+        words += 1;
+    }
+    OcrText {
+        pages,
+        confidence: (words > 0).then(|| confidence_sum / words as f64),
+        words,
+    }
+}
+
+/// A private temporary directory removed when dropped.
+struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    fn new() -> std::io::Result<Self> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let unique = format!(
+            "heron-ocr-{}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        );
+        let path = std::env::temp_dir().join(unique);
+        std::fs::create_dir(&path)?;
+        Ok(ScratchDir(path))
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tsv_is_rebuilt_into_lines_and_pages() {
+        let tsv = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n\
+                   1\t1\t0\t0\t0\t0\t0\t0\t100\t100\t-1\t\n\
+                   5\t1\t1\t1\t1\t1\t0\t0\t1\t1\t90\tDRIVER\n\
+                   5\t1\t1\t1\t1\t2\t0\t0\t1\t1\t80\tLICENSE\n\
+                   5\t1\t1\t1\t2\t1\t0\t0\t1\t1\t70\tDOB\n\
+                   5\t2\t1\t1\t1\t1\t0\t0\t1\t1\t60\tpage2\n";
+        let text = parse_tsv(tsv, 10);
+        assert_eq!(text.pages, vec!["DRIVER LICENSE\nDOB".to_owned(), "page2".to_owned()]);
+        assert_eq!(text.words, 4);
+        assert!((text.confidence.unwrap() - 0.75).abs() < 1e-9);
+        assert_eq!(parse_tsv(tsv, 1).pages.len(), 1);
+    }
+}

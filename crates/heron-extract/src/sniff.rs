@@ -1,0 +1,245 @@
+//! Content-type detection from magic bytes and container contents.
+
+use std::io::Read;
+use std::path::Path;
+
+/// Raster image formats Tesseract reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    Png,
+    Jpeg,
+    Tiff,
+    Bmp,
+    Gif,
+    Webp,
+}
+
+/// What a file is, judged from its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Pdf,
+    Docx,
+    /// Delimited text; the delimiter was detected from the first lines.
+    Csv { delimiter: u8 },
+    Markdown,
+    Text,
+    Image(ImageFormat),
+    /// Recognised but not parsed (yet), or not recognised at all.
+    Unknown { description: &'static str },
+}
+
+impl FileKind {
+    /// The MIME type reported for this kind.
+    pub fn mime_type(self) -> &'static str {
+        match self {
+            FileKind::Pdf => "application/pdf",
+            FileKind::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
+            FileKind::Csv { delimiter: b'\t' } => "text/tab-separated-values",
+            FileKind::Csv { .. } => "text/csv",
+            FileKind::Markdown => "text/markdown",
+            FileKind::Text => "text/plain",
+            FileKind::Image(ImageFormat::Png) => "image/png",
+            FileKind::Image(ImageFormat::Jpeg) => "image/jpeg",
+            FileKind::Image(ImageFormat::Tiff) => "image/tiff",
+            FileKind::Image(ImageFormat::Bmp) => "image/bmp",
+            FileKind::Image(ImageFormat::Gif) => "image/gif",
+            FileKind::Image(ImageFormat::Webp) => "image/webp",
+            FileKind::Unknown { .. } => "application/octet-stream",
+        }
+    }
+
+    pub fn is_image(self) -> bool {
+        matches!(self, FileKind::Image(_))
+    }
+
+    /// Whether a file name's extension fits this content. Unknown extensions
+    /// fit nothing; text-like kinds accept each other's extensions.
+    pub fn matches_extension(self, extension: &str) -> bool {
+        let extension = extension.to_ascii_lowercase();
+        let ext = extension.as_str();
+        match self {
+            FileKind::Pdf => ext == "pdf",
+            FileKind::Docx => ext == "docx",
+            FileKind::Csv { .. } | FileKind::Text | FileKind::Markdown => {
+                matches!(ext, "csv" | "tsv" | "txt" | "text" | "md" | "markdown" | "log")
+            }
+            FileKind::Image(ImageFormat::Png) => ext == "png",
+            FileKind::Image(ImageFormat::Jpeg) => matches!(ext, "jpg" | "jpeg" | "jpe" | "jfif"),
+            FileKind::Image(ImageFormat::Tiff) => matches!(ext, "tif" | "tiff"),
+            FileKind::Image(ImageFormat::Bmp) => ext == "bmp",
+            FileKind::Image(ImageFormat::Gif) => ext == "gif",
+            FileKind::Image(ImageFormat::Webp) => ext == "webp",
+            FileKind::Unknown { .. } => false,
+        }
+    }
+}
+
+/// How many leading bytes [`sniff_file`] reads for text heuristics.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// Sniff a file on disk. ZIP containers are opened to look at their members.
+pub fn sniff_file(path: &Path, extension: Option<&str>) -> std::io::Result<FileKind> {
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    std::fs::File::open(path)?
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)?;
+    if head.starts_with(b"PK\x03\x04") {
+        return Ok(sniff_zip(path));
+    }
+    Ok(sniff(&head, extension))
+}
+
+/// Sniff from the first bytes of a file. The extension only breaks ties
+/// between text kinds (`.md`, `.csv`); it never overrides binary magic.
+pub fn sniff(head: &[u8], extension: Option<&str>) -> FileKind {
+    if let Some(kind) = sniff_magic(head) {
+        return kind;
+    }
+    if looks_like_text(head) {
+        return sniff_text(head, extension);
+    }
+    FileKind::Unknown {
+        description: "unrecognised binary data",
+    }
+}
+
+fn sniff_magic(head: &[u8]) -> Option<FileKind> {
+    // PDF readers accept the header anywhere in the first KiB.
+    let pdf_window = &head[..head.len().min(1024)];
+    if pdf_window.windows(5).any(|w| w == b"%PDF-") {
+        return Some(FileKind::Pdf);
+    }
+    let image = |format| Some(FileKind::Image(format));
+    match head {
+        [0x89, b'P', b'N', b'G', ..] => image(ImageFormat::Png),
+        [0xFF, 0xD8, 0xFF, ..] => image(ImageFormat::Jpeg),
+        [b'I', b'I', 0x2A, 0x00, ..] | [b'M', b'M', 0x00, 0x2A, ..] => image(ImageFormat::Tiff),
+        [b'G', b'I', b'F', b'8', ..] => image(ImageFormat::Gif),
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => image(ImageFormat::Webp),
+        [b'B', b'M', ..] if head.len() > 26 => image(ImageFormat::Bmp),
+        [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, ..] => Some(FileKind::Unknown {
+            description: "legacy Microsoft Office (OLE/CFB) file",
+        }),
+        [b'P', b'K', 0x03, 0x04, ..] => Some(FileKind::Unknown {
+            description: "ZIP archive",
+        }),
+        [0x1F, 0x8B, ..] => Some(FileKind::Unknown {
+            description: "gzip data",
+        }),
+        _ => None,
+    }
+}
+
+fn sniff_zip(path: &Path) -> FileKind {
+    let Ok(file) = std::fs::File::open(path) else {
+        return FileKind::Unknown {
+            description: "unreadable ZIP archive",
+        };
+    };
+    let Ok(archive) = zip::ZipArchive::new(file) else {
+        return FileKind::Unknown {
+            description: "corrupt ZIP archive",
+        };
+    };
+    let has = |name: &str| archive.file_names().filter_map(Result::ok).any(|n| n == name);
+    if has("word/document.xml") {
+        FileKind::Docx
+    } else if has("xl/workbook.xml") {
+        FileKind::Unknown {
+            description: "XLSX spreadsheet",
+        }
+    } else if has("ppt/presentation.xml") {
+        FileKind::Unknown {
+            description: "PPTX presentation",
+        }
+    } else if has("mimetype") && has("content.xml") {
+        FileKind::Unknown {
+            description: "OpenDocument file",
+        }
+    } else {
+        FileKind::Unknown {
+            description: "ZIP archive",
+        }
+    }
+}
+
+/// Text if it has a BOM, or no NUL bytes and mostly printable characters.
+fn looks_like_text(head: &[u8]) -> bool {
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return true;
+    }
+    if head.is_empty() || head.contains(&0) {
+        return false;
+    }
+    let control = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0C))
+        .count();
+    control * 100 <= head.len()
+}
+
+fn sniff_text(head: &[u8], extension: Option<&str>) -> FileKind {
+    let extension = extension.map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("md" | "markdown") => return FileKind::Markdown,
+        Some("tsv") => return FileKind::Csv { delimiter: b'\t' },
+        _ => {}
+    }
+    match detect_delimiter(head) {
+        Some(delimiter) => FileKind::Csv { delimiter },
+        None if extension.as_deref() == Some("csv") => FileKind::Csv { delimiter: b',' },
+        None => FileKind::Text,
+    }
+}
+
+/// A delimiter is one that appears the same number of times (at least once)
+/// on each of the first lines, with at least three lines.
+fn detect_delimiter(head: &[u8]) -> Option<u8> {
+    let text = String::from_utf8_lossy(head);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(20)
+        .collect();
+    // The last line of a cut-off head may be partial.
+    let lines = if lines.len() > 3 { &lines[..lines.len() - 1] } else { &lines[..] };
+    if lines.len() < 3 {
+        return None;
+    }
+    [b',', b'\t', b';', b'|'].into_iter().find(|&delimiter| {
+        let count = |line: &str| line.bytes().filter(|&b| b == delimiter).count();
+        let first = count(lines[0]);
+        first >= 1 && lines.iter().all(|line| count(line) == first)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn magic_bytes_win_over_names() {
+        assert_eq!(sniff(b"%PDF-1.7\n", Some("jpg")), FileKind::Pdf);
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0], Some("pdf")), FileKind::Image(ImageFormat::Jpeg));
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n", None), FileKind::Image(ImageFormat::Png));
+    }
+
+    #[test]
+    fn text_kinds() {
+        assert_eq!(sniff(b"a,b,c\n1,2,3\n4,5,6\n", None), FileKind::Csv { delimiter: b',' });
+        assert_eq!(sniff(b"a\tb\n1\t2\n4\t5\n", None), FileKind::Csv { delimiter: b'\t' });
+        assert_eq!(sniff(b"Dear Sir,\nplease find attached.\n", None), FileKind::Text);
+        assert_eq!(sniff(b"# Title\n\ntext", Some("md")), FileKind::Markdown);
+        assert!(matches!(sniff(b"\x00\x01\x02binary", None), FileKind::Unknown { .. }));
+        assert!(matches!(sniff(b"", None), FileKind::Unknown { .. }));
+    }
+
+    #[test]
+    fn extension_agreement() {
+        assert!(FileKind::Pdf.matches_extension("PDF"));
+        assert!(!FileKind::Pdf.matches_extension("jpg"));
+        assert!(FileKind::Csv { delimiter: b',' }.matches_extension("txt"));
+    }
+}
