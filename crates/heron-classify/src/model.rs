@@ -1,0 +1,212 @@
+//! The text model: multinomial logistic regression over hashed TF-IDF
+//! features, with a calibration temperature, saved as a versioned artefact.
+//!
+//! File format (all little-endian): the 8 bytes `HERONTM1`, a u32 header
+//! length, the header as JSON ([`ModelHeader`]), then the IDF weights
+//! (`dimensions` f32), the biases (one f32 per label) and the weights
+//! (`dimensions` × labels f32, feature-major so that one feature's weights
+//! for every label are adjacent in memory).
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::Path;
+
+use heron_core::Label;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::features::{self, SparseVector};
+
+const MAGIC: &[u8; 8] = b"HERONTM1";
+
+/// Descriptive part of a model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelHeader {
+    pub labels: Vec<Label>,
+    pub dimensions: u32,
+    /// Divides the logits before the softmax; fitted on validation data.
+    pub temperature: f32,
+    pub created_unix: u64,
+    pub training_documents: usize,
+    /// Where the training data came from, e.g. `synth v1 seed 42 x 400`.
+    pub training_source: String,
+    /// Validation metrics measured at training time.
+    pub metrics: BTreeMap<String, f64>,
+}
+
+/// A trained model, ready to predict.
+#[derive(Debug, Clone)]
+pub struct TextModel {
+    id: String,
+    header: ModelHeader,
+    idf: Vec<f32>,
+    bias: Vec<f32>,
+    weights: Vec<f32>,
+}
+
+/// Class probabilities for one text, aligned with [`TextModel::labels`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub probabilities: Vec<f64>,
+}
+
+impl Prediction {
+    /// Index and probability of the most likely class.
+    pub fn best(&self) -> (usize, f64) {
+        self.probabilities
+            .iter()
+            .copied()
+            .enumerate()
+            .fold((0, f64::MIN), |best, (i, p)| if p > best.1 { (i, p) } else { best })
+    }
+}
+
+/// Why a model file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("model file I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("not a Heron text model (bad magic bytes)")]
+    BadMagic,
+    #[error("model header is invalid: {0}")]
+    BadHeader(String),
+    #[error("model file is truncated or has the wrong size")]
+    WrongSize,
+}
+
+impl TextModel {
+    pub(crate) fn from_parts(header: ModelHeader, idf: Vec<f32>, bias: Vec<f32>, weights: Vec<f32>) -> Self {
+        let mut model = TextModel {
+            id: String::new(),
+            header,
+            idf,
+            bias,
+            weights,
+        };
+        model.id = model.content_id();
+        model
+    }
+
+    /// A short id derived from the model's content: the same training gives
+    /// the same id, any change gives another.
+    fn content_id(&self) -> String {
+        let mut hasher = Sha256::new();
+        for label in &self.header.labels {
+            hasher.update(label.as_str().as_bytes());
+            hasher.update([0]);
+        }
+        hasher.update(self.header.temperature.to_le_bytes());
+        for values in [&self.idf, &self.bias, &self.weights] {
+            for v in values.iter() {
+                hasher.update(v.to_le_bytes());
+            }
+        }
+        format!("tm-{}", &hex::encode(hasher.finalize())[..12])
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn header(&self) -> &ModelHeader {
+        &self.header
+    }
+
+    pub fn labels(&self) -> &[Label] {
+        &self.header.labels
+    }
+
+    /// Feature vector of a text under this model's IDF.
+    pub fn vectorize(&self, text: &str) -> SparseVector {
+        features::weigh(&features::term_counts(text, self.header.dimensions), &self.idf)
+    }
+
+    /// Calibrated class probabilities of a text.
+    pub fn predict(&self, text: &str) -> Prediction {
+        self.predict_vector(&self.vectorize(text))
+    }
+
+    pub fn predict_vector(&self, vector: &SparseVector) -> Prediction {
+        let logits = logits(&self.weights, &self.bias, vector);
+        Prediction {
+            probabilities: softmax(&logits, self.header.temperature),
+        }
+    }
+
+    /// Write the model to `path` (through a temporary file renamed into
+    /// place, so a crash never leaves a half-written model).
+    pub fn save(&self, path: &Path) -> Result<(), ModelError> {
+        let header = serde_json::to_vec(&self.header).map_err(|e| ModelError::BadHeader(e.to_string()))?;
+        let temporary = path.with_extension("tmp");
+        {
+            let mut out = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
+            out.write_all(MAGIC)?;
+            out.write_all(&(header.len() as u32).to_le_bytes())?;
+            out.write_all(&header)?;
+            for values in [&self.idf, &self.bias, &self.weights] {
+                for v in values.iter() {
+                    out.write_all(&v.to_le_bytes())?;
+                }
+            }
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        }
+        std::fs::rename(&temporary, path)?;
+        Ok(())
+    }
+
+    /// Read a model written by [`TextModel::save`], checking every size.
+    pub fn load(path: &Path) -> Result<TextModel, ModelError> {
+        let mut bytes = Vec::new();
+        std::fs::File::open(path)?.read_to_end(&mut bytes)?;
+        Self::from_bytes(&bytes)
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<TextModel, ModelError> {
+        if bytes.len() < 12 || &bytes[..8] != MAGIC {
+            return Err(ModelError::BadMagic);
+        }
+        let header_length = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
+        let header_end = 12usize.checked_add(header_length).ok_or(ModelError::WrongSize)?;
+        let header_bytes = bytes.get(12..header_end).ok_or(ModelError::WrongSize)?;
+        let header: ModelHeader =
+            serde_json::from_slice(header_bytes).map_err(|e| ModelError::BadHeader(e.to_string()))?;
+        if header.labels.is_empty() || header.dimensions == 0 || !(header.temperature > 0.0) {
+            return Err(ModelError::BadHeader("no labels, dimensions or temperature".to_owned()));
+        }
+        let dimensions = header.dimensions as usize;
+        let n_labels = header.labels.len();
+        let expected = dimensions + n_labels + dimensions * n_labels;
+        let body = &bytes[header_end..];
+        if body.len() != expected * 4 {
+            return Err(ModelError::WrongSize);
+        }
+        let mut floats = body
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+        let idf: Vec<f32> = floats.by_ref().take(dimensions).collect();
+        let bias: Vec<f32> = floats.by_ref().take(n_labels).collect();
+        let weights: Vec<f32> = floats.collect();
+        Ok(TextModel::from_parts(header, idf, bias, weights))
+    }
+}
+
+/// Scores of each label: bias + Σ weight × feature.
+pub(crate) fn logits(weights: &[f32], bias: &[f32], vector: &SparseVector) -> Vec<f32> {
+    let n_labels = bias.len();
+    let mut scores = bias.to_vec();
+    for &(bucket, value) in vector {
+        let row = &weights[bucket as usize * n_labels..(bucket as usize + 1) * n_labels];
+        for (score, weight) in scores.iter_mut().zip(row) {
+            *score += weight * value;
+        }
+    }
+    scores
+}
+
+pub(crate) fn softmax(logits: &[f32], temperature: f32) -> Vec<f64> {
+    let scaled: Vec<f64> = logits.iter().map(|&l| f64::from(l / temperature)).collect();
+    let max = scaled.iter().copied().fold(f64::MIN, f64::max);
+    let exps: Vec<f64> = scaled.iter().map(|s| (s - max).exp()).collect();
+    let sum: f64 = exps.iter().sum();
+    exps.into_iter().map(|e| e / sum).collect()
+}
