@@ -1,1 +1,248 @@
-//! heron-server
+//! The HTTP API.
+//!
+//! Serves the original HeronAI v1 contract (`POST /v1/files`,
+//! `GET /v1/jobs/{id}`, health, version, metrics, docs) on axum, plus
+//! readiness and the OpenAPI description, and runs the in-process workers
+//! beside it. The only crate that knows HTTP or JSON envelopes.
+//!
+//! Layers, outermost first: panic catcher → request id (and its log span)
+//! → metrics → body limit → routes (→ API-key check on protected routes).
+
+mod auth;
+mod docs;
+mod error;
+mod http_metrics;
+mod jobs;
+mod ops;
+mod request_id;
+mod upload;
+
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::Uri;
+use axum::middleware;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use heron_core::Settings;
+use heron_core::settings::Secret;
+use heron_pipeline::Pipeline;
+use heron_store::{BlobStore, Store};
+use heron_worker::{Worker, WorkerConfig};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use auth::load_or_generate as load_or_generate_api_keys;
+pub use docs::ApiDoc;
+pub use error::ApiError;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    settings: Arc<Settings>,
+    store: Store,
+    blobs: BlobStore,
+    pipeline: Arc<Pipeline>,
+    worker: Worker,
+    api_keys: auth::ApiKeys,
+    metrics: Option<PrometheusHandle>,
+    /// Distinguishes this process's leases from other processes'.
+    instance_id: String,
+}
+
+/// What the server needs, opened by the caller (the `heron` binary).
+pub struct ServerParts {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub blobs: BlobStore,
+    pipeline: Arc<Pipeline>,
+    pub api_keys: Vec<Secret>,
+}
+
+impl ServerParts {
+    pub fn new(settings: Arc<Settings>, store: Store, blobs: BlobStore, pipeline: Arc<Pipeline>, api_keys: Vec<Secret>) -> Self {
+        ServerParts {
+            settings,
+            store,
+            blobs,
+            pipeline,
+            api_keys,
+        }
+    }
+}
+
+/// Why the server stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("serving HTTP: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] heron_store::StoreError),
+}
+
+/// The process-wide Prometheus recorder (a recorder can be installed once).
+fn prometheus() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+            PrometheusBuilder::new()
+                .set_buckets(&buckets)
+                .ok()?
+                .install_recorder()
+                .ok()
+        })
+        .clone()
+}
+
+/// A unique id for this process's leases.
+fn new_instance_id() -> String {
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
+    let host = host.trim();
+    let short = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    format!("{}-{}-{short}", if host.is_empty() { "heron" } else { host }, std::process::id())
+}
+
+/// The worker shared by in-process workers and the synchronous upload path.
+pub fn build_worker(settings: &Settings, store: Store, blobs: BlobStore, pipeline: Arc<Pipeline>) -> Worker {
+    let slots = std::thread::available_parallelism().map_or(2, |n| n.get()).max(settings.workers);
+    Worker::new(
+        store,
+        blobs,
+        pipeline,
+        WorkerConfig {
+            lease: settings.task_lease,
+            max_attempts: settings.max_attempts,
+        },
+        Arc::new(Semaphore::new(slots)),
+    )
+}
+
+/// The router with every route and layer.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.settings.max_file_size_bytes as usize * state.settings.max_batch_size + 1024 * 1024;
+    let protected = Router::new()
+        .route("/v1/files", post(upload::upload))
+        .route("/v1/jobs/{job_id}", get(jobs::get_job))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
+    let public = Router::new()
+        .route("/v1/health", get(ops::health))
+        .route("/v1/ready", get(ops::ready))
+        .route("/v1/version", get(ops::version))
+        .route("/metrics", get(ops::metrics))
+        .route("/redoc", get(|| async { Redirect::permanent("/docs/") }));
+    Router::new()
+        .merge(protected)
+        .merge(public)
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(middleware::from_fn(http_metrics::layer))
+        .layer(middleware::from_fn(request_id::layer))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(uri.path().to_owned())
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    ApiError::Internal("a handler panicked".to_owned()).into_response()
+}
+
+/// Serve the API on `listener` with `settings.workers` in-process workers
+/// until `shutdown` completes; then stop accepting, finish in-flight
+/// requests, let workers finish their task within the grace period, hand
+/// back leases and close the database.
+pub async fn run(parts: ServerParts, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+    let ServerParts {
+        settings,
+        store,
+        blobs,
+        pipeline,
+        api_keys,
+    } = parts;
+    let instance_id = new_instance_id();
+    let worker = build_worker(&settings, store.clone(), blobs.clone(), pipeline.clone());
+    let state = AppState {
+        settings: settings.clone(),
+        store: store.clone(),
+        blobs,
+        pipeline,
+        worker: worker.clone(),
+        api_keys: auth::ApiKeys::new(&api_keys),
+        metrics: if settings.prometheus_enabled { prometheus() } else { None },
+        instance_id: instance_id.clone(),
+    };
+
+    let (stop_workers, stop_signal) = watch::channel(false);
+    let workers: Vec<_> = (0..settings.workers)
+        .map(|n| {
+            let worker = worker.clone();
+            let signal = stop_signal.clone();
+            let owner = format!("{instance_id}:worker:{n}");
+            tokio::spawn(worker.run(owner, signal))
+        })
+        .collect();
+
+    tracing::info!(address = %listener.local_addr()?, workers = settings.workers, "heron is listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+
+    tracing::info!("stopped accepting requests; stopping workers");
+    let _ = stop_workers.send(true);
+    let grace = settings.shutdown_grace;
+    let all_stopped = async {
+        for handle in workers {
+            let _ = handle.await;
+        }
+    };
+    if tokio::time::timeout(grace, all_stopped).await.is_err() {
+        tracing::warn!(grace_secs = grace.as_secs(), "workers still busy after the grace period; their leases will expire");
+    }
+    // Leases of synchronous requests cut short are handed back too.
+    let _ = store.release_prefix(&instance_id).await;
+    store.close().await;
+    tracing::info!("shutdown complete");
+    Ok(())
+}
+
+/// Wait for SIGTERM or SIGINT.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => tracing::info!("SIGINT received"),
+        _ = terminate => tracing::info!("SIGTERM received"),
+    }
+}
+
+/// How long a graceful stop may take, for callers that wait on [`run`].
+pub fn shutdown_budget(settings: &Settings) -> Duration {
+    settings.shutdown_grace + Duration::from_secs(5)
+}

@@ -357,6 +357,36 @@ impl Store {
         Ok(done.rows_affected())
     }
 
+    /// Hand back every lease whose owner id starts with `prefix` (all of a
+    /// process's workers and requests).
+    pub async fn release_prefix(&self, prefix: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE tasks SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+              WHERE state = 'leased' AND substr(lease_owner, 1, length(?2)) = ?2",
+        )
+        .bind(now_ms())
+        .bind(prefix)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Hand back every lease. Only for a process that knows it is the only
+    /// one using this database (the embedded SQLite mode holds a lock on the
+    /// data directory): leases left by its crashed predecessor are resumed
+    /// at once instead of after they expire. The attempt stays counted, so a
+    /// file that crashes the process every time is eventually given up.
+    pub async fn release_all(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE tasks SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+              WHERE state = 'leased'",
+        )
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// A job with its finished results, or `None` for an unknown id.
     pub async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
         let Some(row) = sqlx::query("SELECT id, status, total_files, error_message FROM jobs WHERE id = ?")

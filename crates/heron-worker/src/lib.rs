@@ -1,1 +1,202 @@
-//! heron-worker
+//! The task loop: claim a task, run the pipeline on its blob, save the
+//! result; renew the lease while working; bury tasks whose workers keep
+//! dying; hand leases back on shutdown.
+//!
+//! The same [`Worker::process`] serves the in-process workers, the
+//! synchronous path of `POST /v1/files` and (later) `heron worker`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use heron_core::{ClassificationResult, DecidedBy, Notice, NoticeCode, StageConfidences};
+use heron_pipeline::{FileInput, Pipeline};
+use heron_store::{BlobStore, ClaimedTask, Store, StoreError};
+use tokio::sync::{Semaphore, watch};
+
+/// How long an idle worker waits before looking for work again.
+const IDLE_POLL: Duration = Duration::from_millis(200);
+/// How often exhausted tasks are looked for.
+const REAP_EVERY: Duration = Duration::from_secs(5);
+
+/// Why a task could not be processed (the task itself stays in the queue).
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the pipeline thread failed: {0}")]
+    Join(String),
+}
+
+/// Queue settings of a worker.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub lease: Duration,
+    pub max_attempts: u32,
+}
+
+/// Shared by every worker of a process.
+#[derive(Debug, Clone)]
+pub struct Worker {
+    store: Store,
+    blobs: BlobStore,
+    pipeline: Arc<Pipeline>,
+    config: WorkerConfig,
+    /// Bounds CPU-heavy work (extraction, OCR) to the number of cores.
+    slots: Arc<Semaphore>,
+}
+
+impl Worker {
+    pub fn new(
+        store: Store,
+        blobs: BlobStore,
+        pipeline: Arc<Pipeline>,
+        config: WorkerConfig,
+        slots: Arc<Semaphore>,
+    ) -> Self {
+        Worker {
+            store,
+            blobs,
+            pipeline,
+            config,
+            slots,
+        }
+    }
+
+    pub fn pipeline(&self) -> &Arc<Pipeline> {
+        &self.pipeline
+    }
+
+    /// Claim and process one task. Returns whether there was one.
+    pub async fn tick(&self, owner: &str) -> Result<bool, WorkerError> {
+        let Some(task) = self
+            .store
+            .claim(owner, self.config.lease, self.config.max_attempts)
+            .await?
+        else {
+            return Ok(false);
+        };
+        self.process(&task, owner).await?;
+        Ok(true)
+    }
+
+    /// Run until `shutdown` turns true: claim, process, repeat. The task in
+    /// hand when shutdown comes is finished; the loop then stops claiming.
+    pub async fn run(self, owner: String, mut shutdown: watch::Receiver<bool>) {
+        let mut last_reap = Instant::now() - REAP_EVERY;
+        tracing::info!(worker = %owner, "worker started");
+        while !*shutdown.borrow() {
+            if last_reap.elapsed() >= REAP_EVERY {
+                last_reap = Instant::now();
+                if let Err(e) = self.bury_exhausted().await {
+                    tracing::warn!(worker = %owner, error = %e, "could not look for exhausted tasks");
+                }
+            }
+            match self.tick(&owner).await {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(worker = %owner, error = %e, "task failed; it stays queued"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(IDLE_POLL) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        match self.store.release(&owner).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(worker = %owner, released = n, "leases handed back"),
+            Err(e) => tracing::warn!(worker = %owner, error = %e, "could not hand leases back; they will expire"),
+        }
+        tracing::info!(worker = %owner, "worker stopped");
+    }
+
+    /// Classify one leased task's file and store the result, renewing the
+    /// lease meanwhile. A lost lease discards the result (another worker
+    /// owns the task now).
+    pub async fn process(&self, task: &ClaimedTask, owner: &str) -> Result<ClassificationResult, WorkerError> {
+        let permit = self.slots.clone().acquire_owned().await;
+        let path = self.blobs.path(&task.sha256);
+        let pipeline = self.pipeline.clone();
+        let job = task.clone();
+        let mut work = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let input = FileInput {
+                path: &path,
+                filename: &job.filename,
+                size_bytes: job.size_bytes,
+                sha256: &job.sha256,
+                request_id: &job.request_id,
+            };
+            if !path.exists() {
+                return error_result(
+                    &job,
+                    &pipeline.version(),
+                    Notice::new(NoticeCode::InternalError, "the stored file is missing"),
+                );
+            }
+            pipeline.classify(&input)
+        });
+        let mut renew = tokio::time::interval(self.config.lease / 3);
+        renew.tick().await;
+        let mut result = loop {
+            tokio::select! {
+                joined = &mut work => break joined.map_err(|e| WorkerError::Join(e.to_string()))?,
+                _ = renew.tick() => {
+                    if !self.store.renew(&task.id, owner, self.config.lease).await? {
+                        tracing::warn!(task = %task.id, "lease lost while working");
+                    }
+                }
+            }
+        };
+        result.document_id = Some(task.id.clone());
+        if self.store.complete(&task.id, owner, &result).await? {
+            metrics::counter!("heron_tasks_completed_total").increment(1);
+        } else {
+            tracing::warn!(task = %task.id, "result discarded: the lease had passed to another worker");
+        }
+        Ok(result)
+    }
+
+    /// Give every task that used up its attempts an error result.
+    pub async fn bury_exhausted(&self) -> Result<usize, WorkerError> {
+        let exhausted = self.store.exhausted_tasks(self.config.max_attempts).await?;
+        for task in &exhausted {
+            let notice = Notice::new(
+                NoticeCode::ExtractionCrashed,
+                format!(
+                    "processing stopped {} times without finishing (the worker crashed or was killed); giving up",
+                    task.attempts
+                ),
+            );
+            let mut result = error_result(task, &self.pipeline.version(), notice);
+            result.document_id = Some(task.id.clone());
+            self.store.bury(&task.id, &result, "attempts exhausted").await?;
+            tracing::warn!(task = %task.id, attempts = task.attempts, "task buried after repeated failures");
+        }
+        Ok(exhausted.len())
+    }
+}
+
+/// A result that carries only an error, for files the pipeline never ran on.
+pub fn error_result(task: &ClaimedTask, pipeline_version: &str, error: Notice) -> ClassificationResult {
+    ClassificationResult {
+        filename: task.filename.clone(),
+        mime_type: "application/octet-stream".to_owned(),
+        size_bytes: task.size_bytes,
+        label: heron_core::Label::UNSURE.to_owned(),
+        confidence: 0.0,
+        stage_confidences: StageConfidences::default(),
+        pipeline_version: pipeline_version.to_owned(),
+        processing_ms: 0.0,
+        request_id: task.request_id.clone(),
+        warnings: Vec::new(),
+        errors: vec![error],
+        document_id: None,
+        sha256: task.sha256.clone(),
+        class_confidences: BTreeMap::new(),
+        predicted_label: heron_core::Label::UNSURE.to_owned(),
+        decided_by: DecidedBy::Nothing,
+        page_count: None,
+        cached: false,
+    }
+}

@@ -1,0 +1,32 @@
+//! The OpenAPI description, generated from the handlers' annotations.
+
+use utoipa::OpenApi;
+
+use crate::{error, jobs, ops, upload};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Heron document classifier",
+        description = "Classifies uploaded business documents (invoices, statements, IDs...). \
+                       Compatible with the HeronAI v1 API. Authenticate with the `x-api-key` header.",
+    ),
+    paths(upload::upload, jobs::get_job, ops::health, ops::ready, ops::version, ops::metrics),
+    components(schemas(
+        heron_core::ClassificationResult,
+        heron_core::StageConfidences,
+        heron_core::Notice,
+        heron_core::NoticeCode,
+        heron_core::DecidedBy,
+        heron_core::JobStatus,
+        upload::JobAccepted,
+        jobs::JobResponse,
+        error::ErrorEnvelope,
+        error::ErrorBody,
+    )),
+    tags(
+        (name = "classification", description = "Upload files and read results"),
+        (name = "operations", description = "Health, readiness, versions, metrics"),
+    )
+)]
+pub struct ApiDoc;

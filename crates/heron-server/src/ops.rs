@@ -1,0 +1,111 @@
+//! Health, readiness, version and Prometheus metrics.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok` while the process serves requests.
+    pub status: String,
+    pub commit_sha: Option<String>,
+}
+
+/// Liveness: the process is up.
+#[utoipa::path(get, path = "/v1/health", tag = "operations", responses((status = 200, body = Health)))]
+pub async fn health(State(state): State<AppState>) -> axum::Json<Health> {
+    axum::Json(Health {
+        status: "ok".to_owned(),
+        commit_sha: state.settings.commit_sha.clone(),
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` or `not_ready`.
+    pub status: String,
+    pub database: String,
+    pub blob_store: String,
+    pub model: String,
+    pub ocr: String,
+}
+
+/// Readiness: database, blob store and model usable.
+#[utoipa::path(
+    get,
+    path = "/v1/ready",
+    tag = "operations",
+    responses((status = 200, body = Readiness), (status = 503, body = Readiness))
+)]
+pub async fn ready(State(state): State<AppState>) -> Response {
+    let database = match state.store.ping().await {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => format!("down: {e}"),
+    };
+    let blob_store = match state.blobs.check().await {
+        Ok(()) => "ok".to_owned(),
+        Err(e) => format!("down: {e}"),
+    };
+    let model = state.pipeline.model().id().to_owned();
+    let ocr = if state.pipeline.ocr().is_available() {
+        format!("ok ({})", state.pipeline.ocr().languages())
+    } else {
+        "unavailable: install tesseract-ocr; images will get an ocr_unavailable error".to_owned()
+    };
+    let ready = database == "ok" && blob_store == "ok";
+    let body = Readiness {
+        status: if ready { "ready" } else { "not_ready" }.to_owned(),
+        database,
+        blob_store,
+        model,
+        ocr,
+    };
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(body)).into_response()
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Version {
+    pub pipeline_version: String,
+    pub heron_version: String,
+    pub model_id: String,
+    pub model_labels: Vec<String>,
+    pub model_training_source: String,
+    pub commit_sha: Option<String>,
+}
+
+/// Versions of the service, pipeline and model.
+#[utoipa::path(get, path = "/v1/version", tag = "operations", responses((status = 200, body = Version)))]
+pub async fn version(State(state): State<AppState>) -> axum::Json<Version> {
+    let model = state.pipeline.model();
+    axum::Json(Version {
+        pipeline_version: state.pipeline.version(),
+        heron_version: heron_core::HERON_VERSION.to_owned(),
+        model_id: model.id().to_owned(),
+        model_labels: model.labels().iter().map(|l| l.as_str().to_owned()).collect(),
+        model_training_source: model.header().training_source.clone(),
+        commit_sha: state.settings.commit_sha.clone(),
+    })
+}
+
+/// Prometheus metrics in the text exposition format.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", body = String)))]
+pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let Some(handle) = &state.metrics else {
+        return Err(ApiError::MetricsDisabled);
+    };
+    if let Ok(summary) = state.store.summary().await {
+        metrics::gauge!("heron_queue_pending_tasks").set(summary.pending_tasks as f64);
+        metrics::gauge!("heron_queue_leased_tasks").set(summary.leased_tasks as f64);
+    }
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        handle.render(),
+    )
+        .into_response())
+}

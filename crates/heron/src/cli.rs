@@ -1,0 +1,73 @@
+//! Command-line interface definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Heron classifies business documents — invoices, bank statements, IDs,
+/// contracts, forms — from any file a user uploads.
+///
+/// Start the service with `heron serve`, then send files to
+/// `POST /v1/files` (see http://127.0.0.1:8000/docs). Or classify files
+/// locally with `heron classify FILE...`.
+#[derive(Debug, Parser)]
+#[command(name = "heron", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Settings file (default: ./heron.toml when present).
+    #[arg(long, global = true, env = "HERON_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where the database, files and models live (default ./heron-data).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API and in-process workers.
+    Serve(ServeArgs),
+    /// Classify files locally, without a server.
+    Classify(ClassifyArgs),
+    /// Print the text and metadata Heron extracts from a file.
+    Extract(ExtractArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8000; env HERON_BIND).
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<String>,
+    /// In-process workers; 0 serves the API only (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Database URL (default: SQLite in the data directory).
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Files to classify.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Print the API's JSON results instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// File to read.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Print JSON (type, metadata, pages) instead of plain text.
+    #[arg(long)]
+    pub json: bool,
+}

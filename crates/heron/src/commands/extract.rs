@@ -1,0 +1,51 @@
+//! `heron extract FILE`: what Heron reads from a file.
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use heron_core::Settings;
+
+use crate::cli::ExtractArgs;
+use crate::setup;
+
+pub fn run(settings: Settings, args: &ExtractArgs) -> anyhow::Result<ExitCode> {
+    setup::init_logging(&settings, "warn");
+    let model = setup::load_or_train_model(&settings.data_dir)?;
+    let pipeline = setup::build_pipeline(&settings, model)?;
+    let filename = args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let extracted = pipeline
+        .extract(&args.file, &filename)
+        .with_context(|| format!("extracting {}", args.file.display()))?;
+    let extraction = &extracted.extraction;
+    if args.json {
+        let value = serde_json::json!({
+            "file": args.file.display().to_string(),
+            "mime_type": extracted.kind.mime_type(),
+            "page_count": extraction.page_count,
+            "ocr_used": extraction.ocr_used,
+            "ocr_confidence": extraction.ocr_confidence,
+            "metadata": extraction.metadata,
+            "warnings": extraction.warnings,
+            "pages": extraction.pages,
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("type: {}", extracted.kind.mime_type());
+    if let Some(pages) = extraction.page_count {
+        println!("pages: {pages}");
+    }
+    if extraction.ocr_used {
+        println!("ocr: yes (mean confidence {:.2})", extraction.ocr_confidence.unwrap_or(0.0));
+    }
+    for (key, value) in &extraction.metadata {
+        println!("{key}: {value}");
+    }
+    for warning in &extraction.warnings {
+        println!("warning: {} {}", warning.code.as_str(), warning.message);
+    }
+    for (index, page) in extraction.pages.iter().enumerate() {
+        println!("\n--- page {} ---\n{}", index + 1, page.trim_end());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,31 @@
+//! One module per subcommand.
+
+mod classify;
+mod extract;
+mod serve;
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+use heron_core::{Settings, SettingsOverrides};
+
+use crate::cli::{Cli, Command};
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut overrides = SettingsOverrides {
+        config_file: cli.global.config.clone(),
+        data_dir: cli.global.data_dir.clone(),
+        ..Default::default()
+    };
+    if let Command::Serve(args) = &cli.command {
+        overrides.bind = args.bind.clone();
+        overrides.workers = args.workers;
+        overrides.database_url = args.database_url.clone();
+    }
+    let settings = Settings::load(&overrides).context("invalid settings")?;
+    match cli.command {
+        Command::Serve(_) => serve::run(settings),
+        Command::Classify(args) => classify::run(settings, &args),
+        Command::Extract(args) => extract::run(settings, &args),
+    }
+}

@@ -1,0 +1,105 @@
+//! Shared set-up of the commands: logging, the data directory lock, the
+//! model and the pipeline.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use heron_classify::TextModel;
+use heron_classify::synth::GENERATOR_VERSION;
+use heron_classify::train::{self, DEFAULT_PER_TYPE, DEFAULT_SEED};
+use heron_core::Settings;
+use heron_core::settings::LogFormat;
+use heron_extract::{ExtractionLimits, OcrEngine};
+use heron_pipeline::{Pipeline, PipelineConfig};
+use tracing_subscriber::EnvFilter;
+
+/// Structured logs to stderr: JSON lines (with the request id of the span
+/// they belong to) or human-readable text.
+pub fn init_logging(settings: &Settings, default_level: &str) {
+    let level = if settings.debug { "debug" } else { default_level };
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(format!("{level},sqlx=warn,tower_http=warn")));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match settings.log_format {
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    };
+}
+
+/// An exclusive lock on the data directory, held while the process runs:
+/// the embedded store assumes one process per directory.
+pub struct DataDirLock {
+    _file: std::fs::File,
+}
+
+pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<DataDirLock> {
+    std::fs::create_dir_all(data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    let path = data_dir.join("heron.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(DataDirLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another heron process is using {}; stop it or choose another --data-dir",
+            data_dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => Err(e).context("locking the data directory"),
+    }
+}
+
+/// The default model's file: named after what determines its content.
+fn default_model_path(data_dir: &Path) -> PathBuf {
+    data_dir
+        .join("models")
+        .join(format!("default-{GENERATOR_VERSION}-s{DEFAULT_SEED}-n{DEFAULT_PER_TYPE}.htm"))
+}
+
+/// Load the default model, training it (about a second) on first start.
+pub fn load_or_train_model(data_dir: &Path) -> anyhow::Result<TextModel> {
+    let path = default_model_path(data_dir);
+    if path.exists() {
+        match TextModel::load(&path) {
+            Ok(model) => return Ok(model),
+            Err(e) => tracing::warn!(path = %path.display(), error = %e, "model file unreadable; training it again"),
+        }
+    }
+    tracing::info!("training the default model from the built-in generator (first start)");
+    let started = std::time::Instant::now();
+    let (model, report) = train::train_default(DEFAULT_PER_TYPE, DEFAULT_SEED).context("training the default model")?;
+    std::fs::create_dir_all(path.parent().unwrap_or(data_dir)).context("creating the models directory")?;
+    model.save(&path).with_context(|| format!("saving the model to {}", path.display()))?;
+    tracing::info!(
+        model = model.id(),
+        seconds = started.elapsed().as_secs_f64(),
+        validation_accuracy = report.validation_accuracy,
+        "default model trained"
+    );
+    Ok(model)
+}
+
+/// The pipeline configured by `settings`.
+pub fn build_pipeline(settings: &Settings, model: TextModel) -> anyhow::Result<Pipeline> {
+    let ocr = OcrEngine::detect(&settings.ocr_languages).context("checking the OCR engine (HERON_OCR_LANGUAGES)")?;
+    if !ocr.is_available() {
+        tracing::warn!("tesseract is not installed: images and scanned PDFs cannot be read (apt-get install tesseract-ocr)");
+    }
+    let limits = ExtractionLimits {
+        max_bytes: settings.max_file_size_bytes,
+        max_pages: settings.max_pages,
+        max_ocr_pages: settings.max_ocr_pages,
+        timeout: settings.extraction_timeout,
+        ocr_dpi: settings.ocr_dpi,
+        ocr_languages: settings.ocr_languages.clone(),
+        ..ExtractionLimits::default()
+    };
+    let config = PipelineConfig {
+        confidence_threshold: settings.confidence_threshold,
+        early_exit_confidence: settings.early_exit_confidence,
+        limits,
+        pipeline_version: settings.pipeline_version.clone(),
+    };
+    Ok(Pipeline::new(config, ocr, model))
+}
