@@ -151,7 +151,7 @@ impl Pipeline {
         // usually carry the title ("INVOICE", "Account Statement").
         let heading = heading_text(&extraction);
         if features_worth_scoring(&heading) {
-            run.metadata = Some(model.predict(&features::with_format_marker(&heading, format)).probabilities);
+            run.metadata = Some(self.score_text(model, &heading, format));
         }
         if run.stage_max(&run.metadata) >= self.config.early_exit_confidence {
             run.early_exit = Some(DecidedBy::Metadata);
@@ -380,9 +380,9 @@ impl Run {
             confidence: round(confidence),
             stage_confidences: StageConfidences {
                 stage_filename: self.filename_hint.map(|(_, c)| c),
-                stage_metadata: self.metadata.as_ref().map(|p| round(self.stage_max(&Some(p.clone())))),
-                stage_text: self.text.as_ref().map(|p| round(self.stage_max(&Some(p.clone())))),
-                stage_ocr: self.ocr.as_ref().map(|p| round(self.stage_max(&Some(p.clone())))),
+                stage_metadata: self.metadata.as_ref().map(|_| round(self.stage_max(&self.metadata))),
+                stage_text: self.text.as_ref().map(|_| round(self.stage_max(&self.text))),
+                stage_ocr: self.ocr.as_ref().map(|_| round(self.stage_max(&self.ocr))),
             },
             pipeline_version: pipeline.version(),
             processing_ms: round(started.elapsed().as_secs_f64() * 1000.0),

@@ -1,0 +1,16 @@
+//! End-to-end tests of the `heron` binary over real HTTP on loopback.
+//!
+//! Each test starts its own `heron serve` process on a free port with a
+//! fresh data directory (see `support`), so tests run in parallel and can
+//! kill and restart servers. Modules:
+//! - `classify`: the shared samples under opaque names, misleading names,
+//!   corrupt files in a batch.
+//! - `jobs`: asynchronous batches, restart in the middle of a job.
+//! - `errors`: every documented error status and its envelope.
+//! - `operations`: health, readiness, version, metrics, docs, shutdown.
+
+mod classify;
+mod errors;
+mod jobs;
+mod operations;
+mod support;

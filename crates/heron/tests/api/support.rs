@@ -1,0 +1,231 @@
+//! Starting `heron serve` for a test and talking to it.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const API_KEY: &str = "test-key-0123456789";
+
+/// The shared sample documents.
+pub fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/samples")
+}
+
+pub fn sample(name: &str) -> Vec<u8> {
+    let path = samples_dir().join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading sample {}: {e}", path.display()))
+}
+
+/// Whether the external tools the pipeline uses are installed. Tests that
+/// need them print a loud notice and skip when they are not (`.ci/run`
+/// always installs them).
+pub fn tools_available() -> bool {
+    let ok = ["tesseract", "pdftotext", "pdftoppm"].iter().all(|tool| {
+        Command::new(tool)
+            .arg("-v")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok()
+    });
+    if !ok {
+        eprintln!("\n!!! SKIPPED: tesseract/poppler-utils are not installed; run ./scripts/test to install them !!!\n");
+    }
+    ok
+}
+
+/// A running server, killed when dropped.
+pub struct TestServer {
+    pub base: String,
+    pub data_dir: PathBuf,
+    child: Option<Child>,
+    port: u16,
+    env: Vec<(String, String)>,
+    _temp: Option<tempfile::TempDir>,
+    pub client: reqwest::Client,
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("binding an ephemeral port");
+    listener.local_addr().expect("local address").port()
+}
+
+impl TestServer {
+    /// Start a server with a fresh data directory and extra environment.
+    pub async fn start(env: &[(&str, &str)]) -> TestServer {
+        let temp = tempfile::tempdir().expect("temporary data directory");
+        let mut server = TestServer {
+            base: String::new(),
+            data_dir: temp.path().to_path_buf(),
+            child: None,
+            port: 0,
+            env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            _temp: Some(temp),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .build()
+                .expect("http client"),
+        };
+        server.launch().await;
+        server
+    }
+
+    async fn launch(&mut self) {
+        self.port = free_port();
+        self.base = format!("http://127.0.0.1:{}", self.port);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.data_dir.join("server.log"))
+            .expect("log file");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_heron"));
+        command
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .arg("serve")
+            .arg("--bind")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("ALLOWED_API_KEYS", API_KEY)
+            .env("HERON_LOG_FORMAT", "json")
+            .current_dir(&self.data_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log);
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        self.child = Some(command.spawn().expect("starting heron serve"));
+        self.wait_ready().await;
+    }
+
+    async fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(response) = self.client.get(self.url("/v1/ready")).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                panic!("heron serve exited with {status} before it was ready:\n{}", self.log());
+            }
+            assert!(Instant::now() < deadline, "heron serve not ready after 60 s:\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.join("server.log")).unwrap_or_default()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Kill the process at once (SIGKILL): no shutdown code runs.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Send SIGTERM and wait for the exit status.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("server running");
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("heron did not stop within 30 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Start again on the same data directory (after kill or terminate).
+    pub async fn restart(&mut self) {
+        self.kill();
+        self.launch().await;
+    }
+
+    /// `POST /v1/files` with `(name, bytes)` parts and the test key.
+    pub async fn upload(&self, files: &[(String, Vec<u8>)]) -> reqwest::Response {
+        self.upload_with(files, Some(API_KEY), &[]).await
+    }
+
+    pub async fn upload_with(
+        &self,
+        files: &[(String, Vec<u8>)],
+        key: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, bytes) in files {
+            form = form.part("files", reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone()));
+        }
+        let mut request = self.client.post(self.url("/v1/files")).multipart(form);
+        if let Some(key) = key {
+            request = request.header("x-api-key", key);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send().await.expect("POST /v1/files")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("x-api-key", API_KEY)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+    }
+
+    /// Poll a job until it is final, or fail after `timeout`.
+    pub async fn wait_for_job(&self, job_id: &str, timeout: Duration) -> serde_json::Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let response = self.get(&format!("/v1/jobs/{job_id}")).await;
+            assert_eq!(response.status(), 200, "GET job");
+            let job: serde_json::Value = response.json().await.expect("job JSON");
+            if matches!(job["status"].as_str(), Some("done" | "failed")) {
+                return job;
+            }
+            assert!(Instant::now() < deadline, "job {job_id} not finished in {timeout:?}: {job}\n{}", self.log());
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Assert a JSON error envelope with `code` and the echoed request id.
+pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) {
+    assert_eq!(response.status().as_u16(), status, "status for {code}");
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .expect("X-Request-ID header on errors");
+    let body: serde_json::Value = response.json().await.expect("error body is JSON");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert_eq!(body["error"]["request_id"], request_id.as_str(), "{body}");
+    assert_eq!(body["detail"], body["error"]["message"], "{body}");
+}
