@@ -45,7 +45,12 @@ pub fn format_of_mime(mime: &str) -> &'static str {
         "text/csv" | "text/tab-separated-values" => "csv",
         "message/rfc822" => "email",
         m if m.starts_with("image/") => "image",
-        m if m.contains("wordprocessingml") || m.contains("msword") || m.contains("opendocument.text") => "docx",
+        m if m.contains("wordprocessingml")
+            || m.contains("msword")
+            || m.contains("opendocument.text") =>
+        {
+            "docx"
+        }
         _ => "text",
     }
 }
@@ -135,7 +140,12 @@ pub fn term_counts(text: &str, dimensions: u32) -> SparseVector {
 pub fn weigh(counts: &SparseVector, idf: &[f32]) -> SparseVector {
     let mut vector: SparseVector = counts
         .iter()
-        .map(|&(b, count)| (b, (1.0 + count.ln()) * idf.get(b as usize).copied().unwrap_or(0.0)))
+        .map(|&(b, count)| {
+            (
+                b,
+                (1.0 + count.ln()) * idf.get(b as usize).copied().unwrap_or(0.0),
+            )
+        })
         .filter(|&(_, v)| v > 0.0)
         .collect();
     let norm = vector.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
@@ -161,7 +171,13 @@ pub fn idf_from(documents: &[SparseVector], dimensions: u32) -> Vec<f32> {
     let n = documents.len() as f32;
     document_frequency
         .into_iter()
-        .map(|df| if df == 0 { 0.0 } else { ((1.0 + n) / (1.0 + df as f32)).ln() + 1.0 })
+        .map(|df| {
+            if df == 0 {
+                0.0
+            } else {
+                ((1.0 + n) / (1.0 + df as f32)).ln() + 1.0
+            }
+        })
         .collect()
 }
 
@@ -171,15 +187,27 @@ mod tests {
 
     #[test]
     fn digits_become_shapes() {
-        assert_eq!(tokens("Total: $1,234.50 due 12/03/2024."), vec!["total", "0,000.00", "due", "00/00/0000"]);
-        assert_eq!(tokens("2025-03-09,Thousand discover"), vec!["0000-00-00", "thousand", "discover"]);
-        assert_eq!(tokens("Rechnungsnummer RÉF"), vec!["rechnungsnummer", "réf"]);
+        assert_eq!(
+            tokens("Total: $1,234.50 due 12/03/2024."),
+            vec!["total", "0,000.00", "due", "00/00/0000"]
+        );
+        assert_eq!(
+            tokens("2025-03-09,Thousand discover"),
+            vec!["0000-00-00", "thousand", "discover"]
+        );
+        assert_eq!(
+            tokens("Rechnungsnummer RÉF"),
+            vec!["rechnungsnummer", "réf"]
+        );
     }
 
     #[test]
     fn hashing_is_stable() {
         // The hash is part of the model format: this value must never change.
-        assert_eq!(fnv1a(1, b"invoice") % u64::from(DEFAULT_DIMENSIONS), fnv1a(1, b"invoice") % 262_144);
+        assert_eq!(
+            fnv1a(1, b"invoice") % u64::from(DEFAULT_DIMENSIONS),
+            fnv1a(1, b"invoice") % 262_144
+        );
         assert_eq!(fnv1a(0, b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 

@@ -49,7 +49,13 @@ pub fn hint(filename: &str, known: impl Fn(&str) -> bool) -> Option<NameHint> {
     let stem = filename.rsplit_once('.').map_or(filename, |(stem, _)| stem);
     let spaced: String = stem
         .chars()
-        .map(|c| if matches!(c, '_' | '-' | '.' | '+') { ' ' } else { c })
+        .map(|c| {
+            if matches!(c, '_' | '-' | '.' | '+') {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     // "bank statement" would also match "statement" in financial_report's
     // "income statement": take the earliest, longest match per label.

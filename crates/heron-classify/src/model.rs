@@ -57,7 +57,10 @@ impl Prediction {
             .iter()
             .copied()
             .enumerate()
-            .fold((0, f64::MIN), |best, (i, p)| if p > best.1 { (i, p) } else { best })
+            .fold(
+                (0, f64::MIN),
+                |best, (i, p)| if p > best.1 { (i, p) } else { best },
+            )
     }
 }
 
@@ -75,7 +78,12 @@ pub enum ModelError {
 }
 
 impl TextModel {
-    pub(crate) fn from_parts(header: ModelHeader, idf: Vec<f32>, bias: Vec<f32>, weights: Vec<f32>) -> Self {
+    pub(crate) fn from_parts(
+        header: ModelHeader,
+        idf: Vec<f32>,
+        bias: Vec<f32>,
+        weights: Vec<f32>,
+    ) -> Self {
         let mut model = TextModel {
             id: String::new(),
             header,
@@ -118,7 +126,10 @@ impl TextModel {
 
     /// Feature vector of a text under this model's IDF.
     pub fn vectorize(&self, text: &str) -> SparseVector {
-        features::weigh(&features::term_counts(text, self.header.dimensions), &self.idf)
+        features::weigh(
+            &features::term_counts(text, self.header.dimensions),
+            &self.idf,
+        )
     }
 
     /// Calibrated class probabilities of a text.
@@ -136,7 +147,8 @@ impl TextModel {
     /// Write the model to `path` (through a temporary file renamed into
     /// place, so a crash never leaves a half-written model).
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {
-        let header = serde_json::to_vec(&self.header).map_err(|e| ModelError::BadHeader(e.to_string()))?;
+        let header =
+            serde_json::to_vec(&self.header).map_err(|e| ModelError::BadHeader(e.to_string()))?;
         let temporary = path.with_extension("tmp");
         {
             let mut out = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
@@ -166,12 +178,16 @@ impl TextModel {
             return Err(ModelError::BadMagic);
         }
         let header_length = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
-        let header_end = 12usize.checked_add(header_length).ok_or(ModelError::WrongSize)?;
+        let header_end = 12usize
+            .checked_add(header_length)
+            .ok_or(ModelError::WrongSize)?;
         let header_bytes = bytes.get(12..header_end).ok_or(ModelError::WrongSize)?;
-        let header: ModelHeader =
-            serde_json::from_slice(header_bytes).map_err(|e| ModelError::BadHeader(e.to_string()))?;
-        if header.labels.is_empty() || header.dimensions == 0 || !(header.temperature > 0.0) {
-            return Err(ModelError::BadHeader("no labels, dimensions or temperature".to_owned()));
+        let header: ModelHeader = serde_json::from_slice(header_bytes)
+            .map_err(|e| ModelError::BadHeader(e.to_string()))?;
+        if header.labels.is_empty() || header.dimensions == 0 || header.temperature.is_nan() || header.temperature <= 0.0 {
+            return Err(ModelError::BadHeader(
+                "no labels, dimensions or temperature".to_owned(),
+            ));
         }
         let dimensions = header.dimensions as usize;
         let n_labels = header.labels.len();

@@ -44,6 +44,11 @@ impl Rng {
         &items[self.below(items.len())]
     }
 
+    /// One of `items`, by value (for string tables).
+    pub fn pick_str<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+
     /// Fisher–Yates shuffle.
     pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {

@@ -65,10 +65,10 @@ fn container(label: &str, layout: &str, scanned: bool, rng: &mut Rng) -> &'stati
     }
     match (label, layout) {
         ("bank_statement", "export") => "csv",
-        ("email", _) => *rng.pick(&["email", "text"]),
+        ("email", _) => rng.pick_str(&["email", "text"]),
         ("form", "titles") => "text",
         ("drivers_licence", _) => "pdf",
-        _ => *rng.pick(&["pdf", "pdf", "pdf", "docx", "text"]),
+        _ => rng.pick_str(&["pdf", "pdf", "pdf", "docx", "text"]),
     }
 }
 
@@ -88,52 +88,743 @@ fn document(label: &str, rng: &mut Rng) -> (&'static str, String) {
 // ---------------------------------------------------------------- values
 
 const FIRST: &[&str] = &[
-    "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David", "Emily",
-    "Daniel", "Sarah", "Thomas", "Laura", "Richard", "Olivia", "Carlos", "Sofia", "Ahmed", "Mei",
-    "Anna", "Lukas", "Chloé", "Pierre", "Lucía", "Javier", "Priya", "Kenji", "Grace", "Theresa",
+    "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David",
+    "Emily", "Daniel", "Sarah", "Thomas", "Laura", "Richard", "Olivia", "Carlos", "Sofia", "Ahmed",
+    "Mei", "Anna", "Lukas", "Chloé", "Pierre", "Lucía", "Javier", "Priya", "Kenji", "Grace",
+    "Theresa",
 ];
 const LAST: &[&str] = &[
-    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Martinez",
-    "Anderson", "Taylor", "Thomas", "Moore", "Jackson", "Martin", "Lee", "Thompson", "White",
-    "Harris", "Clark", "Lewis", "Walker", "Young", "Müller", "Schmidt", "Dubois", "Moreau",
-    "Fernández", "López", "Patel", "Nguyen", "Kowalski", "Parker", "Potter", "Hubbard",
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Martinez",
+    "Anderson",
+    "Taylor",
+    "Thomas",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Thompson",
+    "White",
+    "Harris",
+    "Clark",
+    "Lewis",
+    "Walker",
+    "Young",
+    "Müller",
+    "Schmidt",
+    "Dubois",
+    "Moreau",
+    "Fernández",
+    "López",
+    "Patel",
+    "Nguyen",
+    "Kowalski",
+    "Parker",
+    "Potter",
+    "Hubbard",
 ];
 const COMPANY_WORDS: &[&str] = &[
-    "Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Northwind", "Contoso", "Fabrikam",
-    "Blue Ridge", "Summit", "Pioneer", "Evergreen", "Silverline", "Redwood", "Harbor", "Keystone",
-    "Vertex", "Apex", "Timmerman", "Brightside", "Oakmont", "Lakeside", "Granite",
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Blue Ridge",
+    "Summit",
+    "Pioneer",
+    "Evergreen",
+    "Silverline",
+    "Redwood",
+    "Harbor",
+    "Keystone",
+    "Vertex",
+    "Apex",
+    "Timmerman",
+    "Brightside",
+    "Oakmont",
+    "Lakeside",
+    "Granite",
 ];
 const COMPANY_SUFFIX: &[&str] = &[
-    "Inc.", "LLC", "Ltd", "Corp", "GmbH", "S.A.", "PLC", "Industries", "Group", "& Co.", "Partners",
-    "Solutions", "Services",
+    "Inc.",
+    "LLC",
+    "Ltd",
+    "Corp",
+    "GmbH",
+    "S.A.",
+    "PLC",
+    "Industries",
+    "Group",
+    "& Co.",
+    "Partners",
+    "Solutions",
+    "Services",
 ];
 const STREETS: &[&str] = &[
-    "Main Street", "Oak Avenue", "Maple Drive", "Park Lane", "High Street", "Elm Street",
-    "Washington Blvd", "Lake Road", "Sunset Boulevard", "Church Road", "Mill Lane", "Bahnhofstraße",
-    "Rue de la Paix", "Calle Mayor",
+    "Main Street",
+    "Oak Avenue",
+    "Maple Drive",
+    "Park Lane",
+    "High Street",
+    "Elm Street",
+    "Washington Blvd",
+    "Lake Road",
+    "Sunset Boulevard",
+    "Church Road",
+    "Mill Lane",
+    "Bahnhofstraße",
+    "Rue de la Paix",
+    "Calle Mayor",
 ];
 const CITIES: &[&str] = &[
-    "Springfield, IL 62704", "Austin, TX 78701", "Denver, CO 80202", "Portland, OR 97205",
-    "Columbus, OH 43215", "London SW1A 1AA", "Manchester M1 1AE", "Toronto, ON M5H 2N2",
-    "Sacramento, CA 95814", "Honolulu, HI 96820", "Berlin 10115", "Paris 75001", "Madrid 28013",
+    "Springfield, IL 62704",
+    "Austin, TX 78701",
+    "Denver, CO 80202",
+    "Portland, OR 97205",
+    "Columbus, OH 43215",
+    "London SW1A 1AA",
+    "Manchester M1 1AE",
+    "Toronto, ON M5H 2N2",
+    "Sacramento, CA 95814",
+    "Honolulu, HI 96820",
+    "Berlin 10115",
+    "Paris 75001",
+    "Madrid 28013",
 ];
 const BANKS: &[&str] = &[
-    "First National Bank", "Bank 1 of Testing", "Chase", "Wells Fargo", "Citibank", "HSBC",
-    "Barclays", "Bank of America", "Lloyds Bank", "TD Bank", "Deutsche Bank", "Santander",
-    "Capital One", "US Bank", "PNC Bank", "Credit Union of Ohio",
+    "First National Bank",
+    "Bank 1 of Testing",
+    "Chase",
+    "Wells Fargo",
+    "Citibank",
+    "HSBC",
+    "Barclays",
+    "Bank of America",
+    "Lloyds Bank",
+    "TD Bank",
+    "Deutsche Bank",
+    "Santander",
+    "Capital One",
+    "US Bank",
+    "PNC Bank",
+    "Credit Union of Ohio",
 ];
 /// Common English words for free text (descriptions, reasons): used across
 /// types so that the model learns they say nothing about the type.
 const LOREM: &[&str] = &[
-    "about", "above", "across", "action", "activity", "actually", "address", "after", "again", "against", "agency", "agree", "air", "allow", "already", "also", "always", "amount", "analysis", "animal", "answer", "approach", "area", "arm", "art", "article", "artist", "attack", "attention", "audience", "author", "available", "away", "baby", "bag", "ball", "bank", "base", "beat", "beautiful", "because", "become", "before", "behind", "believe", "best", "better", "between", "beyond", "bill", "bird", "blood", "blue", "board", "body", "book", "born", "both", "box", "boy", "brother", "budget", "build", "business", "call", "camera", "campaign", "cancer", "capital", "car", "card", "care", "career", "carry", "case", "catch", "cause", "center", "century", "chance", "change", "charge", "check", "child", "church", "citizen", "city", "civil", "claim", "class", "clear", "coach", "cold", "collection", "come", "commercial", "common", "community", "company", "compare", "computer", "concern", "condition", "consider", "consumer", "contain", "continue", "control", "cost", "could", "country", "couple", "course", "court", "cover", "create", "crime", "cup", "customer", "cut", "daughter", "dead", "deal", "debate", "decade", "decide", "deep", "defense", "describe", "design", "detail", "develop", "device", "die", "dinner", "direction", "discuss", "disease", "doctor", "dog", "draw", "dream", "drive", "drop", "drug", "during", "each", "east", "easy", "eat", "edge", "effect", "effort", "eight", "either", "election", "else", "employee", "end", "enjoy", "enough", "enter", "environment", "especially", "establish", "even", "event", "every", "evidence", "exactly", "example", "executive", "exist", "experience", "expert", "explain", "eye", "face", "factor", "fail", "fall", "family", "fast", "father", "fear", "feel", "few", "fight", "figure", "fill", "final", "financial", "find", "fine", "finger", "finish", "fire", "firm", "first", "five", "floor", "fly", "focus", "follow", "foot", "force", "foreign", "forget", "form", "former", "forward", "free", "friend", "front", "full", "fund", "future", "game", "general", "generation", "get", "glass", "goal", "good", "government", "great", "green", "ground", "group", "grow", "growth", "guess", "gun", "happen", "happy", "hard", "have", "head", "hear", "heart", "heat", "heavy", "help", "herself", "high", "himself", "hit", "hold", "home", "hope", "hot", "hotel", "hour", "house", "huge", "human", "hundred", "husband", "image", "impact", "improve", "include", "increase", "industry", "inside", "instead", "interest", "interview", "into", "investment", "issue", "itself", "job", "join", "just", "keep", "key", "kid", "kind", "kitchen", "know", "knowledge", "land", "language", "large", "last", "late", "laugh", "law", "lawyer", "learn", "least", "leave", "left", "leg", "legal", "less", "letter", "level", "lie", "life", "light", "likely", "line", "little", "live", "loss", "lot", "love", "low", "machine", "magazine", "main", "major", "manage", "manager", "many", "material", "matter", "may", "maybe", "measure", "media", "medical", "member", "memory", "mention", "message", "middle", "might", "military", "million", "mind", "minute", "mission", "model", "modern", "moment", "money", "month", "more", "morning", "most", "mother", "move", "much", "must", "myself", "name", "nation", "near", "need", "never", "new", "news", "next", "nice", "none", "north", "nothing", "notice", "number", "occur", "offer", "office", "often", "oil", "old", "once", "only", "open", "operation", "option", "order", "organization", "others", "out", "outside", "over", "owner", "page", "pain", "painting", "parent", "part", "partner", "party", "pass", "past", "patient", "pattern", "pay", "peace", "people", "perform", "perhaps", "period", "person", "personal", "phone", "physical", "pick", "picture", "piece", "place", "plant", "play", "point", "policy", "political", "poor", "popular", "positive", "possible", "practice", "prepare", "present", "president", "pressure", "pretty", "prevent", "price", "private", "probably", "problem", "process", "produce", "product", "professional", "program", "protect", "prove", "provide", "pull", "purpose", "push", "quality", "question", "quite", "radio", "raise", "reach", "read", "ready", "real", "realize", "receive", "recent", "recognize", "record", "reduce", "reflect", "region", "remain", "remember", "remove", "report", "represent", "require", "research", "respond", "rest", "result", "return", "reveal", "rich", "right", "rise", "risk", "road", "role", "room", "rule", "run", "safe", "same", "save", "say", "scene", "school", "science", "score", "second", "section", "security", "see", "seek", "seem", "sell", "send", "senior", "sense", "serious", "serve", "service", "set", "seven", "several", "shake", "share", "shoot", "short", "shot", "should", "shoulder", "show", "similar", "since", "sing", "sit", "size", "skin", "small", "so", "soldier", "some", "son", "song", "soon", "sort", "south", "space", "speak", "specific", "spend", "sport", "spring", "staff", "standard", "start", "state", "statement", "still", "stop", "store", "strategy", "structure", "student", "stuff", "style", "subject", "success", "suddenly", "suffer", "suggest", "support", "surface", "table", "take", "talk", "tax", "team", "technology", "tell", "tend", "term", "test", "than", "thank", "their", "then", "there", "these", "they", "think", "those", "though", "threat", "three", "through", "throughout",
+    "about",
+    "above",
+    "across",
+    "action",
+    "activity",
+    "actually",
+    "address",
+    "after",
+    "again",
+    "against",
+    "agency",
+    "agree",
+    "air",
+    "allow",
+    "already",
+    "also",
+    "always",
+    "amount",
+    "analysis",
+    "animal",
+    "answer",
+    "approach",
+    "area",
+    "arm",
+    "art",
+    "article",
+    "artist",
+    "attack",
+    "attention",
+    "audience",
+    "author",
+    "available",
+    "away",
+    "baby",
+    "bag",
+    "ball",
+    "bank",
+    "base",
+    "beat",
+    "beautiful",
+    "because",
+    "become",
+    "before",
+    "behind",
+    "believe",
+    "best",
+    "better",
+    "between",
+    "beyond",
+    "bill",
+    "bird",
+    "blood",
+    "blue",
+    "board",
+    "body",
+    "book",
+    "born",
+    "both",
+    "box",
+    "boy",
+    "brother",
+    "budget",
+    "build",
+    "business",
+    "call",
+    "camera",
+    "campaign",
+    "cancer",
+    "capital",
+    "car",
+    "card",
+    "care",
+    "career",
+    "carry",
+    "case",
+    "catch",
+    "cause",
+    "center",
+    "century",
+    "chance",
+    "change",
+    "charge",
+    "check",
+    "child",
+    "church",
+    "citizen",
+    "city",
+    "civil",
+    "claim",
+    "class",
+    "clear",
+    "coach",
+    "cold",
+    "collection",
+    "come",
+    "commercial",
+    "common",
+    "community",
+    "company",
+    "compare",
+    "computer",
+    "concern",
+    "condition",
+    "consider",
+    "consumer",
+    "contain",
+    "continue",
+    "control",
+    "cost",
+    "could",
+    "country",
+    "couple",
+    "course",
+    "court",
+    "cover",
+    "create",
+    "crime",
+    "cup",
+    "customer",
+    "cut",
+    "daughter",
+    "dead",
+    "deal",
+    "debate",
+    "decade",
+    "decide",
+    "deep",
+    "defense",
+    "describe",
+    "design",
+    "detail",
+    "develop",
+    "device",
+    "die",
+    "dinner",
+    "direction",
+    "discuss",
+    "disease",
+    "doctor",
+    "dog",
+    "draw",
+    "dream",
+    "drive",
+    "drop",
+    "drug",
+    "during",
+    "each",
+    "east",
+    "easy",
+    "eat",
+    "edge",
+    "effect",
+    "effort",
+    "eight",
+    "either",
+    "election",
+    "else",
+    "employee",
+    "end",
+    "enjoy",
+    "enough",
+    "enter",
+    "environment",
+    "especially",
+    "establish",
+    "even",
+    "event",
+    "every",
+    "evidence",
+    "exactly",
+    "example",
+    "executive",
+    "exist",
+    "experience",
+    "expert",
+    "explain",
+    "eye",
+    "face",
+    "factor",
+    "fail",
+    "fall",
+    "family",
+    "fast",
+    "father",
+    "fear",
+    "feel",
+    "few",
+    "fight",
+    "figure",
+    "fill",
+    "final",
+    "financial",
+    "find",
+    "fine",
+    "finger",
+    "finish",
+    "fire",
+    "firm",
+    "first",
+    "five",
+    "floor",
+    "fly",
+    "focus",
+    "follow",
+    "foot",
+    "force",
+    "foreign",
+    "forget",
+    "form",
+    "former",
+    "forward",
+    "free",
+    "friend",
+    "front",
+    "full",
+    "fund",
+    "future",
+    "game",
+    "general",
+    "generation",
+    "get",
+    "glass",
+    "goal",
+    "good",
+    "government",
+    "great",
+    "green",
+    "ground",
+    "group",
+    "grow",
+    "growth",
+    "guess",
+    "gun",
+    "happen",
+    "happy",
+    "hard",
+    "have",
+    "head",
+    "hear",
+    "heart",
+    "heat",
+    "heavy",
+    "help",
+    "herself",
+    "high",
+    "himself",
+    "hit",
+    "hold",
+    "home",
+    "hope",
+    "hot",
+    "hotel",
+    "hour",
+    "house",
+    "huge",
+    "human",
+    "hundred",
+    "husband",
+    "image",
+    "impact",
+    "improve",
+    "include",
+    "increase",
+    "industry",
+    "inside",
+    "instead",
+    "interest",
+    "interview",
+    "into",
+    "investment",
+    "issue",
+    "itself",
+    "job",
+    "join",
+    "just",
+    "keep",
+    "key",
+    "kid",
+    "kind",
+    "kitchen",
+    "know",
+    "knowledge",
+    "land",
+    "language",
+    "large",
+    "last",
+    "late",
+    "laugh",
+    "law",
+    "lawyer",
+    "learn",
+    "least",
+    "leave",
+    "left",
+    "leg",
+    "legal",
+    "less",
+    "letter",
+    "level",
+    "lie",
+    "life",
+    "light",
+    "likely",
+    "line",
+    "little",
+    "live",
+    "loss",
+    "lot",
+    "love",
+    "low",
+    "machine",
+    "magazine",
+    "main",
+    "major",
+    "manage",
+    "manager",
+    "many",
+    "material",
+    "matter",
+    "may",
+    "maybe",
+    "measure",
+    "media",
+    "medical",
+    "member",
+    "memory",
+    "mention",
+    "message",
+    "middle",
+    "might",
+    "military",
+    "million",
+    "mind",
+    "minute",
+    "mission",
+    "model",
+    "modern",
+    "moment",
+    "money",
+    "month",
+    "more",
+    "morning",
+    "most",
+    "mother",
+    "move",
+    "much",
+    "must",
+    "myself",
+    "name",
+    "nation",
+    "near",
+    "need",
+    "never",
+    "new",
+    "news",
+    "next",
+    "nice",
+    "none",
+    "north",
+    "nothing",
+    "notice",
+    "number",
+    "occur",
+    "offer",
+    "office",
+    "often",
+    "oil",
+    "old",
+    "once",
+    "only",
+    "open",
+    "operation",
+    "option",
+    "order",
+    "organization",
+    "others",
+    "out",
+    "outside",
+    "over",
+    "owner",
+    "page",
+    "pain",
+    "painting",
+    "parent",
+    "part",
+    "partner",
+    "party",
+    "pass",
+    "past",
+    "patient",
+    "pattern",
+    "pay",
+    "peace",
+    "people",
+    "perform",
+    "perhaps",
+    "period",
+    "person",
+    "personal",
+    "phone",
+    "physical",
+    "pick",
+    "picture",
+    "piece",
+    "place",
+    "plant",
+    "play",
+    "point",
+    "policy",
+    "political",
+    "poor",
+    "popular",
+    "positive",
+    "possible",
+    "practice",
+    "prepare",
+    "present",
+    "president",
+    "pressure",
+    "pretty",
+    "prevent",
+    "price",
+    "private",
+    "probably",
+    "problem",
+    "process",
+    "produce",
+    "product",
+    "professional",
+    "program",
+    "protect",
+    "prove",
+    "provide",
+    "pull",
+    "purpose",
+    "push",
+    "quality",
+    "question",
+    "quite",
+    "radio",
+    "raise",
+    "reach",
+    "read",
+    "ready",
+    "real",
+    "realize",
+    "receive",
+    "recent",
+    "recognize",
+    "record",
+    "reduce",
+    "reflect",
+    "region",
+    "remain",
+    "remember",
+    "remove",
+    "report",
+    "represent",
+    "require",
+    "research",
+    "respond",
+    "rest",
+    "result",
+    "return",
+    "reveal",
+    "rich",
+    "right",
+    "rise",
+    "risk",
+    "road",
+    "role",
+    "room",
+    "rule",
+    "run",
+    "safe",
+    "same",
+    "save",
+    "say",
+    "scene",
+    "school",
+    "science",
+    "score",
+    "second",
+    "section",
+    "security",
+    "see",
+    "seek",
+    "seem",
+    "sell",
+    "send",
+    "senior",
+    "sense",
+    "serious",
+    "serve",
+    "service",
+    "set",
+    "seven",
+    "several",
+    "shake",
+    "share",
+    "shoot",
+    "short",
+    "shot",
+    "should",
+    "shoulder",
+    "show",
+    "similar",
+    "since",
+    "sing",
+    "sit",
+    "size",
+    "skin",
+    "small",
+    "so",
+    "soldier",
+    "some",
+    "son",
+    "song",
+    "soon",
+    "sort",
+    "south",
+    "space",
+    "speak",
+    "specific",
+    "spend",
+    "sport",
+    "spring",
+    "staff",
+    "standard",
+    "start",
+    "state",
+    "statement",
+    "still",
+    "stop",
+    "store",
+    "strategy",
+    "structure",
+    "student",
+    "stuff",
+    "style",
+    "subject",
+    "success",
+    "suddenly",
+    "suffer",
+    "suggest",
+    "support",
+    "surface",
+    "table",
+    "take",
+    "talk",
+    "tax",
+    "team",
+    "technology",
+    "tell",
+    "tend",
+    "term",
+    "test",
+    "than",
+    "thank",
+    "their",
+    "then",
+    "there",
+    "these",
+    "they",
+    "think",
+    "those",
+    "though",
+    "threat",
+    "three",
+    "through",
+    "throughout",
 ];
 const MONTHS: &[&str] = &[
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 const STATES: &[&str] = &[
-    "CALIFORNIA", "TEXAS", "NEW YORK", "FLORIDA", "HAWAII", "OHIO", "ILLINOIS", "WASHINGTON",
-    "PENNSYLVANIA", "GEORGIA", "ANY STATE", "ARIZONA", "MICHIGAN", "COLORADO", "OREGON",
+    "CALIFORNIA",
+    "TEXAS",
+    "NEW YORK",
+    "FLORIDA",
+    "HAWAII",
+    "OHIO",
+    "ILLINOIS",
+    "WASHINGTON",
+    "PENNSYLVANIA",
+    "GEORGIA",
+    "ANY STATE",
+    "ARIZONA",
+    "MICHIGAN",
+    "COLORADO",
+    "OREGON",
 ];
 
 struct Faker<'a> {
@@ -142,7 +833,7 @@ struct Faker<'a> {
 
 impl Faker<'_> {
     fn pick<'b>(&mut self, items: &[&'b str]) -> &'b str {
-        *self.rng.pick(items)
+        self.rng.pick_str(items)
     }
     fn chance(&mut self, p: f64) -> bool {
         self.rng.chance(p)
@@ -155,7 +846,12 @@ impl Faker<'_> {
     }
     fn company(&mut self) -> String {
         if self.chance(0.2) {
-            format!("{}, {} and {}", self.pick(LAST), self.pick(LAST), self.pick(LAST))
+            format!(
+                "{}, {} and {}",
+                self.pick(LAST),
+                self.pick(LAST),
+                self.pick(LAST)
+            )
         } else {
             format!("{} {}", self.pick(COMPANY_WORDS), self.pick(COMPANY_SUFFIX))
         }
@@ -168,8 +864,18 @@ impl Faker<'_> {
     }
     fn phone(&mut self) -> String {
         match self.int(0, 2) {
-            0 => format!("({}) {}-{:04}", self.int(200, 999), self.int(200, 999), self.int(0, 9999)),
-            1 => format!("+1 {}-{}-{:04}", self.int(200, 999), self.int(200, 999), self.int(0, 9999)),
+            0 => format!(
+                "({}) {}-{:04}",
+                self.int(200, 999),
+                self.int(200, 999),
+                self.int(0, 9999)
+            ),
+            1 => format!(
+                "+1 {}-{}-{:04}",
+                self.int(200, 999),
+                self.int(200, 999),
+                self.int(0, 9999)
+            ),
             _ => format!("+44 20 {} {:04}", self.int(1000, 9999), self.int(0, 9999)),
         }
     }
@@ -188,7 +894,10 @@ impl Faker<'_> {
     }
     fn domain(&mut self) -> String {
         let word: String = self.pick(COMPANY_WORDS).to_lowercase().replace(' ', "");
-        format!("{word}.{}", self.pick(&["com", "net", "co.uk", "de", "io", "org"]))
+        format!(
+            "{word}.{}",
+            self.pick(&["com", "net", "co.uk", "de", "io", "org"])
+        )
     }
     /// A date in one of the common formats.
     fn date(&mut self) -> String {
@@ -241,7 +950,7 @@ fn format_cents(cents: i64) -> String {
     let whole = (cents / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(c);
@@ -254,12 +963,32 @@ fn format_cents(cents: i64) -> String {
 fn invoice(f: &mut Faker) -> (&'static str, String) {
     let layout = f.int(0, 4);
     let vendor = f.company();
-    let customer = if f.chance(0.5) { f.company() } else { f.person() };
-    let number = format!("{}{}", f.pick(&["INV-", "", "#", "F", "2024-"]), f.int(100, 999_999));
+    let customer = if f.chance(0.5) {
+        f.company()
+    } else {
+        f.person()
+    };
+    let number = format!(
+        "{}{}",
+        f.pick(&["INV-", "", "#", "F", "2024-"]),
+        f.int(100, 999_999)
+    );
     let items = [
-        "Consulting services", "Website design", "Magazine Design", "Brochure Design", "Hosting (12 months)",
-        "Office chairs", "Printer toner", "Maintenance visit", "Software licence", "Freight charges",
-        "Legal advice", "Cleaning services", "Catering", "Training workshop", "Letterhead Design",
+        "Consulting services",
+        "Website design",
+        "Magazine Design",
+        "Brochure Design",
+        "Hosting (12 months)",
+        "Office chairs",
+        "Printer toner",
+        "Maintenance visit",
+        "Software licence",
+        "Freight charges",
+        "Legal advice",
+        "Cleaning services",
+        "Catering",
+        "Training workshop",
+        "Letterhead Design",
     ];
     let mut lines = Vec::new();
     let mut subtotal = 0;
@@ -267,7 +996,13 @@ fn invoice(f: &mut Faker) -> (&'static str, String) {
         let quantity = f.int(1, 20);
         let unit = f.int(500, 150_000);
         subtotal += quantity * unit;
-        lines.push(format!("{}  {}  {}  {}", f.pick(&items), quantity, format_cents(unit), format_cents(quantity * unit)));
+        lines.push(format!(
+            "{}  {}  {}  {}",
+            f.pick(&items),
+            quantity,
+            format_cents(unit),
+            format_cents(quantity * unit)
+        ));
     }
     let rate = *f.rng.pick(&[0, 5, 7, 10, 19, 20]);
     let tax = subtotal * rate / 100;
@@ -275,7 +1010,10 @@ fn invoice(f: &mut Faker) -> (&'static str, String) {
     let mut out = Vec::new();
     match layout {
         0 => {
-            out.push(f.pick(&["INVOICE", "Invoice", "TAX INVOICE", "Sales Invoice"]).to_owned());
+            out.push(
+                f.pick(&["INVOICE", "Invoice", "TAX INVOICE", "Sales Invoice"])
+                    .to_owned(),
+            );
             out.push(vendor.clone());
             out.push(f.street());
             out.push(f.city());
@@ -291,7 +1029,10 @@ fn invoice(f: &mut Faker) -> (&'static str, String) {
             out.push(format!("Subtotal {}", f.money(subtotal)));
             out.push(format!("Tax ({rate}%) {}", f.money(tax)));
             out.push(format!("Total Due {}", f.money(total)));
-            out.push(format!("Payment terms: Net {}", f.pick(&["15", "30", "45", "60"])));
+            out.push(format!(
+                "Payment terms: Net {}",
+                f.pick(&["15", "30", "45", "60"])
+            ));
         }
         1 => {
             out.push(vendor.clone());
@@ -304,7 +1045,11 @@ fn invoice(f: &mut Faker) -> (&'static str, String) {
             out.push(format!("SUBTOTAL: {}", f.money(subtotal)));
             out.push(format!("TOTAL: {}", f.money(total)));
             out.push("SEND PAYMENT TO".to_owned());
-            out.push(format!("Bank No: {}  Account: {}", f.int(1000, 9999), f.masked_account()));
+            out.push(format!(
+                "Bank No: {}  Account: {}",
+                f.int(1000, 9999),
+                f.masked_account()
+            ));
             out.push("Thank you for your business!".to_owned());
         }
         2 => {
@@ -316,14 +1061,27 @@ fn invoice(f: &mut Faker) -> (&'static str, String) {
             out.push("Email  Phone".to_owned());
             out.push("Website  Email".to_owned());
             out.push("Invoice Number: 0000  Issue Date: Date  Due Date: Date".to_owned());
-            out.push(f.pick(&["Item # Description Quantity Unit Price Total", "SERVICE DESCRIPTION qty/hrs rate total"]).to_owned());
+            out.push(
+                f.pick(&[
+                    "Item # Description Quantity Unit Price Total",
+                    "SERVICE DESCRIPTION qty/hrs rate total",
+                ])
+                .to_owned(),
+            );
             for _ in 0..f.int(1, 4) {
                 out.push("Placeholder Text 000 000 000".to_owned());
             }
             out.push("Subtotal".to_owned());
             out.push("Tax".to_owned());
             out.push("TOTAL".to_owned());
-            out.push(f.pick(&["Terms & Conditions", "Payment is due within 30 days", "Thank you"]).to_owned());
+            out.push(
+                f.pick(&[
+                    "Terms & Conditions",
+                    "Payment is due within 30 days",
+                    "Thank you",
+                ])
+                .to_owned(),
+            );
         }
         3 => {
             out.push(f.pick(&["RECHNUNG", "FACTURE", "FACTURA"]).to_owned());
@@ -332,7 +1090,12 @@ fn invoice(f: &mut Faker) -> (&'static str, String) {
             let (number_word, date_word, total_word, tax_word) = *f.rng.pick(&[
                 ("Rechnungsnummer", "Rechnungsdatum", "Gesamtbetrag", "MwSt"),
                 ("Numéro de facture", "Date de facture", "Total TTC", "TVA"),
-                ("Número de factura", "Fecha de factura", "Total a pagar", "IVA"),
+                (
+                    "Número de factura",
+                    "Fecha de factura",
+                    "Total a pagar",
+                    "IVA",
+                ),
             ]);
             out.push(format!("{number_word}: {number}"));
             out.push(format!("{date_word}: {}", f.date()));
@@ -340,7 +1103,12 @@ fn invoice(f: &mut Faker) -> (&'static str, String) {
             out.extend(lines);
             out.push(format!("{tax_word} {rate}%: {}", format_cents(tax)));
             out.push(format!("{total_word}: {} EUR", format_cents(total)));
-            out.push(format!("IBAN: DE{} {} {}", f.int(10, 99), f.int(1000, 9999), f.int(1000, 9999)));
+            out.push(format!(
+                "IBAN: DE{} {} {}",
+                f.int(10, 99),
+                f.int(1000, 9999),
+                f.int(1000, 9999)
+            ));
         }
         _ => {
             out.push(format!("{vendor} - Invoice {number}"));
@@ -348,7 +1116,11 @@ fn invoice(f: &mut Faker) -> (&'static str, String) {
             out.push(format!("Order reference PO-{}", f.int(1000, 99999)));
             out.extend(lines);
             out.push(format!("Amount due: {} by {}", f.money(total), f.date()));
-            out.push(format!("Please remit payment to {} account {}", f.pick(BANKS), f.masked_account()));
+            out.push(format!(
+                "Please remit payment to {} account {}",
+                f.pick(BANKS),
+                f.masked_account()
+            ));
             out.push("Late payments are subject to a 1.5% monthly fee.".to_owned());
         }
     }
@@ -362,9 +1134,21 @@ fn bank_statement(f: &mut Faker) -> (&'static str, String) {
     let bank = f.pick(BANKS).to_owned();
     let holder = f.person();
     let descriptions = [
-        "Direct Deposit", "ACH Payment", "POS Purchase", "ATM Withdrawal", "Check Deposit",
-        "Debit Card Purchase", "Wire Transfer", "Online Transfer", "Interest Paid", "Monthly Service Fee",
-        "Mortgage Payment", "Utility Bill Payment", "Payroll", "Refund", "Standing Order",
+        "Direct Deposit",
+        "ACH Payment",
+        "POS Purchase",
+        "ATM Withdrawal",
+        "Check Deposit",
+        "Debit Card Purchase",
+        "Wire Transfer",
+        "Online Transfer",
+        "Interest Paid",
+        "Monthly Service Fee",
+        "Mortgage Payment",
+        "Utility Bill Payment",
+        "Payroll",
+        "Refund",
+        "Standing Order",
     ];
     let mut balance = f.int(10_000, 2_000_000);
     let opening = balance;
@@ -391,34 +1175,75 @@ fn bank_statement(f: &mut Faker) -> (&'static str, String) {
             out.push(format!("Opening Balance: {}", f.money(opening)));
             out.push("Date  Description  Debit ($)  Credit ($)".to_owned());
             for (date, description, amount, _) in &rows {
-                out.push(format!("{date}  {description}  {}", format_cents(amount.abs())));
+                out.push(format!(
+                    "{date}  {description}  {}",
+                    format_cents(amount.abs())
+                ));
             }
             out.push(format!("Closing Balance: {}", f.money(balance)));
         }
         1 => {
-            out.push(format!("{} {}", bank, f.pick(&["Account Statement", "STATEMENT OF ACCOUNT", "Bank Statement", "Checking Account Statement"])));
+            out.push(format!(
+                "{} {}",
+                bank,
+                f.pick(&[
+                    "Account Statement",
+                    "STATEMENT OF ACCOUNT",
+                    "Bank Statement",
+                    "Checking Account Statement"
+                ])
+            ));
             out.push(holder.clone());
             out.push(f.street());
             out.push(f.city());
-            out.push(format!("Statement date {}  Page 1 of {}", f.date(), f.int(1, 4)));
-            out.push(format!("Sort code {}-{}-{}  Account no {}", f.int(10, 99), f.int(10, 99), f.int(10, 99), f.masked_account()));
+            out.push(format!(
+                "Statement date {}  Page 1 of {}",
+                f.date(),
+                f.int(1, 4)
+            ));
+            out.push(format!(
+                "Sort code {}-{}-{}  Account no {}",
+                f.int(10, 99),
+                f.int(10, 99),
+                f.int(10, 99),
+                f.masked_account()
+            ));
             out.push("Date  Details  Paid out  Paid in  Balance".to_owned());
             for (date, description, amount, balance) in &rows {
-                out.push(format!("{date}  {description}  {}  {}", format_cents(*amount), format_cents(*balance)));
+                out.push(format!(
+                    "{date}  {description}  {}  {}",
+                    format_cents(*amount),
+                    format_cents(*balance)
+                ));
             }
             out.push(format!("Balance carried forward {}", format_cents(balance)));
             out.push("Your deposits are protected up to the applicable limit.".to_owned());
         }
         2 => {
-            out.push(f.pick(&["Kontoauszug", "Relevé de compte", "Extracto bancario"]).to_owned());
+            out.push(
+                f.pick(&["Kontoauszug", "Relevé de compte", "Extracto bancario"])
+                    .to_owned(),
+            );
             out.push(bank.clone());
-            out.push(format!("IBAN DE{} {} {} {}", f.int(10, 99), f.int(1000, 9999), f.int(1000, 9999), f.int(1000, 9999)));
+            out.push(format!(
+                "IBAN DE{} {} {} {}",
+                f.int(10, 99),
+                f.int(1000, 9999),
+                f.int(1000, 9999),
+                f.int(1000, 9999)
+            ));
             out.push(holder.clone());
-            out.push(format!("Alter Kontostand / Solde précédent {}", format_cents(opening)));
+            out.push(format!(
+                "Alter Kontostand / Solde précédent {}",
+                format_cents(opening)
+            ));
             for (date, description, amount, _) in &rows {
                 out.push(format!("{date} {description} {}", format_cents(*amount)));
             }
-            out.push(format!("Neuer Kontostand / Nouveau solde {}", format_cents(balance)));
+            out.push(format!(
+                "Neuer Kontostand / Nouveau solde {}",
+                format_cents(balance)
+            ));
         }
         _ => {
             // Exports from online banking: delimited rows.
@@ -431,11 +1256,27 @@ fn bank_statement(f: &mut Faker) -> (&'static str, String) {
             out.push(header.to_owned());
             let iso = f.chance(0.6);
             for (date, description, amount, balance) in &rows {
-                let date = if iso { format!("{}-{:02}-{:02}", f.int(2019, 2026), f.int(1, 12), f.int(1, 28)) } else { date.clone() };
-                if header.matches('|').count() == 2 {
-                    out.push(format!("{date} | {description} | {}", format_cents(*amount).replace(',', "")));
+                let date = if iso {
+                    format!(
+                        "{}-{:02}-{:02}",
+                        f.int(2019, 2026),
+                        f.int(1, 12),
+                        f.int(1, 28)
+                    )
                 } else {
-                    out.push(format!("{date} | {description} | {} | {}", format_cents(*amount).replace(',', ""), format_cents(*balance).replace(',', "")));
+                    date.clone()
+                };
+                if header.matches('|').count() == 2 {
+                    out.push(format!(
+                        "{date} | {description} | {}",
+                        format_cents(*amount).replace(',', "")
+                    ));
+                } else {
+                    out.push(format!(
+                        "{date} | {description} | {} | {}",
+                        format_cents(*amount).replace(',', ""),
+                        format_cents(*balance).replace(',', "")
+                    ));
                 }
             }
         }
@@ -455,12 +1296,29 @@ fn financial_report(f: &mut Faker) -> (&'static str, String) {
     let mut out = Vec::new();
     match layout {
         0 => {
-            out.push(f.pick(&["Quarterly Financial Report", "Annual Report", "Financial Report", "Interim Financial Statements", "Monthly Management Report"]).to_owned());
+            out.push(
+                f.pick(&[
+                    "Quarterly Financial Report",
+                    "Annual Report",
+                    "Financial Report",
+                    "Interim Financial Statements",
+                    "Monthly Management Report",
+                ])
+                .to_owned(),
+            );
             out.push(format!("Report Date: {}", f.date()));
             out.push("Company Information".to_owned());
             out.push(format!("Company Name: {company}"));
             out.push(format!("Report Prepared By: {}", f.person()));
-            out.push(format!("Department: {}", f.pick(&["Finance and Accounting", "Finance", "Controlling", "Investor Relations"])));
+            out.push(format!(
+                "Department: {}",
+                f.pick(&[
+                    "Finance and Accounting",
+                    "Finance",
+                    "Controlling",
+                    "Investor Relations"
+                ])
+            ));
             out.push("Financial Summary".to_owned());
             out.push(format!("Revenue: {}", f.money(revenue)));
             out.push(format!("Cost of Goods Sold: {}", f.money(cogs)));
@@ -468,41 +1326,111 @@ fn financial_report(f: &mut Faker) -> (&'static str, String) {
             out.push(format!("Operating Expenses: {}", f.money(opex)));
             out.push(format!("Net Income: {}", f.money(net)));
             out.push("Notes".to_owned());
-            out.push(f.pick(&[
-                "This report is prepared for internal management purposes.",
-                "Figures are unaudited and subject to change.",
-                "All amounts are stated in thousands unless otherwise noted.",
-            ]).to_owned());
+            out.push(
+                f.pick(&[
+                    "This report is prepared for internal management purposes.",
+                    "Figures are unaudited and subject to change.",
+                    "All amounts are stated in thousands unless otherwise noted.",
+                ])
+                .to_owned(),
+            );
         }
         1 => {
-            out.push(format!("{company} {}", f.pick(&["Consolidated Balance Sheet", "Statement of Financial Position", "Income Statement", "Statement of Cash Flows"])));
-            out.push(format!("For the {} ended {}", f.pick(&["year", "quarter", "six months"]), f.date()));
+            out.push(format!(
+                "{company} {}",
+                f.pick(&[
+                    "Consolidated Balance Sheet",
+                    "Statement of Financial Position",
+                    "Income Statement",
+                    "Statement of Cash Flows"
+                ])
+            ));
+            out.push(format!(
+                "For the {} ended {}",
+                f.pick(&["year", "quarter", "six months"]),
+                f.date()
+            ));
             out.push("(in thousands of US dollars)".to_owned());
             out.push("Assets".to_owned());
-            out.push(format!("Cash and cash equivalents {}", format_cents(f.int(1_000_000, 90_000_000))));
-            out.push(format!("Accounts receivable {}", format_cents(f.int(1_000_000, 90_000_000))));
-            out.push(format!("Inventories {}", format_cents(f.int(1_000_000, 90_000_000))));
-            out.push(format!("Total current assets {}", format_cents(f.int(1_000_000, 900_000_000))));
-            out.push(format!("Property, plant and equipment, net {}", format_cents(f.int(1_000_000, 90_000_000))));
-            out.push(format!("Total assets {}", format_cents(f.int(10_000_000, 900_000_000))));
+            out.push(format!(
+                "Cash and cash equivalents {}",
+                format_cents(f.int(1_000_000, 90_000_000))
+            ));
+            out.push(format!(
+                "Accounts receivable {}",
+                format_cents(f.int(1_000_000, 90_000_000))
+            ));
+            out.push(format!(
+                "Inventories {}",
+                format_cents(f.int(1_000_000, 90_000_000))
+            ));
+            out.push(format!(
+                "Total current assets {}",
+                format_cents(f.int(1_000_000, 900_000_000))
+            ));
+            out.push(format!(
+                "Property, plant and equipment, net {}",
+                format_cents(f.int(1_000_000, 90_000_000))
+            ));
+            out.push(format!(
+                "Total assets {}",
+                format_cents(f.int(10_000_000, 900_000_000))
+            ));
             out.push("Liabilities and Shareholders' Equity".to_owned());
-            out.push(format!("Accounts payable {}", format_cents(f.int(1_000_000, 90_000_000))));
-            out.push(format!("Long-term debt {}", format_cents(f.int(1_000_000, 90_000_000))));
-            out.push(format!("Total shareholders' equity {}", format_cents(f.int(1_000_000, 90_000_000))));
-            out.push(format!("Net cash provided by operating activities {}", format_cents(net)));
-            out.push(format!("Earnings per share, diluted {}", format_cents(f.int(10, 900))));
+            out.push(format!(
+                "Accounts payable {}",
+                format_cents(f.int(1_000_000, 90_000_000))
+            ));
+            out.push(format!(
+                "Long-term debt {}",
+                format_cents(f.int(1_000_000, 90_000_000))
+            ));
+            out.push(format!(
+                "Total shareholders' equity {}",
+                format_cents(f.int(1_000_000, 90_000_000))
+            ));
+            out.push(format!(
+                "Net cash provided by operating activities {}",
+                format_cents(net)
+            ));
+            out.push(format!(
+                "Earnings per share, diluted {}",
+                format_cents(f.int(10, 900))
+            ));
         }
         _ => {
-            out.push(format!("{company} reports {} results", f.pick(&["fourth quarter", "third quarter", "full-year", "first half"])));
-            out.push(format!("Revenue grew {}% year over year to {}", f.int(1, 40), f.money(revenue)));
-            out.push(format!("EBITDA margin of {}%; net income {}", f.int(5, 40), f.money(net)));
+            out.push(format!(
+                "{company} reports {} results",
+                f.pick(&["fourth quarter", "third quarter", "full-year", "first half"])
+            ));
+            out.push(format!(
+                "Revenue grew {}% year over year to {}",
+                f.int(1, 40),
+                f.money(revenue)
+            ));
+            out.push(format!(
+                "EBITDA margin of {}%; net income {}",
+                f.int(5, 40),
+                f.money(net)
+            ));
             out.push("Executive Summary".to_owned());
-            out.push(format!("The board reviewed performance against budget for fiscal year {}.", f.int(2019, 2026)));
+            out.push(format!(
+                "The board reviewed performance against budget for fiscal year {}.",
+                f.int(2019, 2026)
+            ));
             out.push("Key Performance Indicators".to_owned());
-            out.push(format!("Operating margin {}%  Return on equity {}%  Debt to equity {}", f.int(2, 30), f.int(2, 30), f.int(1, 3)));
+            out.push(format!(
+                "Operating margin {}%  Return on equity {}%  Debt to equity {}",
+                f.int(2, 30),
+                f.int(2, 30),
+                f.int(1, 3)
+            ));
             out.push("Outlook".to_owned());
             out.push("Management expects continued growth in the coming quarters, subject to market conditions.".to_owned());
-            out.push(format!("Auditor: {} LLP", f.pick(&["Deloitte", "PwC", "KPMG", "Ernst & Young", "Grant Thornton"])));
+            out.push(format!(
+                "Auditor: {} LLP",
+                f.pick(&["Deloitte", "PwC", "KPMG", "Ernst & Young", "Grant Thornton"])
+            ));
         }
     }
     let layouts = ["summary", "statements", "narrative"];
@@ -516,17 +1444,55 @@ fn drivers_licence(f: &mut Faker) -> (&'static str, String) {
     match layout {
         0 => {
             out.push(f.pick(STATES).to_owned());
-            out.push(f.pick(&["DRIVER LICENSE", "DRIVER'S LICENSE", "DRIVERS LICENSE", "LICENSE", "COMMERCIAL DRIVER LICENSE", "USA DRIVER LICENSE"]).to_owned());
-            out.push(format!("{} {}{}", f.pick(&["DL", "License No.", "LIC#", "NUMBER", "4d DLN"]), f.pick(&["P", "D", "Q", "S", "B"]), f.int(1_000_000, 99_999_999)));
-            out.push(format!("{} {}", f.pick(&["EXP", "Expires", "4b EXP"]), f.date()));
-            out.push(format!("{} {}", f.pick(&["ISS", "ISSUE DATE", "4a ISS"]), f.date()));
+            out.push(
+                f.pick(&[
+                    "DRIVER LICENSE",
+                    "DRIVER'S LICENSE",
+                    "DRIVERS LICENSE",
+                    "LICENSE",
+                    "COMMERCIAL DRIVER LICENSE",
+                    "USA DRIVER LICENSE",
+                ])
+                .to_owned(),
+            );
+            out.push(format!(
+                "{} {}{}",
+                f.pick(&["DL", "License No.", "LIC#", "NUMBER", "4d DLN"]),
+                f.pick(&["P", "D", "Q", "S", "B"]),
+                f.int(1_000_000, 99_999_999)
+            ));
+            out.push(format!(
+                "{} {}",
+                f.pick(&["EXP", "Expires", "4b EXP"]),
+                f.date()
+            ));
+            out.push(format!(
+                "{} {}",
+                f.pick(&["ISS", "ISSUE DATE", "4a ISS"]),
+                f.date()
+            ));
             out.push(name);
             out.push(f.street().to_uppercase());
             out.push(f.city().to_uppercase());
             out.push(format!("DOB {}", f.date()));
-            out.push(format!("SEX {}  HGT {}-{:02}  WGT {} lb", f.pick(&["M", "F"]), f.int(4, 6), f.int(0, 11), f.int(100, 260)));
-            out.push(format!("EYES {}  HAIR {}", f.pick(&["BRN", "BLU", "GRN", "HAZ", "Brown", "Blue"]), f.pick(&["BLK", "BRN", "BLN", "GRY", "Black"])));
-            out.push(format!("CLASS {}  RSTR {}  END {}", f.pick(&["C", "D", "A", "B", "M"]), f.pick(&["NONE", "B", "CORR LENS"]), f.pick(&["NONE", "M"])));
+            out.push(format!(
+                "SEX {}  HGT {}-{:02}  WGT {} lb",
+                f.pick(&["M", "F"]),
+                f.int(4, 6),
+                f.int(0, 11),
+                f.int(100, 260)
+            ));
+            out.push(format!(
+                "EYES {}  HAIR {}",
+                f.pick(&["BRN", "BLU", "GRN", "HAZ", "Brown", "Blue"]),
+                f.pick(&["BLK", "BRN", "BLN", "GRY", "Black"])
+            ));
+            out.push(format!(
+                "CLASS {}  RSTR {}  END {}",
+                f.pick(&["C", "D", "A", "B", "M"]),
+                f.pick(&["NONE", "B", "CORR LENS"]),
+                f.pick(&["NONE", "M"])
+            ));
             if f.chance(0.4) {
                 out.push("ORGAN DONOR".to_owned());
             }
@@ -535,19 +1501,59 @@ fn drivers_licence(f: &mut Faker) -> (&'static str, String) {
             }
         }
         1 => {
-            out.push(f.pick(&["DRIVING LICENCE", "DRIVING LICENCE UK", "PROVISIONAL DRIVING LICENCE"]).to_owned());
+            out.push(
+                f.pick(&[
+                    "DRIVING LICENCE",
+                    "DRIVING LICENCE UK",
+                    "PROVISIONAL DRIVING LICENCE",
+                ])
+                .to_owned(),
+            );
             out.push(format!("1. {}", f.pick(LAST).to_uppercase()));
             out.push(format!("2. {}", f.pick(FIRST).to_uppercase()));
-            out.push(format!("3. {} {}", f.date(), f.pick(&["ENGLAND", "SCOTLAND", "WALES", "UNITED KINGDOM"])));
+            out.push(format!(
+                "3. {} {}",
+                f.date(),
+                f.pick(&["ENGLAND", "SCOTLAND", "WALES", "UNITED KINGDOM"])
+            ));
             out.push(format!("4a. {}  4b. {}", f.date(), f.date()));
             out.push(format!("4c. {}", f.pick(&["DVLA", "DVA"])));
-            out.push(format!("5. {}{}", f.pick(LAST).to_uppercase(), f.int(100_000, 999_999)));
+            out.push(format!(
+                "5. {}{}",
+                f.pick(LAST).to_uppercase(),
+                f.int(100_000, 999_999)
+            ));
             out.push(format!("8. {}", f.street().to_uppercase()));
-            out.push(format!("9. {}", f.pick(&["AM/A/B1/B/f/k/l/n/p", "B/f/k/l/n/p", "3 WHEELER ONLY", "A/B/BE"])));
+            out.push(format!(
+                "9. {}",
+                f.pick(&[
+                    "AM/A/B1/B/f/k/l/n/p",
+                    "B/f/k/l/n/p",
+                    "3 WHEELER ONLY",
+                    "A/B/BE"
+                ])
+            ));
         }
         _ => {
-            out.push(f.pick(&["PERMIS DE CONDUIRE", "FÜHRERSCHEIN", "PERMISO DE CONDUCCIÓN", "DRIVER LICENCE"]).to_owned());
-            out.push(f.pick(&["RÉPUBLIQUE FRANÇAISE", "BUNDESREPUBLIK DEUTSCHLAND", "REINO DE ESPAÑA", "EUROPEAN UNION", "NEW SOUTH WALES"]).to_owned());
+            out.push(
+                f.pick(&[
+                    "PERMIS DE CONDUIRE",
+                    "FÜHRERSCHEIN",
+                    "PERMISO DE CONDUCCIÓN",
+                    "DRIVER LICENCE",
+                ])
+                .to_owned(),
+            );
+            out.push(
+                f.pick(&[
+                    "RÉPUBLIQUE FRANÇAISE",
+                    "BUNDESREPUBLIK DEUTSCHLAND",
+                    "REINO DE ESPAÑA",
+                    "EUROPEAN UNION",
+                    "NEW SOUTH WALES",
+                ])
+                .to_owned(),
+            );
             out.push(format!("1. {}", f.pick(LAST).to_uppercase()));
             out.push(format!("2. {}", f.pick(FIRST).to_uppercase()));
             out.push(format!("3. {}", f.date()));
@@ -563,10 +1569,20 @@ fn drivers_licence(f: &mut Faker) -> (&'static str, String) {
 fn contract(f: &mut Faker) -> (&'static str, String) {
     let layout = f.int(0, 2);
     let party_a = f.company();
-    let party_b = if f.chance(0.5) { f.company() } else { f.person() };
+    let party_b = if f.chance(0.5) {
+        f.company()
+    } else {
+        f.person()
+    };
     let kind = f.pick(&[
-        "SERVICE AGREEMENT", "EMPLOYMENT CONTRACT", "LEASE AGREEMENT", "NON-DISCLOSURE AGREEMENT",
-        "SALES CONTRACT", "CONSULTING AGREEMENT", "MASTER SERVICES AGREEMENT", "LOAN AGREEMENT",
+        "SERVICE AGREEMENT",
+        "EMPLOYMENT CONTRACT",
+        "LEASE AGREEMENT",
+        "NON-DISCLOSURE AGREEMENT",
+        "SALES CONTRACT",
+        "CONSULTING AGREEMENT",
+        "MASTER SERVICES AGREEMENT",
+        "LOAN AGREEMENT",
     ]);
     let mut out = Vec::new();
     out.push(kind.to_owned());
@@ -576,7 +1592,11 @@ fn contract(f: &mut Faker) -> (&'static str, String) {
             out.push("WHEREAS, the parties wish to set forth the terms and conditions under which services will be provided;".to_owned());
             out.push("NOW, THEREFORE, in consideration of the mutual covenants contained herein, the parties agree as follows:".to_owned());
             out.push(format!("1. Term. This Agreement shall commence on the Effective Date and continue for {} months unless terminated earlier.", f.int(6, 60)));
-            out.push(format!("2. Compensation. Company shall pay {} per {}.", f.amount(100_000, 2_000_000), f.pick(&["month", "year", "hour", "milestone"])));
+            out.push(format!(
+                "2. Compensation. Company shall pay {} per {}.",
+                f.amount(100_000, 2_000_000),
+                f.pick(&["month", "year", "hour", "milestone"])
+            ));
             out.push("3. Confidentiality. Each party shall keep confidential all information disclosed by the other party.".to_owned());
             out.push("4. Termination. Either party may terminate this Agreement upon thirty (30) days written notice.".to_owned());
             out.push(format!("5. Governing Law. This Agreement shall be governed by the laws of the State of {}.", capitalise(&f.pick(STATES).to_lowercase())));
@@ -584,7 +1604,11 @@ fn contract(f: &mut Faker) -> (&'static str, String) {
         1 => {
             out.push(format!("between {party_a}, hereinafter referred to as the \"Landlord\", and {party_b}, hereinafter referred to as the \"Tenant\"."));
             out.push(format!("Premises: {}, {}", f.street(), f.city()));
-            out.push(format!("The lease term begins on {} and ends on {}.", f.date(), f.date()));
+            out.push(format!(
+                "The lease term begins on {} and ends on {}.",
+                f.date(),
+                f.date()
+            ));
             out.push(format!("Monthly rent of {} is payable on the first day of each month. Security deposit: {}.", f.amount(50_000, 500_000), f.amount(50_000, 500_000)));
             out.push("The Tenant shall not sublet the premises without prior written consent of the Landlord.".to_owned());
             out.push("Indemnification. Each party shall indemnify and hold harmless the other from any claims arising from its breach.".to_owned());
@@ -593,14 +1617,25 @@ fn contract(f: &mut Faker) -> (&'static str, String) {
         _ => {
             out.push(format!("Vertrag / Contrat entre {party_a} et {party_b}"));
             out.push("The Disclosing Party and the Receiving Party agree that Confidential Information shall not be disclosed to any third party.".to_owned());
-            out.push(format!("Obligations survive for a period of {} years after termination.", f.int(1, 10)));
+            out.push(format!(
+                "Obligations survive for a period of {} years after termination.",
+                f.int(1, 10)
+            ));
             out.push("Any dispute arising out of this Agreement shall be settled by binding arbitration.".to_owned());
             out.push("Severability. If any provision is held invalid, the remaining provisions remain in full force and effect.".to_owned());
         }
     }
     out.push("IN WITNESS WHEREOF, the parties have executed this Agreement as of the date first written above.".to_owned());
-    out.push(format!("Signed: ______________  Name: {}  Title: {}", f.person(), f.pick(&["CEO", "Director", "Managing Partner", "President"])));
-    out.push(format!("Signed: ______________  Name: {}  Date: {}", f.person(), f.date()));
+    out.push(format!(
+        "Signed: ______________  Name: {}  Title: {}",
+        f.person(),
+        f.pick(&["CEO", "Director", "Managing Partner", "President"])
+    ));
+    out.push(format!(
+        "Signed: ______________  Name: {}  Date: {}",
+        f.person(),
+        f.date()
+    ));
     let layouts = ["services", "lease", "nda"];
     (layouts[layout as usize], out.join("\n"))
 }
@@ -611,13 +1646,26 @@ fn email(f: &mut Faker) -> (&'static str, String) {
     let recipient = f.person();
     let domain = f.domain();
     let subjects = [
-        "Meeting next week", "Re: project update", "Fwd: documents you asked for", "Quick question",
-        "Re: Re: schedule", "Follow-up on our call", "Lunch on Friday?", "Updated proposal",
-        "Out of office", "Team offsite planning",
+        "Meeting next week",
+        "Re: project update",
+        "Fwd: documents you asked for",
+        "Quick question",
+        "Re: Re: schedule",
+        "Follow-up on our call",
+        "Lunch on Friday?",
+        "Updated proposal",
+        "Out of office",
+        "Team offsite planning",
     ];
     let mut out = Vec::new();
-    out.push(format!("From: {sender} <{}>", Faker::email_of(&sender, &domain)));
-    out.push(format!("To: {recipient} <{}>", Faker::email_of(&recipient, &domain)));
+    out.push(format!(
+        "From: {sender} <{}>",
+        Faker::email_of(&sender, &domain)
+    ));
+    out.push(format!(
+        "To: {recipient} <{}>",
+        Faker::email_of(&recipient, &domain)
+    ));
     if f.chance(0.3) {
         out.push(format!("Cc: {}", Faker::email_of(&f.person(), &domain)));
     }
@@ -627,20 +1675,36 @@ fn email(f: &mut Faker) -> (&'static str, String) {
         out.push("MIME-Version: 1.0".to_owned());
         out.push("Content-Type: text/plain; charset=\"utf-8\"".to_owned());
     }
-    out.push(format!("{} {},", f.pick(&["Hi", "Hello", "Dear", "Hey"]), recipient.split(' ').next().unwrap_or("there")));
+    out.push(format!(
+        "{} {},",
+        f.pick(&["Hi", "Hello", "Dear", "Hey"]),
+        recipient.split(' ').next().unwrap_or("there")
+    ));
     for _ in 0..f.int(1, 4) {
-        out.push(f.pick(&[
-            "Thanks for getting back to me so quickly.",
-            "Could we move our meeting to Thursday afternoon?",
-            "Please see my comments below and let me know what you think.",
-            "I've attached the latest version for your review.",
-            "Let me know if you have any questions.",
-            "I'll be out of the office until Monday with limited access to email.",
-            "Looking forward to catching up next week.",
-            "Can you forward this to the rest of the team?",
-        ]).to_owned());
+        out.push(
+            f.pick(&[
+                "Thanks for getting back to me so quickly.",
+                "Could we move our meeting to Thursday afternoon?",
+                "Please see my comments below and let me know what you think.",
+                "I've attached the latest version for your review.",
+                "Let me know if you have any questions.",
+                "I'll be out of the office until Monday with limited access to email.",
+                "Looking forward to catching up next week.",
+                "Can you forward this to the rest of the team?",
+            ])
+            .to_owned(),
+        );
     }
-    out.push(f.pick(&["Best regards,", "Thanks,", "Cheers,", "Kind regards,", "Sent from my iPhone"]).to_owned());
+    out.push(
+        f.pick(&[
+            "Best regards,",
+            "Thanks,",
+            "Cheers,",
+            "Kind regards,",
+            "Sent from my iPhone",
+        ])
+        .to_owned(),
+    );
     out.push(sender.clone());
     if f.chance(0.4) {
         out.push("-----Original Message-----".to_owned());
@@ -657,11 +1721,38 @@ fn form(f: &mut Faker) -> (&'static str, String) {
     let mut out = Vec::new();
     match layout {
         0 => {
-            out.push(f.pick(&["APPLICATION FORM", "Registration Form", "Membership Application", "Enrollment Form", "Change of Address Form", "Request Form", "Patient Intake Form"]).to_owned());
+            out.push(
+                f.pick(&[
+                    "APPLICATION FORM",
+                    "Registration Form",
+                    "Membership Application",
+                    "Enrollment Form",
+                    "Change of Address Form",
+                    "Request Form",
+                    "Patient Intake Form",
+                ])
+                .to_owned(),
+            );
             out.push("Please complete all fields in BLOCK CAPITALS.".to_owned());
-            for field in ["Full Name", "Date of Birth", "Address", "City", "Postcode / ZIP", "Phone", "Email", "Occupation"] {
+            for field in [
+                "Full Name",
+                "Date of Birth",
+                "Address",
+                "City",
+                "Postcode / ZIP",
+                "Phone",
+                "Email",
+                "Occupation",
+            ] {
                 if f.chance(0.75) {
-                    out.push(format!("{field}: {}", if f.chance(0.5) { "____________________".to_owned() } else { f.person() }));
+                    out.push(format!(
+                        "{field}: {}",
+                        if f.chance(0.5) {
+                            "____________________".to_owned()
+                        } else {
+                            f.person()
+                        }
+                    ));
                 }
             }
             out.push("[ ] Yes  [ ] No  I agree to the terms and conditions".to_owned());
@@ -673,7 +1764,14 @@ fn form(f: &mut Faker) -> (&'static str, String) {
             // Title lines of filled forms, one per line, as exported by form tools.
             for _ in 0..f.int(3, 10) {
                 let line = match f.int(0, 2) {
-                    0 => format!("Application form – {}", if f.chance(0.5) { format!("{}-{}", f.pick(LAST), f.pick(LAST)) } else { f.company().replace(' ', "") }),
+                    0 => format!(
+                        "Application form – {}",
+                        if f.chance(0.5) {
+                            format!("{}-{}", f.pick(LAST), f.pick(LAST))
+                        } else {
+                            f.company().replace(' ', "")
+                        }
+                    ),
                     1 => format!("Order form #{}", f.int(100_000, 999_999)),
                     _ => format!("Registration form for event {}", f.pick(FIRST)),
                 };
@@ -681,9 +1779,24 @@ fn form(f: &mut Faker) -> (&'static str, String) {
             }
         }
         _ => {
-            out.push(f.pick(&["ORDER FORM", "Purchase Request Form", "Leave Request Form", "Expense Claim Form", "Consent Form"]).to_owned());
-            out.push(format!("Name: {}   Department: {}", f.person(), f.pick(&["Sales", "HR", "IT", "Operations"])));
-            out.push("Tick the boxes that apply: [x] New  [ ] Renewal  [ ] Cancellation".to_owned());
+            out.push(
+                f.pick(&[
+                    "ORDER FORM",
+                    "Purchase Request Form",
+                    "Leave Request Form",
+                    "Expense Claim Form",
+                    "Consent Form",
+                ])
+                .to_owned(),
+            );
+            out.push(format!(
+                "Name: {}   Department: {}",
+                f.person(),
+                f.pick(&["Sales", "HR", "IT", "Operations"])
+            ));
+            out.push(
+                "Tick the boxes that apply: [x] New  [ ] Renewal  [ ] Cancellation".to_owned(),
+            );
             out.push(format!("Reason for request: {}", f.words(3, 8)));
             out.push("Applicant signature ____________   Approved by ____________".to_owned());
             out.push("Please return the completed form to the front desk.".to_owned());
@@ -698,7 +1811,11 @@ fn form(f: &mut Faker) -> (&'static str, String) {
 /// Make a share of documents look like OCR output of scans and photos.
 /// ID cards are almost always photographed, so they get more and worse noise.
 fn degrade(label: &str, text: String, rng: &mut Rng) -> (String, bool) {
-    let (probability, strength) = if label == "drivers_licence" { (0.8, 0.08) } else { (0.3, 0.04) };
+    let (probability, strength) = if label == "drivers_licence" {
+        (0.8, 0.08)
+    } else {
+        (0.3, 0.04)
+    };
     if !rng.chance(probability) {
         return (text, false);
     }
@@ -780,7 +1897,8 @@ mod tests {
     #[test]
     fn every_template_is_used() {
         let samples = generate(60, 3);
-        let templates: std::collections::BTreeSet<&str> = samples.iter().map(|s| s.template.as_str()).collect();
+        let templates: std::collections::BTreeSet<&str> =
+            samples.iter().map(|s| s.template.as_str()).collect();
         assert!(templates.len() >= 20, "{templates:?}");
     }
 }

@@ -104,7 +104,13 @@ pub fn train(
         rng.shuffle(&mut order);
         let rate = config.learning_rate / (1.0 + epoch as f32);
         for &i in &order {
-            sgd_step(&mut weights, &mut bias, &vectors[i], examples[i].label, rate);
+            sgd_step(
+                &mut weights,
+                &mut bias,
+                &vectors[i],
+                examples[i].label,
+                rate,
+            );
         }
         let decay = 1.0 - rate * config.l2;
         weights.iter_mut().for_each(|w| *w *= decay);
@@ -112,7 +118,12 @@ pub fn train(
 
     let validation_logits: Vec<(Vec<f32>, usize)> = validation
         .iter()
-        .map(|&i| (model::logits(&weights, &bias, &vectors[i]), examples[i].label))
+        .map(|&i| {
+            (
+                model::logits(&weights, &bias, &vectors[i]),
+                examples[i].label,
+            )
+        })
         .collect();
     let temperature = fit_temperature(&validation_logits);
     let report = evaluate(&validation_logits, temperature, training.len());
@@ -140,7 +151,10 @@ pub const DEFAULT_SEED: u64 = 20_240_601;
 
 /// Train the default model from the synthetic generator. Deterministic: the
 /// same build always yields the same model (and model id).
-pub fn train_default(per_type: usize, seed: u64) -> Result<(TextModel, TrainingReport), TrainError> {
+pub fn train_default(
+    per_type: usize,
+    seed: u64,
+) -> Result<(TextModel, TrainingReport), TrainError> {
     let samples = crate::synth::generate(per_type, seed);
     let labels: Vec<Label> = crate::synth::LABELS
         .iter()
@@ -149,13 +163,19 @@ pub fn train_default(per_type: usize, seed: u64) -> Result<(TextModel, TrainingR
     let examples: Vec<Example> = samples
         .into_iter()
         .map(|s| Example {
-            label: crate::synth::LABELS.iter().position(|l| *l == s.label).unwrap_or(0),
+            label: crate::synth::LABELS
+                .iter()
+                .position(|l| *l == s.label)
+                .unwrap_or(0),
             text: features::with_format_marker(&s.text, s.format),
         })
         .collect();
     let config = TrainingConfig {
         seed,
-        source: format!("{} seed {seed} x {per_type}", crate::synth::GENERATOR_VERSION),
+        source: format!(
+            "{} seed {seed} x {per_type}",
+            crate::synth::GENERATOR_VERSION
+        ),
         ..TrainingConfig::default()
     };
     train(&examples, labels, &config)
@@ -218,17 +238,28 @@ fn fit_temperature(logits: &[(Vec<f32>, usize)]) -> f32 {
         candidates
             .into_iter()
             .map(|t| (t, log_loss(logits, t)))
-            .fold((1.0f32, f64::MAX), |best, c| if c.1 < best.1 { c } else { best })
+            .fold(
+                (1.0f32, f64::MAX),
+                |best, c| if c.1 < best.1 { c } else { best },
+            )
             .0
     };
     // Never sharpen below 1: synthetic validation data is easier than real
     // documents, and a temperature fitted below 1 on it would make the model
     // overconfident exactly where it is most likely to be wrong.
     let coarse = best_of((0..=30).map(|i| 1.0 * 1.1f32.powi(i)).collect());
-    best_of((0..=40).map(|i| (coarse * (0.85 + 0.0075 * i as f32)).max(1.0)).collect())
+    best_of(
+        (0..=40)
+            .map(|i| (coarse * (0.85 + 0.0075 * i as f32)).max(1.0))
+            .collect(),
+    )
 }
 
-fn evaluate(logits: &[(Vec<f32>, usize)], temperature: f32, training_documents: usize) -> TrainingReport {
+fn evaluate(
+    logits: &[(Vec<f32>, usize)],
+    temperature: f32,
+    training_documents: usize,
+) -> TrainingReport {
     let mut correct = 0usize;
     let mut bins = [(0usize, 0f64, 0usize); 10];
     for (l, label) in logits {
@@ -271,11 +302,21 @@ mod tests {
     fn learns_a_separable_problem_and_round_trips() {
         let mut examples = Vec::new();
         for i in 0..60 {
-            examples.push(Example { text: format!("invoice total due amount {i}"), label: 0 });
-            examples.push(Example { text: format!("statement balance account deposit {i}"), label: 1 });
+            examples.push(Example {
+                text: format!("invoice total due amount {i}"),
+                label: 0,
+            });
+            examples.push(Example {
+                text: format!("statement balance account deposit {i}"),
+                label: 1,
+            });
         }
-        let config = TrainingConfig { dimensions: 1 << 12, ..Default::default() };
-        let (model, report) = train(&examples, labels(&["invoice", "bank_statement"]), &config).unwrap();
+        let config = TrainingConfig {
+            dimensions: 1 << 12,
+            ..Default::default()
+        };
+        let (model, report) =
+            train(&examples, labels(&["invoice", "bank_statement"]), &config).unwrap();
         assert!(report.validation_accuracy > 0.99, "{report:?}");
         let prediction = model.predict("please pay the invoice total");
         assert_eq!(prediction.best().0, 0);
@@ -285,7 +326,10 @@ mod tests {
         model.save(&path).unwrap();
         let loaded = TextModel::load(&path).unwrap();
         assert_eq!(loaded.id(), model.id());
-        assert_eq!(loaded.predict("account balance").probabilities, model.predict("account balance").probabilities);
+        assert_eq!(
+            loaded.predict("account balance").probabilities,
+            model.predict("account balance").probabilities
+        );
         std::fs::write(&path, b"HERONTM1garbage").unwrap();
         assert!(TextModel::load(&path).is_err());
         std::fs::remove_dir_all(dir).unwrap();
@@ -293,13 +337,26 @@ mod tests {
 
     #[test]
     fn refuses_bad_input() {
-        assert!(matches!(train(&[], labels(&["a", "b"]), &TrainingConfig::default()), Err(TrainError::NoExamples)));
-        let one = [Example { text: "x".into(), label: 5 }];
-        assert!(matches!(train(&one, labels(&["a", "b"]), &TrainingConfig::default()), Err(TrainError::BadLabel(5))));
+        assert!(matches!(
+            train(&[], labels(&["a", "b"]), &TrainingConfig::default()),
+            Err(TrainError::NoExamples)
+        ));
+        let one = [Example {
+            text: "x".into(),
+            label: 5,
+        }];
+        assert!(matches!(
+            train(&one, labels(&["a", "b"]), &TrainingConfig::default()),
+            Err(TrainError::BadLabel(5))
+        ));
     }
 
     fn tempfile_dir() -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("heron-train-{}-{:?}", std::process::id(), std::thread::current().id()));
+        let dir = std::env::temp_dir().join(format!(
+            "heron-train-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         dir
     }

@@ -88,9 +88,21 @@ mod tests {
         assert!(Label::parse("bank_statement").is_ok());
         assert!(Label::parse("w2").is_ok());
         assert_eq!(Label::parse(""), Err(LabelError::Empty));
-        assert!(matches!(Label::parse("Invoice"), Err(LabelError::BadCharacters(_))));
-        assert!(matches!(Label::parse("2fa"), Err(LabelError::BadCharacters(_))));
-        assert!(matches!(Label::parse("a-b"), Err(LabelError::BadCharacters(_))));
-        assert!(matches!(Label::parse(&"a".repeat(65)), Err(LabelError::TooLong(_))));
+        assert!(matches!(
+            Label::parse("Invoice"),
+            Err(LabelError::BadCharacters(_))
+        ));
+        assert!(matches!(
+            Label::parse("2fa"),
+            Err(LabelError::BadCharacters(_))
+        ));
+        assert!(matches!(
+            Label::parse("a-b"),
+            Err(LabelError::BadCharacters(_))
+        ));
+        assert!(matches!(
+            Label::parse(&"a".repeat(65)),
+            Err(LabelError::TooLong(_))
+        ));
     }
 }

@@ -208,7 +208,8 @@ impl Settings {
 
     fn parse(raw: &BTreeMap<&'static str, String>) -> Result<Settings, SettingsError> {
         let get = |name: &'static str| raw.get(name).map(String::as_str).unwrap_or("").trim();
-        let confidence_threshold = parse_fraction("CONFIDENCE_THRESHOLD", get("CONFIDENCE_THRESHOLD"))?;
+        let confidence_threshold =
+            parse_fraction("CONFIDENCE_THRESHOLD", get("CONFIDENCE_THRESHOLD"))?;
         let early_exit_confidence =
             parse_fraction("EARLY_EXIT_CONFIDENCE", get("EARLY_EXIT_CONFIDENCE"))?;
         if early_exit_confidence < confidence_threshold {
@@ -220,10 +221,15 @@ impl Settings {
         }
         let max_file_size_mb: f64 = parse_number("MAX_FILE_SIZE_MB", get("MAX_FILE_SIZE_MB"))?;
         if max_file_size_mb <= 0.0 {
-            return Err(invalid("MAX_FILE_SIZE_MB", get("MAX_FILE_SIZE_MB"), "must be positive"));
+            return Err(invalid(
+                "MAX_FILE_SIZE_MB",
+                get("MAX_FILE_SIZE_MB"),
+                "must be positive",
+            ));
         }
         let max_batch_size: usize = parse_positive("MAX_BATCH_SIZE", get("MAX_BATCH_SIZE"))?;
-        let sync_max_files: usize = parse_number("HERON_SYNC_MAX_FILES", get("HERON_SYNC_MAX_FILES"))?;
+        let sync_max_files: usize =
+            parse_number("HERON_SYNC_MAX_FILES", get("HERON_SYNC_MAX_FILES"))?;
         let workers = match get("HERON_WORKERS") {
             "" => std::thread::available_parallelism().map_or(2, |n| n.get()),
             value => parse_number("HERON_WORKERS", value)?,
@@ -234,7 +240,13 @@ impl Settings {
         let log_format = match get("HERON_LOG_FORMAT") {
             "json" => LogFormat::Json,
             "pretty" | "text" => LogFormat::Pretty,
-            other => return Err(invalid("HERON_LOG_FORMAT", other, "expected json or pretty")),
+            other => {
+                return Err(invalid(
+                    "HERON_LOG_FORMAT",
+                    other,
+                    "expected json or pretty",
+                ));
+            }
         };
         let ocr_languages = get("HERON_OCR_LANGUAGES").to_owned();
         let languages_ok = !ocr_languages.is_empty()
@@ -305,7 +317,8 @@ impl Settings {
 
     /// Whether a file extension (lowercase, without dot) may be uploaded.
     pub fn extension_allowed(&self, extension: &str) -> bool {
-        self.allowed_extensions.contains(&extension.to_ascii_lowercase())
+        self.allowed_extensions
+            .contains(&extension.to_ascii_lowercase())
     }
 }
 
@@ -315,7 +328,9 @@ fn read_toml(path: &Path) -> Result<Vec<(&'static str, String)>, SettingsError> 
         reason,
     };
     let text = std::fs::read_to_string(path).map_err(|e| file_error(e.to_string()))?;
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| file_error(e.to_string()))?;
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| file_error(e.to_string()))?;
     let mut values = Vec::new();
     for (key, value) in table {
         let Some((name, _)) = SETTINGS.iter().find(|(name, _)| toml_key(name) == key) else {
@@ -325,7 +340,9 @@ fn read_toml(path: &Path) -> Result<Vec<(&'static str, String)>, SettingsError> 
             });
         };
         let text = match value {
-            toml::Value::Array(items) => items.iter().map(scalar_text).collect::<Vec<_>>().join(","),
+            toml::Value::Array(items) => {
+                items.iter().map(scalar_text).collect::<Vec<_>>().join(",")
+            }
             other => scalar_text(&other),
         };
         values.push((*name, text));
@@ -369,7 +386,9 @@ fn parse_number<T: std::str::FromStr>(name: &'static str, value: &str) -> Result
 where
     T::Err: fmt::Display,
 {
-    value.parse::<T>().map_err(|e| invalid(name, value, e.to_string()))
+    value
+        .parse::<T>()
+        .map_err(|e| invalid(name, value, e.to_string()))
 }
 
 fn parse_positive<T>(name: &'static str, value: &str) -> Result<T, SettingsError>
@@ -391,7 +410,11 @@ where
 {
     let number: T = parse_number(name, value)?;
     if number < low || number > high {
-        return Err(invalid(name, value, format!("must be between {low} and {high}")));
+        return Err(invalid(
+            name,
+            value,
+            format!("must be between {low} and {high}"),
+        ));
     }
     Ok(number)
 }
@@ -415,9 +438,18 @@ fn parse_bool(name: &'static str, value: &str) -> Result<bool, SettingsError> {
 /// A comma-separated list or a JSON array of strings, as the original accepted.
 fn parse_list(value: &str, name: &'static str) -> Result<Vec<String>, SettingsError> {
     if value.starts_with('[') {
-        let items: Vec<String> = serde_json::from_str(value)
-            .map_err(|e| invalid(name, "<redacted>", format!("not a JSON array of strings: {e}")))?;
-        return Ok(items.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect());
+        let items: Vec<String> = serde_json::from_str(value).map_err(|e| {
+            invalid(
+                name,
+                "<redacted>",
+                format!("not a JSON array of strings: {e}"),
+            )
+        })?;
+        return Ok(items
+            .into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect());
     }
     Ok(value
         .split(',')
@@ -435,7 +467,11 @@ fn parse_extensions(value: &str) -> Result<BTreeSet<String>, SettingsError> {
     for item in listed {
         let extension = item.trim_start_matches('.').to_ascii_lowercase();
         if extension.is_empty() || !extension.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(invalid("ALLOWED_EXTENSIONS", &item, "extensions are letters and digits"));
+            return Err(invalid(
+                "ALLOWED_EXTENSIONS",
+                &item,
+                "extensions are letters and digits",
+            ));
         }
         extensions.insert(extension);
     }
@@ -479,7 +515,10 @@ mod tests {
         let error = load(&[("MAX_FILE_SIZE_MB", "ten")]).unwrap_err();
         assert!(error.to_string().contains("MAX_FILE_SIZE_MB"), "{error}");
         let error = load(&[("EARLY_EXIT_CONFIDENCE", "0.5")]).unwrap_err();
-        assert!(error.to_string().contains("EARLY_EXIT_CONFIDENCE"), "{error}");
+        assert!(
+            error.to_string().contains("EARLY_EXIT_CONFIDENCE"),
+            "{error}"
+        );
         let error = load(&[("HERON_BIND", "nowhere")]).unwrap_err();
         assert!(error.to_string().contains("HERON_BIND"), "{error}");
     }
@@ -495,7 +534,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("heron-settings-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("heron.toml");
-        std::fs::write(&path, "max_batch_size = 20\nallowed_extensions = [\"pdf\", \"txt\"]\n").unwrap();
+        std::fs::write(
+            &path,
+            "max_batch_size = 20\nallowed_extensions = [\"pdf\", \"txt\"]\n",
+        )
+        .unwrap();
         let overrides = SettingsOverrides {
             config_file: Some(path.clone()),
             ..Default::default()

@@ -5,8 +5,8 @@
 use std::io::Read;
 use std::path::Path;
 
-use quick_xml::events::Event;
 use quick_xml::Reader;
+use quick_xml::events::Event;
 
 use crate::limits::truncate_text;
 use crate::{ExtractError, Extraction, ExtractionLimits};
@@ -14,8 +14,8 @@ use heron_core::{Notice, NoticeCode};
 
 pub(crate) fn extract(path: &Path, limits: &ExtractionLimits) -> Result<Extraction, ExtractError> {
     let file = std::fs::File::open(path)?;
-    let mut archive =
-        zip::ZipArchive::new(file).map_err(|e| ExtractError::Corrupt(format!("bad ZIP container: {e}")))?;
+    let mut archive = zip::ZipArchive::new(file)
+        .map_err(|e| ExtractError::Corrupt(format!("bad ZIP container: {e}")))?;
     let mut budget = limits.max_decompressed_bytes;
     let mut extraction = Extraction::default();
 
@@ -173,7 +173,10 @@ mod tests {
     #[test]
     fn paragraphs_tabs_and_entities() {
         let xml = br#"<w:document xmlns:w="x"><w:body><w:p><w:r><w:t>Profit &amp; Loss</w:t></w:r><w:r><w:tab/><w:t>2025</w:t></w:r></w:p><w:p><w:r><w:instrText>PAGE</w:instrText><w:t>Next</w:t></w:r></w:p></w:body></w:document>"#;
-        assert_eq!(wordprocessing_text(xml).unwrap(), "Profit & Loss\t2025\nNext\n");
+        assert_eq!(
+            wordprocessing_text(xml).unwrap(),
+            "Profit & Loss\t2025\nNext\n"
+        );
     }
 
     #[test]

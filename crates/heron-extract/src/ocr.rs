@@ -86,10 +86,15 @@ impl OcrEngine {
         if !output.status.success() {
             return Err(match output.status.code() {
                 None => ExtractError::Crashed("tesseract was killed by a signal".to_owned()),
-                Some(_) => ExtractError::Corrupt(last_line(&output.stderr, "the image could not be read")),
+                Some(_) => {
+                    ExtractError::Corrupt(last_line(&output.stderr, "the image could not be read"))
+                }
             });
         }
-        Ok(parse_tsv(&String::from_utf8_lossy(&output.stdout), limits.max_ocr_pages))
+        Ok(parse_tsv(
+            &String::from_utf8_lossy(&output.stdout),
+            limits.max_ocr_pages,
+        ))
     }
 
     /// OCR the given 1-based pages of a PDF, rendering each with `pdftoppm`,
@@ -111,7 +116,10 @@ impl OcrEngine {
         if pages.len() > budget {
             extraction.warnings.push(Notice::new(
                 NoticeCode::LimitExceeded,
-                format!("OCR limited to the first {budget} of {} pages without text", pages.len()),
+                format!(
+                    "OCR limited to the first {budget} of {} pages without text",
+                    pages.len()
+                ),
             ));
         }
         for &page in pages.iter().take(budget) {
@@ -292,7 +300,10 @@ mod tests {
                    5\t1\t1\t1\t2\t1\t0\t0\t1\t1\t70\tDOB\n\
                    5\t2\t1\t1\t1\t1\t0\t0\t1\t1\t60\tpage2\n";
         let text = parse_tsv(tsv, 10);
-        assert_eq!(text.pages, vec!["DRIVER LICENSE\nDOB".to_owned(), "page2".to_owned()]);
+        assert_eq!(
+            text.pages,
+            vec!["DRIVER LICENSE\nDOB".to_owned(), "page2".to_owned()]
+        );
         assert_eq!(text.words, 4);
         assert!((text.confidence.unwrap() - 0.75).abs() < 1e-9);
         assert_eq!(parse_tsv(tsv, 1).pages.len(), 1);

@@ -100,7 +100,9 @@ fn parse_htmlmeta(html: &str) -> Extraction {
         if let (Some(name), Some(content)) = (name, content) {
             let content = unescape(&content);
             if !content.trim().is_empty() {
-                extraction.metadata.insert(name.to_ascii_lowercase(), content);
+                extraction
+                    .metadata
+                    .insert(name.to_ascii_lowercase(), content);
             }
         }
     }
@@ -118,7 +120,9 @@ fn parse_htmlmeta(html: &str) -> Extraction {
 
 fn between<'a>(haystack: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let from = haystack.find(start)? + start.len();
-    let to = haystack[from..].find(end).map_or(haystack.len(), |i| from + i);
+    let to = haystack[from..]
+        .find(end)
+        .map_or(haystack.len(), |i| from + i);
     Some(&haystack[from..to])
 }
 
@@ -160,8 +164,16 @@ mod tests {
 
     #[test]
     fn exit_codes_map_to_errors() {
-        assert!(matches!(classify_failure(Some(3), ""), ExtractError::Encrypted));
-        assert!(matches!(classify_failure(Some(1), "Syntax Error: x\nCouldn't read xref"), ExtractError::Corrupt(m) if m.contains("xref")));
-        assert!(matches!(classify_failure(None, ""), ExtractError::Crashed(_)));
+        assert!(matches!(
+            classify_failure(Some(3), ""),
+            ExtractError::Encrypted
+        ));
+        assert!(
+            matches!(classify_failure(Some(1), "Syntax Error: x\nCouldn't read xref"), ExtractError::Corrupt(m) if m.contains("xref"))
+        );
+        assert!(matches!(
+            classify_failure(None, ""),
+            ExtractError::Crashed(_)
+        ));
     }
 }

@@ -20,12 +20,16 @@ pub enum FileKind {
     Pdf,
     Docx,
     /// Delimited text; the delimiter was detected from the first lines.
-    Csv { delimiter: u8 },
+    Csv {
+        delimiter: u8,
+    },
     Markdown,
     Text,
     Image(ImageFormat),
     /// Recognised but not parsed (yet), or not recognised at all.
-    Unknown { description: &'static str },
+    Unknown {
+        description: &'static str,
+    },
 }
 
 impl FileKind {
@@ -63,7 +67,10 @@ impl FileKind {
             FileKind::Pdf => ext == "pdf",
             FileKind::Docx => ext == "docx",
             FileKind::Csv { .. } | FileKind::Text | FileKind::Markdown => {
-                matches!(ext, "csv" | "tsv" | "txt" | "text" | "md" | "markdown" | "log")
+                matches!(
+                    ext,
+                    "csv" | "tsv" | "txt" | "text" | "md" | "markdown" | "log"
+                )
             }
             FileKind::Image(ImageFormat::Png) => ext == "png",
             FileKind::Image(ImageFormat::Jpeg) => matches!(ext, "jpg" | "jpeg" | "jpe" | "jfif"),
@@ -117,7 +124,21 @@ fn sniff_magic(head: &[u8]) -> Option<FileKind> {
         [0xFF, 0xD8, 0xFF, ..] => image(ImageFormat::Jpeg),
         [b'I', b'I', 0x2A, 0x00, ..] | [b'M', b'M', 0x00, 0x2A, ..] => image(ImageFormat::Tiff),
         [b'G', b'I', b'F', b'8', ..] => image(ImageFormat::Gif),
-        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => image(ImageFormat::Webp),
+        [
+            b'R',
+            b'I',
+            b'F',
+            b'F',
+            _,
+            _,
+            _,
+            _,
+            b'W',
+            b'E',
+            b'B',
+            b'P',
+            ..,
+        ] => image(ImageFormat::Webp),
         [b'B', b'M', ..] if head.len() > 26 => image(ImageFormat::Bmp),
         [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, ..] => Some(FileKind::Unknown {
             description: "legacy Microsoft Office (OLE/CFB) file",
@@ -143,7 +164,12 @@ fn sniff_zip(path: &Path) -> FileKind {
             description: "corrupt ZIP archive",
         };
     };
-    let has = |name: &str| archive.file_names().filter_map(Result::ok).any(|n| n == name);
+    let has = |name: &str| {
+        archive
+            .file_names()
+            .filter_map(Result::ok)
+            .any(|n| n == name)
+    };
     if has("word/document.xml") {
         FileKind::Docx
     } else if has("xl/workbook.xml") {
@@ -204,7 +230,11 @@ fn detect_delimiter(head: &[u8]) -> Option<u8> {
         .take(20)
         .collect();
     // The last line of a cut-off head may be partial.
-    let lines = if lines.len() > 3 { &lines[..lines.len() - 1] } else { &lines[..] };
+    let lines = if lines.len() > 3 {
+        &lines[..lines.len() - 1]
+    } else {
+        &lines[..]
+    };
     if lines.len() < 3 {
         return None;
     }
@@ -222,17 +252,35 @@ mod tests {
     #[test]
     fn magic_bytes_win_over_names() {
         assert_eq!(sniff(b"%PDF-1.7\n", Some("jpg")), FileKind::Pdf);
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0], Some("pdf")), FileKind::Image(ImageFormat::Jpeg));
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n", None), FileKind::Image(ImageFormat::Png));
+        assert_eq!(
+            sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0], Some("pdf")),
+            FileKind::Image(ImageFormat::Jpeg)
+        );
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n", None),
+            FileKind::Image(ImageFormat::Png)
+        );
     }
 
     #[test]
     fn text_kinds() {
-        assert_eq!(sniff(b"a,b,c\n1,2,3\n4,5,6\n", None), FileKind::Csv { delimiter: b',' });
-        assert_eq!(sniff(b"a\tb\n1\t2\n4\t5\n", None), FileKind::Csv { delimiter: b'\t' });
-        assert_eq!(sniff(b"Dear Sir,\nplease find attached.\n", None), FileKind::Text);
+        assert_eq!(
+            sniff(b"a,b,c\n1,2,3\n4,5,6\n", None),
+            FileKind::Csv { delimiter: b',' }
+        );
+        assert_eq!(
+            sniff(b"a\tb\n1\t2\n4\t5\n", None),
+            FileKind::Csv { delimiter: b'\t' }
+        );
+        assert_eq!(
+            sniff(b"Dear Sir,\nplease find attached.\n", None),
+            FileKind::Text
+        );
         assert_eq!(sniff(b"# Title\n\ntext", Some("md")), FileKind::Markdown);
-        assert!(matches!(sniff(b"\x00\x01\x02binary", None), FileKind::Unknown { .. }));
+        assert!(matches!(
+            sniff(b"\x00\x01\x02binary", None),
+            FileKind::Unknown { .. }
+        ));
         assert!(matches!(sniff(b"", None), FileKind::Unknown { .. }));
     }
 

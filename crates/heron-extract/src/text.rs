@@ -11,11 +11,16 @@ use crate::{ExtractError, Extraction, ExtractionLimits};
 /// Rows of a delimited file read for classification; the rest is counted only.
 const MAX_ROWS: usize = 100_000;
 
-pub(crate) fn extract_plain(path: &Path, limits: &ExtractionLimits) -> Result<Extraction, ExtractError> {
+pub(crate) fn extract_plain(
+    path: &Path,
+    limits: &ExtractionLimits,
+) -> Result<Extraction, ExtractError> {
     let bytes = std::fs::read(path)?;
     let (mut text, encoding) = decode(&bytes);
     let mut extraction = Extraction::default();
-    extraction.metadata.insert("encoding".to_owned(), encoding.name().to_owned());
+    extraction
+        .metadata
+        .insert("encoding".to_owned(), encoding.name().to_owned());
     if truncate_text(&mut text, limits.max_text_bytes) {
         extraction.warnings.push(Notice::new(
             NoticeCode::LimitExceeded,
@@ -36,7 +41,9 @@ pub(crate) fn extract_csv(
     let bytes = std::fs::read(path)?;
     let (decoded, encoding) = decode(&bytes);
     let mut extraction = Extraction::default();
-    extraction.metadata.insert("encoding".to_owned(), encoding.name().to_owned());
+    extraction
+        .metadata
+        .insert("encoding".to_owned(), encoding.name().to_owned());
     extraction
         .metadata
         .insert("delimiter".to_owned(), char::from(delimiter).to_string());
@@ -56,7 +63,9 @@ pub(crate) fn extract_csv(
         rows += 1;
     }
     truncate_text(&mut text, limits.max_text_bytes);
-    extraction.metadata.insert("rows".to_owned(), rows.to_string());
+    extraction
+        .metadata
+        .insert("rows".to_owned(), rows.to_string());
     extraction.pages = vec![text];
     Ok(extraction)
 }
@@ -72,7 +81,11 @@ pub(crate) fn decode(bytes: &[u8]) -> (String, &'static Encoding) {
         return (text.to_owned(), UTF_8);
     }
     if looks_like_utf16(bytes) {
-        let encoding = if bytes.first() == Some(&0) { UTF_16BE } else { UTF_16LE };
+        let encoding = if bytes.first() == Some(&0) {
+            UTF_16BE
+        } else {
+            UTF_16LE
+        };
         let (text, _) = encoding.decode_without_bom_handling(bytes);
         return (text.into_owned(), encoding);
     }
@@ -83,8 +96,16 @@ pub(crate) fn decode(bytes: &[u8]) -> (String, &'static Encoding) {
 /// UTF-16 without BOM: every other byte is zero for ASCII-range text.
 fn looks_like_utf16(bytes: &[u8]) -> bool {
     let sample = &bytes[..bytes.len().min(512)];
-    sample.len() >= 4 && sample.iter().step_by(2).filter(|&&b| b == 0).count() * 2 > sample.len() / 2
-        || sample.iter().skip(1).step_by(2).filter(|&&b| b == 0).count() * 2 > sample.len() / 2
+    sample.len() >= 4
+        && sample.iter().step_by(2).filter(|&&b| b == 0).count() * 2 > sample.len() / 2
+        || sample
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .filter(|&&b| b == 0)
+            .count()
+            * 2
+            > sample.len() / 2
 }
 
 /// Split one row on `delimiter`, honouring double quotes.
@@ -100,7 +121,9 @@ fn split_row(line: &str, delimiter: char) -> Vec<String> {
                 chars.next();
             }
             '"' => quoted = !quoted,
-            c if c == delimiter && !quoted => cells.push(std::mem::take(&mut cell).trim().to_owned()),
+            c if c == delimiter && !quoted => {
+                cells.push(std::mem::take(&mut cell).trim().to_owned())
+            }
             c => cell.push(c),
         }
     }
@@ -128,6 +151,9 @@ mod tests {
 
     #[test]
     fn quoted_cells_keep_their_delimiters() {
-        assert_eq!(split_row(r#"a,"b, c","say ""hi""""#, ','), vec!["a", "b, c", r#"say "hi""#]);
+        assert_eq!(
+            split_row(r#"a,"b, c","say ""hi""""#, ','),
+            vec!["a", "b, c", r#"say "hi""#]
+        );
     }
 }

@@ -140,24 +140,48 @@ mod tests {
     #[test]
     fn a_hanging_tool_is_killed_at_the_deadline() {
         let started = Instant::now();
-        let result = run("sleep", ["30"], Instant::now() + Duration::from_millis(200), 1024);
-        assert!(matches!(result, Err(ToolError::Timeout { .. })), "{result:?}");
+        let result = run(
+            "sleep",
+            ["30"],
+            Instant::now() + Duration::from_millis(200),
+            1024,
+        );
+        assert!(
+            matches!(result, Err(ToolError::Timeout { .. })),
+            "{result:?}"
+        );
         assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]
     fn output_is_capped() {
-        let output = run("yes", std::iter::empty::<&str>(), Instant::now() + Duration::from_millis(300), 1000);
+        let output = run(
+            "yes",
+            std::iter::empty::<&str>(),
+            Instant::now() + Duration::from_millis(300),
+            1000,
+        );
         // `yes` never ends: either it is killed, or (never) finishes; both are bounded.
         assert!(matches!(output, Err(ToolError::Timeout { .. })));
-        let output = run("seq", ["1", "100000"], Instant::now() + Duration::from_secs(10), 100).unwrap();
+        let output = run(
+            "seq",
+            ["1", "100000"],
+            Instant::now() + Duration::from_secs(10),
+            100,
+        )
+        .unwrap();
         assert!(output.truncated);
         assert_eq!(output.stdout.len(), 100);
     }
 
     #[test]
     fn a_missing_tool_is_reported_as_missing() {
-        let result = run("heron-no-such-tool", ["x"], Instant::now() + Duration::from_secs(1), 10);
+        let result = run(
+            "heron-no-such-tool",
+            ["x"],
+            Instant::now() + Duration::from_secs(1),
+            10,
+        );
         assert!(matches!(result, Err(ToolError::Missing(_))));
     }
 }

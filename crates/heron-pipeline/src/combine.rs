@@ -13,8 +13,14 @@ pub const NAME_WEIGHT: f64 = 0.35;
 
 /// The prior implied by a name hint `(label index, confidence)`.
 pub fn name_prior((index, confidence): (usize, f64), n_labels: usize) -> Vec<f64> {
-    let rest = if n_labels > 1 { (1.0 - confidence) / (n_labels - 1) as f64 } else { 0.0 };
-    (0..n_labels).map(|i| if i == index { confidence } else { rest }).collect()
+    let rest = if n_labels > 1 {
+        (1.0 - confidence) / (n_labels - 1) as f64
+    } else {
+        0.0
+    };
+    (0..n_labels)
+        .map(|i| if i == index { confidence } else { rest })
+        .collect()
 }
 
 /// Blend `content` with the prior of `hint`, renormalised.

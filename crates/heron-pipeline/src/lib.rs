@@ -98,7 +98,11 @@ impl Pipeline {
 
     /// Detect the type and extract text, with OCR where the file has no
     /// usable text layer. Used by `heron extract`.
-    pub fn extract(&self, path: &Path, filename: &str) -> Result<ExtractedFile, heron_extract::ExtractError> {
+    pub fn extract(
+        &self,
+        path: &Path,
+        filename: &str,
+    ) -> Result<ExtractedFile, heron_extract::ExtractError> {
         let kind = heron_extract::sniff_file(path, extension(filename))?;
         let deadline = self.config.limits.deadline_from(Instant::now());
         let mut extraction = heron_extract::extract_text_layer(path, kind, &self.config.limits)?;
@@ -120,7 +124,10 @@ impl Pipeline {
         let kind = match heron_extract::sniff_file(input.path, extension(input.filename)) {
             Ok(kind) => kind,
             Err(e) => {
-                run.errors.push(Notice::new(NoticeCode::ExtractionFailed, format!("could not read the file: {e}")));
+                run.errors.push(Notice::new(
+                    NoticeCode::ExtractionFailed,
+                    format!("could not read the file: {e}"),
+                ));
                 return;
             }
         };
@@ -130,14 +137,18 @@ impl Pipeline {
         {
             run.warnings.push(Notice::new(
                 NoticeCode::TypeMismatch,
-                format!("the name says .{ext} but the content is {}; the content was used", kind.mime_type()),
+                format!(
+                    "the name says .{ext} but the content is {}; the content was used",
+                    kind.mime_type()
+                ),
             ));
         }
         let format = features::format_of_mime(kind.mime_type());
 
         let extraction_started = Instant::now();
         let extraction = heron_extract::extract_text_layer(input.path, kind, &self.config.limits);
-        metrics::histogram!("heron_extraction_seconds").record(extraction_started.elapsed().as_secs_f64());
+        metrics::histogram!("heron_extraction_seconds")
+            .record(extraction_started.elapsed().as_secs_f64());
         let mut extraction = match extraction {
             Ok(extraction) => extraction,
             Err(e) => {
@@ -179,7 +190,9 @@ impl Pipeline {
                     run.warnings.push(Notice::new(
                         NoticeCode::OcrUsed,
                         match extraction.ocr_confidence {
-                            Some(c) => format!("text read by OCR (mean word confidence {:.0}%)", c * 100.0),
+                            Some(c) => {
+                                format!("text read by OCR (mean word confidence {:.0}%)", c * 100.0)
+                            }
                             None => "text read by OCR (no words found)".to_owned(),
                         },
                     ));
@@ -194,13 +207,18 @@ impl Pipeline {
         }
         run.warnings.extend(extraction.warnings);
         if run.text.is_none() && run.ocr.is_none() && run.errors.is_empty() {
-            run.warnings.push(Notice::new(NoticeCode::NoText, "no text could be extracted from the file"));
+            run.warnings.push(Notice::new(
+                NoticeCode::NoText,
+                "no text could be extracted from the file",
+            ));
         }
     }
 
     fn score_text(&self, model: &TextModel, text: &str, format: &str) -> Vec<f64> {
         let started = Instant::now();
-        let probabilities = model.predict(&features::with_format_marker(text, format)).probabilities;
+        let probabilities = model
+            .predict(&features::with_format_marker(text, format))
+            .probabilities;
         metrics::histogram!("heron_classification_seconds").record(started.elapsed().as_secs_f64());
         probabilities
     }
@@ -232,7 +250,8 @@ impl Pipeline {
                     .filter(|(_, text)| !heron_extract::has_meaningful_text(text))
                     .map(|(i, _)| i as u32 + 1)
                     .collect();
-                self.ocr.recognise_pdf_pages(path, &pages, extraction, limits, deadline)?;
+                self.ocr
+                    .recognise_pdf_pages(path, &pages, extraction, limits, deadline)?;
             }
             _ => {}
         }
@@ -262,7 +281,13 @@ fn heading_text(extraction: &Extraction) -> String {
         .filter_map(|key| extraction.metadata.get(*key).map(String::as_str))
         .collect();
     if let Some(first) = extraction.pages.first() {
-        heading.extend(first.lines().map(str::trim).filter(|l| !l.is_empty()).take(5));
+        heading.extend(
+            first
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .take(5),
+        );
     }
     heading.join("\n")
 }
@@ -288,11 +313,13 @@ struct Run {
 impl Run {
     fn new(model: &TextModel, input: &FileInput<'_>) -> Run {
         let labels = model.labels().to_vec();
-        let filename_hint = filename::hint(input.filename, |l| labels.iter().any(|k| k.as_str() == l))
-            .and_then(|hint| {
-                let index = labels.iter().position(|k| k.as_str() == hint.label)?;
-                Some((index, hint.confidence))
-            });
+        let filename_hint =
+            filename::hint(input.filename, |l| labels.iter().any(|k| k.as_str() == l)).and_then(
+                |hint| {
+                    let index = labels.iter().position(|k| k.as_str() == hint.label)?;
+                    Some((index, hint.confidence))
+                },
+            );
         Run {
             labels,
             kind: None,
@@ -308,7 +335,9 @@ impl Run {
     }
 
     fn stage_max(&self, stage: &Option<Vec<f64>>) -> f64 {
-        stage.as_ref().map_or(0.0, |p| p.iter().copied().fold(0.0, f64::max))
+        stage
+            .as_ref()
+            .map_or(0.0, |p| p.iter().copied().fold(0.0, f64::max))
     }
 
     /// The content distribution that speaks last and loudest: OCR text when
@@ -323,7 +352,12 @@ impl Run {
         self.metadata.as_deref().map(|m| (m, DecidedBy::Metadata))
     }
 
-    fn finish(mut self, pipeline: &Pipeline, input: &FileInput<'_>, started: Instant) -> ClassificationResult {
+    fn finish(
+        mut self,
+        pipeline: &Pipeline,
+        input: &FileInput<'_>,
+        started: Instant,
+    ) -> ClassificationResult {
         let n = self.labels.len();
         let (probabilities, decided_by) = if !self.errors.is_empty() {
             (vec![0.0; n], DecidedBy::Nothing)
@@ -332,7 +366,14 @@ impl Run {
                 (Some((content, stage)), hint) => {
                     let combined = combine(content, hint, n);
                     let flipped = argmax(&combined) != argmax(content);
-                    (combined, if flipped { DecidedBy::Ensemble } else { self.early_exit.unwrap_or(stage) })
+                    (
+                        combined,
+                        if flipped {
+                            DecidedBy::Ensemble
+                        } else {
+                            self.early_exit.unwrap_or(stage)
+                        },
+                    )
                 }
                 (None, Some(hint)) => (combine::name_prior(hint, n), DecidedBy::Filename),
                 (None, None) => (vec![0.0; n], DecidedBy::Nothing),
@@ -340,8 +381,14 @@ impl Run {
         };
         let best = argmax(&probabilities);
         let confidence = probabilities.get(best).copied().unwrap_or(0.0);
-        let predicted = self.labels.get(best).map(|l| l.as_str().to_owned()).unwrap_or_default();
-        let label = if decided_by == DecidedBy::Nothing || confidence < pipeline.config.confidence_threshold {
+        let predicted = self
+            .labels
+            .get(best)
+            .map(|l| l.as_str().to_owned())
+            .unwrap_or_default();
+        let label = if decided_by == DecidedBy::Nothing
+            || confidence < pipeline.config.confidence_threshold
+        {
             if decided_by != DecidedBy::Nothing {
                 self.warnings.push(Notice::new(
                     NoticeCode::LowConfidence,
@@ -361,7 +408,10 @@ impl Run {
         {
             self.warnings.push(Notice::new(
                 NoticeCode::FilenameDisagrees,
-                format!("the file name suggests {} but the content says {predicted}", self.labels[hinted]),
+                format!(
+                    "the file name suggests {} but the content says {predicted}",
+                    self.labels[hinted]
+                ),
             ));
         }
         let class_confidences: BTreeMap<String, f64> = self
@@ -374,14 +424,23 @@ impl Run {
 
         ClassificationResult {
             filename: input.filename.to_owned(),
-            mime_type: self.kind.map_or("application/octet-stream", FileKind::mime_type).to_owned(),
+            mime_type: self
+                .kind
+                .map_or("application/octet-stream", FileKind::mime_type)
+                .to_owned(),
             size_bytes: input.size_bytes,
             label,
             confidence: round(confidence),
             stage_confidences: StageConfidences {
                 stage_filename: self.filename_hint.map(|(_, c)| c),
-                stage_metadata: self.metadata.as_ref().map(|_| round(self.stage_max(&self.metadata))),
-                stage_text: self.text.as_ref().map(|_| round(self.stage_max(&self.text))),
+                stage_metadata: self
+                    .metadata
+                    .as_ref()
+                    .map(|_| round(self.stage_max(&self.metadata))),
+                stage_text: self
+                    .text
+                    .as_ref()
+                    .map(|_| round(self.stage_max(&self.text))),
                 stage_ocr: self.ocr.as_ref().map(|_| round(self.stage_max(&self.ocr))),
             },
             pipeline_version: pipeline.version(),
@@ -404,7 +463,10 @@ fn argmax(values: &[f64]) -> usize {
     values
         .iter()
         .enumerate()
-        .fold((0, f64::MIN), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
+        .fold(
+            (0, f64::MIN),
+            |best, (i, &v)| if v > best.1 { (i, v) } else { best },
+        )
         .0
 }
 

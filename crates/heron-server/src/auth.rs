@@ -31,9 +31,9 @@ impl ApiKeys {
     pub fn accepts(&self, presented: &str) -> bool {
         let presented = digest(presented);
         // Check every key, so time does not depend on which one matched.
-        self.digests
-            .iter()
-            .fold(false, |found, key| found | constant_time_eq(key, &presented))
+        self.digests.iter().fold(false, |found, key| {
+            found | constant_time_eq(key, &presented)
+        })
     }
 }
 
@@ -42,11 +42,18 @@ fn digest(key: &str) -> [u8; 32] {
 }
 
 fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.iter().zip(b).fold(0u8, |difference, (x, y)| difference | (x ^ y)) == 0
+    a.iter()
+        .zip(b)
+        .fold(0u8, |difference, (x, y)| difference | (x ^ y))
+        == 0
 }
 
 /// Middleware for the protected routes.
-pub async fn require_key(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
+pub async fn require_key(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let headers = request.headers();
     let presented = headers
         .get("x-api-key")
@@ -69,7 +76,10 @@ pub async fn require_key(State(state): State<AppState>, request: Request, next: 
 /// The keys to accept: `ALLOWED_API_KEYS`, or else a key generated once and
 /// kept in `<data_dir>/api-key` (mode 0600), so that a fresh install is
 /// never open to anyone who can reach the port.
-pub fn load_or_generate(configured: &[Secret], data_dir: &Path) -> std::io::Result<(Vec<Secret>, Option<std::path::PathBuf>)> {
+pub fn load_or_generate(
+    configured: &[Secret],
+    data_dir: &Path,
+) -> std::io::Result<(Vec<Secret>, Option<std::path::PathBuf>)> {
     if !configured.is_empty() {
         return Ok((configured.to_vec(), None));
     }
@@ -80,7 +90,11 @@ pub fn load_or_generate(configured: &[Secret], data_dir: &Path) -> std::io::Resu
             return Ok((vec![Secret::new(key)], Some(path)));
         }
     }
-    let key = format!("heron_{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let key = format!(
+        "heron_{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
     write_private(&path, &key)?;
     Ok((vec![Secret::new(key)], Some(path)))
 }
@@ -123,7 +137,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path.unwrap()).unwrap().permissions().mode();
+            let mode = std::fs::metadata(path.unwrap())
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::remove_dir_all(dir).unwrap();

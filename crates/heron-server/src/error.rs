@@ -52,11 +52,13 @@ impl ApiError {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::NoFiles | ApiError::InvalidMultipart(_) => StatusCode::BAD_REQUEST,
-            ApiError::BatchTooLarge { .. } | ApiError::FileTooLarge { .. } | ApiError::BodyTooLarge { .. } => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
+            ApiError::BatchTooLarge { .. }
+            | ApiError::FileTooLarge { .. }
+            | ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedExtension { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::JobNotFound(_) | ApiError::NotFound(_) | ApiError::MetricsDisabled => StatusCode::NOT_FOUND,
+            ApiError::JobNotFound(_) | ApiError::NotFound(_) | ApiError::MetricsDisabled => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -116,9 +118,10 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, axum::Json(envelope)).into_response();
         if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("ApiKey header=\"x-api-key\""));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("ApiKey header=\"x-api-key\""),
+            );
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response

@@ -23,7 +23,11 @@ pub async fn layer(request: Request, next: Next) -> Response {
     metrics::histogram!("heron_http_request_duration_seconds", "method" => method, "route" => route, "status" => status)
         .record(seconds);
     if !quiet {
-        tracing::info!(status = response.status().as_u16(), ms = seconds * 1000.0, "request finished");
+        tracing::info!(
+            status = response.status().as_u16(),
+            ms = seconds * 1000.0,
+            "request finished"
+        );
     }
     response
 }

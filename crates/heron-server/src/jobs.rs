@@ -33,7 +33,10 @@ pub struct JobResponse {
         (status = 404, description = "Unknown job (`job_not_found`)", body = ErrorEnvelope),
     )
 )]
-pub async fn get_job(State(state): State<AppState>, Path(job_id): Path<String>) -> Result<axum::Json<JobResponse>, ApiError> {
+pub async fn get_job(
+    State(state): State<AppState>,
+    Path(job_id): Path<String>,
+) -> Result<axum::Json<JobResponse>, ApiError> {
     let record = state
         .store
         .job(&job_id)

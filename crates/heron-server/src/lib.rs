@@ -66,7 +66,13 @@ pub struct ServerParts {
 }
 
 impl ServerParts {
-    pub fn new(settings: Arc<Settings>, store: Store, blobs: BlobStore, pipeline: Arc<Pipeline>, api_keys: Vec<Secret>) -> Self {
+    pub fn new(
+        settings: Arc<Settings>,
+        store: Store,
+        blobs: BlobStore,
+        pipeline: Arc<Pipeline>,
+        api_keys: Vec<Secret>,
+    ) -> Self {
         ServerParts {
             settings,
             store,
@@ -91,7 +97,9 @@ fn prometheus() -> Option<PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let buckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+            let buckets = [
+                0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+            ];
             PrometheusBuilder::new()
                 .set_buckets(&buckets)
                 .ok()?
@@ -106,12 +114,23 @@ fn new_instance_id() -> String {
     let host = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
     let host = host.trim();
     let short = &uuid::Uuid::new_v4().simple().to_string()[..8];
-    format!("{}-{}-{short}", if host.is_empty() { "heron" } else { host }, std::process::id())
+    format!(
+        "{}-{}-{short}",
+        if host.is_empty() { "heron" } else { host },
+        std::process::id()
+    )
 }
 
 /// The worker shared by in-process workers and the synchronous upload path.
-pub fn build_worker(settings: &Settings, store: Store, blobs: BlobStore, pipeline: Arc<Pipeline>) -> Worker {
-    let slots = std::thread::available_parallelism().map_or(2, |n| n.get()).max(settings.workers);
+pub fn build_worker(
+    settings: &Settings,
+    store: Store,
+    blobs: BlobStore,
+    pipeline: Arc<Pipeline>,
+) -> Worker {
+    let slots = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .max(settings.workers);
     Worker::new(
         store,
         blobs,
@@ -126,11 +145,15 @@ pub fn build_worker(settings: &Settings, store: Store, blobs: BlobStore, pipelin
 
 /// The router with every route and layer.
 pub fn router(state: AppState) -> Router {
-    let body_limit = state.settings.max_file_size_bytes as usize * state.settings.max_batch_size + 1024 * 1024;
+    let body_limit =
+        state.settings.max_file_size_bytes as usize * state.settings.max_batch_size + 1024 * 1024;
     let protected = Router::new()
         .route("/v1/files", post(upload::upload))
         .route("/v1/jobs/{job_id}", get(jobs::get_job))
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_key));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_key,
+        ));
     let public = Router::new()
         .route("/v1/health", get(ops::health))
         .route("/v1/ready", get(ops::ready))
@@ -146,7 +169,9 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(http_metrics::layer))
         .layer(middleware::from_fn(request_id::layer))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
         .with_state(state)
 }
 
@@ -166,7 +191,11 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 /// until `shutdown` completes; then stop accepting, finish in-flight
 /// requests, let workers finish their task within the grace period, hand
 /// back leases and close the database.
-pub async fn run(parts: ServerParts, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), ServerError> {
+pub async fn run(
+    parts: ServerParts,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
     let ServerParts {
         settings,
         store,
@@ -183,7 +212,11 @@ pub async fn run(parts: ServerParts, listener: TcpListener, shutdown: impl Futur
         pipeline,
         worker: worker.clone(),
         api_keys: auth::ApiKeys::new(&api_keys),
-        metrics: if settings.prometheus_enabled { prometheus() } else { None },
+        metrics: if settings.prometheus_enabled {
+            prometheus()
+        } else {
+            None
+        },
         instance_id: instance_id.clone(),
     };
 
@@ -211,7 +244,10 @@ pub async fn run(parts: ServerParts, listener: TcpListener, shutdown: impl Futur
         }
     };
     if tokio::time::timeout(grace, all_stopped).await.is_err() {
-        tracing::warn!(grace_secs = grace.as_secs(), "workers still busy after the grace period; their leases will expire");
+        tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "workers still busy after the grace period; their leases will expire"
+        );
     }
     // Leases of synchronous requests cut short are handed back too.
     let _ = store.release_prefix(&instance_id).await;

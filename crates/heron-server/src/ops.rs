@@ -65,7 +65,11 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         model,
         ocr,
     };
-    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, axum::Json(body)).into_response()
 }
 
@@ -87,7 +91,11 @@ pub async fn version(State(state): State<AppState>) -> axum::Json<Version> {
         pipeline_version: state.pipeline.version(),
         heron_version: heron_core::HERON_VERSION.to_owned(),
         model_id: model.id().to_owned(),
-        model_labels: model.labels().iter().map(|l| l.as_str().to_owned()).collect(),
+        model_labels: model
+            .labels()
+            .iter()
+            .map(|l| l.as_str().to_owned())
+            .collect(),
         model_training_source: model.header().training_source.clone(),
         commit_sha: state.settings.commit_sha.clone(),
     })
@@ -104,7 +112,10 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         metrics::gauge!("heron_queue_leased_tasks").set(summary.leased_tasks as f64);
     }
     Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         handle.render(),
     )
         .into_response())

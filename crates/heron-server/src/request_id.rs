@@ -23,7 +23,9 @@ const MAX_ID_LENGTH: usize = 128;
 fn acceptable(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= MAX_ID_LENGTH
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 /// Middleware: establish the request id for everything below it.

@@ -135,7 +135,9 @@ pub async fn upload(
         .collect();
     let mut results: Vec<ClassificationResult> = Vec::with_capacity(handles.len());
     for handle in handles {
-        let result = handle.await.map_err(|e| ApiError::Internal(e.to_string()))??;
+        let result = handle
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))??;
         results.push(result);
     }
     Ok(axum::Json(results).into_response())

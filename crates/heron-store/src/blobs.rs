@@ -45,7 +45,9 @@ impl BlobStore {
     }
 
     pub async fn exists(&self, sha256: &str) -> bool {
-        tokio::fs::try_exists(self.path(sha256)).await.unwrap_or(false)
+        tokio::fs::try_exists(self.path(sha256))
+            .await
+            .unwrap_or(false)
     }
 
     /// Start writing a blob of at most `limit` bytes.
@@ -145,12 +147,24 @@ mod tests {
         writer.write(b"hello ").await.unwrap();
         writer.write(b"world").await.unwrap();
         let blob = writer.commit().await.unwrap();
-        assert_eq!(blob.sha256, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
-        assert_eq!(std::fs::read(store.path(&blob.sha256)).unwrap(), b"hello world");
+        assert_eq!(
+            blob.sha256,
+            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+        );
+        assert_eq!(
+            std::fs::read(store.path(&blob.sha256)).unwrap(),
+            b"hello world"
+        );
 
         let mut writer = store.writer(4).await.unwrap();
-        assert!(matches!(writer.write(b"12345").await, Err(StoreError::TooLarge { limit: 4 })));
+        assert!(matches!(
+            writer.write(b"12345").await,
+            Err(StoreError::TooLarge { limit: 4 })
+        ));
         drop(writer);
-        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
     }
 }

@@ -208,7 +208,11 @@ impl Store {
     }
 
     /// The tasks of a synchronous job, already leased by `owner`.
-    pub async fn leased_tasks(&self, job_id: &str, owner: &str) -> Result<Vec<ClaimedTask>, StoreError> {
+    pub async fn leased_tasks(
+        &self,
+        job_id: &str,
+        owner: &str,
+    ) -> Result<Vec<ClaimedTask>, StoreError> {
         let rows = sqlx::query(
             "SELECT t.id, t.job_id, t.position, t.filename, t.sha256, t.size_bytes, t.attempts, j.request_id
                FROM tasks t JOIN jobs j ON j.id = t.job_id
@@ -237,7 +241,12 @@ impl Store {
 
     /// Extend the lease of a task still held by `owner`. False when the
     /// lease was lost (expired and taken by another worker).
-    pub async fn renew(&self, task_id: &str, owner: &str, lease: Duration) -> Result<bool, StoreError> {
+    pub async fn renew(
+        &self,
+        task_id: &str,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
         let now = now_ms();
         let done = sqlx::query(
             "UPDATE tasks SET lease_expires_at = ?, updated_at = ?
@@ -263,14 +272,21 @@ impl Store {
         result: &ClassificationResult,
     ) -> Result<bool, StoreError> {
         let json = serde_json::to_string(result).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.finish_task(task_id, Some(owner), "done", &json, None).await
+        self.finish_task(task_id, Some(owner), "done", &json, None)
+            .await
     }
 
     /// Give up on a task that used up its attempts (its worker kept dying):
     /// record `result` (which carries the error) and mark it dead.
-    pub async fn bury(&self, task_id: &str, result: &ClassificationResult, reason: &str) -> Result<bool, StoreError> {
+    pub async fn bury(
+        &self,
+        task_id: &str,
+        result: &ClassificationResult,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
         let json = serde_json::to_string(result).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.finish_task(task_id, None, "dead", &json, Some(reason)).await
+        self.finish_task(task_id, None, "dead", &json, Some(reason))
+            .await
     }
 
     async fn finish_task(
@@ -389,15 +405,17 @@ impl Store {
 
     /// A job with its finished results, or `None` for an unknown id.
     pub async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
-        let Some(row) = sqlx::query("SELECT id, status, total_files, error_message FROM jobs WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
+        let Some(row) =
+            sqlx::query("SELECT id, status, total_files, error_message FROM jobs WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?
         else {
             return Ok(None);
         };
         let status: String = row.try_get("status")?;
-        let status = JobStatus::from_str(&status).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let status =
+            JobStatus::from_str(&status).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let results: Vec<String> = sqlx::query_scalar(
             "SELECT result_json FROM tasks WHERE job_id = ? AND result_json IS NOT NULL ORDER BY position",
         )

@@ -57,15 +57,26 @@ async fn store() -> (Store, tempfile::TempDir) {
 async fn a_job_finishes_with_its_last_task_and_keeps_upload_order() {
     let (store, _dir) = store().await;
     store.create_job(&job("j1", 3)).await.unwrap();
-    assert_eq!(store.job("j1").await.unwrap().unwrap().status, JobStatus::Queued);
+    assert_eq!(
+        store.job("j1").await.unwrap().unwrap().status,
+        JobStatus::Queued
+    );
     let mut claimed = Vec::new();
     while let Some(task) = store.claim("w1", Duration::from_secs(60), 3).await.unwrap() {
         claimed.push(task);
     }
     assert_eq!(claimed.len(), 3);
-    assert_eq!(store.job("j1").await.unwrap().unwrap().status, JobStatus::Processing);
+    assert_eq!(
+        store.job("j1").await.unwrap().unwrap().status,
+        JobStatus::Processing
+    );
     for task in claimed.iter().rev() {
-        assert!(store.complete(&task.id, "w1", &result(&task.filename)).await.unwrap());
+        assert!(
+            store
+                .complete(&task.id, "w1", &result(&task.filename))
+                .await
+                .unwrap()
+        );
     }
     let record = store.job("j1").await.unwrap().unwrap();
     assert_eq!(record.status, JobStatus::Done);
@@ -78,15 +89,38 @@ async fn a_job_finishes_with_its_last_task_and_keeps_upload_order() {
 async fn an_expired_lease_is_reclaimed_and_the_old_owner_cannot_complete() {
     let (store, _dir) = store().await;
     store.create_job(&job("j2", 1)).await.unwrap();
-    let first = store.claim("dead-worker", Duration::from_millis(1), 3).await.unwrap().unwrap();
+    let first = store
+        .claim("dead-worker", Duration::from_millis(1), 3)
+        .await
+        .unwrap()
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let second = store.claim("live-worker", Duration::from_secs(60), 3).await.unwrap().unwrap();
+    let second = store
+        .claim("live-worker", Duration::from_secs(60), 3)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(first.id, second.id);
     assert_eq!(second.attempts, 2);
-    assert!(!store.complete(&first.id, "dead-worker", &result("late")).await.unwrap());
-    assert!(store.complete(&second.id, "live-worker", &result("f0.txt")).await.unwrap());
+    assert!(
+        !store
+            .complete(&first.id, "dead-worker", &result("late"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .complete(&second.id, "live-worker", &result("f0.txt"))
+            .await
+            .unwrap()
+    );
     // A second completion of the same task is refused: one result per file.
-    assert!(!store.complete(&second.id, "live-worker", &result("again")).await.unwrap());
+    assert!(
+        !store
+            .complete(&second.id, "live-worker", &result("again"))
+            .await
+            .unwrap()
+    );
     let record = store.job("j2").await.unwrap().unwrap();
     assert_eq!(record.results.len(), 1);
     assert_eq!(record.results[0].filename, "f0.txt");
@@ -96,20 +130,42 @@ async fn an_expired_lease_is_reclaimed_and_the_old_owner_cannot_complete() {
 async fn exhausted_tasks_are_not_claimed_and_can_be_buried() {
     let (store, _dir) = store().await;
     store.create_job(&job("j3", 1)).await.unwrap();
-    store.claim("w", Duration::from_millis(1), 1).await.unwrap().unwrap();
+    store
+        .claim("w", Duration::from_millis(1), 1)
+        .await
+        .unwrap()
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert!(store.claim("w2", Duration::from_secs(60), 1).await.unwrap().is_none());
+    assert!(
+        store
+            .claim("w2", Duration::from_secs(60), 1)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let exhausted = store.exhausted_tasks(1).await.unwrap();
     assert_eq!(exhausted.len(), 1);
-    assert!(store.bury(&exhausted[0].id, &result("f0.txt"), "worker died").await.unwrap());
-    assert_eq!(store.job("j3").await.unwrap().unwrap().status, JobStatus::Done);
+    assert!(
+        store
+            .bury(&exhausted[0].id, &result("f0.txt"), "worker died")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.job("j3").await.unwrap().unwrap().status,
+        JobStatus::Done
+    );
 }
 
 #[tokio::test]
 async fn released_tasks_go_back_to_the_queue() {
     let (store, _dir) = store().await;
     store.create_job(&job("j4", 2)).await.unwrap();
-    store.claim("stopping", Duration::from_secs(60), 3).await.unwrap().unwrap();
+    store
+        .claim("stopping", Duration::from_secs(60), 3)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(store.release("stopping").await.unwrap(), 1);
     let summary = store.summary().await.unwrap();
     assert_eq!((summary.pending_tasks, summary.leased_tasks), (2, 0));
@@ -125,5 +181,11 @@ async fn data_survives_reopening() {
     }
     let store = Store::open(None, dir.path()).await.unwrap();
     assert_eq!(store.job("j5").await.unwrap().unwrap().total_files, 2);
-    assert!(store.claim("w", Duration::from_secs(5), 3).await.unwrap().is_some());
+    assert!(
+        store
+            .claim("w", Duration::from_secs(5), 3)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }

@@ -95,7 +95,9 @@ impl Worker {
             match self.tick(&owner).await {
                 Ok(true) => continue,
                 Ok(false) => {}
-                Err(e) => tracing::warn!(worker = %owner, error = %e, "task failed; it stays queued"),
+                Err(e) => {
+                    tracing::warn!(worker = %owner, error = %e, "task failed; it stays queued")
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(IDLE_POLL) => {}
@@ -105,7 +107,9 @@ impl Worker {
         match self.store.release(&owner).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(worker = %owner, released = n, "leases handed back"),
-            Err(e) => tracing::warn!(worker = %owner, error = %e, "could not hand leases back; they will expire"),
+            Err(e) => {
+                tracing::warn!(worker = %owner, error = %e, "could not hand leases back; they will expire")
+            }
         }
         tracing::info!(worker = %owner, "worker stopped");
     }
@@ -113,7 +117,11 @@ impl Worker {
     /// Classify one leased task's file and store the result, renewing the
     /// lease meanwhile. A lost lease discards the result (another worker
     /// owns the task now).
-    pub async fn process(&self, task: &ClaimedTask, owner: &str) -> Result<ClassificationResult, WorkerError> {
+    pub async fn process(
+        &self,
+        task: &ClaimedTask,
+        owner: &str,
+    ) -> Result<ClassificationResult, WorkerError> {
         let permit = self.slots.clone().acquire_owned().await;
         let path = self.blobs.path(&task.sha256);
         let pipeline = self.pipeline.clone();
@@ -170,7 +178,9 @@ impl Worker {
             );
             let mut result = error_result(task, &self.pipeline.version(), notice);
             result.document_id = Some(task.id.clone());
-            self.store.bury(&task.id, &result, "attempts exhausted").await?;
+            self.store
+                .bury(&task.id, &result, "attempts exhausted")
+                .await?;
             tracing::warn!(task = %task.id, attempts = task.attempts, "task buried after repeated failures");
         }
         Ok(exhausted.len())
@@ -178,7 +188,11 @@ impl Worker {
 }
 
 /// A result that carries only an error, for files the pipeline never ran on.
-pub fn error_result(task: &ClaimedTask, pipeline_version: &str, error: Notice) -> ClassificationResult {
+pub fn error_result(
+    task: &ClaimedTask,
+    pipeline_version: &str,
+    error: Notice,
+) -> ClassificationResult {
     ClassificationResult {
         filename: task.filename.clone(),
         mime_type: "application/octet-stream".to_owned(),

@@ -16,11 +16,22 @@ use tracing_subscriber::EnvFilter;
 /// Structured logs to stderr: JSON lines (with the request id of the span
 /// they belong to) or human-readable text.
 pub fn init_logging(settings: &Settings, default_level: &str) {
-    let level = if settings.debug { "debug" } else { default_level };
-    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new(format!("{level},sqlx=warn,tower_http=warn")));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let level = if settings.debug {
+        "debug"
+    } else {
+        default_level
+    };
+    let filter = EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("{level},sqlx=warn,tower_http=warn")));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match settings.log_format {
-        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
 }
@@ -32,7 +43,8 @@ pub struct DataDirLock {
 }
 
 pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<DataDirLock> {
-    std::fs::create_dir_all(data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating data directory {}", data_dir.display()))?;
     let path = data_dir.join("heron.lock");
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -52,9 +64,9 @@ pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<DataDirLock> {
 
 /// The default model's file: named after what determines its content.
 fn default_model_path(data_dir: &Path) -> PathBuf {
-    data_dir
-        .join("models")
-        .join(format!("default-{GENERATOR_VERSION}-s{DEFAULT_SEED}-n{DEFAULT_PER_TYPE}.htm"))
+    data_dir.join("models").join(format!(
+        "default-{GENERATOR_VERSION}-s{DEFAULT_SEED}-n{DEFAULT_PER_TYPE}.htm"
+    ))
 }
 
 /// Load the default model, training it (about a second) on first start.
@@ -63,14 +75,20 @@ pub fn load_or_train_model(data_dir: &Path) -> anyhow::Result<TextModel> {
     if path.exists() {
         match TextModel::load(&path) {
             Ok(model) => return Ok(model),
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "model file unreadable; training it again"),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "model file unreadable; training it again")
+            }
         }
     }
     tracing::info!("training the default model from the built-in generator (first start)");
     let started = std::time::Instant::now();
-    let (model, report) = train::train_default(DEFAULT_PER_TYPE, DEFAULT_SEED).context("training the default model")?;
-    std::fs::create_dir_all(path.parent().unwrap_or(data_dir)).context("creating the models directory")?;
-    model.save(&path).with_context(|| format!("saving the model to {}", path.display()))?;
+    let (model, report) = train::train_default(DEFAULT_PER_TYPE, DEFAULT_SEED)
+        .context("training the default model")?;
+    std::fs::create_dir_all(path.parent().unwrap_or(data_dir))
+        .context("creating the models directory")?;
+    model
+        .save(&path)
+        .with_context(|| format!("saving the model to {}", path.display()))?;
     tracing::info!(
         model = model.id(),
         seconds = started.elapsed().as_secs_f64(),
@@ -82,9 +100,12 @@ pub fn load_or_train_model(data_dir: &Path) -> anyhow::Result<TextModel> {
 
 /// The pipeline configured by `settings`.
 pub fn build_pipeline(settings: &Settings, model: TextModel) -> anyhow::Result<Pipeline> {
-    let ocr = OcrEngine::detect(&settings.ocr_languages).context("checking the OCR engine (HERON_OCR_LANGUAGES)")?;
+    let ocr = OcrEngine::detect(&settings.ocr_languages)
+        .context("checking the OCR engine (HERON_OCR_LANGUAGES)")?;
     if !ocr.is_available() {
-        tracing::warn!("tesseract is not installed: images and scanned PDFs cannot be read (apt-get install tesseract-ocr)");
+        tracing::warn!(
+            "tesseract is not installed: images and scanned PDFs cannot be read (apt-get install tesseract-ocr)"
+        );
     }
     let limits = ExtractionLimits {
         max_bytes: settings.max_file_size_bytes,

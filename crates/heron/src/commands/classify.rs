@@ -27,7 +27,11 @@ pub fn run(settings: Settings, args: &ClassifyArgs) -> anyhow::Result<ExitCode> 
         print_table(&results);
     }
     let failed = results.iter().any(|r| !r.errors.is_empty());
-    Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn progress_bar(files: usize) -> ProgressBar {
@@ -49,7 +53,8 @@ fn classify_all(
     progress: &ProgressBar,
 ) -> anyhow::Result<Vec<ClassificationResult>> {
     let next = AtomicUsize::new(0);
-    let mut slots: Vec<Option<anyhow::Result<ClassificationResult>>> = (0..files.len()).map(|_| None).collect();
+    let mut slots: Vec<Option<anyhow::Result<ClassificationResult>>> =
+        (0..files.len()).map(|_| None).collect();
     let slots_lock = std::sync::Mutex::new(&mut slots);
     std::thread::scope(|scope| {
         for _ in 0..threads.min(files.len()) {
@@ -74,7 +79,10 @@ fn classify_all(
 
 fn classify_one(pipeline: &Pipeline, path: &Path) -> anyhow::Result<ClassificationResult> {
     let (sha256, size) = hash_file(path).with_context(|| format!("reading {}", path.display()))?;
-    let filename = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let filename = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let input = FileInput {
         path,
         filename: &filename,
@@ -106,8 +114,16 @@ fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
 }
 
 fn print_table(results: &[ClassificationResult]) {
-    let width = results.iter().map(|r| r.filename.chars().count()).max().unwrap_or(4).clamp(4, 60);
-    println!("{:<width$}  {:<18}  {:>10}  {:<15}  NOTES", "FILE", "LABEL", "CONFIDENCE", "DECIDED BY");
+    let width = results
+        .iter()
+        .map(|r| r.filename.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 60);
+    println!(
+        "{:<width$}  {:<18}  {:>10}  {:<15}  NOTES",
+        "FILE", "LABEL", "CONFIDENCE", "DECIDED BY"
+    );
     for result in results {
         let notes: Vec<&str> = result
             .errors

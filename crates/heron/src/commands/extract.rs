@@ -12,7 +12,11 @@ pub fn run(settings: Settings, args: &ExtractArgs) -> anyhow::Result<ExitCode> {
     setup::init_logging(&settings, "warn");
     let model = setup::load_or_train_model(&settings.data_dir)?;
     let pipeline = setup::build_pipeline(&settings, model)?;
-    let filename = args.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let filename = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let extracted = pipeline
         .extract(&args.file, &filename)
         .with_context(|| format!("extracting {}", args.file.display()))?;
@@ -36,7 +40,10 @@ pub fn run(settings: Settings, args: &ExtractArgs) -> anyhow::Result<ExitCode> {
         println!("pages: {pages}");
     }
     if extraction.ocr_used {
-        println!("ocr: yes (mean confidence {:.2})", extraction.ocr_confidence.unwrap_or(0.0));
+        println!(
+            "ocr: yes (mean confidence {:.2})",
+            extraction.ocr_confidence.unwrap_or(0.0)
+        );
     }
     for (key, value) in &extraction.metadata {
         println!("{key}: {value}");

@@ -31,17 +31,29 @@ async fn serve(settings: Settings, started: Instant) -> anyhow::Result<()> {
         .context("opening the database")?;
     // We hold the data directory's lock: any lease in the database belongs
     // to a predecessor that stopped, so resume its tasks now.
-    let resumed = store.release_all().await.context("resuming unfinished tasks")?;
+    let resumed = store
+        .release_all()
+        .await
+        .context("resuming unfinished tasks")?;
     if resumed > 0 {
-        tracing::info!(tasks = resumed, "resuming tasks left unfinished by the previous run");
+        tracing::info!(
+            tasks = resumed,
+            "resuming tasks left unfinished by the previous run"
+        );
     }
-    let blobs = BlobStore::open(&data_dir.join("blobs")).await.context("opening the blob store")?;
+    let blobs = BlobStore::open(&data_dir.join("blobs"))
+        .await
+        .context("opening the blob store")?;
     let model_dir = data_dir.clone();
-    let model = tokio::task::spawn_blocking(move || setup::load_or_train_model(&model_dir)).await??;
+    let model =
+        tokio::task::spawn_blocking(move || setup::load_or_train_model(&model_dir)).await??;
     let pipeline_settings = settings.clone();
-    let pipeline = tokio::task::spawn_blocking(move || setup::build_pipeline(&pipeline_settings, model)).await??;
-    let (api_keys, key_file) = heron_server::load_or_generate_api_keys(&settings.allowed_api_keys, &data_dir)
-        .context("preparing API keys")?;
+    let pipeline =
+        tokio::task::spawn_blocking(move || setup::build_pipeline(&pipeline_settings, model))
+            .await??;
+    let (api_keys, key_file) =
+        heron_server::load_or_generate_api_keys(&settings.allowed_api_keys, &data_dir)
+            .context("preparing API keys")?;
     if let Some(path) = key_file {
         tracing::info!(path = %path.display(), "ALLOWED_API_KEYS is empty: using the key stored in this file");
     }

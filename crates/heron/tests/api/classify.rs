@@ -45,7 +45,10 @@ async fn every_labelled_sample_is_right_under_an_opaque_name() {
         assert_eq!(results.len(), chunk.len());
         for ((name, expected), result) in chunk.iter().zip(&results) {
             assert_eq!(result["label"], *expected, "{name}: {result:#}");
-            assert!(result["errors"].as_array().unwrap().is_empty(), "{name}: {result:#}");
+            assert!(
+                result["errors"].as_array().unwrap().is_empty(),
+                "{name}: {result:#}"
+            );
         }
     }
 }
@@ -54,26 +57,52 @@ async fn every_labelled_sample_is_right_under_an_opaque_name() {
 async fn results_carry_every_field_of_the_original() {
     let server = TestServer::start(&[]).await;
     let response = server
-        .upload_with(&[("a.txt".to_owned(), sample("form_cb775b0e.txt"))], Some(crate::support::API_KEY), &[("x-request-id", "my-request-42")])
+        .upload_with(
+            &[("a.txt".to_owned(), sample("form_cb775b0e.txt"))],
+            Some(crate::support::API_KEY),
+            &[("x-request-id", "my-request-42")],
+        )
         .await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-request-id"], "my-request-42");
     let results: Vec<serde_json::Value> = response.json().await.unwrap();
     let result = &results[0];
     for field in [
-        "filename", "mime_type", "size_bytes", "label", "confidence", "stage_confidences", "pipeline_version",
-        "processing_ms", "request_id", "warnings", "errors",
+        "filename",
+        "mime_type",
+        "size_bytes",
+        "label",
+        "confidence",
+        "stage_confidences",
+        "pipeline_version",
+        "processing_ms",
+        "request_id",
+        "warnings",
+        "errors",
     ] {
         assert!(result.get(field).is_some(), "missing {field}: {result:#}");
     }
-    for stage in ["stage_filename", "stage_metadata", "stage_text", "stage_ocr"] {
-        assert!(result["stage_confidences"].get(stage).is_some(), "missing {stage}");
+    for stage in [
+        "stage_filename",
+        "stage_metadata",
+        "stage_text",
+        "stage_ocr",
+    ] {
+        assert!(
+            result["stage_confidences"].get(stage).is_some(),
+            "missing {stage}"
+        );
     }
     assert_eq!(result["request_id"], "my-request-42");
     assert_eq!(result["filename"], "a.txt");
     assert_eq!(result["mime_type"], "text/plain");
     assert_eq!(result["size_bytes"], sample("form_cb775b0e.txt").len());
-    let sum: f64 = result["class_confidences"].as_object().unwrap().values().map(|v| v.as_f64().unwrap()).sum();
+    let sum: f64 = result["class_confidences"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
     assert!((sum - 1.0).abs() < 0.01, "class confidences sum to {sum}");
 }
 
@@ -84,13 +113,21 @@ async fn a_misleading_name_does_not_override_confident_content() {
     }
     let server = TestServer::start(&[]).await;
     let files = vec![
-        ("invoice_march.pdf".to_owned(), sample("bank_statement_1.pdf")),
+        (
+            "invoice_march.pdf".to_owned(),
+            sample("bank_statement_1.pdf"),
+        ),
         ("bank_statement.pdf".to_owned(), sample("invoice_1.pdf")),
     ];
     let results: Vec<serde_json::Value> = server.upload(&files).await.json().await.unwrap();
     assert_eq!(results[0]["label"], "bank_statement", "{:#}", results[0]);
     assert_eq!(results[1]["label"], "invoice", "{:#}", results[1]);
-    let codes: Vec<&str> = results[0]["warnings"].as_array().unwrap().iter().filter_map(|w| w["code"].as_str()).collect();
+    let codes: Vec<&str> = results[0]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["code"].as_str())
+        .collect();
     assert!(codes.contains(&"filename_disagrees"), "{codes:?}");
 }
 
@@ -105,7 +142,12 @@ async fn a_corrupt_file_gets_an_error_and_the_batch_succeeds() {
     let files = vec![
         ("good.txt".to_owned(), sample("form_d18644b3.txt")),
         ("broken.pdf".to_owned(), truncated),
-        ("random.pdf".to_owned(), (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()),
+        (
+            "random.pdf".to_owned(),
+            (0..4096u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect(),
+        ),
         ("photo.jpg".to_owned(), sample("form_f55537f8.txt")),
     ];
     let response = server.upload(&files).await;
@@ -114,13 +156,26 @@ async fn a_corrupt_file_gets_an_error_and_the_batch_succeeds() {
     assert_eq!(results[0]["label"], "form");
     for broken in &results[1..3] {
         assert_eq!(broken["label"], "unsure", "{broken:#}");
-        assert!(!broken["errors"].as_array().unwrap().is_empty(), "{broken:#}");
+        assert!(
+            !broken["errors"].as_array().unwrap().is_empty(),
+            "{broken:#}"
+        );
     }
-    let random_codes: Vec<&str> = results[2]["errors"].as_array().unwrap().iter().filter_map(|e| e["code"].as_str()).collect();
+    let random_codes: Vec<&str> = results[2]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["code"].as_str())
+        .collect();
     assert_eq!(random_codes, ["unsupported_type"]);
     // Text under a .jpg name: content wins, with a type_mismatch warning.
     assert_eq!(results[3]["mime_type"], "text/plain");
     assert_eq!(results[3]["label"], "form");
-    let codes: Vec<&str> = results[3]["warnings"].as_array().unwrap().iter().filter_map(|w| w["code"].as_str()).collect();
+    let codes: Vec<&str> = results[3]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w["code"].as_str())
+        .collect();
     assert!(codes.contains(&"type_mismatch"), "{codes:?}");
 }

@@ -9,9 +9,26 @@ fn one_text_file() -> Vec<(String, Vec<u8>)> {
 #[tokio::test]
 async fn authentication_errors_are_401() {
     let server = TestServer::start(&[]).await;
-    assert_error(server.upload_with(&one_text_file(), None, &[]).await, 401, "unauthorized").await;
-    assert_error(server.upload_with(&one_text_file(), Some("wrong"), &[]).await, 401, "unauthorized").await;
-    let response = server.client.get(server.url("/v1/jobs/abc")).send().await.unwrap();
+    assert_error(
+        server.upload_with(&one_text_file(), None, &[]).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    assert_error(
+        server
+            .upload_with(&one_text_file(), Some("wrong"), &[])
+            .await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    let response = server
+        .client
+        .get(server.url("/v1/jobs/abc"))
+        .send()
+        .await
+        .unwrap();
     assert_error(response, 401, "unauthorized").await;
     // The key is also accepted as a bearer token.
     let response = server
@@ -39,14 +56,21 @@ async fn request_shape_errors() {
         .unwrap();
     assert_error(response, 400, "no_files").await;
 
-    let thirteen: Vec<(String, Vec<u8>)> = (0..13).map(|i| (format!("f{i}.txt"), b"hello".to_vec())).collect();
+    let thirteen: Vec<(String, Vec<u8>)> = (0..13)
+        .map(|i| (format!("f{i}.txt"), b"hello".to_vec()))
+        .collect();
     assert_error(server.upload(&thirteen).await, 413, "batch_too_large").await;
 
     let big = vec![("big.txt".to_owned(), vec![b'a'; 20 * 1024])];
     assert_error(server.upload(&big).await, 413, "file_too_large").await;
 
     let executable = vec![("setup.exe".to_owned(), b"MZ....".to_vec())];
-    assert_error(server.upload(&executable).await, 415, "unsupported_extension").await;
+    assert_error(
+        server.upload(&executable).await,
+        415,
+        "unsupported_extension",
+    )
+    .await;
 
     let response = server
         .client
@@ -73,9 +97,19 @@ async fn request_shape_errors() {
 #[tokio::test]
 async fn unknown_things_are_404_and_wrong_methods_405() {
     let server = TestServer::start(&[]).await;
-    assert_error(server.get("/v1/jobs/0123456789abcdef").await, 404, "job_not_found").await;
+    assert_error(
+        server.get("/v1/jobs/0123456789abcdef").await,
+        404,
+        "job_not_found",
+    )
+    .await;
     assert_error(server.get("/v1/nothing-here").await, 404, "not_found").await;
-    let response = server.client.delete(server.url("/v1/health")).send().await.unwrap();
+    let response = server
+        .client
+        .delete(server.url("/v1/health"))
+        .send()
+        .await
+        .unwrap();
     assert_error(response, 405, "method_not_allowed").await;
 }
 

@@ -9,9 +9,20 @@ use crate::support::{TestServer, sample, tools_available};
 /// enough to be interrupted.
 fn twenty_files(with_images: bool) -> Vec<(String, Vec<u8>)> {
     let pool: Vec<&str> = if with_images {
-        vec!["drivers_license_1.jpg", "form_cb775b0e.txt", "bank_statement_cb1ec9cf.csv", "invoice_1.pdf", "drivers_licence_2.jpg"]
+        vec![
+            "drivers_license_1.jpg",
+            "form_cb775b0e.txt",
+            "bank_statement_cb1ec9cf.csv",
+            "invoice_1.pdf",
+            "drivers_licence_2.jpg",
+        ]
     } else {
-        vec!["form_cb775b0e.txt", "bank_statement_cb1ec9cf.csv", "form_d18644b3.txt", "bank_statement_de915e6e.csv"]
+        vec![
+            "form_cb775b0e.txt",
+            "bank_statement_cb1ec9cf.csv",
+            "form_d18644b3.txt",
+            "bank_statement_de915e6e.csv",
+        ]
     };
     (0..20)
         .map(|i| {
@@ -27,10 +38,16 @@ fn check_results(job: &serde_json::Value, files: &[(String, Vec<u8>)]) {
     assert_eq!(job["total_files"], 20);
     let results = job["results"].as_array().unwrap();
     assert_eq!(results.len(), 20, "{job:#}");
-    let names: Vec<&str> = results.iter().map(|r| r["filename"].as_str().unwrap()).collect();
+    let names: Vec<&str> = results
+        .iter()
+        .map(|r| r["filename"].as_str().unwrap())
+        .collect();
     let expected: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, expected, "results in upload order, each once");
-    let ids: BTreeSet<&str> = results.iter().map(|r| r["document_id"].as_str().unwrap()).collect();
+    let ids: BTreeSet<&str> = results
+        .iter()
+        .map(|r| r["document_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids.len(), 20, "one document per file");
 }
 
@@ -57,14 +74,28 @@ async fn a_job_survives_a_server_killed_mid_way() {
     let files = twenty_files(true);
     let response = server.upload(&files).await;
     assert_eq!(response.status(), 202);
-    let job_id = response.json::<serde_json::Value>().await.unwrap()["job_id"].as_str().unwrap().to_owned();
+    let job_id = response.json::<serde_json::Value>().await.unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     tokio::time::sleep(Duration::from_millis(700)).await;
-    let before: serde_json::Value = server.get(&format!("/v1/jobs/{job_id}")).await.json().await.unwrap();
-    assert_ne!(before["status"], "done", "the job should still be running when the server is killed");
+    let before: serde_json::Value = server
+        .get(&format!("/v1/jobs/{job_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(
+        before["status"], "done",
+        "the job should still be running when the server is killed"
+    );
 
     server.kill();
     server.restart().await;
     let job = server.wait_for_job(&job_id, Duration::from_secs(180)).await;
     check_results(&job, &files);
-    assert!(server.log().contains("resuming tasks left unfinished"), "the restart should resume leased tasks");
+    assert!(
+        server.log().contains("resuming tasks left unfinished"),
+        "the restart should resume leased tasks"
+    );
 }

@@ -30,7 +30,9 @@ pub fn tools_available() -> bool {
             .is_ok()
     });
     if !ok {
-        eprintln!("\n!!! SKIPPED: tesseract/poppler-utils are not installed; run ./scripts/test to install them !!!\n");
+        eprintln!(
+            "\n!!! SKIPPED: tesseract/poppler-utils are not installed; run ./scripts/test to install them !!!\n"
+        );
     }
     ok
 }
@@ -60,7 +62,10 @@ impl TestServer {
             data_dir: temp.path().to_path_buf(),
             child: None,
             port: 0,
-            env: env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             _temp: Some(temp),
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(120))
@@ -112,9 +117,16 @@ impl TestServer {
             if let Some(child) = self.child.as_mut()
                 && let Ok(Some(status)) = child.try_wait()
             {
-                panic!("heron serve exited with {status} before it was ready:\n{}", self.log());
+                panic!(
+                    "heron serve exited with {status} before it was ready:\n{}",
+                    self.log()
+                );
             }
-            assert!(Instant::now() < deadline, "heron serve not ready after 60 s:\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "heron serve not ready after 60 s:\n{}",
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -138,7 +150,10 @@ impl TestServer {
     /// Send SIGTERM and wait for the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().expect("server running");
-        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             if let Ok(Some(status)) = child.try_wait() {
@@ -171,7 +186,10 @@ impl TestServer {
     ) -> reqwest::Response {
         let mut form = reqwest::multipart::Form::new();
         for (name, bytes) in files {
-            form = form.part("files", reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone()));
+            form = form.part(
+                "files",
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone()),
+            );
         }
         let mut request = self.client.post(self.url("/v1/files")).multipart(form);
         if let Some(key) = key {
@@ -202,7 +220,11 @@ impl TestServer {
             if matches!(job["status"].as_str(), Some("done" | "failed")) {
                 return job;
             }
-            assert!(Instant::now() < deadline, "job {job_id} not finished in {timeout:?}: {job}\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "job {job_id} not finished in {timeout:?}: {job}\n{}",
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -225,7 +247,12 @@ pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) 
         .expect("X-Request-ID header on errors");
     let body: serde_json::Value = response.json().await.expect("error body is JSON");
     assert_eq!(body["error"]["code"], code, "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
     assert_eq!(body["error"]["request_id"], request_id.as_str(), "{body}");
     assert_eq!(body["detail"], body["error"]["message"], "{body}");
 }
