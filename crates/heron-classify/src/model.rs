@@ -184,7 +184,11 @@ impl TextModel {
         let header_bytes = bytes.get(12..header_end).ok_or(ModelError::WrongSize)?;
         let header: ModelHeader = serde_json::from_slice(header_bytes)
             .map_err(|e| ModelError::BadHeader(e.to_string()))?;
-        if header.labels.is_empty() || header.dimensions == 0 || header.temperature.is_nan() || header.temperature <= 0.0 {
+        if header.labels.is_empty()
+            || header.dimensions == 0
+            || header.temperature.is_nan()
+            || header.temperature <= 0.0
+        {
             return Err(ModelError::BadHeader(
                 "no labels, dimensions or temperature".to_owned(),
             ));

@@ -8,8 +8,10 @@
 //! - `jobs`: asynchronous batches, restart in the middle of a job.
 //! - `errors`: every documented error status and its envelope.
 //! - `operations`: health, readiness, version, metrics, docs, shutdown.
+//! - `cli`: the local `heron classify` and `heron extract` commands.
 
 mod classify;
+mod cli;
 mod errors;
 mod jobs;
 mod operations;
