@@ -95,6 +95,17 @@ impl ExtractError {
         }
     }
 
+    /// The error for a tool that could not finish.
+    pub(crate) fn from_tool(error: tool::ToolError, limits: &ExtractionLimits) -> ExtractError {
+        match error {
+            tool::ToolError::Missing(program) => ExtractError::ToolMissing(program),
+            tool::ToolError::Timeout { .. } => ExtractError::Timeout {
+                seconds: limits.timeout.as_secs_f64(),
+            },
+            tool::ToolError::Io { source, .. } => ExtractError::Io(source),
+        }
+    }
+
     pub fn to_notice(&self) -> Notice {
         Notice::new(self.code(), self.to_string())
     }

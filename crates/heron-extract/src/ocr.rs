@@ -82,7 +82,7 @@ impl OcrEngine {
             deadline,
             limits.max_text_bytes * 4,
         )
-        .map_err(|e| tool_error(e, limits))?;
+        .map_err(|e| ExtractError::from_tool(e, limits))?;
         if !output.status.success() {
             return Err(match output.status.code() {
                 None => ExtractError::Crashed("tesseract was killed by a signal".to_owned()),
@@ -167,7 +167,7 @@ fn render_page(
         deadline,
         64 * 1024,
     )
-    .map_err(|e| tool_error(e, limits))?;
+    .map_err(|e| ExtractError::from_tool(e, limits))?;
     let image = prefix.with_extension("png");
     if !output.status.success() || !image.exists() {
         return Err(ExtractError::Corrupt(last_line(
@@ -176,16 +176,6 @@ fn render_page(
         )));
     }
     Ok(image)
-}
-
-fn tool_error(error: ToolError, limits: &ExtractionLimits) -> ExtractError {
-    match error {
-        ToolError::Missing(program) => ExtractError::ToolMissing(program),
-        ToolError::Timeout { .. } => ExtractError::Timeout {
-            seconds: limits.timeout.as_secs_f64(),
-        },
-        ToolError::Io { source, .. } => ExtractError::Io(source),
-    }
 }
 
 fn last_line(stderr: &str, fallback: &str) -> String {

@@ -11,7 +11,7 @@ use std::time::Instant;
 use heron_core::{Notice, NoticeCode};
 
 use crate::limits::truncate_text;
-use crate::tool::{self, ToolError};
+use crate::tool;
 use crate::{ExtractError, Extraction, ExtractionLimits};
 
 pub(crate) fn extract_text(
@@ -34,7 +34,7 @@ pub(crate) fn extract_text(
         deadline,
         limits.max_text_bytes * 2,
     )
-    .map_err(|e| tool_error(e, limits))?;
+    .map_err(|e| ExtractError::from_tool(e, limits))?;
 
     if !output.status.success() {
         return Err(classify_failure(output.status.code(), &output.stderr));
@@ -57,16 +57,6 @@ pub(crate) fn extract_text(
         ));
     }
     Ok(extraction)
-}
-
-fn tool_error(error: ToolError, limits: &ExtractionLimits) -> ExtractError {
-    match error {
-        ToolError::Missing(program) => ExtractError::ToolMissing(program),
-        ToolError::Timeout { .. } => ExtractError::Timeout {
-            seconds: limits.timeout.as_secs_f64(),
-        },
-        ToolError::Io { source, .. } => ExtractError::Io(source),
-    }
 }
 
 /// Map `pdftotext`'s exit code (1: cannot open, 3: permissions) and its

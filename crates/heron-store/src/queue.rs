@@ -189,16 +189,7 @@ impl Store {
         let Some(row) = row else {
             return Ok(None);
         };
-        let task = ClaimedTask {
-            id: row.try_get("id")?,
-            job_id: row.try_get("job_id")?,
-            position: row.try_get("position")?,
-            filename: row.try_get("filename")?,
-            sha256: row.try_get("sha256")?,
-            size_bytes: row.try_get::<i64, _>("size_bytes")?.max(0) as u64,
-            attempts: row.try_get::<i64, _>("attempts")?.max(0) as u32,
-            request_id: row.try_get("request_id")?,
-        };
+        let task = claimed_task(&row)?;
         sqlx::query("UPDATE jobs SET status = 'processing', updated_at = ? WHERE id = ? AND status = 'queued'")
             .bind(now)
             .bind(&task.job_id)
@@ -223,20 +214,7 @@ impl Store {
         .bind(owner)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ClaimedTask {
-                    id: row.try_get("id")?,
-                    job_id: row.try_get("job_id")?,
-                    position: row.try_get("position")?,
-                    filename: row.try_get("filename")?,
-                    sha256: row.try_get("sha256")?,
-                    size_bytes: row.try_get::<i64, _>("size_bytes")?.max(0) as u64,
-                    attempts: row.try_get::<i64, _>("attempts")?.max(0) as u32,
-                    request_id: row.try_get("request_id")?,
-                })
-            })
-            .collect()
+        rows.iter().map(claimed_task).collect()
     }
 
     /// Extend the lease of a task still held by `owner`. False when the
@@ -342,20 +320,7 @@ impl Store {
         .bind(now_ms())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ClaimedTask {
-                    id: row.try_get("id")?,
-                    job_id: row.try_get("job_id")?,
-                    position: row.try_get("position")?,
-                    filename: row.try_get("filename")?,
-                    sha256: row.try_get("sha256")?,
-                    size_bytes: row.try_get::<i64, _>("size_bytes")?.max(0) as u64,
-                    attempts: row.try_get::<i64, _>("attempts")?.max(0) as u32,
-                    request_id: row.try_get("request_id")?,
-                })
-            })
-            .collect()
+        rows.iter().map(claimed_task).collect()
     }
 
     /// Return every task leased by `owner` to the queue (graceful shutdown:
@@ -454,4 +419,18 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// A task row (with its job's request id) as handed to a worker.
+fn claimed_task(row: &sqlx::sqlite::SqliteRow) -> Result<ClaimedTask, StoreError> {
+    Ok(ClaimedTask {
+        id: row.try_get("id")?,
+        job_id: row.try_get("job_id")?,
+        position: row.try_get("position")?,
+        filename: row.try_get("filename")?,
+        sha256: row.try_get("sha256")?,
+        size_bytes: row.try_get::<i64, _>("size_bytes")?.max(0) as u64,
+        attempts: row.try_get::<i64, _>("attempts")?.max(0) as u32,
+        request_id: row.try_get("request_id")?,
+    })
 }
