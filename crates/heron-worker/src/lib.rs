@@ -13,6 +13,7 @@ use heron_core::{ClassificationResult, DecidedBy, Notice, NoticeCode, StageConfi
 use heron_pipeline::{FileInput, Pipeline};
 use heron_store::{BlobStore, ClaimedTask, Store, StoreError};
 use tokio::sync::{Semaphore, watch};
+use tracing::Instrument;
 
 /// How long an idle worker waits before looking for work again.
 const IDLE_POLL: Duration = Duration::from_millis(200);
@@ -122,6 +123,16 @@ impl Worker {
         task: &ClaimedTask,
         owner: &str,
     ) -> Result<ClassificationResult, WorkerError> {
+        // Worker log lines carry the request id of the upload, like the API's.
+        let span = tracing::info_span!("task", request_id = %task.request_id, job_id = %task.job_id, task_id = %task.id);
+        self.process_in_span(task, owner).instrument(span).await
+    }
+
+    async fn process_in_span(
+        &self,
+        task: &ClaimedTask,
+        owner: &str,
+    ) -> Result<ClassificationResult, WorkerError> {
         let permit = self.slots.clone().acquire_owned().await;
         let path = self.blobs.path(&task.sha256);
         let pipeline = self.pipeline.clone();
@@ -159,6 +170,7 @@ impl Worker {
         result.document_id = Some(task.id.clone());
         if self.store.complete(&task.id, owner, &result).await? {
             metrics::counter!("heron_tasks_completed_total").increment(1);
+            tracing::info!(label = %result.label, confidence = result.confidence, ms = result.processing_ms, "file classified");
         } else {
             tracing::warn!(task = %task.id, "result discarded: the lease had passed to another worker");
         }

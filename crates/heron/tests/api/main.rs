@@ -8,6 +8,7 @@
 //! - `jobs`: asynchronous batches, restart in the middle of a job.
 //! - `errors`: every documented error status and its envelope.
 //! - `operations`: health, readiness, version, metrics, docs, shutdown.
+//! - `robustness`: the robust-pdf corpus of broken PDFs through the API.
 //! - `cli`: the local `heron classify` and `heron extract` commands.
 
 mod classify;
@@ -15,4 +16,5 @@ mod cli;
 mod errors;
 mod jobs;
 mod operations;
+mod robustness;
 mod support;

@@ -139,6 +139,10 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).expect("server running")
+    }
+
     /// Kill the process at once (SIGKILL): no shutdown code runs.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
