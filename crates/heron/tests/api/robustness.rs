@@ -4,7 +4,6 @@
 //! and keep its memory bounded.
 
 use std::path::Path;
-use std::time::Duration;
 
 use crate::support::{TestServer, tools_available};
 
