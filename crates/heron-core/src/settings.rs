@@ -74,6 +74,8 @@ pub struct Settings {
     pub max_pages: u32,
     pub max_ocr_pages: u32,
     pub extraction_timeout: Duration,
+    /// Address-space limit of each extraction child process, in bytes.
+    pub extraction_memory_bytes: u64,
     pub task_lease: Duration,
     pub max_attempts: u32,
     pub log_format: LogFormat,
@@ -130,6 +132,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_MAX_PAGES", "500"),
     ("HERON_MAX_OCR_PAGES", "20"),
     ("HERON_EXTRACTION_TIMEOUT_SECS", "60"),
+    ("HERON_EXTRACTION_MEMORY_MB", "1024"),
     ("HERON_TASK_LEASE_SECS", "120"),
     ("HERON_MAX_ATTEMPTS", "3"),
     ("HERON_LOG_FORMAT", "json"),
@@ -288,6 +291,13 @@ impl Settings {
                 "HERON_EXTRACTION_TIMEOUT_SECS",
                 get("HERON_EXTRACTION_TIMEOUT_SECS"),
             )?),
+            extraction_memory_bytes: parse_range::<u64>(
+                "HERON_EXTRACTION_MEMORY_MB",
+                get("HERON_EXTRACTION_MEMORY_MB"),
+                64,
+                1 << 20,
+            )? * 1024
+                * 1024,
             task_lease: Duration::from_secs(parse_range(
                 "HERON_TASK_LEASE_SECS",
                 get("HERON_TASK_LEASE_SECS"),

@@ -13,6 +13,7 @@
 //! What this crate does not do: classify, store, or know about HTTP.
 
 mod docx;
+pub mod isolation;
 mod limits;
 mod ocr;
 mod pdf;
@@ -26,12 +27,13 @@ use std::time::Instant;
 
 use heron_core::{Notice, NoticeCode};
 
+pub use isolation::{Extractor, IsolatedExtractor};
 pub use limits::ExtractionLimits;
 pub use ocr::OcrEngine;
 pub use sniff::{FileKind, sniff, sniff_file};
 
 /// What extraction found in one file.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Extraction {
     /// Text of each page (PDF, multi-page TIFF) or one entry for the whole file.
     pub pages: Vec<String>,
@@ -113,7 +115,9 @@ impl ExtractError {
 
 /// Extract the text that needs no OCR: a PDF's text layer and properties,
 /// Office and text formats. Images yield an empty extraction (use [`OcrEngine`]).
-pub fn extract_text_layer(
+/// Runs in this process: callers that face hostile files use an
+/// [`Extractor::Isolated`] pool, whose children call this.
+pub fn extract_in_process(
     path: &Path,
     kind: FileKind,
     limits: &ExtractionLimits,

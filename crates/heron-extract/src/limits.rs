@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 /// Limits enforced before and during extraction of one file.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ExtractionLimits {
     /// Largest file accepted, in bytes.
     pub max_bytes: u64,

@@ -4,7 +4,7 @@ use std::io::Read;
 use std::path::Path;
 
 /// Raster image formats Tesseract reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ImageFormat {
     Png,
     Jpeg,
@@ -79,6 +79,61 @@ impl FileKind {
             FileKind::Image(ImageFormat::Gif) => ext == "gif",
             FileKind::Image(ImageFormat::Webp) => ext == "webp",
             FileKind::Unknown { .. } => false,
+        }
+    }
+}
+
+/// [`FileKind`] as it crosses a process boundary (the description of an
+/// unknown kind is a static string on each side, so it is not sent).
+#[derive(serde::Serialize, serde::Deserialize)]
+enum WireKind {
+    Pdf,
+    Docx,
+    Csv { delimiter: u8 },
+    Markdown,
+    Text,
+    Image(ImageFormat),
+    Unknown,
+}
+
+impl From<FileKind> for WireKind {
+    fn from(kind: FileKind) -> WireKind {
+        match kind {
+            FileKind::Pdf => WireKind::Pdf,
+            FileKind::Docx => WireKind::Docx,
+            FileKind::Csv { delimiter } => WireKind::Csv { delimiter },
+            FileKind::Markdown => WireKind::Markdown,
+            FileKind::Text => WireKind::Text,
+            FileKind::Image(format) => WireKind::Image(format),
+            FileKind::Unknown { .. } => WireKind::Unknown,
+        }
+    }
+}
+
+impl serde::Serialize for FileKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&WireKind::from(*self), serializer)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FileKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<FileKind, D::Error> {
+        <WireKind as serde::Deserialize>::deserialize(deserializer).map(FileKind::from)
+    }
+}
+
+impl From<WireKind> for FileKind {
+    fn from(kind: WireKind) -> FileKind {
+        match kind {
+            WireKind::Pdf => FileKind::Pdf,
+            WireKind::Docx => FileKind::Docx,
+            WireKind::Csv { delimiter } => FileKind::Csv { delimiter },
+            WireKind::Markdown => FileKind::Markdown,
+            WireKind::Text => FileKind::Text,
+            WireKind::Image(format) => FileKind::Image(format),
+            WireKind::Unknown => FileKind::Unknown {
+                description: "unrecognised content",
+            },
         }
     }
 }

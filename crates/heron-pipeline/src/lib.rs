@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use heron_classify::{TextModel, features, filename};
 use heron_core::{ClassificationResult, DecidedBy, Label, Notice, NoticeCode, StageConfidences};
-use heron_extract::{Extraction, ExtractionLimits, FileKind, OcrEngine};
+use heron_extract::{Extraction, ExtractionLimits, Extractor, FileKind, OcrEngine};
 
 pub use combine::combine;
 
@@ -55,14 +55,21 @@ pub struct ExtractedFile {
 #[derive(Debug)]
 pub struct Pipeline {
     config: PipelineConfig,
+    extractor: Extractor,
     ocr: OcrEngine,
     model: RwLock<Arc<TextModel>>,
 }
 
 impl Pipeline {
-    pub fn new(config: PipelineConfig, ocr: OcrEngine, model: TextModel) -> Self {
+    pub fn new(
+        config: PipelineConfig,
+        extractor: Extractor,
+        ocr: OcrEngine,
+        model: TextModel,
+    ) -> Self {
         Pipeline {
             config,
+            extractor,
             ocr,
             model: RwLock::new(Arc::new(model)),
         }
@@ -105,7 +112,7 @@ impl Pipeline {
     ) -> Result<ExtractedFile, heron_extract::ExtractError> {
         let kind = heron_extract::sniff_file(path, extension(filename))?;
         let deadline = self.config.limits.deadline_from(Instant::now());
-        let mut extraction = heron_extract::extract_text_layer(path, kind, &self.config.limits)?;
+        let mut extraction = self.extractor.extract(path, kind, &self.config.limits)?;
         self.run_ocr(path, kind, &mut extraction, deadline)?;
         Ok(ExtractedFile { kind, extraction })
     }
@@ -146,7 +153,9 @@ impl Pipeline {
         let format = features::format_of_mime(kind.mime_type());
 
         let extraction_started = Instant::now();
-        let extraction = heron_extract::extract_text_layer(input.path, kind, &self.config.limits);
+        let extraction = self
+            .extractor
+            .extract(input.path, kind, &self.config.limits);
         metrics::histogram!("heron_extraction_seconds")
             .record(extraction_started.elapsed().as_secs_f64());
         let mut extraction = match extraction {

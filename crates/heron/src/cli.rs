@@ -37,6 +37,16 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// Print the text and metadata Heron extracts from a file.
     Extract(ExtractArgs),
+    /// Internal: an extraction child process (started by heron itself).
+    #[command(hide = true)]
+    ExtractWorker(ExtractWorkerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractWorkerArgs {
+    /// Address-space limit of this process, in MiB (0: none).
+    #[arg(long, default_value_t = 1024)]
+    pub memory_limit_mb: u64,
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,7 @@ use heron_classify::synth::GENERATOR_VERSION;
 use heron_classify::train::{self, DEFAULT_PER_TYPE, DEFAULT_SEED};
 use heron_core::Settings;
 use heron_core::settings::LogFormat;
-use heron_extract::{ExtractionLimits, OcrEngine};
+use heron_extract::{ExtractionLimits, Extractor, IsolatedExtractor, OcrEngine};
 use heron_pipeline::{Pipeline, PipelineConfig};
 use tracing_subscriber::EnvFilter;
 
@@ -122,5 +122,26 @@ pub fn build_pipeline(settings: &Settings, model: TextModel) -> anyhow::Result<P
         limits,
         pipeline_version: settings.pipeline_version.clone(),
     };
-    Ok(Pipeline::new(config, ocr, model))
+    Ok(Pipeline::new(
+        config,
+        isolated_extractor(settings)?,
+        ocr,
+        model,
+    ))
+}
+
+/// Text-layer parsers run in children of this same binary (`heron
+/// extract-worker`), each limited to `HERON_EXTRACTION_MEMORY_MB`.
+fn isolated_extractor(settings: &Settings) -> anyhow::Result<Extractor> {
+    let program =
+        std::env::current_exe().context("locating the heron binary for extraction children")?;
+    let memory = (settings.extraction_memory_bytes / (1024 * 1024)).to_string();
+    let slots = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .max(settings.workers);
+    Ok(Extractor::Isolated(IsolatedExtractor::new(
+        &program,
+        &["extract-worker", "--memory-limit-mb", &memory],
+        slots,
+    )))
 }

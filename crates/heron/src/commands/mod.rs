@@ -12,6 +12,12 @@ use heron_core::{Settings, SettingsOverrides};
 use crate::cli::{Cli, Command};
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // The extraction child reads no settings: its parent passes everything.
+    if let Command::ExtractWorker(args) = &cli.command {
+        heron_extract::isolation::serve_child(args.memory_limit_mb * 1024 * 1024)
+            .context("extraction child process")?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut overrides = SettingsOverrides {
         config_file: cli.global.config.clone(),
         data_dir: cli.global.data_dir.clone(),
@@ -27,5 +33,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(_) => serve::run(settings),
         Command::Classify(args) => classify::run(settings, &args),
         Command::Extract(args) => extract::run(settings, &args),
+        Command::ExtractWorker(_) => Ok(ExitCode::SUCCESS),
     }
 }

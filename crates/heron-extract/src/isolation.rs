@@ -1,0 +1,492 @@
+//! Running in-process parsers in a pool of child processes.
+//!
+//! Catching panics does not stop a parser that loops forever or allocates
+//! without bound. So the text-layer parsers run in child processes (the
+//! `heron` binary itself, started with a hidden subcommand that calls
+//! [`serve_child`]), each with an address-space limit (`RLIMIT_AS`, which
+//! its own tool children inherit). A request that passes its deadline gets
+//! its child killed; a child that dies (crash, abort, out of memory) is
+//! reported as [`ExtractError::Crashed`] for that one file and replaced on
+//! the next request. Idle children are reused, so the cost of a process
+//! start is paid once per pool slot, not once per file.
+//!
+//! Protocol: one JSON line per request ([`ChildRequest`]) on the child's
+//! stdin, one JSON line per response ([`ChildResponse`]) on its stdout.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ExtractError, Extraction, ExtractionLimits, FileKind};
+
+/// One text-layer extraction for a child.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ChildRequest {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    pub limits: ExtractionLimits,
+}
+
+/// A child's answer: the extraction, or an error with its stable code.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum ChildResponse {
+    Ok(Extraction),
+    Err {
+        kind: ChildErrorKind,
+        message: String,
+    },
+}
+
+/// [`ExtractError`] variants as they cross the process boundary.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub enum ChildErrorKind {
+    Unsupported,
+    Corrupt,
+    Encrypted,
+    Timeout,
+    Crashed,
+    LimitExceeded,
+    ToolMissing,
+    Io,
+}
+
+impl ChildResponse {
+    fn from_result(result: Result<Extraction, ExtractError>) -> ChildResponse {
+        let error = match result {
+            Ok(extraction) => return ChildResponse::Ok(extraction),
+            Err(error) => error,
+        };
+        let kind = match &error {
+            ExtractError::Unsupported { .. } => ChildErrorKind::Unsupported,
+            ExtractError::Corrupt(_) => ChildErrorKind::Corrupt,
+            ExtractError::Encrypted => ChildErrorKind::Encrypted,
+            ExtractError::Timeout { .. } => ChildErrorKind::Timeout,
+            ExtractError::Crashed(_) => ChildErrorKind::Crashed,
+            ExtractError::LimitExceeded(_) => ChildErrorKind::LimitExceeded,
+            ExtractError::ToolMissing(_) => ChildErrorKind::ToolMissing,
+            ExtractError::Io(_) => ChildErrorKind::Io,
+        };
+        let message = match &error {
+            // The inner text, so the parent does not repeat the prefix.
+            ExtractError::Unsupported { detected } => detected.clone(),
+            ExtractError::Corrupt(m)
+            | ExtractError::Crashed(m)
+            | ExtractError::LimitExceeded(m)
+            | ExtractError::ToolMissing(m) => m.clone(),
+            other => other.to_string(),
+        };
+        ChildResponse::Err { kind, message }
+    }
+
+    fn into_result(self, limits: &ExtractionLimits) -> Result<Extraction, ExtractError> {
+        let (kind, message) = match self {
+            ChildResponse::Ok(extraction) => return Ok(extraction),
+            ChildResponse::Err { kind, message } => (kind, message),
+        };
+        Err(match kind {
+            // The child's description is not 'static; keep the generic one
+            // and the message in a corrupt-free form.
+            ChildErrorKind::Unsupported => ExtractError::Unsupported { detected: message },
+            ChildErrorKind::Corrupt => ExtractError::Corrupt(message),
+            ChildErrorKind::Encrypted => ExtractError::Encrypted,
+            ChildErrorKind::Timeout => ExtractError::Timeout {
+                seconds: limits.timeout.as_secs_f64(),
+            },
+            ChildErrorKind::Crashed => ExtractError::Crashed(message),
+            ChildErrorKind::LimitExceeded => ExtractError::LimitExceeded(message),
+            ChildErrorKind::ToolMissing => ExtractError::ToolMissing(message),
+            ChildErrorKind::Io => ExtractError::Io(std::io::Error::other(message)),
+        })
+    }
+}
+
+/// The child side: apply the memory limit, then answer requests until
+/// stdin closes. Each request runs under `catch_unwind`, so an ordinary
+/// panic costs one error response rather than the process.
+pub fn serve_child(memory_limit_bytes: u64) -> std::io::Result<()> {
+    if memory_limit_bytes > 0 {
+        rlimit::setrlimit(rlimit::Resource::AS, memory_limit_bytes, memory_limit_bytes)?;
+    }
+    // A panicking parser should not print a backtrace into our protocol
+    // stream's neighbour (stderr is inherited by the parent's log).
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("extraction child: parser panicked: {info}");
+    }));
+    let stdin = std::io::stdin();
+    let mut stdout = std::io::stdout().lock();
+    for line in stdin.lock().lines() {
+        let line = line?;
+        let response = match serde_json::from_str::<ChildRequest>(&line) {
+            Ok(request) => {
+                let outcome = std::panic::catch_unwind(|| {
+                    crate::extract_in_process(&request.path, request.kind, &request.limits)
+                });
+                match outcome {
+                    Ok(result) => ChildResponse::from_result(result),
+                    Err(_) => ChildResponse::Err {
+                        kind: ChildErrorKind::Crashed,
+                        message: "the parser panicked on this file".to_owned(),
+                    },
+                }
+            }
+            Err(e) => ChildResponse::Err {
+                kind: ChildErrorKind::Io,
+                message: format!("bad request: {e}"),
+            },
+        };
+        let mut encoded = serde_json::to_vec(&response).map_err(std::io::Error::other)?;
+        encoded.push(b'\n');
+        stdout.write_all(&encoded)?;
+        stdout.flush()?;
+    }
+    Ok(())
+}
+
+/// A running child with its pipes.
+struct ChildProcess {
+    child: Arc<Mutex<Child>>,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl ChildProcess {
+    fn kill(&self) {
+        if let Ok(mut child) = self.child.lock() {
+            kill_group(&mut child);
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Kill a child and everything it started (it leads its own process group),
+/// so that no tool it ran outlives it holding resources.
+fn kill_group(child: &mut Child) {
+    // `kill -s KILL -- -PGID` rather than unsafe libc; errors mean it is gone.
+    let _ = Command::new("kill")
+        .args(["-s", "KILL", "--"])
+        .arg(format!("-{}", child.id()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.kill();
+}
+
+/// The parent side: a pool of extraction children.
+#[derive(Debug)]
+pub struct IsolatedExtractor {
+    program: PathBuf,
+    args: Vec<String>,
+    idle: Mutex<Vec<ChildSlot>>,
+    max_idle: usize,
+}
+
+/// `ChildProcess` behind a Debug-able wrapper.
+struct ChildSlot(ChildProcess);
+
+impl std::fmt::Debug for ChildSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChildSlot")
+    }
+}
+
+impl IsolatedExtractor {
+    /// Children are started as `program args...`; up to `max_idle` are kept
+    /// between requests.
+    pub fn new(program: &Path, args: &[&str], max_idle: usize) -> IsolatedExtractor {
+        IsolatedExtractor {
+            program: program.to_path_buf(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
+            idle: Mutex::new(Vec::new()),
+            max_idle,
+        }
+    }
+
+    fn spawn(&self) -> Result<ChildProcess, ExtractError> {
+        use std::os::unix::process::CommandExt;
+        let mut child = Command::new(&self.program)
+            .args(&self.args)
+            .process_group(0)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| {
+                ExtractError::Crashed(format!("could not start an extraction process: {e}"))
+            })?;
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| ExtractError::Crashed("no stdin".to_owned()))?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| ExtractError::Crashed("no stdout".to_owned()))?;
+        Ok(ChildProcess {
+            child: Arc::new(Mutex::new(child)),
+            stdin,
+            stdout: BufReader::new(stdout),
+        })
+    }
+
+    fn take_child(&self) -> Result<ChildProcess, ExtractError> {
+        let reused = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        match reused {
+            Some(ChildSlot(child)) => Ok(child),
+            None => self.spawn(),
+        }
+    }
+
+    fn give_back(&self, child: ChildProcess) {
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < self.max_idle
+        {
+            idle.push(ChildSlot(child));
+            return;
+        }
+        child.kill();
+    }
+
+    /// Extract the text layer of `path` in a child, within `limits.timeout`.
+    pub fn extract(
+        &self,
+        path: &Path,
+        kind: FileKind,
+        limits: &ExtractionLimits,
+    ) -> Result<Extraction, ExtractError> {
+        let request = ChildRequest {
+            path: path.to_path_buf(),
+            kind,
+            limits: limits.clone(),
+        };
+        let mut line =
+            serde_json::to_vec(&request).map_err(|e| ExtractError::Crashed(e.to_string()))?;
+        line.push(b'\n');
+        let deadline = limits.deadline_from(Instant::now());
+
+        let mut child = self.take_child()?;
+        if child
+            .stdin
+            .write_all(&line)
+            .and_then(|()| child.stdin.flush())
+            .is_err()
+        {
+            // An idle child that died meanwhile: one fresh try.
+            child.kill();
+            child = self.spawn()?;
+            child
+                .stdin
+                .write_all(&line)
+                .and_then(|()| child.stdin.flush())
+                .map_err(|e| {
+                    ExtractError::Crashed(format!("extraction process unreachable: {e}"))
+                })?;
+        }
+
+        // The watchdog kills the child if no answer came by the deadline.
+        let (answered, watchdog_wait) = mpsc::channel::<()>();
+        let watched = child.child.clone();
+        let watchdog = std::thread::spawn(move || {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if watchdog_wait.recv_timeout(remaining) == Err(mpsc::RecvTimeoutError::Timeout) {
+                if let Ok(mut child) = watched.lock() {
+                    kill_group(&mut child);
+                }
+                return true;
+            }
+            false
+        });
+        let mut response = String::new();
+        let read = child.stdout.read_line(&mut response);
+        let _ = answered.send(());
+        let timed_out = watchdog.join().unwrap_or(false);
+
+        match read {
+            Ok(n) if n > 0 && !timed_out => {
+                match serde_json::from_str::<ChildResponse>(&response) {
+                    Ok(answer) => {
+                        self.give_back(child);
+                        answer.into_result(limits)
+                    }
+                    Err(e) => {
+                        child.kill();
+                        Err(ExtractError::Crashed(format!(
+                            "unreadable answer from the extraction process: {e}"
+                        )))
+                    }
+                }
+            }
+            _ if timed_out => {
+                child.kill();
+                Err(ExtractError::Timeout {
+                    seconds: limits.timeout.as_secs_f64(),
+                })
+            }
+            _ => {
+                let status = child.child.lock().ok().and_then(|mut c| c.wait().ok());
+                child.kill();
+                Err(ExtractError::Crashed(match status {
+                    Some(status) => format!(
+                        "the extraction process died ({status}); memory limit or parser crash"
+                    ),
+                    None => "the extraction process died".to_owned(),
+                }))
+            }
+        }
+    }
+}
+
+impl Drop for IsolatedExtractor {
+    fn drop(&mut self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            for ChildSlot(child) in idle.drain(..) {
+                child.kill();
+            }
+        }
+    }
+}
+
+/// How text layers are extracted: in this process, or in fenced children.
+#[derive(Debug)]
+pub enum Extractor {
+    InProcess,
+    Isolated(IsolatedExtractor),
+}
+
+impl Extractor {
+    pub fn extract(
+        &self,
+        path: &Path,
+        kind: FileKind,
+        limits: &ExtractionLimits,
+    ) -> Result<Extraction, ExtractError> {
+        // Nothing to parse: no reason to cross a process boundary.
+        match kind {
+            FileKind::Unknown { description } => {
+                return Err(ExtractError::Unsupported {
+                    detected: description.to_owned(),
+                });
+            }
+            FileKind::Image(_) => return Ok(Extraction::default()),
+            _ => {}
+        }
+        match self {
+            Extractor::InProcess => crate::extract_in_process(path, kind, limits),
+            Extractor::Isolated(pool) => pool.extract(path, kind, limits),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A pool whose "children" are shell scripts speaking the protocol.
+    fn pool(script: &str) -> IsolatedExtractor {
+        IsolatedExtractor::new(Path::new("sh"), &["-c", script], 2)
+    }
+
+    fn limits(timeout: Duration) -> ExtractionLimits {
+        ExtractionLimits {
+            timeout,
+            ..ExtractionLimits::default()
+        }
+    }
+
+    const ANSWER: &str = r#"{"Ok":{"pages":["hello"],"metadata":{},"page_count":1,"ocr_used":false,"ocr_confidence":null,"warnings":[]}}"#;
+
+    #[test]
+    fn answers_come_back_and_children_are_reused() {
+        // Each child answers every request and counts them in its answer.
+        let script = format!("while read line; do echo '{ANSWER}'; done");
+        let pool = pool(&script);
+        for _ in 0..3 {
+            let extraction = pool
+                .extract(
+                    Path::new("/x"),
+                    FileKind::Text,
+                    &limits(Duration::from_secs(10)),
+                )
+                .unwrap();
+            assert_eq!(extraction.pages, vec!["hello".to_owned()]);
+        }
+        assert_eq!(
+            pool.idle.lock().unwrap().len(),
+            1,
+            "one child served all three requests"
+        );
+    }
+
+    #[test]
+    fn a_hanging_child_is_killed_at_the_deadline() {
+        let pool = pool("read line; sleep 30");
+        let started = Instant::now();
+        let result = pool.extract(
+            Path::new("/x"),
+            FileKind::Text,
+            &limits(Duration::from_millis(300)),
+        );
+        assert!(
+            matches!(result, Err(ExtractError::Timeout { .. })),
+            "{result:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(
+            pool.idle.lock().unwrap().is_empty(),
+            "a killed child is not reused"
+        );
+    }
+
+    #[test]
+    fn a_dying_child_is_a_crash_for_that_file_only() {
+        let pool = pool("read line; kill -SEGV $$");
+        let result = pool.extract(
+            Path::new("/x"),
+            FileKind::Text,
+            &limits(Duration::from_secs(10)),
+        );
+        assert!(
+            matches!(result, Err(ExtractError::Crashed(_))),
+            "{result:?}"
+        );
+        // The next request gets a new child (which dies too, but is started).
+        let again = pool.extract(
+            Path::new("/x"),
+            FileKind::Text,
+            &limits(Duration::from_secs(10)),
+        );
+        assert!(matches!(again, Err(ExtractError::Crashed(_))));
+    }
+
+    #[test]
+    fn errors_keep_their_kind_across_the_boundary() {
+        let pool = pool(r#"read line; echo '{"Err":{"kind":"Encrypted","message":"x"}}'"#);
+        let result = pool.extract(
+            Path::new("/x"),
+            FileKind::Pdf,
+            &limits(Duration::from_secs(10)),
+        );
+        assert!(matches!(result, Err(ExtractError::Encrypted)), "{result:?}");
+    }
+
+    #[test]
+    fn unknown_content_never_reaches_a_child() {
+        let pool = pool("exit 1");
+        let result = Extractor::Isolated(pool).extract(
+            Path::new("/x"),
+            FileKind::Unknown {
+                description: "ZIP archive",
+            },
+            &limits(Duration::from_secs(1)),
+        );
+        assert!(
+            matches!(result, Err(ExtractError::Unsupported { detected }) if detected == "ZIP archive")
+        );
+    }
+}
