@@ -16,8 +16,9 @@ use std::time::Duration;
 
 /// Every file extension Heron parses; the default of `ALLOWED_EXTENSIONS`.
 pub const PARSED_EXTENSIONS: &[&str] = &[
-    "pdf", "docx", "csv", "tsv", "txt", "text", "md", "jpg", "jpeg", "png", "tif", "tiff", "bmp",
-    "gif", "webp",
+    "pdf", "docx", "docm", "doc", "xlsx", "xlsm", "xlsb", "xls", "ods", "pptx", "ppt", "odt",
+    "odp", "rtf", "csv", "tsv", "txt", "text", "md", "markdown", "html", "htm", "xml", "json",
+    "eml", "zip", "jpg", "jpeg", "png", "tif", "tiff", "bmp", "gif", "webp",
 ];
 
 /// A secret string that never shows in `Debug` output or logs.

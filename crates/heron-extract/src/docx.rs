@@ -51,9 +51,15 @@ pub(crate) fn extract(path: &Path, limits: &ExtractionLimits) -> Result<Extracti
     Ok(extraction)
 }
 
+/// Open a ZIP container, mapping failures to `Corrupt`.
+pub(crate) fn open_archive(path: &Path) -> Result<zip::ZipArchive<std::fs::File>, ExtractError> {
+    let file = std::fs::File::open(path)?;
+    zip::ZipArchive::new(file).map_err(|e| ExtractError::Corrupt(format!("bad ZIP container: {e}")))
+}
+
 /// Read one member, counting its real decompressed size against `budget`
 /// (declared sizes in a ZIP can lie, so the read itself is capped).
-fn read_member(
+pub(crate) fn read_member(
     archive: &mut zip::ZipArchive<std::fs::File>,
     name: &str,
     budget: &mut u64,
@@ -132,7 +138,7 @@ fn resolve_reference(reference: &quick_xml::events::BytesRef<'_>) -> Option<char
 }
 
 /// Title, creator and dates from `docProps/core.xml`.
-fn core_properties(xml: &[u8]) -> std::collections::BTreeMap<String, String> {
+pub(crate) fn core_properties(xml: &[u8]) -> std::collections::BTreeMap<String, String> {
     let mut properties = std::collections::BTreeMap::new();
     let mut reader = Reader::from_reader(xml);
     let mut buffer = Vec::new();

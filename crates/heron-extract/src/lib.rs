@@ -12,12 +12,20 @@
 //!
 //! What this crate does not do: classify, store, or know about HTTP.
 
+mod archive;
 mod docx;
+mod email;
+mod html;
 pub mod isolation;
+mod legacy;
 mod limits;
+mod markup;
 mod ocr;
+mod office;
 mod pdf;
+mod rtf;
 mod sniff;
+mod spreadsheet;
 mod text;
 pub mod tool;
 
@@ -30,7 +38,7 @@ use heron_core::{Notice, NoticeCode};
 pub use isolation::{Extractor, IsolatedExtractor};
 pub use limits::ExtractionLimits;
 pub use ocr::OcrEngine;
-pub use sniff::{FileKind, sniff, sniff_file};
+pub use sniff::{FileKind, SheetFormat, sniff, sniff_file};
 
 /// What extraction found in one file.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -130,16 +138,85 @@ pub fn extract_in_process(
             limits.max_bytes
         )));
     }
-    match kind {
+    let mut extraction = match kind {
         FileKind::Pdf => pdf::extract_text(path, limits, deadline),
         FileKind::Docx => docx::extract(path, limits),
+        FileKind::Doc => legacy::extract("catdoc", path, limits, deadline),
+        FileKind::Ppt => legacy::extract("catppt", path, limits, deadline),
+        FileKind::Spreadsheet(_) => spreadsheet::extract(path, limits),
+        FileKind::Pptx => office::extract_pptx(path, limits),
+        FileKind::Odt | FileKind::Odp => office::extract_opendocument(path, limits),
         FileKind::Csv { delimiter } => text::extract_csv(path, delimiter, limits),
         FileKind::Text | FileKind::Markdown => text::extract_plain(path, limits),
+        FileKind::Rtf => single_page(rtf::rtf_text(&std::fs::read(path)?)),
+        FileKind::Html => {
+            let (decoded, _) = text::decode(&std::fs::read(path)?);
+            let (visible, metadata) = html::visible_text(&decoded);
+            Ok(Extraction {
+                pages: vec![visible],
+                metadata,
+                page_count: Some(1),
+                ..Extraction::default()
+            })
+        }
+        FileKind::Xml => single_page(markup::xml_text(&std::fs::read(path)?)),
+        FileKind::Json => single_page(markup::json_text(
+            &std::fs::read(path)?,
+            limits.max_text_bytes,
+        )),
+        FileKind::Email => email::extract(&std::fs::read(path)?, limits),
+        FileKind::Zip => archive::extract(path, limits),
         FileKind::Image(_) => Ok(Extraction::default()),
         FileKind::Unknown { description } => Err(ExtractError::Unsupported {
             detected: description.to_owned(),
         }),
+    }?;
+    let mut total = 0usize;
+    for page in &mut extraction.pages {
+        let room = limits.max_text_bytes.saturating_sub(total);
+        if limits::truncate_text(page, room) {
+            extraction.warnings.push(Notice::new(
+                NoticeCode::LimitExceeded,
+                format!("text cut at {} bytes", limits.max_text_bytes),
+            ));
+        }
+        total += page.len();
     }
+    Ok(extraction)
+}
+
+fn single_page(text: Result<String, ExtractError>) -> Result<Extraction, ExtractError> {
+    Ok(Extraction {
+        pages: vec![text?],
+        page_count: Some(1),
+        ..Extraction::default()
+    })
+}
+
+/// Extract a file found inside another (an e-mail attachment, an archive
+/// member): written to a private temporary file, sniffed, extracted with
+/// one nesting level less. Images inside are not OCR'd here.
+pub(crate) fn extract_nested(
+    bytes: &[u8],
+    name: &str,
+    limits: &ExtractionLimits,
+) -> Result<Extraction, ExtractError> {
+    if limits.max_depth == 0 {
+        return Err(ExtractError::LimitExceeded(format!(
+            "{name}: nested deeper than the limit"
+        )));
+    }
+    let mut inner = limits.clone();
+    inner.max_depth -= 1;
+    let directory = ocr::ScratchDir::new()?;
+    let extension = Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("bin");
+    let path = directory.path().join(format!("nested.{extension}"));
+    std::fs::write(&path, bytes)?;
+    let kind = sniff_file(&path, Some(extension))?;
+    extract_in_process(&path, kind, &inner)
 }
 
 /// A page holds meaningful text when it has a few letters, not only stray

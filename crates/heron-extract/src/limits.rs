@@ -13,6 +13,8 @@ pub struct ExtractionLimits {
     pub max_ocr_pages: u32,
     /// Largest total size of the parts read from a ZIP container (DOCX...).
     pub max_decompressed_bytes: u64,
+    /// How deep attachments and archive members are followed.
+    pub max_depth: u32,
     /// Longest text kept per file, in bytes.
     pub max_text_bytes: usize,
     /// Wall-clock time allowed for the whole file.
@@ -30,6 +32,7 @@ impl Default for ExtractionLimits {
             max_pages: 500,
             max_ocr_pages: 20,
             max_decompressed_bytes: 200 * 1024 * 1024,
+            max_depth: 3,
             max_text_bytes: 4 * 1024 * 1024,
             timeout: Duration::from_secs(60),
             ocr_dpi: 300,

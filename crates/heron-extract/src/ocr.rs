@@ -247,10 +247,10 @@ fn parse_tsv(tsv: &str, max_pages: u32) -> OcrText {
 }
 
 /// A private temporary directory removed when dropped.
-struct ScratchDir(PathBuf);
+pub(crate) struct ScratchDir(PathBuf);
 
 impl ScratchDir {
-    fn new() -> std::io::Result<Self> {
+    pub(crate) fn new() -> std::io::Result<Self> {
         use std::sync::atomic::{AtomicU64, Ordering};
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let unique = format!(
@@ -266,7 +266,7 @@ impl ScratchDir {
         Ok(ScratchDir(path))
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }

@@ -14,11 +14,37 @@ pub enum ImageFormat {
     Webp,
 }
 
+/// Spreadsheet containers calamine reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum SheetFormat {
+    Xlsx,
+    Xlsb,
+    Xls,
+    Ods,
+}
+
 /// What a file is, judged from its content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileKind {
     Pdf,
     Docx,
+    /// Word 97–2003.
+    Doc,
+    Spreadsheet(SheetFormat),
+    Pptx,
+    /// PowerPoint 97–2003.
+    Ppt,
+    /// OpenDocument text.
+    Odt,
+    /// OpenDocument presentation.
+    Odp,
+    Rtf,
+    Html,
+    Xml,
+    Json,
+    /// An e-mail message (RFC 5322 / MIME).
+    Email,
+    Zip,
     /// Delimited text; the delimiter was detected from the first lines.
     Csv {
         delimiter: u8,
@@ -40,6 +66,29 @@ impl FileKind {
             FileKind::Docx => {
                 "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
             }
+            FileKind::Doc => "application/msword",
+            FileKind::Spreadsheet(SheetFormat::Xlsx) => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
+            FileKind::Spreadsheet(SheetFormat::Xlsb) => {
+                "application/vnd.ms-excel.sheet.binary.macroenabled.12"
+            }
+            FileKind::Spreadsheet(SheetFormat::Xls) => "application/vnd.ms-excel",
+            FileKind::Spreadsheet(SheetFormat::Ods) => {
+                "application/vnd.oasis.opendocument.spreadsheet"
+            }
+            FileKind::Pptx => {
+                "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+            }
+            FileKind::Ppt => "application/vnd.ms-powerpoint",
+            FileKind::Odt => "application/vnd.oasis.opendocument.text",
+            FileKind::Odp => "application/vnd.oasis.opendocument.presentation",
+            FileKind::Rtf => "application/rtf",
+            FileKind::Html => "text/html",
+            FileKind::Xml => "application/xml",
+            FileKind::Json => "application/json",
+            FileKind::Email => "message/rfc822",
+            FileKind::Zip => "application/zip",
             FileKind::Csv { delimiter: b'\t' } => "text/tab-separated-values",
             FileKind::Csv { .. } => "text/csv",
             FileKind::Markdown => "text/markdown",
@@ -65,7 +114,22 @@ impl FileKind {
         let ext = extension.as_str();
         match self {
             FileKind::Pdf => ext == "pdf",
-            FileKind::Docx => ext == "docx",
+            FileKind::Docx => matches!(ext, "docx" | "docm" | "dotx"),
+            FileKind::Doc => matches!(ext, "doc" | "dot"),
+            FileKind::Spreadsheet(SheetFormat::Xlsx) => matches!(ext, "xlsx" | "xlsm" | "xltx"),
+            FileKind::Spreadsheet(SheetFormat::Xlsb) => ext == "xlsb",
+            FileKind::Spreadsheet(SheetFormat::Xls) => matches!(ext, "xls" | "xlt"),
+            FileKind::Spreadsheet(SheetFormat::Ods) => ext == "ods",
+            FileKind::Pptx => matches!(ext, "pptx" | "pptm"),
+            FileKind::Ppt => ext == "ppt",
+            FileKind::Odt => ext == "odt",
+            FileKind::Odp => ext == "odp",
+            FileKind::Rtf => ext == "rtf",
+            FileKind::Html => matches!(ext, "html" | "htm" | "xhtml"),
+            FileKind::Xml => ext == "xml",
+            FileKind::Json => ext == "json",
+            FileKind::Email => matches!(ext, "eml" | "txt" | "msg"),
+            FileKind::Zip => ext == "zip",
             FileKind::Csv { .. } | FileKind::Text | FileKind::Markdown => {
                 matches!(
                     ext,
@@ -89,6 +153,18 @@ impl FileKind {
 enum WireKind {
     Pdf,
     Docx,
+    Doc,
+    Spreadsheet(SheetFormat),
+    Pptx,
+    Ppt,
+    Odt,
+    Odp,
+    Rtf,
+    Html,
+    Xml,
+    Json,
+    Email,
+    Zip,
     Csv { delimiter: u8 },
     Markdown,
     Text,
@@ -101,6 +177,18 @@ impl From<FileKind> for WireKind {
         match kind {
             FileKind::Pdf => WireKind::Pdf,
             FileKind::Docx => WireKind::Docx,
+            FileKind::Doc => WireKind::Doc,
+            FileKind::Spreadsheet(format) => WireKind::Spreadsheet(format),
+            FileKind::Pptx => WireKind::Pptx,
+            FileKind::Ppt => WireKind::Ppt,
+            FileKind::Odt => WireKind::Odt,
+            FileKind::Odp => WireKind::Odp,
+            FileKind::Rtf => WireKind::Rtf,
+            FileKind::Html => WireKind::Html,
+            FileKind::Xml => WireKind::Xml,
+            FileKind::Json => WireKind::Json,
+            FileKind::Email => WireKind::Email,
+            FileKind::Zip => WireKind::Zip,
             FileKind::Csv { delimiter } => WireKind::Csv { delimiter },
             FileKind::Markdown => WireKind::Markdown,
             FileKind::Text => WireKind::Text,
@@ -127,6 +215,18 @@ impl From<WireKind> for FileKind {
         match kind {
             WireKind::Pdf => FileKind::Pdf,
             WireKind::Docx => FileKind::Docx,
+            WireKind::Doc => FileKind::Doc,
+            WireKind::Spreadsheet(format) => FileKind::Spreadsheet(format),
+            WireKind::Pptx => FileKind::Pptx,
+            WireKind::Ppt => FileKind::Ppt,
+            WireKind::Odt => FileKind::Odt,
+            WireKind::Odp => FileKind::Odp,
+            WireKind::Rtf => FileKind::Rtf,
+            WireKind::Html => FileKind::Html,
+            WireKind::Xml => FileKind::Xml,
+            WireKind::Json => FileKind::Json,
+            WireKind::Email => FileKind::Email,
+            WireKind::Zip => FileKind::Zip,
             WireKind::Csv { delimiter } => FileKind::Csv { delimiter },
             WireKind::Markdown => FileKind::Markdown,
             WireKind::Text => FileKind::Text,
@@ -149,6 +249,9 @@ pub fn sniff_file(path: &Path, extension: Option<&str>) -> std::io::Result<FileK
         .read_to_end(&mut head)?;
     if head.starts_with(b"PK\x03\x04") {
         return Ok(sniff_zip(path));
+    }
+    if head.starts_with(&CFB_MAGIC) {
+        return Ok(sniff_cfb(path));
     }
     Ok(sniff(&head, extension))
 }
@@ -198,9 +301,8 @@ fn sniff_magic(head: &[u8]) -> Option<FileKind> {
         [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, ..] => Some(FileKind::Unknown {
             description: "legacy Microsoft Office (OLE/CFB) file",
         }),
-        [b'P', b'K', 0x03, 0x04, ..] => Some(FileKind::Unknown {
-            description: "ZIP archive",
-        }),
+        [b'P', b'K', 0x03, 0x04, ..] => Some(FileKind::Zip),
+        [b'{', b'\\', b'r', b't', b'f', ..] => Some(FileKind::Rtf),
         [0x1F, 0x8B, ..] => Some(FileKind::Unknown {
             description: "gzip data",
         }),
@@ -214,34 +316,70 @@ fn sniff_zip(path: &Path) -> FileKind {
             description: "unreadable ZIP archive",
         };
     };
-    let Ok(archive) = zip::ZipArchive::new(file) else {
+    let Ok(mut archive) = zip::ZipArchive::new(file) else {
         return FileKind::Unknown {
             description: "corrupt ZIP archive",
         };
     };
-    let has = |name: &str| {
+    let has = |archive: &zip::ZipArchive<std::fs::File>, name: &str| {
         archive
             .file_names()
             .filter_map(Result::ok)
             .any(|n| n == name)
     };
-    if has("word/document.xml") {
-        FileKind::Docx
-    } else if has("xl/workbook.xml") {
+    if has(&archive, "word/document.xml") {
+        return FileKind::Docx;
+    }
+    if has(&archive, "xl/workbook.xml") {
+        return FileKind::Spreadsheet(SheetFormat::Xlsx);
+    }
+    if has(&archive, "xl/workbook.bin") {
+        return FileKind::Spreadsheet(SheetFormat::Xlsb);
+    }
+    if has(&archive, "ppt/presentation.xml") {
+        return FileKind::Pptx;
+    }
+    // OpenDocument: the first member, `mimetype`, names the type.
+    let mut mimetype = String::new();
+    if let Ok(member) = archive.by_name("mimetype") {
+        let _ = member.take(200).read_to_string(&mut mimetype);
+    }
+    match mimetype.trim() {
+        "application/vnd.oasis.opendocument.text" => FileKind::Odt,
+        "application/vnd.oasis.opendocument.presentation" => FileKind::Odp,
+        "application/vnd.oasis.opendocument.spreadsheet" => FileKind::Spreadsheet(SheetFormat::Ods),
+        _ => FileKind::Zip,
+    }
+}
+
+const CFB_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+
+/// OLE compound files: the root storage's streams tell Word, Excel,
+/// PowerPoint and Outlook apart.
+fn sniff_cfb(path: &Path) -> FileKind {
+    let Ok(file) = cfb::open(path) else {
+        return FileKind::Unknown {
+            description: "corrupt OLE compound file",
+        };
+    };
+    let names: Vec<String> = file
+        .read_root_storage()
+        .map(|entry| entry.name().to_owned())
+        .collect();
+    let has = |name: &str| names.iter().any(|n| n == name);
+    if has("WordDocument") {
+        FileKind::Doc
+    } else if has("Workbook") || has("Book") {
+        FileKind::Spreadsheet(SheetFormat::Xls)
+    } else if has("PowerPoint Document") {
+        FileKind::Ppt
+    } else if names.iter().any(|n| n.starts_with("__substg1.0_")) {
         FileKind::Unknown {
-            description: "XLSX spreadsheet",
-        }
-    } else if has("ppt/presentation.xml") {
-        FileKind::Unknown {
-            description: "PPTX presentation",
-        }
-    } else if has("mimetype") && has("content.xml") {
-        FileKind::Unknown {
-            description: "OpenDocument file",
+            description: "Outlook MSG message",
         }
     } else {
         FileKind::Unknown {
-            description: "ZIP archive",
+            description: "OLE compound file of an unknown application",
         }
     }
 }
@@ -263,6 +401,32 @@ fn looks_like_text(head: &[u8]) -> bool {
 
 fn sniff_text(head: &[u8], extension: Option<&str>) -> FileKind {
     let extension = extension.map(str::to_ascii_lowercase);
+    let text = String::from_utf8_lossy(&head[..head.len().min(4096)]);
+    let start = text.trim_start_matches('\u{feff}').trim_start();
+    let lower: String = start
+        .chars()
+        .take(512)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if lower.starts_with("<!doctype html")
+        || lower.starts_with("<html")
+        || (lower.starts_with('<') && (lower.contains("<body") || lower.contains("<head")))
+    {
+        return FileKind::Html;
+    }
+    if lower.starts_with("<?xml") || (lower.starts_with('<') && extension.as_deref() == Some("xml"))
+    {
+        return FileKind::Xml;
+    }
+    if (start.starts_with('{') || start.starts_with('['))
+        && (extension.as_deref() == Some("json")
+            || serde_json::from_slice::<serde_json::Value>(head).is_ok())
+    {
+        return FileKind::Json;
+    }
+    if looks_like_email(start) {
+        return FileKind::Email;
+    }
     match extension.as_deref() {
         Some("md" | "markdown") => return FileKind::Markdown,
         Some("tsv") => return FileKind::Csv { delimiter: b'\t' },
@@ -273,6 +437,45 @@ fn sniff_text(head: &[u8], extension: Option<&str>) -> FileKind {
         None if extension.as_deref() == Some("csv") => FileKind::Csv { delimiter: b',' },
         None => FileKind::Text,
     }
+}
+
+/// An e-mail starts with header lines (`Name: value`, folded lines
+/// indented) and has at least two of the headers every message carries.
+fn looks_like_email(text: &str) -> bool {
+    const KNOWN: &[&str] = &[
+        "from",
+        "to",
+        "subject",
+        "date",
+        "received",
+        "message-id",
+        "mime-version",
+        "return-path",
+        "delivered-to",
+        "content-type",
+        "reply-to",
+        "cc",
+    ];
+    let mut known = std::collections::BTreeSet::new();
+    for line in text.lines().take(60) {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            continue;
+        }
+        let Some((name, _)) = line.split_once(':') else {
+            return false;
+        };
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return false;
+        }
+        let name = name.to_ascii_lowercase();
+        if KNOWN.contains(&name.as_str()) {
+            known.insert(name);
+        }
+    }
+    known.len() >= 2 && (known.contains("from") || known.contains("received"))
 }
 
 /// A delimiter is one that appears the same number of times (at least once)

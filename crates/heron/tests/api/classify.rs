@@ -179,3 +179,61 @@ async fn a_corrupt_file_gets_an_error_and_the_batch_succeeds() {
         .collect();
     assert!(codes.contains(&"type_mismatch"), "{codes:?}");
 }
+
+#[tokio::test]
+async fn office_mail_and_markup_formats_are_read_through_the_api() {
+    let server = TestServer::start(&[]).await;
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../heron-extract/tests/fixtures");
+    let names = [
+        "statement.xlsx",
+        "ledger.xls",
+        "review.pptx",
+        "agreement.odt",
+        "message.eml",
+        "page.html",
+        "order.json",
+        "memo.rtf",
+        "bundle.zip",
+    ];
+    let files: Vec<(String, Vec<u8>)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let extension = name.rsplit('.').next().unwrap();
+            (
+                format!("upload_{i}.{extension}"),
+                std::fs::read(fixtures.join(name)).unwrap(),
+            )
+        })
+        .collect();
+    let response = server.upload(&files).await;
+    assert_eq!(response.status(), 200);
+    let results: Vec<serde_json::Value> = response.json().await.unwrap();
+    let expected_mime = [
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.oasis.opendocument.text",
+        "message/rfc822",
+        "text/html",
+        "application/json",
+        "application/rtf",
+        "application/zip",
+    ];
+    for ((name, mime), result) in names.iter().zip(expected_mime).zip(&results) {
+        assert_eq!(result["mime_type"], mime, "{name}: {result:#}");
+        assert!(
+            result["errors"].as_array().unwrap().is_empty(),
+            "{name}: {result:#}"
+        );
+    }
+    // The e-mail's text includes its attached statement, so both types are
+    // plausible (multi-label results arrive with the classifier issue).
+    let label = results[4]["label"].as_str().unwrap();
+    assert!(
+        matches!(label, "email" | "bank_statement"),
+        "{:#}",
+        results[4]
+    );
+}

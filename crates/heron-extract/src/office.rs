@@ -1,0 +1,126 @@
+//! PowerPoint (PPTX) and OpenDocument text and presentations (ODT, ODP):
+//! ZIP containers read with a decompression budget, XML parsed as a stream.
+
+use std::path::Path;
+
+use quick_xml::Reader;
+use quick_xml::events::Event;
+
+use crate::docx::{open_archive, read_member};
+use crate::{ExtractError, Extraction, ExtractionLimits};
+
+/// PPTX: one page per slide, in slide order; text of `a:t` runs.
+pub(crate) fn extract_pptx(
+    path: &Path,
+    limits: &ExtractionLimits,
+) -> Result<Extraction, ExtractError> {
+    let mut archive = open_archive(path)?;
+    let mut budget = limits.max_decompressed_bytes;
+    let mut slides: Vec<(u32, String)> = archive
+        .file_names()
+        .filter_map(Result::ok)
+        .filter_map(|name| {
+            let number = name
+                .strip_prefix("ppt/slides/slide")?
+                .strip_suffix(".xml")?
+                .parse()
+                .ok()?;
+            Some((number, name.into_owned()))
+        })
+        .collect();
+    slides.sort();
+    let mut extraction = Extraction::default();
+    for (_, name) in slides.iter().take(limits.max_pages as usize) {
+        let Some(xml) = read_member(&mut archive, name, &mut budget)? else {
+            continue;
+        };
+        extraction.pages.push(runs_text(&xml, "t", &["p"], &[])?);
+    }
+    extraction.page_count = Some(slides.len() as u32);
+    Ok(extraction)
+}
+
+/// ODT and ODP: `content.xml`; ODP pages are `draw:page` elements.
+pub(crate) fn extract_opendocument(
+    path: &Path,
+    limits: &ExtractionLimits,
+) -> Result<Extraction, ExtractError> {
+    let mut archive = open_archive(path)?;
+    let mut budget = limits.max_decompressed_bytes;
+    let xml = read_member(&mut archive, "content.xml", &mut budget)?
+        .ok_or_else(|| ExtractError::Corrupt("missing content.xml".to_owned()))?;
+    let text = runs_text(&xml, "", &["p", "h"], &["page"])?;
+    let mut extraction = Extraction {
+        pages: text
+            .split('\u{c}')
+            .map(str::to_owned)
+            .filter(|p| !p.trim().is_empty())
+            .collect(),
+        ..Extraction::default()
+    };
+    if extraction.pages.is_empty() {
+        extraction.pages.push(String::new());
+    }
+    extraction.page_count = Some(extraction.pages.len() as u32);
+    if let Some(meta) = read_member(&mut archive, "meta.xml", &mut budget)? {
+        extraction.metadata = crate::docx::core_properties(&meta);
+    }
+    Ok(extraction)
+}
+
+/// Text of an XML part: inside elements named `text_element` (or every text
+/// node when it is empty), a line break after each `paragraphs` element and
+/// a form feed after each `pages` element. Tabs, line breaks and ODF's
+/// `text:s` (spaces) are honoured.
+fn runs_text(
+    xml: &[u8],
+    text_element: &str,
+    paragraphs: &[&str],
+    pages: &[&str],
+) -> Result<String, ExtractError> {
+    let mut reader = Reader::from_reader(xml);
+    let mut buffer = Vec::new();
+    let mut text = String::new();
+    let mut inside = text_element.is_empty();
+    loop {
+        let event = reader
+            .read_event_into(&mut buffer)
+            .map_err(|e| ExtractError::Corrupt(format!("malformed XML: {e}")))?;
+        match event {
+            Event::Start(e)
+                if !text_element.is_empty() && e.local_name().into_inner() == text_element =>
+            {
+                inside = true
+            }
+            Event::End(e) => {
+                let name = e.local_name();
+                let name = name.into_inner();
+                if !text_element.is_empty() && name == text_element {
+                    inside = false;
+                } else if paragraphs.contains(&name) {
+                    text.push('\n');
+                } else if pages.contains(&name) {
+                    text.push('\u{c}');
+                }
+            }
+            Event::Empty(e) => match e.local_name().into_inner() {
+                "tab" => text.push('\t'),
+                "br" | "line-break" => text.push('\n'),
+                "s" => text.push(' '),
+                _ => {}
+            },
+            Event::Text(e) if inside => text.push_str(&e.xml10_content()),
+            Event::GeneralRef(e) if inside => {
+                if let Ok(Some(c)) = e.resolve_char_ref() {
+                    text.push(c);
+                } else {
+                    text.push_str(&crate::html::decode_entities(&format!("&{};", &*e)));
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buffer.clear();
+    }
+    Ok(text)
+}
