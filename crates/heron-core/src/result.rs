@@ -59,6 +59,9 @@ pub struct ClassificationResult {
     pub predicted_label: String,
     pub decided_by: DecidedBy,
     pub page_count: Option<u32>,
+    /// ISO 639-3 code of the document's language ("eng", "deu"...), when
+    /// there was enough text to tell.
+    pub language: Option<String>,
     /// Whether the result was reused from an earlier identical file.
     pub cached: bool,
 }

@@ -71,6 +71,8 @@ pub struct Settings {
     pub workers: usize,
     pub database_url: Option<String>,
     pub ocr_languages: String,
+    /// Re-read OCR text in its own language when a first pass shows one.
+    pub ocr_auto_language: bool,
     pub ocr_dpi: u32,
     pub max_pages: u32,
     pub max_ocr_pages: u32,
@@ -129,6 +131,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_WORKERS", ""),
     ("HERON_DATABASE_URL", ""),
     ("HERON_OCR_LANGUAGES", "eng"),
+    ("HERON_OCR_AUTO_LANGUAGE", "true"),
     ("HERON_OCR_DPI", "300"),
     ("HERON_MAX_PAGES", "500"),
     ("HERON_MAX_OCR_PAGES", "20"),
@@ -285,6 +288,10 @@ impl Settings {
             workers,
             database_url: optional(get("HERON_DATABASE_URL")),
             ocr_languages,
+            ocr_auto_language: parse_bool(
+                "HERON_OCR_AUTO_LANGUAGE",
+                get("HERON_OCR_AUTO_LANGUAGE"),
+            )?,
             ocr_dpi: parse_range("HERON_OCR_DPI", get("HERON_OCR_DPI"), 72, 1200)?,
             max_pages: parse_positive("HERON_MAX_PAGES", get("HERON_MAX_PAGES"))?,
             max_ocr_pages: parse_number("HERON_MAX_OCR_PAGES", get("HERON_MAX_OCR_PAGES"))?,

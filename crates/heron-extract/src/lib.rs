@@ -17,6 +17,7 @@ mod docx;
 mod email;
 mod html;
 pub mod isolation;
+pub mod language;
 mod legacy;
 mod limits;
 mod markup;
@@ -42,6 +43,7 @@ pub use sniff::{FileKind, SheetFormat, sniff, sniff_file};
 
 /// What extraction found in one file.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Extraction {
     /// Text of each page (PDF, multi-page TIFF) or one entry for the whole file.
     pub pages: Vec<String>,
@@ -53,6 +55,8 @@ pub struct Extraction {
     pub ocr_used: bool,
     /// Mean OCR word confidence in 0..=1, where OCR ran.
     pub ocr_confidence: Option<f64>,
+    /// ISO 639-3 code of the text's language, when it could be told.
+    pub language: Option<String>,
     /// Problems that did not stop extraction (limits hit, pages skipped).
     pub warnings: Vec<Notice>,
 }
@@ -66,6 +70,11 @@ impl Extraction {
     /// Whether there is enough text to classify.
     pub fn has_text(&self) -> bool {
         self.pages.iter().any(|p| has_meaningful_text(p))
+    }
+
+    /// Detect and record the language of the text.
+    pub fn detect_language(&mut self) {
+        self.language = language::detect(&self.text()).map(|d| d.code.to_owned());
     }
 }
 
@@ -182,6 +191,7 @@ pub fn extract_in_process(
         }
         total += page.len();
     }
+    extraction.detect_language();
     Ok(extraction)
 }
 

@@ -16,40 +16,64 @@ pub struct OcrText {
     /// Mean word confidence in 0..=1, `None` when no word was found.
     pub confidence: Option<f64>,
     pub words: usize,
+    /// The Tesseract languages that produced this text.
+    pub languages: String,
 }
 
 /// Handle on the OCR engine, checked once at start-up.
 #[derive(Debug, Clone)]
 pub struct OcrEngine {
     languages: String,
+    /// Language packs installed, from `tesseract --list-langs`.
+    installed: Vec<String>,
+    /// Re-read a page in its own language when a first pass shows it is
+    /// written in another installed language.
+    auto_language: bool,
     available: bool,
 }
 
 impl OcrEngine {
     /// Check that `tesseract` runs and knows every requested language.
-    pub fn detect(languages: &str) -> Result<OcrEngine, ExtractError> {
+    pub fn detect(languages: &str, auto_language: bool) -> Result<OcrEngine, ExtractError> {
         let deadline = Instant::now() + std::time::Duration::from_secs(10);
         let output = match tool::run("tesseract", ["--list-langs"], deadline, 64 * 1024) {
             Ok(output) => output,
             Err(ToolError::Missing(_)) => {
                 return Ok(OcrEngine {
                     languages: languages.to_owned(),
+                    installed: Vec::new(),
+                    auto_language,
                     available: false,
                 });
             }
             Err(e) => return Err(ExtractError::Crashed(e.to_string())),
         };
         let listed = String::from_utf8_lossy(&output.stdout);
-        let installed: Vec<&str> = listed.lines().skip(1).map(str::trim).collect();
-        if let Some(missing) = languages.split('+').find(|l| !installed.contains(l)) {
+        let installed: Vec<String> = listed
+            .lines()
+            .skip(1)
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty() && l != "osd")
+            .collect();
+        if let Some(missing) = languages
+            .split('+')
+            .find(|l| !installed.iter().any(|i| i == l))
+        {
             return Err(ExtractError::ToolMissing(format!(
                 "Tesseract language pack {missing:?} (install tesseract-ocr-{missing})"
             )));
         }
         Ok(OcrEngine {
             languages: languages.to_owned(),
+            installed,
+            auto_language,
             available: true,
         })
+    }
+
+    /// Installed language packs (ISO 639-3 codes).
+    pub fn installed_languages(&self) -> &[String] {
+        &self.installed
     }
 
     pub fn is_available(&self) -> bool {
@@ -60,10 +84,50 @@ impl OcrEngine {
         &self.languages
     }
 
-    /// Recognise the text of an image file (every page of a multi-page TIFF).
+    /// Recognise the text of an image file (every page of a multi-page
+    /// TIFF) with the configured languages; with automatic language choice,
+    /// a text that reads as another installed language is read again in
+    /// that language and the more confident reading is kept.
     pub fn recognise_image(
         &self,
         path: &Path,
+        limits: &ExtractionLimits,
+        deadline: Instant,
+    ) -> Result<OcrText, ExtractError> {
+        let first = self.run_tesseract(path, &self.languages, limits, deadline)?;
+        let Some(languages) = self.better_languages(&first) else {
+            return Ok(first);
+        };
+        let second = self.run_tesseract(path, &languages, limits, deadline)?;
+        Ok(
+            if second.confidence.unwrap_or(0.0) > first.confidence.unwrap_or(0.0) {
+                second
+            } else {
+                first
+            },
+        )
+    }
+
+    /// The language set to read `text` again with, if it looks written in
+    /// an installed language other than the configured first one.
+    fn better_languages(&self, text: &OcrText) -> Option<String> {
+        if !self.auto_language {
+            return None;
+        }
+        let detected = crate::language::detect(&text.pages.join("\n"))?;
+        let primary = self.languages.split('+').next().unwrap_or("");
+        let installed = self.installed.iter().any(|l| l == detected.code);
+        if detected.code == primary || !installed || detected.confidence < 0.5 {
+            return None;
+        }
+        // Keep the configured languages as a fallback for mixed pages.
+        Some(format!("{}+{}", detected.code, self.languages))
+    }
+
+    fn run_tesseract(
+        &self,
+        path: &Path,
+        languages: &str,
         limits: &ExtractionLimits,
         deadline: Instant,
     ) -> Result<OcrText, ExtractError> {
@@ -76,7 +140,7 @@ impl OcrEngine {
                 path.as_os_str(),
                 "stdout".as_ref(),
                 "-l".as_ref(),
-                self.languages.as_ref(),
+                languages.as_ref(),
                 "tsv".as_ref(),
             ],
             deadline,
@@ -91,10 +155,12 @@ impl OcrEngine {
                 }
             });
         }
-        Ok(parse_tsv(
+        let mut text = parse_tsv(
             &String::from_utf8_lossy(&output.stdout),
             limits.max_ocr_pages,
-        ))
+        );
+        text.languages = languages.to_owned();
+        Ok(text)
     }
 
     /// OCR the given 1-based pages of a PDF, rendering each with `pdftoppm`,
@@ -122,9 +188,15 @@ impl OcrEngine {
                 ),
             ));
         }
+        // The first page read decides the languages of the others.
+        let mut languages: Option<String> = None;
         for &page in pages.iter().take(budget) {
             let image = render_page(path, page, scratch.path(), limits, deadline)?;
-            let text = self.recognise_image(&image, limits, deadline)?;
+            let text = match &languages {
+                Some(chosen) => self.run_tesseract(&image, chosen, limits, deadline)?,
+                None => self.recognise_image(&image, limits, deadline)?,
+            };
+            languages.get_or_insert_with(|| text.languages.clone());
             if let Some(confidence) = text.confidence {
                 confidences.push((confidence, text.words));
             }
@@ -243,6 +315,7 @@ fn parse_tsv(tsv: &str, max_pages: u32) -> OcrText {
         pages,
         confidence: (words > 0).then(|| confidence_sum / words as f64),
         words,
+        languages: String::new(),
     }
 }
 

@@ -166,6 +166,7 @@ impl Pipeline {
             }
         };
         run.page_count = extraction.page_count;
+        run.language = extraction.language.clone();
 
         // Metadata stage: document properties and the first lines, which
         // usually carry the title ("INVOICE", "Account Statement").
@@ -205,6 +206,7 @@ impl Pipeline {
                             None => "text read by OCR (no words found)".to_owned(),
                         },
                     ));
+                    run.language = extraction.language.clone();
                     if extraction.has_text() {
                         run.ocr = Some(self.score_text(model, &extraction.text(), format));
                     }
@@ -250,6 +252,9 @@ impl Pipeline {
                 extraction.pages = text.pages;
                 extraction.ocr_used = true;
                 extraction.ocr_confidence = text.confidence;
+                extraction
+                    .metadata
+                    .insert("ocr_languages".to_owned(), text.languages);
             }
             FileKind::Pdf => {
                 let pages: Vec<u32> = extraction
@@ -264,6 +269,7 @@ impl Pipeline {
             }
             _ => {}
         }
+        extraction.detect_language();
         Ok(())
     }
 }
@@ -315,6 +321,7 @@ struct Run {
     ocr: Option<Vec<f64>>,
     early_exit: Option<DecidedBy>,
     page_count: Option<u32>,
+    language: Option<String>,
     warnings: Vec<Notice>,
     errors: Vec<Notice>,
 }
@@ -338,6 +345,7 @@ impl Run {
             ocr: None,
             early_exit: None,
             page_count: None,
+            language: None,
             warnings: Vec::new(),
             errors: Vec::new(),
         }
@@ -463,6 +471,7 @@ impl Run {
             predicted_label: predicted,
             decided_by,
             page_count: self.page_count,
+            language: self.language,
             cached: false,
         }
     }

@@ -26,6 +26,7 @@ fn result(name: &str) -> ClassificationResult {
         predicted_label: "form".to_owned(),
         decided_by: DecidedBy::TextModel,
         page_count: None,
+        language: None,
         cached: false,
     }
 }

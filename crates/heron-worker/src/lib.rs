@@ -223,6 +223,7 @@ pub fn error_result(
         predicted_label: heron_core::Label::UNSURE.to_owned(),
         decided_by: DecidedBy::Nothing,
         page_count: None,
+        language: None,
         cached: false,
     }
 }

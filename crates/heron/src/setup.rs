@@ -100,7 +100,7 @@ pub fn load_or_train_model(data_dir: &Path) -> anyhow::Result<TextModel> {
 
 /// The pipeline configured by `settings`.
 pub fn build_pipeline(settings: &Settings, model: TextModel) -> anyhow::Result<Pipeline> {
-    let ocr = OcrEngine::detect(&settings.ocr_languages)
+    let ocr = OcrEngine::detect(&settings.ocr_languages, settings.ocr_auto_language)
         .context("checking the OCR engine (HERON_OCR_LANGUAGES)")?;
     if !ocr.is_available() {
         tracing::warn!(

@@ -237,3 +237,30 @@ async fn office_mail_and_markup_formats_are_read_through_the_api() {
         results[4]
     );
 }
+
+#[tokio::test]
+async fn scans_in_other_languages_are_read_in_their_language() {
+    if !tools_available() {
+        return;
+    }
+    let server = TestServer::start(&[]).await;
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../heron-extract/tests/fixtures");
+    let files: Vec<(String, Vec<u8>)> = ["rechnung_scan.png", "facture_scan.png"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            (
+                format!("IMG_{i:04}.png"),
+                std::fs::read(fixtures.join(name)).unwrap(),
+            )
+        })
+        .collect();
+    let results: Vec<serde_json::Value> = server.upload(&files).await.json().await.unwrap();
+    assert_eq!(results[0]["language"], "deu", "{:#}", results[0]);
+    assert_eq!(results[1]["language"], "fra", "{:#}", results[1]);
+    for result in &results {
+        assert_eq!(result["label"], "invoice", "{result:#}");
+        assert_eq!(result["decided_by"], "ocr_text_model", "{result:#}");
+    }
+}
