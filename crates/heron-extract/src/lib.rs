@@ -24,6 +24,7 @@ mod markup;
 mod ocr;
 mod office;
 mod pdf;
+pub mod preprocess;
 mod rtf;
 mod sniff;
 mod spreadsheet;
@@ -38,7 +39,7 @@ use heron_core::{Notice, NoticeCode};
 
 pub use isolation::{Extractor, IsolatedExtractor};
 pub use limits::ExtractionLimits;
-pub use ocr::OcrEngine;
+pub use ocr::{OcrEngine, OcrText};
 pub use sniff::{FileKind, SheetFormat, sniff, sniff_file};
 
 /// What extraction found in one file.

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use heron_core::{Notice, NoticeCode};
 
+use crate::preprocess::PreprocessOptions;
 use crate::tool::{self, ToolError};
 use crate::{ExtractError, Extraction, ExtractionLimits};
 
@@ -18,6 +19,8 @@ pub struct OcrText {
     pub words: usize,
     /// The Tesseract languages that produced this text.
     pub languages: String,
+    /// Preprocessing applied before recognition ("deskew", "upscale").
+    pub steps: Vec<String>,
 }
 
 /// Handle on the OCR engine, checked once at start-up.
@@ -29,6 +32,8 @@ pub struct OcrEngine {
     /// Re-read a page in its own language when a first pass shows it is
     /// written in another installed language.
     auto_language: bool,
+    /// Deskew and upscaling before recognition.
+    preprocess: PreprocessOptions,
     available: bool,
 }
 
@@ -43,6 +48,7 @@ impl OcrEngine {
                     languages: languages.to_owned(),
                     installed: Vec::new(),
                     auto_language,
+                    preprocess: PreprocessOptions::default(),
                     available: false,
                 });
             }
@@ -67,8 +73,15 @@ impl OcrEngine {
             languages: languages.to_owned(),
             installed,
             auto_language,
+            preprocess: PreprocessOptions::default(),
             available: true,
         })
+    }
+
+    /// The same engine with other preprocessing options.
+    pub fn with_preprocess(mut self, options: PreprocessOptions) -> OcrEngine {
+        self.preprocess = options;
+        self
     }
 
     /// Installed language packs (ISO 639-3 codes).
@@ -94,18 +107,36 @@ impl OcrEngine {
         limits: &ExtractionLimits,
         deadline: Instant,
     ) -> Result<OcrText, ExtractError> {
-        let first = self.run_tesseract(path, &self.languages, limits, deadline)?;
-        let Some(languages) = self.better_languages(&first) else {
-            return Ok(first);
+        let scratch = ScratchDir::new()?;
+        let (target, steps) = self.prepare(path, scratch.path())?;
+        let first = self.run_tesseract(&target, &self.languages, limits, deadline)?;
+        let chosen = match self.better_languages(&first) {
+            None => first,
+            Some(languages) => {
+                let second = self.run_tesseract(&target, &languages, limits, deadline)?;
+                if second.confidence.unwrap_or(0.0) > first.confidence.unwrap_or(0.0) {
+                    second
+                } else {
+                    first
+                }
+            }
         };
-        let second = self.run_tesseract(path, &languages, limits, deadline)?;
-        Ok(
-            if second.confidence.unwrap_or(0.0) > first.confidence.unwrap_or(0.0) {
-                second
-            } else {
-                first
-            },
-        )
+        Ok(OcrText { steps, ..chosen })
+    }
+
+    /// The image to read: the original, or a deskewed/upscaled copy in
+    /// `scratch`. An image our decoder cannot read is given to Tesseract
+    /// as it is (its own decoders may manage); one over the pixel limit
+    /// is refused.
+    fn prepare(&self, path: &Path, scratch: &Path) -> Result<(PathBuf, Vec<String>), ExtractError> {
+        match crate::preprocess::prepare(path, scratch, &self.preprocess) {
+            Ok(prepared) => Ok((
+                prepared.path.unwrap_or_else(|| path.to_path_buf()),
+                prepared.steps.iter().map(|s| (*s).to_owned()).collect(),
+            )),
+            Err(e @ ExtractError::LimitExceeded(_)) => Err(e),
+            Err(_) => Ok((path.to_path_buf(), Vec::new())),
+        }
     }
 
     /// The language set to read `text` again with, if it looks written in
@@ -193,7 +224,11 @@ impl OcrEngine {
         for &page in pages.iter().take(budget) {
             let image = render_page(path, page, scratch.path(), limits, deadline)?;
             let text = match &languages {
-                Some(chosen) => self.run_tesseract(&image, chosen, limits, deadline)?,
+                Some(chosen) => {
+                    let page_scratch = ScratchDir::new()?;
+                    let (target, _) = self.prepare(&image, page_scratch.path())?;
+                    self.run_tesseract(&target, chosen, limits, deadline)?
+                }
                 None => self.recognise_image(&image, limits, deadline)?,
             };
             languages.get_or_insert_with(|| text.languages.clone());
@@ -316,6 +351,7 @@ fn parse_tsv(tsv: &str, max_pages: u32) -> OcrText {
         confidence: (words > 0).then(|| confidence_sum / words as f64),
         words,
         languages: String::new(),
+        steps: Vec::new(),
     }
 }
 

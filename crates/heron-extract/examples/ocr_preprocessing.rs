@@ -1,0 +1,150 @@
+//! What OCR preprocessing buys: word recall and time, with and without it,
+//! on rendered pages degraded on purpose (skew, low resolution, blur,
+//! noise). Ground truth: the `*_scan.txt` files beside the fixtures.
+//!
+//! `cargo run --release -p heron-extract --example ocr_preprocessing`
+//! prints a Markdown table (numbers quoted in bench/README.md).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use heron_extract::preprocess::{PreprocessOptions, rotate};
+use heron_extract::{ExtractionLimits, OcrEngine};
+use image::{GrayImage, Luma};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Multiset recall of the truth's words in the OCR text.
+fn word_recall(truth: &str, text: &str) -> f64 {
+    let mut found: HashMap<&str, usize> = HashMap::new();
+    for word in text.split_whitespace() {
+        *found.entry(word).or_default() += 1;
+    }
+    let words: Vec<&str> = truth.split_whitespace().collect();
+    let hits = words
+        .iter()
+        .filter(|w| match found.get_mut(*w) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        })
+        .count();
+    hits as f64 / words.len().max(1) as f64
+}
+
+fn scale(image: &GrayImage, factor: f32) -> GrayImage {
+    let (w, h) = (
+        (image.width() as f32 * factor) as u32,
+        (image.height() as f32 * factor) as u32,
+    );
+    image::imageops::resize(image, w, h, image::imageops::FilterType::Triangle)
+}
+
+fn noise(image: &GrayImage, amount: i32) -> GrayImage {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    GrayImage::from_fn(image.width(), image.height(), |x, y| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let delta = (state % (2 * amount as u64 + 1)) as i32 - amount;
+        Luma([(i32::from(image.get_pixel(x, y)[0]) + delta).clamp(0, 255) as u8])
+    })
+}
+
+/// A named way of spoiling a page.
+type Degradation = (&'static str, Box<dyn Fn(&GrayImage) -> GrayImage>);
+
+fn main() {
+    let limits = ExtractionLimits::default();
+    let plain = OcrEngine::detect("eng", true)
+        .expect("tesseract")
+        .with_preprocess(PreprocessOptions {
+            deskew: false,
+            upscale: false,
+            ..PreprocessOptions::default()
+        });
+    let deskew_only = plain.clone().with_preprocess(PreprocessOptions {
+        upscale: false,
+        ..PreprocessOptions::default()
+    });
+    let full = plain.clone().with_preprocess(PreprocessOptions::default());
+    let degradations: Vec<Degradation> = vec![
+        ("clean 300 dpi", Box::new(|i: &GrayImage| i.clone())),
+        ("skew 3°", Box::new(|i: &GrayImage| rotate(i, 3.0))),
+        ("skew 7°", Box::new(|i: &GrayImage| rotate(i, -7.0))),
+        ("skew 12°", Box::new(|i: &GrayImage| rotate(i, 12.0))),
+        ("skew 18°", Box::new(|i: &GrayImage| rotate(i, -18.0))),
+        ("100 dpi", Box::new(|i: &GrayImage| scale(i, 0.33))),
+        ("75 dpi", Box::new(|i: &GrayImage| scale(i, 0.25))),
+        (
+            "blur σ1.5",
+            Box::new(|i: &GrayImage| image::imageops::blur(i, 1.5)),
+        ),
+        ("noise ±60", Box::new(|i: &GrayImage| noise(i, 60))),
+        (
+            "skew 9° + 100 dpi",
+            Box::new(|i: &GrayImage| scale(&rotate(i, 9.0), 0.33)),
+        ),
+    ];
+    let pages = ["statement_scan", "rechnung_scan", "facture_scan"];
+    let scratch = std::env::temp_dir().join(format!("heron-ocr-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("scratch directory");
+
+    println!(
+        "| degradation | recall without | recall deskew only | recall deskew + upscale | time ratio (full / without) |"
+    );
+    println!("|---|---|---|---|---|");
+    let mut totals = [0.0f64; 3];
+    let mut time_totals = [0.0f64; 2];
+    for (name, degrade) in &degradations {
+        let mut recall = [0.0f64; 3];
+        let mut seconds = [0.0f64; 2];
+        for page in pages {
+            let original = image::open(fixtures().join(format!("{page}.png")))
+                .expect("fixture")
+                .to_luma8();
+            let truth =
+                std::fs::read_to_string(fixtures().join(format!("{page}.txt"))).expect("truth");
+            let degraded = degrade(&original);
+            let path = scratch.join(format!("{page}.png"));
+            degraded.save(&path).expect("save");
+            for (i, engine) in [&plain, &deskew_only, &full].into_iter().enumerate() {
+                let started = Instant::now();
+                let text = engine
+                    .recognise_image(&path, &limits, limits.deadline_from(Instant::now()))
+                    .map(|t| t.pages.join("\n"))
+                    .unwrap_or_default();
+                let elapsed = started.elapsed().as_secs_f64();
+                recall[i] += word_recall(&truth, &text) / pages.len() as f64;
+                if i != 1 {
+                    seconds[i / 2] += elapsed;
+                }
+            }
+        }
+        for i in 0..3 {
+            totals[i] += recall[i] / degradations.len() as f64;
+        }
+        time_totals[0] += seconds[0];
+        time_totals[1] += seconds[1];
+        println!(
+            "| {name} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            recall[0],
+            recall[1],
+            recall[2],
+            seconds[1] / seconds[0]
+        );
+    }
+    println!(
+        "| **mean** | **{:.2}** | **{:.2}** | **{:.2}** | **{:.2}** |",
+        totals[0],
+        totals[1],
+        totals[2],
+        time_totals[1] / time_totals[0]
+    );
+    let _ = std::fs::remove_dir_all(&scratch);
+}

@@ -1,0 +1,314 @@
+//! Image preparation before OCR: deskew and upscaling.
+//!
+//! Measured on degraded renders (`examples/ocr_preprocessing.rs`, numbers
+//! in bench/README.md): Tesseract reads nothing from a page turned by 10°,
+//! and loses words below about 100 DPI. Both are detected cheaply on a
+//! thumbnail and corrected only when present, so a clean scan costs one
+//! decode and no re-encode. Steps that did not help on those measurements
+//! (global binarisation, denoising: Tesseract binarises itself) are not
+//! applied.
+
+use std::path::{Path, PathBuf};
+
+use image::{GrayImage, ImageReader, Luma};
+
+use crate::ExtractError;
+
+/// Which corrections may be applied.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PreprocessOptions {
+    pub deskew: bool,
+    pub upscale: bool,
+    /// Images narrower than this are scaled up (a letter page at 300 DPI is
+    /// 2550 px wide; ID-card photos are often under 1000).
+    pub min_width: u32,
+    /// Largest decoded image, in pixels (decompression bombs).
+    pub max_pixels: u64,
+}
+
+impl Default for PreprocessOptions {
+    fn default() -> Self {
+        PreprocessOptions {
+            deskew: true,
+            upscale: true,
+            min_width: 1800,
+            max_pixels: 80_000_000,
+        }
+    }
+}
+
+/// What preparation did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preparation {
+    /// The prepared image, or `None` when the original is best read as is.
+    pub path: Option<PathBuf>,
+    /// Skew found, in degrees (counter-clockwise positive).
+    pub skew_degrees: f32,
+    pub scale: f32,
+    pub steps: Vec<&'static str>,
+}
+
+/// Skew below this is left alone (Tesseract copes, rotating blurs).
+const MIN_SKEW: f32 = 0.7;
+/// Largest skew looked for; beyond it the page is turned, not skewed.
+const MAX_SKEW: f32 = 20.0;
+
+/// Prepare `input` for OCR, writing a corrected image into `scratch` when a
+/// correction is needed.
+pub fn prepare(
+    input: &Path,
+    scratch: &Path,
+    options: &PreprocessOptions,
+) -> Result<Preparation, ExtractError> {
+    let mut reader = ImageReader::open(input)?
+        .with_guessed_format()
+        .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?;
+    if reader.format() == Some(image::ImageFormat::Tiff) {
+        // Multi-page TIFFs go to Tesseract whole; the decoder sees page one only.
+        return Ok(untouched());
+    }
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(options.max_pixels * 4);
+    reader.limits(limits);
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?;
+    if u64::from(width) * u64::from(height) > options.max_pixels {
+        return Err(ExtractError::LimitExceeded(format!(
+            "image of {width}×{height} pixels is larger than {} pixels",
+            options.max_pixels
+        )));
+    }
+    let mut reader = ImageReader::open(input)?
+        .with_guessed_format()
+        .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(options.max_pixels * 4);
+    reader.limits(limits);
+    let decoded = reader
+        .decode()
+        .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?;
+    let mut gray = decoded.to_luma8();
+    drop(decoded);
+
+    let mut preparation = untouched();
+    if options.deskew {
+        let skew = estimate_skew(&gray);
+        preparation.skew_degrees = skew;
+        if skew.abs() >= MIN_SKEW {
+            gray = rotate(&gray, -skew);
+            preparation.steps.push("deskew");
+        }
+    }
+    if options.upscale && gray.width() < options.min_width {
+        let scale = (options.min_width as f32 / gray.width().max(1) as f32).min(3.0);
+        let new_width = (gray.width() as f32 * scale).round() as u32;
+        let new_height = (gray.height() as f32 * scale).round() as u32;
+        if u64::from(new_width) * u64::from(new_height) <= options.max_pixels {
+            gray = image::imageops::resize(
+                &gray,
+                new_width,
+                new_height,
+                image::imageops::FilterType::CatmullRom,
+            );
+            preparation.scale = scale;
+            preparation.steps.push("upscale");
+        }
+    }
+    if preparation.steps.is_empty() {
+        return Ok(preparation);
+    }
+    let output = scratch.join("prepared.png");
+    gray.save(&output)
+        .map_err(|e| ExtractError::Io(std::io::Error::other(e)))?;
+    preparation.path = Some(output);
+    Ok(preparation)
+}
+
+fn untouched() -> Preparation {
+    Preparation {
+        path: None,
+        skew_degrees: 0.0,
+        scale: 1.0,
+        steps: Vec::new(),
+    }
+}
+
+/// Otsu's threshold of a grayscale image.
+fn otsu(image: &GrayImage) -> u8 {
+    let mut histogram = [0u64; 256];
+    for pixel in image.pixels() {
+        histogram[pixel[0] as usize] += 1;
+    }
+    let total: u64 = histogram.iter().sum();
+    let sum_all: f64 = histogram
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| i as f64 * c as f64)
+        .sum();
+    let (mut weight_background, mut sum_background) = (0u64, 0f64);
+    let (mut best, mut best_variance) = (127u8, -1f64);
+    for (level, &count) in histogram.iter().enumerate() {
+        weight_background += count;
+        if weight_background == 0 {
+            continue;
+        }
+        let weight_foreground = total - weight_background;
+        if weight_foreground == 0 {
+            break;
+        }
+        sum_background += level as f64 * count as f64;
+        let mean_background = sum_background / weight_background as f64;
+        let mean_foreground = (sum_all - sum_background) / weight_foreground as f64;
+        let variance = weight_background as f64
+            * weight_foreground as f64
+            * (mean_background - mean_foreground).powi(2);
+        if variance > best_variance {
+            best_variance = variance;
+            best = level as u8;
+        }
+    }
+    best
+}
+
+/// The skew of text lines, in degrees, in the sense of [`rotate`]: an image
+/// made by `rotate(straight, a)` has skew `a`, and `rotate(image, -skew)`
+/// straightens it. Found as the angle whose counter-rotation makes the row
+/// profile of dark pixels peakiest (text lines align with rows).
+/// Worked out on a thumbnail, so it costs milliseconds.
+pub fn estimate_skew(image: &GrayImage) -> f32 {
+    let scale = (800.0 / image.width().max(1) as f32).min(1.0);
+    let thumbnail = if scale < 1.0 {
+        image::imageops::resize(
+            image,
+            (image.width() as f32 * scale).max(1.0) as u32,
+            (image.height() as f32 * scale).max(1.0) as u32,
+            image::imageops::FilterType::Triangle,
+        )
+    } else {
+        image.clone()
+    };
+    let threshold = otsu(&thumbnail);
+    let dark: Vec<(f32, f32)> = thumbnail
+        .enumerate_pixels()
+        .filter(|(_, _, p)| p[0] < threshold)
+        .map(|(x, y, _)| (x as f32, y as f32))
+        .collect();
+    // Too little ink, or mostly ink (a photo): nothing to measure.
+    let area = (thumbnail.width() * thumbnail.height()) as usize;
+    if dark.len() < 200 || dark.len() > area / 2 {
+        return 0.0;
+    }
+    let height = thumbnail.height() as f32;
+    let width = thumbnail.width() as f32;
+    let score = |degrees: f32| -> f64 {
+        let (sin, cos) = degrees.to_radians().sin_cos();
+        let offset = width * sin.abs();
+        let bins = (height + offset * 2.0) as usize + 2;
+        let mut rows = vec![0u32; bins];
+        for &(x, y) in &dark {
+            let row = y * cos - x * sin + offset;
+            if row >= 0.0 && (row as usize) < bins {
+                rows[row as usize] += 1;
+            }
+        }
+        rows.iter().map(|&r| f64::from(r) * f64::from(r)).sum()
+    };
+    let search = |from: f32, to: f32, step: f32| -> (f32, f64) {
+        let steps = ((to - from) / step).round() as i32;
+        (0..=steps)
+            .map(|i| from + i as f32 * step)
+            .map(|a| (a, score(a)))
+            .fold(
+                (0.0, f64::MIN),
+                |best, c| if c.1 > best.1 { c } else { best },
+            )
+    };
+    let (coarse, _) = search(-MAX_SKEW, MAX_SKEW, 1.0);
+    let (fine, best) = search(coarse - 1.0, coarse + 1.0, 0.1);
+    // A flat profile (no lines of text) gives no real optimum.
+    if best < score(0.0) * 1.02 {
+        return 0.0;
+    }
+    // The profile peaks when the points are turned back by the skew.
+    -fine
+}
+
+/// Rotate by `degrees` (counter-clockwise positive) about the centre, with
+/// bilinear sampling, on a canvas large enough for the whole page, filling
+/// with white.
+pub fn rotate(image: &GrayImage, degrees: f32) -> GrayImage {
+    let (sin, cos) = degrees.to_radians().sin_cos();
+    let (width, height) = (image.width() as f32, image.height() as f32);
+    let new_width = (width * cos.abs() + height * sin.abs()).ceil() as u32;
+    let new_height = (width * sin.abs() + height * cos.abs()).ceil() as u32;
+    let (cx, cy) = (width / 2.0, height / 2.0);
+    let (ncx, ncy) = (new_width as f32 / 2.0, new_height as f32 / 2.0);
+    let sample = |x: f32, y: f32| -> f32 {
+        if x < 0.0 || y < 0.0 || x > width - 1.0 || y > height - 1.0 {
+            return 255.0;
+        }
+        let (x0, y0) = (x.floor() as u32, y.floor() as u32);
+        let (x1, y1) = (
+            (x0 + 1).min(image.width() - 1),
+            (y0 + 1).min(image.height() - 1),
+        );
+        let (fx, fy) = (x - x0 as f32, y - y0 as f32);
+        let p = |x, y| f32::from(image.get_pixel(x, y)[0]);
+        let top = p(x0, y0) * (1.0 - fx) + p(x1, y0) * fx;
+        let bottom = p(x0, y1) * (1.0 - fx) + p(x1, y1) * fx;
+        top * (1.0 - fy) + bottom * fy
+    };
+    GrayImage::from_fn(new_width, new_height, |x, y| {
+        // Map each output pixel back into the source (inverse rotation).
+        let (dx, dy) = (x as f32 - ncx, y as f32 - ncy);
+        let source_x = dx * cos - dy * sin + cx;
+        let source_y = dx * sin + dy * cos + cy;
+        Luma([sample(source_x, source_y).round().clamp(0.0, 255.0) as u8])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Horizontal "text lines" of dark bars.
+    fn lines_image() -> GrayImage {
+        GrayImage::from_fn(900, 600, |x, y| {
+            let on_line = (y / 12) % 4 == 1 && x > 80 && x < 820 && (x / 9) % 5 != 0;
+            Luma([if on_line { 10 } else { 245 }])
+        })
+    }
+
+    #[test]
+    fn skew_is_found_and_undone() {
+        let straight = lines_image();
+        assert!(estimate_skew(&straight).abs() < 0.3);
+        for angle in [-12.0f32, -4.0, 3.0, 9.0] {
+            let skewed = rotate(&straight, angle);
+            let found = estimate_skew(&skewed);
+            // Rotating by +angle turns the lines so that -found undoes it.
+            assert!(
+                (found + angle).abs() < 0.6 || (found - angle).abs() < 0.6,
+                "rotated {angle}, found {found}"
+            );
+            let fixed = rotate(&skewed, -found);
+            assert!(
+                estimate_skew(&fixed).abs() < 0.6,
+                "still skewed after correction by {found}"
+            );
+        }
+    }
+
+    #[test]
+    fn blank_and_photo_like_images_have_no_skew() {
+        assert_eq!(
+            estimate_skew(&GrayImage::from_pixel(400, 300, Luma([255]))),
+            0.0
+        );
+        assert_eq!(
+            estimate_skew(&GrayImage::from_pixel(400, 300, Luma([0]))),
+            0.0
+        );
+    }
+}
