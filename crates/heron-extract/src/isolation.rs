@@ -22,14 +22,28 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ExtractError, Extraction, ExtractionLimits, FileKind};
+use crate::{ExtractError, Extraction, ExtractionLimits, FileKind, OcrEngine};
 
-/// One text-layer extraction for a child.
+/// One piece of work for a child.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ChildRequest {
     pub path: PathBuf,
     pub kind: FileKind,
     pub limits: ExtractionLimits,
+    pub task: ChildTask,
+}
+
+/// What the child is asked to do with the file.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum ChildTask {
+    /// Read the text layer ([`crate::extract_in_process`]).
+    TextLayer,
+    /// OCR what `extraction` lacks ([`crate::ocr_in_process`]): image
+    /// decoding and preprocessing run here, fenced, not in the service.
+    Ocr {
+        engine: OcrEngine,
+        extraction: Extraction,
+    },
 }
 
 /// A child's answer: the extraction, or an error with its stable code.
@@ -123,8 +137,17 @@ pub fn serve_child(memory_limit_bytes: u64) -> std::io::Result<()> {
         let line = line?;
         let response = match serde_json::from_str::<ChildRequest>(&line) {
             Ok(request) => {
-                let outcome = std::panic::catch_unwind(|| {
-                    crate::extract_in_process(&request.path, request.kind, &request.limits)
+                let outcome = std::panic::catch_unwind(move || match request.task {
+                    ChildTask::TextLayer => {
+                        crate::extract_in_process(&request.path, request.kind, &request.limits)
+                    }
+                    ChildTask::Ocr { engine, extraction } => crate::ocr_in_process(
+                        &request.path,
+                        request.kind,
+                        extraction,
+                        &engine,
+                        &request.limits,
+                    ),
                 });
                 match outcome {
                     Ok(result) => ChildResponse::from_result(result),
@@ -258,11 +281,37 @@ impl IsolatedExtractor {
         kind: FileKind,
         limits: &ExtractionLimits,
     ) -> Result<Extraction, ExtractError> {
-        let request = ChildRequest {
+        self.run(ChildRequest {
             path: path.to_path_buf(),
             kind,
             limits: limits.clone(),
-        };
+            task: ChildTask::TextLayer,
+        })
+    }
+
+    /// OCR what `extraction` lacks, in a child, within `limits.timeout`.
+    pub fn ocr(
+        &self,
+        path: &Path,
+        kind: FileKind,
+        extraction: Extraction,
+        engine: &OcrEngine,
+        limits: &ExtractionLimits,
+    ) -> Result<Extraction, ExtractError> {
+        self.run(ChildRequest {
+            path: path.to_path_buf(),
+            kind,
+            limits: limits.clone(),
+            task: ChildTask::Ocr {
+                engine: engine.clone(),
+                extraction,
+            },
+        })
+    }
+
+    /// Send one request to a child and wait for its answer until the deadline.
+    fn run(&self, request: ChildRequest) -> Result<Extraction, ExtractError> {
+        let limits = &request.limits;
         let mut line =
             serde_json::to_vec(&request).map_err(|e| ExtractError::Crashed(e.to_string()))?;
         line.push(b'\n');
@@ -377,6 +426,24 @@ impl Extractor {
         match self {
             Extractor::InProcess => crate::extract_in_process(path, kind, limits),
             Extractor::Isolated(pool) => pool.extract(path, kind, limits),
+        }
+    }
+
+    /// OCR what `extraction` lacks (nothing, when it needs no OCR).
+    pub fn ocr(
+        &self,
+        path: &Path,
+        kind: FileKind,
+        extraction: Extraction,
+        engine: &OcrEngine,
+        limits: &ExtractionLimits,
+    ) -> Result<Extraction, ExtractError> {
+        if !crate::needs_ocr(kind, &extraction) {
+            return Ok(extraction);
+        }
+        match self {
+            Extractor::InProcess => crate::ocr_in_process(path, kind, extraction, engine, limits),
+            Extractor::Isolated(pool) => pool.ocr(path, kind, extraction, engine, limits),
         }
     }
 }

@@ -196,6 +196,62 @@ pub fn extract_in_process(
     Ok(extraction)
 }
 
+/// Whether a file needs OCR after its text layer was read: images always,
+/// PDFs when the text layer as a whole is not enough.
+pub fn needs_ocr(kind: FileKind, extraction: &Extraction) -> bool {
+    match kind {
+        FileKind::Image(_) => !extraction.ocr_used,
+        FileKind::Pdf => !extraction.ocr_used && !extraction.has_text(),
+        _ => false,
+    }
+}
+
+/// OCR what the text layer lacked, in this process: the whole image, or a
+/// PDF's pages without usable text. Extraction children call this; others
+/// go through [`Extractor::ocr`].
+pub fn ocr_in_process(
+    path: &Path,
+    kind: FileKind,
+    mut extraction: Extraction,
+    engine: &OcrEngine,
+    limits: &ExtractionLimits,
+) -> Result<Extraction, ExtractError> {
+    if !needs_ocr(kind, &extraction) {
+        return Ok(extraction);
+    }
+    let deadline = limits.deadline_from(Instant::now());
+    match kind {
+        FileKind::Image(_) => {
+            let text = engine.recognise_image(path, limits, deadline)?;
+            extraction.page_count = Some(text.pages.len().max(1) as u32);
+            extraction.pages = text.pages;
+            extraction.ocr_used = true;
+            extraction.ocr_confidence = text.confidence;
+            extraction
+                .metadata
+                .insert("ocr_languages".to_owned(), text.languages);
+            if !text.steps.is_empty() {
+                extraction
+                    .metadata
+                    .insert("ocr_preprocessing".to_owned(), text.steps.join(","));
+            }
+        }
+        FileKind::Pdf => {
+            let pages: Vec<u32> = extraction
+                .pages
+                .iter()
+                .enumerate()
+                .filter(|(_, text)| !has_meaningful_text(text))
+                .map(|(i, _)| i as u32 + 1)
+                .collect();
+            engine.recognise_pdf_pages(path, &pages, &mut extraction, limits, deadline)?;
+        }
+        _ => {}
+    }
+    extraction.detect_language();
+    Ok(extraction)
+}
+
 fn single_page(text: Result<String, ExtractError>) -> Result<Extraction, ExtractError> {
     Ok(Extraction {
         pages: vec![text?],

@@ -23,8 +23,9 @@ pub struct OcrText {
     pub steps: Vec<String>,
 }
 
-/// Handle on the OCR engine, checked once at start-up.
-#[derive(Debug, Clone)]
+/// Handle on the OCR engine, checked once at start-up. Serializable, so
+/// that extraction children can be handed the same configuration.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OcrEngine {
     languages: String,
     /// Language packs installed, from `tesseract --list-langs`.

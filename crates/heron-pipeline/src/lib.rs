@@ -191,7 +191,7 @@ impl Pipeline {
         }
 
         // OCR stage: images, and PDF pages without a usable text layer.
-        if needs_ocr(kind, &extraction) {
+        if heron_extract::needs_ocr(kind, &extraction) {
             let ocr_started = Instant::now();
             let outcome = self.run_ocr(input.path, kind, &mut extraction, deadline);
             metrics::histogram!("heron_ocr_seconds").record(ocr_started.elapsed().as_secs_f64());
@@ -234,6 +234,8 @@ impl Pipeline {
         probabilities
     }
 
+    /// OCR what the text layer lacked, in the extraction children, within
+    /// what is left of the file's deadline.
     fn run_ocr(
         &self,
         path: &Path,
@@ -241,45 +243,21 @@ impl Pipeline {
         extraction: &mut Extraction,
         deadline: Instant,
     ) -> Result<(), heron_extract::ExtractError> {
-        if !needs_ocr(kind, extraction) {
-            return Ok(());
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(heron_extract::ExtractError::Timeout {
+                seconds: self.config.limits.timeout.as_secs_f64(),
+            });
         }
-        let limits = &self.config.limits;
-        match kind {
-            FileKind::Image(_) => {
-                let text = self.ocr.recognise_image(path, limits, deadline)?;
-                extraction.page_count = Some(text.pages.len().max(1) as u32);
-                extraction.pages = text.pages;
-                extraction.ocr_used = true;
-                extraction.ocr_confidence = text.confidence;
-                extraction
-                    .metadata
-                    .insert("ocr_languages".to_owned(), text.languages);
-            }
-            FileKind::Pdf => {
-                let pages: Vec<u32> = extraction
-                    .pages
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, text)| !heron_extract::has_meaningful_text(text))
-                    .map(|(i, _)| i as u32 + 1)
-                    .collect();
-                self.ocr
-                    .recognise_pdf_pages(path, &pages, extraction, limits, deadline)?;
-            }
-            _ => {}
-        }
-        extraction.detect_language();
+        let limits = ExtractionLimits {
+            timeout: remaining,
+            ..self.config.limits.clone()
+        };
+        let current = std::mem::take(extraction);
+        *extraction = self
+            .extractor
+            .ocr(path, kind, current, &self.ocr, &limits)?;
         Ok(())
-    }
-}
-
-/// Images always; PDFs when the text layer as a whole is not enough.
-fn needs_ocr(kind: FileKind, extraction: &Extraction) -> bool {
-    match kind {
-        FileKind::Image(_) => !extraction.ocr_used,
-        FileKind::Pdf => !extraction.ocr_used && !extraction.has_text(),
-        _ => false,
     }
 }
 
