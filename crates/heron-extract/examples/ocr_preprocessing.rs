@@ -66,10 +66,12 @@ fn main() {
         .with_preprocess(PreprocessOptions {
             deskew: false,
             upscale: false,
+            orientation: false,
             ..PreprocessOptions::default()
         });
     let deskew_only = plain.clone().with_preprocess(PreprocessOptions {
         upscale: false,
+        orientation: false,
         ..PreprocessOptions::default()
     });
     let full = plain.clone().with_preprocess(PreprocessOptions::default());
@@ -90,13 +92,15 @@ fn main() {
             "skew 9° + 100 dpi",
             Box::new(|i: &GrayImage| scale(&rotate(i, 9.0), 0.33)),
         ),
+        ("turned 90° left", Box::new(image::imageops::rotate270)),
+        ("upside down", Box::new(image::imageops::rotate180)),
     ];
     let pages = ["statement_scan", "rechnung_scan", "facture_scan"];
     let scratch = std::env::temp_dir().join(format!("heron-ocr-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).expect("scratch directory");
 
     println!(
-        "| degradation | recall without | recall deskew only | recall deskew + upscale | time ratio (full / without) |"
+        "| degradation | recall without | recall deskew only | recall deskew + upscale + orientation | time ratio (full / without) |"
     );
     println!("|---|---|---|---|---|");
     let mut totals = [0.0f64; 3];

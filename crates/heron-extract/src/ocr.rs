@@ -109,8 +109,19 @@ impl OcrEngine {
         deadline: Instant,
     ) -> Result<OcrText, ExtractError> {
         let scratch = ScratchDir::new()?;
-        let (target, steps) = self.prepare(path, scratch.path())?;
-        let first = self.run_tesseract(&target, &self.languages, limits, deadline)?;
+        let (mut target, mut steps) = self.prepare(path, scratch.path())?;
+        let mut first = self.run_tesseract(&target, &self.languages, limits, deadline)?;
+        if self.preprocess.orientation
+            && looks_misread(&first)
+            && let Some(turned) = self.turn_upright(&target, scratch.path(), deadline)
+        {
+            let again = self.run_tesseract(&turned, &self.languages, limits, deadline)?;
+            if weight(&again) > weight(&first) {
+                first = again;
+                target = turned;
+                steps.push("orientation".to_owned());
+            }
+        }
         let chosen = match self.better_languages(&first) {
             None => first,
             Some(languages) => {
@@ -138,6 +149,37 @@ impl OcrEngine {
             Err(e @ ExtractError::LimitExceeded(_)) => Err(e),
             Err(_) => Ok((path.to_path_buf(), Vec::new())),
         }
+    }
+
+    /// An upright copy of `image` when Tesseract's orientation detection
+    /// is confident that it is turned by 90°, 180° or 270°.
+    fn turn_upright(&self, image: &Path, scratch: &Path, deadline: Instant) -> Option<PathBuf> {
+        let output = tool::run(
+            "tesseract",
+            [
+                image.as_os_str(),
+                "stdout".as_ref(),
+                "--psm".as_ref(),
+                "0".as_ref(),
+            ],
+            deadline,
+            16 * 1024,
+        )
+        .ok()?;
+        let report = String::from_utf8_lossy(&output.stdout);
+        let field = |name: &str| {
+            report
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(str::trim)
+                .and_then(|v| v.parse::<f64>().ok())
+        };
+        let rotate = field("Rotate:")? as u32;
+        let confidence = field("Orientation confidence:")?;
+        if rotate == 0 || confidence < ORIENTATION_CONFIDENCE {
+            return None;
+        }
+        crate::preprocess::turn(image, scratch, rotate, &self.preprocess).ok()
     }
 
     /// The language set to read `text` again with, if it looks written in
@@ -294,6 +336,20 @@ fn last_line(stderr: &str, fallback: &str) -> String {
         .find(|l| !l.is_empty())
         .unwrap_or(fallback)
         .to_owned()
+}
+
+/// Tesseract's orientation confidence above which a page is turned.
+const ORIENTATION_CONFIDENCE: f64 = 2.0;
+
+/// A reading that suggests the page was not upright: few words, or words
+/// read with low confidence. Only then is orientation detection paid for.
+fn looks_misread(text: &OcrText) -> bool {
+    text.words < 8 || text.confidence.unwrap_or(0.0) < 0.7
+}
+
+/// How much trustworthy text a reading holds: words × mean confidence.
+fn weight(text: &OcrText) -> f64 {
+    text.words as f64 * text.confidence.unwrap_or(0.0)
 }
 
 fn weighted_mean(values: &[(f64, usize)]) -> Option<f64> {

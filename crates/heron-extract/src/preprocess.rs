@@ -19,6 +19,9 @@ use crate::ExtractError;
 pub struct PreprocessOptions {
     pub deskew: bool,
     pub upscale: bool,
+    /// Ask Tesseract's orientation detection about pages read badly, and
+    /// read them again upright.
+    pub orientation: bool,
     /// Images narrower than this are scaled up (a letter page at 300 DPI is
     /// 2550 px wide; ID-card photos are often under 1000).
     pub min_width: u32,
@@ -31,6 +34,7 @@ impl Default for PreprocessOptions {
         PreprocessOptions {
             deskew: true,
             upscale: true,
+            orientation: true,
             min_width: 1800,
             max_pixels: 80_000_000,
         }
@@ -123,6 +127,37 @@ pub fn prepare(
         .map_err(|e| ExtractError::Io(std::io::Error::other(e)))?;
     preparation.path = Some(output);
     Ok(preparation)
+}
+
+/// Turn an image by a multiple of 90° clockwise (what Tesseract's
+/// orientation detection asks for), writing the result into `scratch`.
+pub fn turn(
+    input: &Path,
+    scratch: &Path,
+    clockwise_degrees: u32,
+    options: &PreprocessOptions,
+) -> Result<PathBuf, ExtractError> {
+    let mut reader = ImageReader::open(input)?
+        .with_guessed_format()
+        .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(options.max_pixels * 4);
+    reader.limits(limits);
+    let gray = reader
+        .decode()
+        .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?
+        .to_luma8();
+    let turned = match clockwise_degrees % 360 {
+        90 => image::imageops::rotate90(&gray),
+        180 => image::imageops::rotate180(&gray),
+        270 => image::imageops::rotate270(&gray),
+        _ => gray,
+    };
+    let output = scratch.join(format!("turned-{clockwise_degrees}.png"));
+    turned
+        .save(&output)
+        .map_err(|e| ExtractError::Io(std::io::Error::other(e)))?;
+    Ok(output)
 }
 
 fn untouched() -> Preparation {

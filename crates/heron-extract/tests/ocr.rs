@@ -81,3 +81,30 @@ fn an_english_scan_is_read_once() {
     assert!(joined.contains("DRIVER LICENSE"), "{joined}");
     assert!(text.confidence.unwrap() > 0.5);
 }
+
+#[test]
+fn a_page_turned_upside_down_or_sideways_is_read_upright() {
+    let Some(auto) = engine(true) else { return };
+    let original = image::open(fixture("statement_scan.png"))
+        .unwrap()
+        .to_luma8();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, turned) in [
+        ("ccw90", image::imageops::rotate270(&original)),
+        ("upside_down", image::imageops::rotate180(&original)),
+    ] {
+        let path = dir.path().join(format!("{name}.png"));
+        turned.save(&path).unwrap();
+        let limits = ExtractionLimits::default();
+        let text = auto
+            .recognise_image(&path, &limits, limits.deadline_from(Instant::now()))
+            .unwrap();
+        let joined = text.pages.join("\n");
+        assert!(joined.contains("FIRST COMMUNITY BANK"), "{name}: {joined}");
+        assert!(
+            text.steps.iter().any(|s| s == "orientation"),
+            "{name}: {:?}",
+            text.steps
+        );
+    }
+}
