@@ -73,9 +73,12 @@ impl Extraction {
         self.pages.iter().any(|p| has_meaningful_text(p))
     }
 
-    /// Detect and record the language of the text.
+    /// Detect and record the language of the text, when the detection is
+    /// reliable (garbled OCR of an ID card is no language at all).
     pub fn detect_language(&mut self) {
-        self.language = language::detect(&self.text()).map(|d| d.code.to_owned());
+        self.language = language::detect(&self.text())
+            .filter(|d| d.reliable)
+            .map(|d| d.code.to_owned());
     }
 }
 

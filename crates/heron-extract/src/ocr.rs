@@ -188,10 +188,18 @@ impl OcrEngine {
         if !self.auto_language {
             return None;
         }
-        let detected = crate::language::detect(&text.pages.join("\n"))?;
+        let joined = text.pages.join("\n");
+        // Short or garbled readings (ID cards, stamps) give unreliable
+        // guesses, and a second pass costs a whole recognition: ask for
+        // enough letters and a guess whatlang itself calls reliable.
+        if joined.chars().filter(|c| c.is_alphabetic()).count() < MIN_LETTERS_FOR_LANGUAGE {
+            return None;
+        }
+        let detected = crate::language::detect(&joined)?;
         let primary = self.languages.split('+').next().unwrap_or("");
         let installed = self.installed.iter().any(|l| l == detected.code);
-        if detected.code == primary || !installed || detected.confidence < 0.5 {
+        if detected.code == primary || !installed || !detected.reliable || detected.confidence < 0.5
+        {
             return None;
         }
         // Keep the configured languages as a fallback for mixed pages.
@@ -337,6 +345,9 @@ fn last_line(stderr: &str, fallback: &str) -> String {
         .unwrap_or(fallback)
         .to_owned()
 }
+
+/// Letters a first OCR pass must hold before its language is trusted.
+const MIN_LETTERS_FOR_LANGUAGE: usize = 60;
 
 /// Tesseract's orientation confidence above which a page is turned.
 const ORIENTATION_CONFIDENCE: f64 = 2.0;

@@ -52,6 +52,11 @@ pub struct Preparation {
     pub steps: Vec<&'static str>,
 }
 
+/// Text lines shorter than this (in pixels) are scaled up...
+const MIN_LINE_HEIGHT: f32 = 20.0;
+/// ...to about this height.
+const TARGET_LINE_HEIGHT: f32 = 32.0;
+
 /// Skew below this is left alone (Tesseract copes, rotating blurs).
 const MIN_SKEW: f32 = 0.7;
 /// Largest skew looked for; beyond it the page is turned, not skewed.
@@ -96,16 +101,26 @@ pub fn prepare(
     drop(decoded);
 
     let mut preparation = untouched();
+    let analysis = analyse(&gray);
     if options.deskew {
-        let skew = estimate_skew(&gray);
-        preparation.skew_degrees = skew;
-        if skew.abs() >= MIN_SKEW {
-            gray = rotate(&gray, -skew);
+        preparation.skew_degrees = analysis.skew;
+        if analysis.skew.abs() >= MIN_SKEW {
+            gray = rotate(&gray, -analysis.skew);
             preparation.steps.push("deskew");
         }
     }
-    if options.upscale && gray.width() < options.min_width {
-        let scale = (options.min_width as f32 / gray.width().max(1) as f32).min(3.0);
+    // Upscale when the text itself is small (Tesseract wants lines of
+    // about 30 px); when lines cannot be measured, fall back on the width.
+    let wanted = match analysis.line_height {
+        Some(height) if height < MIN_LINE_HEIGHT => Some(TARGET_LINE_HEIGHT / height.max(1.0)),
+        Some(_) => None,
+        None if gray.width() < options.min_width => {
+            Some(options.min_width as f32 / gray.width().max(1) as f32)
+        }
+        None => None,
+    };
+    if let (true, Some(scale)) = (options.upscale, wanted) {
+        let scale = scale.min(3.0);
         let new_width = (gray.width() as f32 * scale).round() as u32;
         let new_height = (gray.height() as f32 * scale).round() as u32;
         if u64::from(new_width) * u64::from(new_height) <= options.max_pixels {
@@ -212,6 +227,22 @@ fn otsu(image: &GrayImage) -> u8 {
 /// profile of dark pixels peakiest (text lines align with rows).
 /// Worked out on a thumbnail, so it costs milliseconds.
 pub fn estimate_skew(image: &GrayImage) -> f32 {
+    analyse(image).skew
+}
+
+/// What a page's ink says about it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Analysis {
+    /// Skew in degrees, as [`estimate_skew`].
+    pub skew: f32,
+    /// Median height of text lines in pixels of the full image, when lines
+    /// could be told apart.
+    pub line_height: Option<f32>,
+}
+
+/// Skew and text-line height of a page, from the row profile of its dark
+/// pixels on a thumbnail.
+pub fn analyse(image: &GrayImage) -> Analysis {
     let scale = (800.0 / image.width().max(1) as f32).min(1.0);
     let thumbnail = if scale < 1.0 {
         image::imageops::resize(
@@ -232,11 +263,14 @@ pub fn estimate_skew(image: &GrayImage) -> f32 {
     // Too little ink, or mostly ink (a photo): nothing to measure.
     let area = (thumbnail.width() * thumbnail.height()) as usize;
     if dark.len() < 200 || dark.len() > area / 2 {
-        return 0.0;
+        return Analysis {
+            skew: 0.0,
+            line_height: None,
+        };
     }
     let height = thumbnail.height() as f32;
     let width = thumbnail.width() as f32;
-    let score = |degrees: f32| -> f64 {
+    let profile = |degrees: f32| -> Vec<u32> {
         let (sin, cos) = degrees.to_radians().sin_cos();
         let offset = width * sin.abs();
         let bins = (height + offset * 2.0) as usize + 2;
@@ -247,7 +281,13 @@ pub fn estimate_skew(image: &GrayImage) -> f32 {
                 rows[row as usize] += 1;
             }
         }
-        rows.iter().map(|&r| f64::from(r) * f64::from(r)).sum()
+        rows
+    };
+    let score = |degrees: f32| -> f64 {
+        profile(degrees)
+            .iter()
+            .map(|&r| f64::from(r) * f64::from(r))
+            .sum()
     };
     let search = |from: f32, to: f32, step: f32| -> (f32, f64) {
         let steps = ((to - from) / step).round() as i32;
@@ -262,11 +302,39 @@ pub fn estimate_skew(image: &GrayImage) -> f32 {
     let (coarse, _) = search(-MAX_SKEW, MAX_SKEW, 1.0);
     let (fine, best) = search(coarse - 1.0, coarse + 1.0, 0.1);
     // A flat profile (no lines of text) gives no real optimum.
-    if best < score(0.0) * 1.02 {
-        return 0.0;
+    let angle = if best < score(0.0) * 1.02 { 0.0 } else { fine };
+    Analysis {
+        // The profile peaks when the points are turned back by the skew.
+        skew: -angle,
+        line_height: median_line_height(&profile(angle)).map(|h| h / scale),
     }
-    // The profile peaks when the points are turned back by the skew.
-    -fine
+}
+
+/// Median length of the runs of inked rows in a row profile: the height of
+/// a line of text. Rows with little ink (under a sixth of the mean inked
+/// row) count as gaps. `None` with fewer than three lines.
+fn median_line_height(rows: &[u32]) -> Option<f32> {
+    let inked: Vec<u32> = rows.iter().copied().filter(|&r| r > 0).collect();
+    let mean = inked.iter().map(|&r| f64::from(r)).sum::<f64>() / inked.len().max(1) as f64;
+    let threshold = (mean / 6.0).max(1.0);
+    let mut runs = Vec::new();
+    let mut current = 0u32;
+    for &row in rows {
+        if f64::from(row) >= threshold {
+            current += 1;
+        } else if current > 0 {
+            runs.push(current);
+            current = 0;
+        }
+    }
+    if current > 0 {
+        runs.push(current);
+    }
+    if runs.len() < 3 {
+        return None;
+    }
+    runs.sort_unstable();
+    Some(runs[runs.len() / 2] as f32)
 }
 
 /// Rotate by `degrees` (counter-clockwise positive) about the centre, with
@@ -333,6 +401,21 @@ mod tests {
                 "still skewed after correction by {found}"
             );
         }
+    }
+
+    #[test]
+    fn line_height_is_measured() {
+        // Bars 12 px high every 48 px.
+        let height = analyse(&lines_image()).line_height.unwrap();
+        assert!((10.0..=14.0).contains(&height), "{height}");
+        let small = image::imageops::resize(
+            &lines_image(),
+            450,
+            300,
+            image::imageops::FilterType::Triangle,
+        );
+        let height = analyse(&small).line_height.unwrap();
+        assert!((5.0..=7.5).contains(&height), "{height}");
     }
 
     #[test]
