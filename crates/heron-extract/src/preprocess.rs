@@ -69,16 +69,11 @@ pub fn prepare(
     scratch: &Path,
     options: &PreprocessOptions,
 ) -> Result<Preparation, ExtractError> {
-    let mut reader = ImageReader::open(input)?
-        .with_guessed_format()
-        .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?;
+    let reader = open_limited(input, options)?;
     if reader.format() == Some(image::ImageFormat::Tiff) {
         // Multi-page TIFFs go to Tesseract whole; the decoder sees page one only.
         return Ok(untouched());
     }
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(options.max_pixels * 4);
-    reader.limits(limits);
     let (width, height) = reader
         .into_dimensions()
         .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?;
@@ -88,13 +83,7 @@ pub fn prepare(
             options.max_pixels
         )));
     }
-    let mut reader = ImageReader::open(input)?
-        .with_guessed_format()
-        .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?;
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(options.max_pixels * 4);
-    reader.limits(limits);
-    let decoded = reader
+    let decoded = open_limited(input, options)?
         .decode()
         .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?;
     let mut gray = decoded.to_luma8();
@@ -152,13 +141,7 @@ pub fn turn(
     clockwise_degrees: u32,
     options: &PreprocessOptions,
 ) -> Result<PathBuf, ExtractError> {
-    let mut reader = ImageReader::open(input)?
-        .with_guessed_format()
-        .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?;
-    let mut limits = image::Limits::default();
-    limits.max_alloc = Some(options.max_pixels * 4);
-    reader.limits(limits);
-    let gray = reader
+    let gray = open_limited(input, options)?
         .decode()
         .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?
         .to_luma8();
@@ -173,6 +156,21 @@ pub fn turn(
         .save(&output)
         .map_err(|e| ExtractError::Io(std::io::Error::other(e)))?;
     Ok(output)
+}
+
+/// An image reader whose decoder may allocate no more than the pixel limit
+/// allows (decompression bombs fail instead of exhausting memory).
+fn open_limited(
+    input: &Path,
+    options: &PreprocessOptions,
+) -> Result<ImageReader<std::io::BufReader<std::fs::File>>, ExtractError> {
+    let mut reader = ImageReader::open(input)?
+        .with_guessed_format()
+        .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(options.max_pixels * 4);
+    reader.limits(limits);
+    Ok(reader)
 }
 
 fn untouched() -> Preparation {
