@@ -1351,44 +1351,27 @@ fn financial_report(f: &mut Faker) -> (&'static str, String) {
                 f.date()
             ));
             out.push("(in thousands of US dollars)".to_owned());
-            out.push("Assets".to_owned());
-            out.push(format!(
-                "Cash and cash equivalents {}",
-                format_cents(f.int(1_000_000, 90_000_000))
-            ));
-            out.push(format!(
-                "Accounts receivable {}",
-                format_cents(f.int(1_000_000, 90_000_000))
-            ));
-            out.push(format!(
-                "Inventories {}",
-                format_cents(f.int(1_000_000, 90_000_000))
-            ));
-            out.push(format!(
-                "Total current assets {}",
-                format_cents(f.int(1_000_000, 900_000_000))
-            ));
-            out.push(format!(
-                "Property, plant and equipment, net {}",
-                format_cents(f.int(1_000_000, 90_000_000))
-            ));
-            out.push(format!(
-                "Total assets {}",
-                format_cents(f.int(10_000_000, 900_000_000))
-            ));
-            out.push("Liabilities and Shareholders' Equity".to_owned());
-            out.push(format!(
-                "Accounts payable {}",
-                format_cents(f.int(1_000_000, 90_000_000))
-            ));
-            out.push(format!(
-                "Long-term debt {}",
-                format_cents(f.int(1_000_000, 90_000_000))
-            ));
-            out.push(format!(
-                "Total shareholders' equity {}",
-                format_cents(f.int(1_000_000, 90_000_000))
-            ));
+            // (line, low, high in cents; 0 for headings): a balance sheet's lines.
+            let lines: [(&str, i64, i64); 11] = [
+                ("Assets", 0, 0),
+                ("Cash and cash equivalents", 1_000_000, 90_000_000),
+                ("Accounts receivable", 1_000_000, 90_000_000),
+                ("Inventories", 1_000_000, 90_000_000),
+                ("Total current assets", 1_000_000, 900_000_000),
+                ("Property, plant and equipment, net", 1_000_000, 90_000_000),
+                ("Total assets", 10_000_000, 900_000_000),
+                ("Liabilities and Shareholders' Equity", 0, 0),
+                ("Accounts payable", 1_000_000, 90_000_000),
+                ("Long-term debt", 1_000_000, 90_000_000),
+                ("Total shareholders' equity", 1_000_000, 90_000_000),
+            ];
+            for (line, low, high) in lines {
+                if high == 0 {
+                    out.push(line.to_owned());
+                } else {
+                    out.push(format!("{line} {}", format_cents(f.int(low, high))));
+                }
+            }
             out.push(format!(
                 "Net cash provided by operating activities {}",
                 format_cents(net)
