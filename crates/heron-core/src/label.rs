@@ -46,17 +46,8 @@ impl Label {
         Ok(Label(id.to_owned()))
     }
 
-    /// The `unsure` label.
-    pub fn unsure() -> Self {
-        Label(Self::UNSURE.to_owned())
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-
-    pub fn is_unsure(&self) -> bool {
-        self.0 == Self::UNSURE
     }
 }
 

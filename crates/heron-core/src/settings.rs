@@ -153,14 +153,6 @@ pub fn toml_key(env_name: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// The settings table for documentation: (environment name, TOML key, default).
-pub fn documented_settings() -> Vec<(&'static str, String, &'static str)> {
-    SETTINGS
-        .iter()
-        .map(|(env, default)| (*env, toml_key(env), *default))
-        .collect()
-}
-
 impl Settings {
     /// Load settings from every source (see the module docs).
     pub fn load(overrides: &SettingsOverrides) -> Result<Settings, SettingsError> {
@@ -320,17 +312,6 @@ impl Settings {
                 get("HERON_SHUTDOWN_GRACE_SECS"),
             )?),
         })
-    }
-
-    /// Settings for tests and tools: defaults only, with the data directory given.
-    pub fn defaults_with_data_dir(data_dir: &Path) -> Settings {
-        let raw: BTreeMap<&'static str, String> = SETTINGS
-            .iter()
-            .map(|(name, default)| (*name, (*default).to_owned()))
-            .collect();
-        let mut settings = Self::parse(&raw).expect("built-in defaults are valid");
-        settings.data_dir = data_dir.to_path_buf();
-        settings
     }
 
     /// Whether a file extension (lowercase, without dot) may be uploaded.

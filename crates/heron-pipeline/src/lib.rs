@@ -75,10 +75,6 @@ impl Pipeline {
         }
     }
 
-    pub fn config(&self) -> &PipelineConfig {
-        &self.config
-    }
-
     pub fn ocr(&self) -> &OcrEngine {
         &self.ocr
     }
@@ -101,20 +97,6 @@ impl Pipeline {
             Some(version) => version.clone(),
             None => format!("heron-{}+{}", heron_core::HERON_VERSION, self.model().id()),
         }
-    }
-
-    /// Detect the type and extract text, with OCR where the file has no
-    /// usable text layer. Used by `heron extract`.
-    pub fn extract(
-        &self,
-        path: &Path,
-        filename: &str,
-    ) -> Result<ExtractedFile, heron_extract::ExtractError> {
-        let kind = heron_extract::sniff_file(path, extension(filename))?;
-        let deadline = self.config.limits.deadline_from(Instant::now());
-        let mut extraction = self.extractor.extract(path, kind, &self.config.limits)?;
-        self.run_ocr(path, kind, &mut extraction, deadline)?;
-        Ok(ExtractedFile { kind, extraction })
     }
 
     /// Classify one file. Never fails: problems become notices.
@@ -171,7 +153,7 @@ impl Pipeline {
         // Metadata stage: document properties and the first lines, which
         // usually carry the title ("INVOICE", "Account Statement").
         let heading = heading_text(&extraction);
-        if features_worth_scoring(&heading) {
+        if heron_extract::has_meaningful_text(&heading) {
             run.metadata = Some(self.score_text(model, &heading, format));
         }
         if run.stage_max(&run.metadata) >= self.config.early_exit_confidence {
@@ -243,28 +225,16 @@ impl Pipeline {
         extraction: &mut Extraction,
         deadline: Instant,
     ) -> Result<(), heron_extract::ExtractError> {
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        if remaining.is_zero() {
-            return Err(heron_extract::ExtractError::Timeout {
-                seconds: self.config.limits.timeout.as_secs_f64(),
-            });
-        }
-        let limits = ExtractionLimits {
-            timeout: remaining,
-            ..self.config.limits.clone()
-        };
-        let current = std::mem::take(extraction);
-        *extraction = self
-            .extractor
-            .ocr(path, kind, current, &self.ocr, &limits)?;
-        Ok(())
+        ocr_within(
+            &self.extractor,
+            &self.ocr,
+            &self.config.limits,
+            path,
+            kind,
+            extraction,
+            deadline,
+        )
     }
-}
-
-/// A text is worth scoring when it has enough letters to carry meaning; an
-/// almost empty text would be decided by the format marker alone.
-fn features_worth_scoring(text: &str) -> bool {
-    heron_extract::has_meaningful_text(text)
 }
 
 /// Properties and the first non-empty lines of the first page.
@@ -283,6 +253,56 @@ fn heading_text(extraction: &Extraction) -> String {
         );
     }
     heading.join("\n")
+}
+
+/// Detect the type of a file and extract its text, with OCR where it has no
+/// usable text layer, all within one deadline. Needs no model: `heron
+/// extract` uses it directly.
+pub fn extract_file(
+    extractor: &Extractor,
+    ocr: &OcrEngine,
+    limits: &ExtractionLimits,
+    path: &Path,
+    filename: &str,
+) -> Result<ExtractedFile, heron_extract::ExtractError> {
+    let kind = heron_extract::sniff_file(path, extension(filename))?;
+    let deadline = limits.deadline_from(Instant::now());
+    let mut extraction = extractor.extract(path, kind, limits)?;
+    ocr_within(
+        extractor,
+        ocr,
+        limits,
+        path,
+        kind,
+        &mut extraction,
+        deadline,
+    )?;
+    Ok(ExtractedFile { kind, extraction })
+}
+
+/// OCR what `extraction` lacks within what is left of `deadline`.
+fn ocr_within(
+    extractor: &Extractor,
+    ocr: &OcrEngine,
+    limits: &ExtractionLimits,
+    path: &Path,
+    kind: FileKind,
+    extraction: &mut Extraction,
+    deadline: Instant,
+) -> Result<(), heron_extract::ExtractError> {
+    let remaining = deadline.saturating_duration_since(Instant::now());
+    if remaining.is_zero() {
+        return Err(heron_extract::ExtractError::Timeout {
+            seconds: limits.timeout.as_secs_f64(),
+        });
+    }
+    let limits = ExtractionLimits {
+        timeout: remaining,
+        ..limits.clone()
+    };
+    let current = std::mem::take(extraction);
+    *extraction = extractor.ocr(path, kind, current, ocr, &limits)?;
+    Ok(())
 }
 
 fn extension(filename: &str) -> Option<&str> {

@@ -19,7 +19,6 @@ mod upload;
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -276,9 +275,4 @@ pub async fn shutdown_signal() {
         _ = interrupt => tracing::info!("SIGINT received"),
         _ = terminate => tracing::info!("SIGTERM received"),
     }
-}
-
-/// How long a graceful stop may take, for callers that wait on [`run`].
-pub fn shutdown_budget(settings: &Settings) -> Duration {
-    settings.shutdown_grace + Duration::from_secs(5)
 }

@@ -44,12 +44,6 @@ impl BlobStore {
         self.root.join(prefix).join(sha256)
     }
 
-    pub async fn exists(&self, sha256: &str) -> bool {
-        tokio::fs::try_exists(self.path(sha256))
-            .await
-            .unwrap_or(false)
-    }
-
     /// Start writing a blob of at most `limit` bytes.
     pub async fn writer(&self, limit: u64) -> Result<BlobWriter, StoreError> {
         let temporary = self
@@ -100,10 +94,6 @@ impl BlobWriter {
             file.write_all(chunk).await?;
         }
         Ok(())
-    }
-
-    pub fn size(&self) -> u64 {
-        self.size
     }
 
     /// Flush to disk and move the blob to its content address.

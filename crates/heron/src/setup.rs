@@ -98,8 +98,11 @@ pub fn load_or_train_model(data_dir: &Path) -> anyhow::Result<TextModel> {
     Ok(model)
 }
 
-/// The pipeline configured by `settings`.
-pub fn build_pipeline(settings: &Settings, model: TextModel) -> anyhow::Result<Pipeline> {
+/// What extraction needs, configured by `settings`: the isolated
+/// extractor, the OCR engine and the limits.
+pub fn build_extraction(
+    settings: &Settings,
+) -> anyhow::Result<(Extractor, OcrEngine, ExtractionLimits)> {
     let ocr = OcrEngine::detect(&settings.ocr_languages, settings.ocr_auto_language)
         .context("checking the OCR engine (HERON_OCR_LANGUAGES)")?;
     if !ocr.is_available() {
@@ -116,18 +119,19 @@ pub fn build_pipeline(settings: &Settings, model: TextModel) -> anyhow::Result<P
         ocr_languages: settings.ocr_languages.clone(),
         ..ExtractionLimits::default()
     };
+    Ok((isolated_extractor(settings)?, ocr, limits))
+}
+
+/// The pipeline configured by `settings`.
+pub fn build_pipeline(settings: &Settings, model: TextModel) -> anyhow::Result<Pipeline> {
+    let (extractor, ocr, limits) = build_extraction(settings)?;
     let config = PipelineConfig {
         confidence_threshold: settings.confidence_threshold,
         early_exit_confidence: settings.early_exit_confidence,
         limits,
         pipeline_version: settings.pipeline_version.clone(),
     };
-    Ok(Pipeline::new(
-        config,
-        isolated_extractor(settings)?,
-        ocr,
-        model,
-    ))
+    Ok(Pipeline::new(config, extractor, ocr, model))
 }
 
 /// Text-layer parsers run in children of this same binary (`heron

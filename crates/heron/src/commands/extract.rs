@@ -10,15 +10,14 @@ use crate::setup;
 
 pub fn run(settings: Settings, args: &ExtractArgs) -> anyhow::Result<ExitCode> {
     setup::init_logging(&settings, "warn");
-    let model = setup::load_or_train_model(&settings.data_dir)?;
-    let pipeline = setup::build_pipeline(&settings, model)?;
+    // Extraction needs no model: nothing is trained or loaded here.
+    let (extractor, ocr, limits) = setup::build_extraction(&settings)?;
     let filename = args
         .file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let extracted = pipeline
-        .extract(&args.file, &filename)
+    let extracted = heron_pipeline::extract_file(&extractor, &ocr, &limits, &args.file, &filename)
         .with_context(|| format!("extracting {}", args.file.display()))?;
     let extraction = &extracted.extraction;
     if args.json {
