@@ -76,6 +76,15 @@ pub struct Settings {
     pub ocr_dpi: u32,
     pub max_pages: u32,
     pub max_ocr_pages: u32,
+    /// Total bytes decompressed from one ZIP-based file (archives,
+    /// OOXML/ODF containers): the zip-bomb fence.
+    pub max_decompressed_bytes: u64,
+    /// How deep attachments and archive members are followed.
+    pub max_nesting_depth: u32,
+    /// Spreadsheet cells read per file.
+    pub max_spreadsheet_cells: usize,
+    /// Text kept per file, in bytes.
+    pub max_text_bytes: usize,
     pub extraction_timeout: Duration,
     /// Address-space limit of each extraction child process, in bytes.
     pub extraction_memory_bytes: u64,
@@ -135,6 +144,10 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_OCR_DPI", "300"),
     ("HERON_MAX_PAGES", "500"),
     ("HERON_MAX_OCR_PAGES", "20"),
+    ("HERON_MAX_DECOMPRESSED_MB", "200"),
+    ("HERON_MAX_NESTING_DEPTH", "3"),
+    ("HERON_MAX_SPREADSHEET_CELLS", "2000000"),
+    ("HERON_MAX_TEXT_KB", "4096"),
     ("HERON_EXTRACTION_TIMEOUT_SECS", "60"),
     ("HERON_EXTRACTION_MEMORY_MB", "1024"),
     ("HERON_TASK_LEASE_SECS", "120"),
@@ -287,6 +300,21 @@ impl Settings {
             ocr_dpi: parse_range("HERON_OCR_DPI", get("HERON_OCR_DPI"), 72, 1200)?,
             max_pages: parse_positive("HERON_MAX_PAGES", get("HERON_MAX_PAGES"))?,
             max_ocr_pages: parse_number("HERON_MAX_OCR_PAGES", get("HERON_MAX_OCR_PAGES"))?,
+            max_decompressed_bytes: parse_positive::<u64>(
+                "HERON_MAX_DECOMPRESSED_MB",
+                get("HERON_MAX_DECOMPRESSED_MB"),
+            )?
+            .saturating_mul(1024 * 1024),
+            max_nesting_depth: parse_number(
+                "HERON_MAX_NESTING_DEPTH",
+                get("HERON_MAX_NESTING_DEPTH"),
+            )?,
+            max_spreadsheet_cells: parse_positive(
+                "HERON_MAX_SPREADSHEET_CELLS",
+                get("HERON_MAX_SPREADSHEET_CELLS"),
+            )?,
+            max_text_bytes: parse_positive::<usize>("HERON_MAX_TEXT_KB", get("HERON_MAX_TEXT_KB"))?
+                .saturating_mul(1024),
             extraction_timeout: Duration::from_secs(parse_positive(
                 "HERON_EXTRACTION_TIMEOUT_SECS",
                 get("HERON_EXTRACTION_TIMEOUT_SECS"),

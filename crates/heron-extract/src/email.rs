@@ -59,22 +59,8 @@ pub(crate) fn extract(bytes: &[u8], limits: &ExtractionLimits) -> Result<Extract
     let mut attachments = Vec::new();
     for part in message.attachments() {
         let name = part.attachment_name().unwrap_or("attachment").to_owned();
-        attachments.push(name.clone());
-        match crate::extract_nested(part.contents(), &name, limits) {
-            Ok(nested) => {
-                for page in nested.pages {
-                    extraction
-                        .pages
-                        .push(format!("[attachment {name}]\n{page}"));
-                }
-                extraction.ocr_used |= nested.ocr_used;
-                extraction.warnings.extend(nested.warnings);
-            }
-            Err(e) => extraction.warnings.push(Notice::new(
-                NoticeCode::ExtractionFailed,
-                format!("attachment {name:?}: {e}"),
-            )),
-        }
+        add_attachment(&mut extraction, &name, part.contents(), limits);
+        attachments.push(name);
     }
     if !attachments.is_empty() {
         extraction
@@ -83,4 +69,30 @@ pub(crate) fn extract(bytes: &[u8], limits: &ExtractionLimits) -> Result<Extract
     }
     extraction.page_count = Some(extraction.pages.len() as u32);
     Ok(extraction)
+}
+
+/// Extract an attachment (of an EML or MSG message) and append its pages,
+/// each marked with the attachment's name. A failure is a warning: the
+/// message's own text stands.
+pub(crate) fn add_attachment(
+    extraction: &mut Extraction,
+    name: &str,
+    bytes: &[u8],
+    limits: &ExtractionLimits,
+) {
+    match crate::extract_nested(bytes, name, limits) {
+        Ok(nested) => {
+            for page in nested.pages {
+                extraction
+                    .pages
+                    .push(format!("[attachment {name}]\n{page}"));
+            }
+            extraction.ocr_used |= nested.ocr_used;
+            extraction.warnings.extend(nested.warnings);
+        }
+        Err(e) => extraction.warnings.push(Notice::new(
+            NoticeCode::ExtractionFailed,
+            format!("attachment {name:?}: {e}"),
+        )),
+    }
 }

@@ -1,7 +1,7 @@
-//! Legacy binary Office documents (Word 97–2003 `.doc`, PowerPoint `.ppt`)
-//! through `catdoc` / `catppt` (Debian package catdoc), run as children
-//! under the deadline like every external tool. Excel `.xls` goes through
-//! calamine in `spreadsheet`.
+//! Word 97–2003 `.doc` through `catdoc` (Debian package catdoc), run as a
+//! child under the deadline like every external tool. Excel `.xls` goes
+//! through calamine in `spreadsheet`, PowerPoint `.ppt` through our own
+//! record walker in `ppt` (`catppt` misses text held in shapes).
 
 use std::path::Path;
 use std::time::Instant;

@@ -21,9 +21,11 @@ pub mod language;
 mod legacy;
 mod limits;
 mod markup;
+mod msg;
 mod ocr;
 mod office;
 mod pdf;
+mod ppt;
 pub mod preprocess;
 mod rtf;
 mod sniff;
@@ -155,8 +157,8 @@ pub fn extract_in_process(
         FileKind::Pdf => pdf::extract_text(path, limits, deadline),
         FileKind::Docx => docx::extract(path, limits),
         FileKind::Doc => legacy::extract("catdoc", path, limits, deadline),
-        FileKind::Ppt => legacy::extract("catppt", path, limits, deadline),
-        FileKind::Spreadsheet(_) => spreadsheet::extract(path, limits),
+        FileKind::Ppt => ppt::extract(path, limits),
+        FileKind::Spreadsheet(format) => spreadsheet::extract(path, format, limits),
         FileKind::Pptx => office::extract_pptx(path, limits),
         FileKind::Odt | FileKind::Odp => office::extract_opendocument(path, limits),
         FileKind::Csv { delimiter } => text::extract_csv(path, delimiter, limits),
@@ -178,6 +180,7 @@ pub fn extract_in_process(
             limits.max_text_bytes,
         )),
         FileKind::Email => email::extract(&std::fs::read(path)?, limits),
+        FileKind::Msg => msg::extract(path, limits),
         FileKind::Zip => archive::extract(path, limits),
         FileKind::Image(_) => Ok(Extraction::default()),
         FileKind::Unknown { description } => Err(ExtractError::Unsupported {

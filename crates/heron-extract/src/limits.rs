@@ -15,6 +15,8 @@ pub struct ExtractionLimits {
     pub max_decompressed_bytes: u64,
     /// How deep attachments and archive members are followed.
     pub max_depth: u32,
+    /// Spreadsheet cells read per file.
+    pub max_cells: usize,
     /// Longest text kept per file, in bytes.
     pub max_text_bytes: usize,
     /// Wall-clock time allowed for the whole file.
@@ -33,6 +35,7 @@ impl Default for ExtractionLimits {
             max_ocr_pages: 20,
             max_decompressed_bytes: 200 * 1024 * 1024,
             max_depth: 3,
+            max_cells: 2_000_000,
             max_text_bytes: 4 * 1024 * 1024,
             timeout: Duration::from_secs(60),
             ocr_dpi: 300,

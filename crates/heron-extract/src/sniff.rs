@@ -44,6 +44,8 @@ pub enum FileKind {
     Json,
     /// An e-mail message (RFC 5322 / MIME).
     Email,
+    /// An Outlook message (MS-OXMSG, in an OLE compound file).
+    Msg,
     Zip,
     /// Delimited text; the delimiter was detected from the first lines.
     Csv {
@@ -88,6 +90,7 @@ impl FileKind {
             FileKind::Xml => "application/xml",
             FileKind::Json => "application/json",
             FileKind::Email => "message/rfc822",
+            FileKind::Msg => "application/vnd.ms-outlook",
             FileKind::Zip => "application/zip",
             FileKind::Csv { delimiter: b'\t' } => "text/tab-separated-values",
             FileKind::Csv { .. } => "text/csv",
@@ -128,7 +131,8 @@ impl FileKind {
             FileKind::Html => matches!(ext, "html" | "htm" | "xhtml"),
             FileKind::Xml => ext == "xml",
             FileKind::Json => ext == "json",
-            FileKind::Email => matches!(ext, "eml" | "txt" | "msg"),
+            FileKind::Email => matches!(ext, "eml" | "txt"),
+            FileKind::Msg => ext == "msg",
             FileKind::Zip => ext == "zip",
             FileKind::Csv { .. } | FileKind::Text | FileKind::Markdown => {
                 matches!(
@@ -164,6 +168,7 @@ enum WireKind {
     Xml,
     Json,
     Email,
+    Msg,
     Zip,
     Csv { delimiter: u8 },
     Markdown,
@@ -188,6 +193,7 @@ impl From<FileKind> for WireKind {
             FileKind::Xml => WireKind::Xml,
             FileKind::Json => WireKind::Json,
             FileKind::Email => WireKind::Email,
+            FileKind::Msg => WireKind::Msg,
             FileKind::Zip => WireKind::Zip,
             FileKind::Csv { delimiter } => WireKind::Csv { delimiter },
             FileKind::Markdown => WireKind::Markdown,
@@ -226,6 +232,7 @@ impl From<WireKind> for FileKind {
             WireKind::Xml => FileKind::Xml,
             WireKind::Json => FileKind::Json,
             WireKind::Email => FileKind::Email,
+            WireKind::Msg => FileKind::Msg,
             WireKind::Zip => FileKind::Zip,
             WireKind::Csv { delimiter } => FileKind::Csv { delimiter },
             WireKind::Markdown => FileKind::Markdown,
@@ -374,14 +381,38 @@ fn sniff_cfb(path: &Path) -> FileKind {
     } else if has("PowerPoint Document") {
         FileKind::Ppt
     } else if names.iter().any(|n| n.starts_with("__substg1.0_")) {
-        FileKind::Unknown {
-            description: "Outlook MSG message",
-        }
+        FileKind::Msg
     } else {
         FileKind::Unknown {
             description: "OLE compound file of an unknown application",
         }
     }
+}
+
+/// Markdown when at least two kinds of its markup show in the first lines:
+/// ATX headings, table rules, emphasis, links, fenced code, list items.
+fn looks_like_markdown(start: &str) -> bool {
+    let mut heading = false;
+    let mut table = false;
+    let mut emphasis = false;
+    let mut link = false;
+    let mut fence = false;
+    let mut list = false;
+    for line in start.lines().take(60) {
+        let trimmed = line.trim_start();
+        let hashes = trimmed.bytes().take_while(|&b| b == b'#').count();
+        heading |= (1..=6).contains(&hashes) && trimmed[hashes..].starts_with(' ');
+        table |= trimmed.starts_with('|') && trimmed.contains("---");
+        emphasis |= trimmed.contains("**") || trimmed.contains("__");
+        link |= trimmed.contains("](");
+        fence |= trimmed.starts_with("```");
+        list |= trimmed.starts_with("- ") || trimmed.starts_with("* ");
+    }
+    [heading, table, emphasis, link, fence, list]
+        .iter()
+        .filter(|&&found| found)
+        .count()
+        >= 2
 }
 
 /// Text if it has a BOM, or no NUL bytes and mostly printable characters.
@@ -426,6 +457,9 @@ fn sniff_text(head: &[u8], extension: Option<&str>) -> FileKind {
     }
     if looks_like_email(start) {
         return FileKind::Email;
+    }
+    if looks_like_markdown(start) {
+        return FileKind::Markdown;
     }
     match extension.as_deref() {
         Some("md" | "markdown") => return FileKind::Markdown,
@@ -535,6 +569,11 @@ mod tests {
             FileKind::Text
         );
         assert_eq!(sniff(b"# Title\n\ntext", Some("md")), FileKind::Markdown);
+        assert_eq!(
+            sniff(b"# Title\n\n- one **bold** item\n", None),
+            FileKind::Markdown
+        );
+        assert_eq!(sniff(b"Dear Sir,\n- one item\n", None), FileKind::Text);
         assert!(matches!(
             sniff(b"\x00\x01\x02binary", None),
             FileKind::Unknown { .. }

@@ -7,12 +7,59 @@ use std::path::Path;
 use calamine::{Data, Reader, open_workbook_auto};
 use heron_core::{Notice, NoticeCode};
 
-use crate::{ExtractError, Extraction, ExtractionLimits};
+use crate::{ExtractError, Extraction, ExtractionLimits, SheetFormat};
 
-/// Cells read per file; the rest is skipped with a warning.
-const MAX_CELLS: usize = 2_000_000;
+pub(crate) fn extract(
+    path: &Path,
+    format: SheetFormat,
+    limits: &ExtractionLimits,
+) -> Result<Extraction, ExtractError> {
+    if format != SheetFormat::Xls {
+        check_declared_size(path, limits)?;
+    }
+    // calamine indexes its input without checking every bound (fuzzing
+    // found a crafted XLS that panics in its CFB reader). The workbook
+    // is dropped with the panic, so nothing half-built survives.
+    std::panic::catch_unwind(|| read_workbook(path, limits)).unwrap_or_else(|panic| {
+        Err(ExtractError::Corrupt(format!(
+            "spreadsheet parser failed: {}",
+            panic_message(&panic)
+        )))
+    })
+}
 
-pub(crate) fn extract(path: &Path, limits: &ExtractionLimits) -> Result<Extraction, ExtractError> {
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("panic")
+}
+
+/// Refuse a ZIP-based workbook whose members declare more bytes than the
+/// decompression budget, before calamine inflates any of them.
+fn check_declared_size(path: &Path, limits: &ExtractionLimits) -> Result<(), ExtractError> {
+    let mut archive = crate::docx::open_archive(path)?;
+    // Sizes from the central directory: present even for members written
+    // with data descriptors (LibreOffice does), and read without inflating.
+    let mut declared = 0u64;
+    for index in 0..archive.len() {
+        let member = archive
+            .by_index_raw(index)
+            .map_err(|e| ExtractError::Corrupt(format!("bad ZIP container: {e}")))?;
+        declared = declared.saturating_add(member.size());
+    }
+    if declared > limits.max_decompressed_bytes {
+        return Err(ExtractError::LimitExceeded(format!(
+            "the workbook decompresses to {declared} bytes, the limit is {}",
+            limits.max_decompressed_bytes
+        )));
+    }
+    Ok(())
+}
+
+fn read_workbook(path: &Path, limits: &ExtractionLimits) -> Result<Extraction, ExtractError> {
+    let max_cells = limits.max_cells;
     let mut workbook =
         open_workbook_auto(path).map_err(|e| ExtractError::Corrupt(format!("spreadsheet: {e}")))?;
     let mut extraction = Extraction::default();
@@ -40,10 +87,10 @@ pub(crate) fn extract(path: &Path, limits: &ExtractionLimits) -> Result<Extracti
         let mut page = format!("{name}\n");
         for row in range.rows() {
             cells += row.len();
-            if cells > MAX_CELLS || text_bytes + page.len() > limits.max_text_bytes {
+            if cells > max_cells || text_bytes + page.len() > limits.max_text_bytes {
                 extraction.warnings.push(Notice::new(
                     NoticeCode::LimitExceeded,
-                    format!("spreadsheet cut after {} cells", cells.min(MAX_CELLS)),
+                    format!("spreadsheet cut after {} cells", cells.min(max_cells)),
                 ));
                 break;
             }
@@ -56,7 +103,7 @@ pub(crate) fn extract(path: &Path, limits: &ExtractionLimits) -> Result<Extracti
         }
         text_bytes += page.len();
         extraction.pages.push(page);
-        if cells > MAX_CELLS || text_bytes > limits.max_text_bytes {
+        if cells > max_cells || text_bytes > limits.max_text_bytes {
             break;
         }
     }

@@ -63,6 +63,37 @@ fn office_documents() {
 }
 
 #[test]
+fn legacy_office_documents() {
+    check(
+        "order.doc",
+        "application/msword",
+        &["Purchase Order PO-8812", "Acme Industrial Supply Co."],
+    );
+    check(
+        "claim.ppt",
+        "application/vnd.ms-powerpoint",
+        &[
+            "Claim assessment",
+            "Policy number HX-55120",
+            "Claim approved for repair",
+        ],
+    );
+    let path = fixture("claim.ppt");
+    let extraction = extract_in_process(
+        &path,
+        sniff_file(&path, None).unwrap(),
+        &ExtractionLimits::default(),
+    )
+    .unwrap();
+    assert_eq!(extraction.page_count, Some(2), "{:?}", extraction.pages);
+    assert!(extraction.pages[1].contains("Outcome"));
+    assert!(
+        !extraction.text().contains("Click to edit"),
+        "master slide prompts are not document text"
+    );
+}
+
+#[test]
 fn presentations_have_a_page_per_slide() {
     let path = fixture("review.pptx");
     let extraction = extract_in_process(
@@ -98,6 +129,16 @@ fn spreadsheets() {
         "budget.ods",
         "application/vnd.oasis.opendocument.spreadsheet",
         &["Quarter | Revenue", "Q1 | 125000"],
+    );
+    check(
+        "payroll.xlsm",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &["Employee | Gross pay | Net pay", "Karen Wu | 6100 | 4620"],
+    );
+    check(
+        "payments.csv",
+        "text/csv",
+        &["date | payee | amount", "2024-05-09 | Metro Power | 88.75"],
     );
     check(
         "rows.tsv",
@@ -138,6 +179,15 @@ fn markup_and_data() {
 }
 
 #[test]
+fn markdown_is_read_as_text() {
+    check(
+        "notes.md",
+        "text/markdown",
+        &["Lab report", "Haemoglobin", "13.9 g/dL", "Dr. Patel"],
+    );
+}
+
+#[test]
 fn text_encodings() {
     check(
         "utf16.txt",
@@ -168,6 +218,31 @@ fn email_with_an_attachment() {
     )
     .unwrap();
     assert_eq!(extraction.metadata["attachments"], "statement.xlsx");
+}
+
+#[test]
+fn outlook_message_with_an_attachment() {
+    check(
+        "invoice.msg",
+        "application/vnd.ms-outlook",
+        &[
+            "Subject: Invoice INV-2291 for October services",
+            "From: Billing Department <billing@example.com>",
+            "To: Anna Schmidt",
+            "Amount due: 4,250.00 EUR",
+            "[attachment letter.docx]",
+            "Maria Lopez",
+        ],
+    );
+    let path = fixture("invoice.msg");
+    let extraction = extract_in_process(
+        &path,
+        sniff_file(&path, None).unwrap(),
+        &ExtractionLimits::default(),
+    )
+    .unwrap();
+    assert_eq!(extraction.metadata["attachments"], "letter.docx");
+    assert_eq!(extraction.metadata["creationdate"], "2024-11-05T09:30:00Z");
 }
 
 #[test]

@@ -114,10 +114,13 @@ pub fn build_extraction(
         max_bytes: settings.max_file_size_bytes,
         max_pages: settings.max_pages,
         max_ocr_pages: settings.max_ocr_pages,
+        max_decompressed_bytes: settings.max_decompressed_bytes,
+        max_depth: settings.max_nesting_depth,
+        max_cells: settings.max_spreadsheet_cells,
+        max_text_bytes: settings.max_text_bytes,
         timeout: settings.extraction_timeout,
         ocr_dpi: settings.ocr_dpi,
         ocr_languages: settings.ocr_languages.clone(),
-        ..ExtractionLimits::default()
     };
     Ok((isolated_extractor(settings)?, ocr, limits))
 }

@@ -1,0 +1,7 @@
+#![no_main]
+//! ZIP archives, members extracted recursively.
+
+use heron_extract::FileKind;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| heron_fuzz::extract_as(data, FileKind::Zip));
