@@ -32,3 +32,11 @@ pub fn extract_as(data: &[u8], kind: FileKind) {
     }
     let _ = heron_extract::extract_in_process(file.path(), kind, &limits());
 }
+
+/// Let panics that the extractor itself contains (`catch_unwind` around
+/// calamine) unwind as they do in production: libfuzzer-sys otherwise
+/// aborts at the first panic, caught or not. A panic that escapes the
+/// extractor still aborts the run (libfuzzer-sys catches it at the top).
+pub fn allow_contained_panics() {
+    let _ = std::panic::take_hook();
+}

@@ -18,7 +18,7 @@ use std::time::Duration;
 pub const PARSED_EXTENSIONS: &[&str] = &[
     "pdf", "docx", "docm", "doc", "xlsx", "xlsm", "xlsb", "xls", "ods", "pptx", "ppt", "odt",
     "odp", "rtf", "csv", "tsv", "txt", "text", "md", "markdown", "html", "htm", "xml", "json",
-    "eml", "zip", "jpg", "jpeg", "png", "tif", "tiff", "bmp", "gif", "webp",
+    "eml", "msg", "zip", "jpg", "jpeg", "png", "tif", "tiff", "bmp", "gif", "webp",
 ];
 
 /// A secret string that never shows in `Debug` output or logs.

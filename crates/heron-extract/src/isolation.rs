@@ -41,8 +41,8 @@ pub enum ChildTask {
     /// OCR what `extraction` lacks ([`crate::ocr_in_process`]): image
     /// decoding and preprocessing run here, fenced, not in the service.
     Ocr {
-        engine: OcrEngine,
-        extraction: Extraction,
+        engine: Box<OcrEngine>,
+        extraction: Box<Extraction>,
     },
 }
 
@@ -144,7 +144,7 @@ pub fn serve_child(memory_limit_bytes: u64) -> std::io::Result<()> {
                     ChildTask::Ocr { engine, extraction } => crate::ocr_in_process(
                         &request.path,
                         request.kind,
-                        extraction,
+                        *extraction,
                         &engine,
                         &request.limits,
                     ),
@@ -303,8 +303,8 @@ impl IsolatedExtractor {
             kind,
             limits: limits.clone(),
             task: ChildTask::Ocr {
-                engine: engine.clone(),
-                extraction,
+                engine: Box::new(engine.clone()),
+                extraction: Box::new(extraction),
             },
         })
     }

@@ -24,6 +24,7 @@ mod markup;
 mod msg;
 mod ocr;
 mod office;
+mod page_detect;
 mod pdf;
 mod ppt;
 pub mod preprocess;

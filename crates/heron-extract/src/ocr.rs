@@ -109,9 +109,11 @@ impl OcrEngine {
         deadline: Instant,
     ) -> Result<OcrText, ExtractError> {
         let scratch = ScratchDir::new()?;
-        let (mut target, mut steps) = self.prepare(path, scratch.path())?;
+        let (mut target, mut steps) = self.prepare(path, scratch.path(), limits)?;
         let mut first = self.run_tesseract(&target, &self.languages, limits, deadline)?;
+        let multi_page = target.extension().is_some_and(|e| e == "txt");
         if self.preprocess.orientation
+            && !multi_page
             && looks_misread(&first)
             && let Some(turned) = self.turn_upright(&target, scratch.path(), deadline)
         {
@@ -140,8 +142,17 @@ impl OcrEngine {
     /// `scratch`. An image our decoder cannot read is given to Tesseract
     /// as it is (its own decoders may manage); one over the pixel limit
     /// is refused.
-    fn prepare(&self, path: &Path, scratch: &Path) -> Result<(PathBuf, Vec<String>), ExtractError> {
-        match crate::preprocess::prepare(path, scratch, &self.preprocess) {
+    fn prepare(
+        &self,
+        path: &Path,
+        scratch: &Path,
+        limits: &ExtractionLimits,
+    ) -> Result<(PathBuf, Vec<String>), ExtractError> {
+        let options = PreprocessOptions {
+            max_pages: limits.max_ocr_pages.max(1) as usize,
+            ..self.preprocess.clone()
+        };
+        match crate::preprocess::prepare(path, scratch, &options) {
             Ok(prepared) => Ok((
                 prepared.path.unwrap_or_else(|| path.to_path_buf()),
                 prepared.steps.iter().map(|s| (*s).to_owned()).collect(),
@@ -277,7 +288,7 @@ impl OcrEngine {
             let text = match &languages {
                 Some(chosen) => {
                     let page_scratch = ScratchDir::new()?;
-                    let (target, _) = self.prepare(&image, page_scratch.path())?;
+                    let (target, _) = self.prepare(&image, page_scratch.path(), limits)?;
                     self.run_tesseract(&target, chosen, limits, deadline)?
                 }
                 None => self.recognise_image(&image, limits, deadline)?,

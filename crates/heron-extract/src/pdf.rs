@@ -19,7 +19,8 @@ pub(crate) fn extract_text(
     limits: &ExtractionLimits,
     deadline: Instant,
 ) -> Result<Extraction, ExtractError> {
-    let last_page = limits.max_pages.to_string();
+    // One page past the limit, to tell "exactly at the limit" from "cut".
+    let last_page = limits.max_pages.saturating_add(1).to_string();
     let output = tool::run(
         "pdftotext",
         [
@@ -50,7 +51,9 @@ pub(crate) fn extract_text(
     for page in &mut extraction.pages {
         truncate_text(page, limits.max_text_bytes);
     }
-    if extraction.page_count == Some(limits.max_pages) {
+    if extraction.pages.len() > limits.max_pages as usize {
+        extraction.pages.truncate(limits.max_pages as usize);
+        extraction.page_count = Some(limits.max_pages);
         extraction.warnings.push(Notice::new(
             NoticeCode::LimitExceeded,
             format!("only the first {} pages were read", limits.max_pages),

@@ -1,4 +1,5 @@
-//! Image preparation before OCR: deskew and upscaling.
+//! Image preparation before OCR: page detection and perspective correction
+//! (phone photos, `page_detect`), deskew and upscaling.
 //!
 //! Measured on degraded renders (`examples/ocr_preprocessing.rs`, numbers
 //! in bench/README.md): Tesseract reads nothing from a page turned by 10°,
@@ -17,6 +18,8 @@ use crate::ExtractError;
 /// Which corrections may be applied.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct PreprocessOptions {
+    /// Find the page in a phone photo and correct its perspective.
+    pub page_detection: bool,
     pub deskew: bool,
     pub upscale: bool,
     /// Ask Tesseract's orientation detection about pages read badly, and
@@ -27,16 +30,20 @@ pub struct PreprocessOptions {
     pub min_width: u32,
     /// Largest decoded image, in pixels (decompression bombs).
     pub max_pixels: u64,
+    /// Pages of a multi-page TIFF prepared (and read).
+    pub max_pages: usize,
 }
 
 impl Default for PreprocessOptions {
     fn default() -> Self {
         PreprocessOptions {
+            page_detection: true,
             deskew: true,
             upscale: true,
             orientation: true,
             min_width: 1800,
             max_pixels: 80_000_000,
+            max_pages: 20,
         }
     }
 }
@@ -63,7 +70,9 @@ const MIN_SKEW: f32 = 0.7;
 const MAX_SKEW: f32 = 20.0;
 
 /// Prepare `input` for OCR, writing a corrected image into `scratch` when a
-/// correction is needed.
+/// correction is needed. A multi-page TIFF is split into pages, each
+/// prepared, and `path` is then a list file naming them (Tesseract reads
+/// such a list as one multi-page document).
 pub fn prepare(
     input: &Path,
     scratch: &Path,
@@ -71,31 +80,82 @@ pub fn prepare(
 ) -> Result<Preparation, ExtractError> {
     let reader = open_limited(input, options)?;
     if reader.format() == Some(image::ImageFormat::Tiff) {
-        // Multi-page TIFFs go to Tesseract whole; the decoder sees page one only.
-        return Ok(untouched());
+        return prepare_tiff(input, scratch, options);
     }
     let (width, height) = reader
         .into_dimensions()
         .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?;
+    check_pixels(width, height, options)?;
+    let decoded = open_limited(input, options)?
+        .decode()
+        .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?;
+    let page = prepare_page(decoded, options);
+    if page.steps.is_empty() {
+        return Ok(untouched());
+    }
+    let output = scratch.join("prepared.png");
+    save(&page.image, &output)?;
+    Ok(Preparation {
+        path: Some(output),
+        skew_degrees: page.skew_degrees,
+        scale: page.scale,
+        steps: page.steps,
+    })
+}
+
+fn check_pixels(width: u32, height: u32, options: &PreprocessOptions) -> Result<(), ExtractError> {
     if u64::from(width) * u64::from(height) > options.max_pixels {
         return Err(ExtractError::LimitExceeded(format!(
             "image of {width}×{height} pixels is larger than {} pixels",
             options.max_pixels
         )));
     }
-    let decoded = open_limited(input, options)?
-        .decode()
-        .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?;
+    Ok(())
+}
+
+fn save(image: &GrayImage, path: &Path) -> Result<(), ExtractError> {
+    image
+        .save(path)
+        .map_err(|e| ExtractError::Io(std::io::Error::other(e)))
+}
+
+/// One page after preparation.
+struct PreparedPage {
+    image: GrayImage,
+    skew_degrees: f32,
+    scale: f32,
+    steps: Vec<&'static str>,
+}
+
+/// Page detection (phone photos), deskew and upscaling of one page.
+fn prepare_page(decoded: image::DynamicImage, options: &PreprocessOptions) -> PreparedPage {
+    let corners = if options.page_detection {
+        let thumbnail = decoded.thumbnail(320, 320).to_rgb8();
+        crate::page_detect::find_page(&thumbnail, decoded.width(), decoded.height())
+    } else {
+        None
+    };
     let mut gray = decoded.to_luma8();
     drop(decoded);
+    let mut page = PreparedPage {
+        image: GrayImage::new(0, 0),
+        skew_degrees: 0.0,
+        scale: 1.0,
+        steps: Vec::new(),
+    };
+    if let Some(flat) =
+        corners.and_then(|c| crate::page_detect::unwarp(&gray, &c, options.max_pixels))
+    {
+        gray = flat;
+        page.steps.push("page");
+    }
 
-    let mut preparation = untouched();
     let analysis = analyse(&gray);
     if options.deskew {
-        preparation.skew_degrees = analysis.skew;
+        page.skew_degrees = analysis.skew;
         if analysis.skew.abs() >= MIN_SKEW {
             gray = rotate(&gray, -analysis.skew);
-            preparation.steps.push("deskew");
+            page.steps.push("deskew");
         }
     }
     // Upscale when the text itself is small (Tesseract wants lines of
@@ -119,18 +179,98 @@ pub fn prepare(
                 new_height,
                 image::imageops::FilterType::CatmullRom,
             );
-            preparation.scale = scale;
-            preparation.steps.push("upscale");
+            page.scale = scale;
+            page.steps.push("upscale");
         }
     }
-    if preparation.steps.is_empty() {
-        return Ok(preparation);
+    page.image = gray;
+    page
+}
+
+/// Split a TIFF into its pages and prepare each. A single-page TIFF is
+/// prepared like any image; pages the decoder cannot turn into pixels
+/// (unusual bit depths) leave the file to Tesseract as it is.
+fn prepare_tiff(
+    input: &Path,
+    scratch: &Path,
+    options: &PreprocessOptions,
+) -> Result<Preparation, ExtractError> {
+    let pages = match tiff_pages(input, options) {
+        Ok(pages) => pages,
+        Err(e @ ExtractError::LimitExceeded(_)) => return Err(e),
+        Err(_) => return Ok(untouched()),
+    };
+    let mut preparation = untouched();
+    let mut list = String::new();
+    for (index, decoded) in pages.into_iter().enumerate() {
+        let page = prepare_page(decoded, options);
+        let output = scratch.join(format!("page-{:04}.png", index + 1));
+        save(&page.image, &output)?;
+        list.push_str(&output.to_string_lossy());
+        list.push('\n');
+        for step in page.steps {
+            if !preparation.steps.contains(&step) {
+                preparation.steps.push(step);
+            }
+        }
     }
-    let output = scratch.join("prepared.png");
-    gray.save(&output)
-        .map_err(|e| ExtractError::Io(std::io::Error::other(e)))?;
-    preparation.path = Some(output);
+    let list_path = scratch.join("pages.txt");
+    std::fs::write(&list_path, list)?;
+    preparation.path = Some(list_path);
     Ok(preparation)
+}
+
+/// Decode every page of a TIFF (up to `options.max_pages`) within the
+/// pixel limit.
+fn tiff_pages(
+    input: &Path,
+    options: &PreprocessOptions,
+) -> Result<Vec<image::DynamicImage>, ExtractError> {
+    use tiff::ColorType;
+    use tiff::decoder::{Decoder, DecodingResult, Limits};
+    let corrupt = |e: tiff::TiffError| ExtractError::Corrupt(format!("TIFF: {e}"));
+    let file = std::io::BufReader::new(std::fs::File::open(input)?);
+    let mut limits = Limits::default();
+    limits.decoding_buffer_size = usize::try_from(options.max_pixels * 4).unwrap_or(usize::MAX);
+    let mut decoder = Decoder::new(file).map_err(corrupt)?.with_limits(limits);
+    let mut pages = Vec::new();
+    loop {
+        let (width, height) = decoder.dimensions().map_err(corrupt)?;
+        check_pixels(width, height, options)?;
+        let color = decoder.colortype().map_err(corrupt)?;
+        let DecodingResult::U8(data) = decoder.read_image().map_err(corrupt)? else {
+            return Err(ExtractError::Corrupt("TIFF sample format".to_owned()));
+        };
+        let page = match color {
+            ColorType::Gray(8) => GrayImage::from_raw(width, height, data).map(Into::into),
+            ColorType::RGB(8) => image::RgbImage::from_raw(width, height, data).map(Into::into),
+            ColorType::RGBA(8) => image::RgbaImage::from_raw(width, height, data).map(Into::into),
+            ColorType::Gray(1) => unpack_bilevel(&data, width, height).map(Into::into),
+            _ => None,
+        };
+        pages.push(
+            page.ok_or_else(|| ExtractError::Corrupt(format!("TIFF colour type {color:?}")))?,
+        );
+        if pages.len() >= options.max_pages || !decoder.more_images() {
+            break;
+        }
+        decoder.next_image().map_err(corrupt)?;
+    }
+    Ok(pages)
+}
+
+/// 1-bit pages (fax, bilevel scans) as 8-bit gray. The decoder has
+/// already mapped WhiteIsZero, so a set bit is white.
+fn unpack_bilevel(data: &[u8], width: u32, height: u32) -> Option<GrayImage> {
+    let row_bytes = (width as usize).div_ceil(8);
+    if data.len() < row_bytes * height as usize {
+        return None;
+    }
+    Some(GrayImage::from_fn(width, height, |x, y| {
+        let byte = data[y as usize * row_bytes + x as usize / 8];
+        let bit = (byte >> (7 - (x % 8))) & 1;
+        Luma([if bit == 1 { 255 } else { 0 }])
+    }))
 }
 
 /// Turn an image by a multiple of 90° clockwise (what Tesseract's

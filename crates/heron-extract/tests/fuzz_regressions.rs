@@ -20,6 +20,8 @@ fn kind_of_target(target: &str) -> Option<FileKind> {
         "xml" => FileKind::Xml,
         "json" => FileKind::Json,
         "email" => FileKind::Email,
+        "msg" => FileKind::Msg,
+        "ppt" => FileKind::Ppt,
         "zip" => FileKind::Zip,
         "text" => FileKind::Text,
         _ => return None,

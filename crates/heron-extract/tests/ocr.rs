@@ -108,3 +108,117 @@ fn a_page_turned_upside_down_or_sideways_is_read_upright() {
         );
     }
 }
+
+#[test]
+fn every_page_of_a_multi_page_tiff_is_prepared_and_read() {
+    let Some(engine) = engine(false) else { return };
+    let limits = ExtractionLimits::default();
+    let text = engine
+        .recognise_image(
+            &fixture("shipment.tiff"),
+            &limits,
+            limits.deadline_from(Instant::now()),
+        )
+        .unwrap();
+    assert_eq!(text.pages.len(), 2, "{:?}", text.pages);
+    assert!(text.pages[0].contains("BILL OF LADING"), "{:?}", text.pages);
+    // The second page is turned by 8°: read only after deskewing.
+    assert!(text.pages[1].contains("PACKING LIST"), "{:?}", text.pages);
+    assert!(text.pages[1].contains("412 kg"), "{:?}", text.pages);
+    assert!(text.steps.iter().any(|s| s == "deskew"), "{:?}", text.steps);
+}
+
+#[test]
+fn a_bilevel_fax_tiff_is_read() {
+    let Some(engine) = engine(false) else { return };
+    // Group 4 fax compression, 1 bit per pixel, written by Pillow/libtiff.
+    let dir = tempfile::tempdir().unwrap();
+    let fax = dir.path().join("fax.tiff");
+    let status = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys; from PIL import Image; im = Image.open(sys.argv[1]).convert('1'); \
+             im.save(sys.argv[2], compression='group4')",
+        ])
+        .arg(fixture("statement_scan.png"))
+        .arg(&fax)
+        .status();
+    if !matches!(status, Ok(s) if s.success()) {
+        eprintln!("\n!!! SKIPPED: python3 with Pillow is needed to write a fax TIFF !!!\n");
+        return;
+    }
+    let limits = ExtractionLimits::default();
+    let text = engine
+        .recognise_image(&fax, &limits, limits.deadline_from(Instant::now()))
+        .unwrap();
+    let joined = text.pages.join("\n");
+    assert!(joined.contains("FIRST COMMUNITY BANK"), "{joined}");
+    assert!(joined.contains("Closing balance"), "{joined}");
+}
+
+/// A phone photo of a page: the scan fixture warped in perspective onto a
+/// desk, with light falling off across it.
+fn phone_photo(page: &image::GrayImage) -> image::RgbImage {
+    let (width, height) = (2000u32, 1500u32);
+    let (pw, ph) = (page.width() as f32, page.height() as f32);
+    // Where the page's corners land in the photo.
+    let corners = [
+        (260.0, 240.0),
+        (1760.0, 170.0),
+        (1830.0, 1080.0),
+        (180.0, 1180.0),
+    ];
+    RgbImage::from_fn(width, height, |x, y| {
+        // Inverse bilinear map is enough for a test picture: find (u, v)
+        // by a few Newton-free iterations of the bilinear interpolation.
+        let (x, y) = (x as f32, y as f32);
+        let (mut u, mut v) = (0.5f32, 0.5f32);
+        for _ in 0..8 {
+            let top = lerp(corners[0], corners[1], u);
+            let bottom = lerp(corners[3], corners[2], u);
+            let left = lerp(corners[0], corners[3], v);
+            let right = lerp(corners[1], corners[2], v);
+            u = ((x - left.0) / (right.0 - left.0)).clamp(-0.2, 1.2);
+            v = ((y - top.1) / (bottom.1 - top.1)).clamp(-0.2, 1.2);
+        }
+        let light = 1.0 - 0.25 * (x / width as f32);
+        if (0.0..1.0).contains(&u) && (0.0..1.0).contains(&v) {
+            let ink = page.get_pixel((u * pw) as u32, (v * ph) as u32)[0] as f32;
+            let value = (ink * 0.92 * light) as u8;
+            image::Rgb([value, value, (value as f32 * 0.97) as u8])
+        } else {
+            let grain = ((x as u32 * 7 + y as u32 * 13) % 17) as f32;
+            image::Rgb([
+                ((96.0 + grain) * light) as u8,
+                ((70.0 + grain) * light) as u8,
+                (48.0 * light) as u8,
+            ])
+        }
+    })
+}
+
+fn lerp(a: (f32, f32), b: (f32, f32), t: f32) -> (f32, f32) {
+    (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t)
+}
+
+use image::RgbImage;
+
+#[test]
+fn a_phone_photo_of_a_page_is_found_and_flattened() {
+    let Some(engine) = engine(false) else { return };
+    let page = image::open(fixture("statement_scan.png"))
+        .unwrap()
+        .to_luma8();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("IMG_2231.jpg");
+    phone_photo(&page).save(&path).unwrap();
+    let limits = ExtractionLimits::default();
+    let text = engine
+        .recognise_image(&path, &limits, limits.deadline_from(Instant::now()))
+        .unwrap();
+    let joined = text.pages.join("\n");
+    assert!(text.steps.iter().any(|s| s == "page"), "{:?}", text.steps);
+    for phrase in ["FIRST COMMUNITY BANK", "Robert Miller", "Closing balance"] {
+        assert!(joined.contains(phrase), "{phrase:?} not in {joined}");
+    }
+}

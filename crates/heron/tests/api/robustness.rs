@@ -113,3 +113,36 @@ async fn every_robust_pdf_gets_a_result_and_the_server_survives() {
         eprintln!("  {line}");
     }
 }
+
+/// A 5 KB XLS found by fuzzing makes calamine allocate gigabytes. The
+/// sniffer already refuses it (its OLE directory is corrupt), so it is
+/// handed straight to the spreadsheet parser here, in a real extraction
+/// child of the heron binary under a 512 MiB address-space limit: the
+/// child dies, that file gets `extraction_crashed`, and the pool serves
+/// the next file with a fresh child.
+#[test]
+fn a_parser_allocation_storm_costs_one_file_not_the_pool() {
+    use heron_extract::{ExtractError, ExtractionLimits, FileKind, IsolatedExtractor, SheetFormat};
+    let pool = IsolatedExtractor::new(
+        Path::new(env!("CARGO_BIN_EXE_heron")),
+        &["extract-worker", "--memory-limit-mb", "512"],
+        1,
+    );
+    let storm = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../heron-extract/tests/fuzz-regressions-memory/xls/calamine-unbounded-allocation");
+    let limits = ExtractionLimits::default();
+    let result = pool.extract(&storm, FileKind::Spreadsheet(SheetFormat::Xls), &limits);
+    assert!(
+        matches!(
+            result,
+            Err(ExtractError::Crashed(_) | ExtractError::LimitExceeded(_))
+        ),
+        "{result:?}"
+    );
+    let fine =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../heron-extract/tests/fixtures/ledger.xls");
+    let extraction = pool
+        .extract(&fine, FileKind::Spreadsheet(SheetFormat::Xls), &limits)
+        .unwrap();
+    assert!(extraction.text().contains("Blue Ridge LLC"));
+}
