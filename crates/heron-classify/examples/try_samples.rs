@@ -13,7 +13,18 @@ fn main() {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         let text = heron_classify::features::with_format_marker(&text, format);
         let prediction = model.predict(&text);
-        let (best, p) = prediction.best();
-        println!("{path}: {} {p:.3}", model.labels()[best]);
+        let mut ranked: Vec<(usize, f64)> = prediction
+            .probabilities
+            .iter()
+            .copied()
+            .enumerate()
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let top: Vec<String> = ranked
+            .iter()
+            .take(3)
+            .map(|(i, p)| format!("{} {p:.3}", model.labels()[*i]))
+            .collect();
+        println!("{path}: {}", top.join(", "));
     }
 }

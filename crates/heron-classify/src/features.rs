@@ -136,6 +136,53 @@ pub fn term_counts(text: &str, dimensions: u32) -> SparseVector {
     counts
 }
 
+/// How much of a text's wording the training data has seen: the share of
+/// its word tokens and of its word pairs whose buckets carry a non-zero
+/// IDF. Business documents of known types reuse their types' wording; a
+/// novel, a paper or a licence shares little beyond common words, and
+/// fewer of its word pairs.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Coverage {
+    pub words: f64,
+    pub pairs: f64,
+    /// Word tokens counted (letters only, 3 characters or more).
+    pub tokens: usize,
+}
+
+pub fn coverage(text: &str, idf: &[f32]) -> Coverage {
+    let dimensions = idf.len() as u64;
+    if dimensions == 0 {
+        return Coverage {
+            words: 0.0,
+            pairs: 0.0,
+            tokens: 0,
+        };
+    }
+    let words: Vec<String> = tokens(text)
+        .into_iter()
+        .filter(|t| t.chars().count() >= 3 && t.chars().all(char::is_alphabetic))
+        .collect();
+    let seen = |seed: u64, bytes: &[u8]| idf[(fnv1a(seed, bytes) % dimensions) as usize] > 0.0;
+    let known_words = words.iter().filter(|w| seen(1, w.as_bytes())).count();
+    let pairs: Vec<String> = words
+        .windows(2)
+        .map(|w| format!("{} {}", w[0], w[1]))
+        .collect();
+    let known_pairs = pairs.iter().filter(|p| seen(2, p.as_bytes())).count();
+    let share = |known: usize, total: usize| {
+        if total == 0 {
+            0.0
+        } else {
+            known as f64 / total as f64
+        }
+    };
+    Coverage {
+        words: share(known_words, words.len()),
+        pairs: share(known_pairs, pairs.len()),
+        tokens: words.len(),
+    }
+}
+
 /// Sublinear TF × IDF, L2-normalised.
 pub fn weigh(counts: &SparseVector, idf: &[f32]) -> SparseVector {
     let mut vector: SparseVector = counts

@@ -8,16 +8,23 @@
 //!   temperature calibration, saved as a versioned binary artefact.
 //! - [`filename`]: the weak file-name signal, kept separate so that content
 //!   always outweighs a misleading name.
-//! - [`synth`]: a seeded generator of realistic document texts per type.
+//! - [`taxonomy`]: industry → family → type, from TOML (a default ships).
+//! - [`synth`]: hand-written generators of the original seven types;
+//!   [`compose`]: documents of any taxonomy type from its template, in
+//!   English, German, French and Spanish.
 //!
 //! This crate does no I/O except reading and writing model files, and
 //! never sees HTTP, SQL or tokio.
 
+pub mod compose;
 pub mod features;
 pub mod filename;
 pub mod model;
+pub mod render;
 pub mod rng;
 pub mod synth;
+pub mod taxonomy;
 pub mod train;
 
 pub use model::{Prediction, TextModel};
+pub use taxonomy::Taxonomy;

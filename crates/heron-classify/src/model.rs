@@ -132,6 +132,12 @@ impl TextModel {
         )
     }
 
+    /// How much of `text`'s wording this model's training data contained
+    /// (the out-of-distribution signal).
+    pub fn coverage(&self, text: &str) -> features::Coverage {
+        features::coverage(text, &self.idf)
+    }
+
     /// Calibrated class probabilities of a text.
     pub fn predict(&self, text: &str) -> Prediction {
         self.predict_vector(&self.vectorize(text))

@@ -11,7 +11,7 @@
 use crate::rng::Rng;
 
 /// Bumped whenever the generator's output changes for a given seed.
-pub const GENERATOR_VERSION: &str = "synth-1";
+pub const GENERATOR_VERSION: &str = "synth-2";
 
 /// The original service's labels, which the default model knows.
 pub const LABELS: &[&str] = &[
@@ -27,7 +27,7 @@ pub const LABELS: &[&str] = &[
 /// One generated document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
-    pub label: &'static str,
+    pub label: String,
     /// `label/layout`, so that evaluation can hold out whole templates.
     pub template: String,
     /// The container the text would arrive in: `pdf`, `image` (scan or
@@ -48,7 +48,7 @@ pub fn generate(per_type: usize, seed: u64) -> Vec<Sample> {
             let (text, scanned) = degrade(label, text, &mut doc_rng);
             let format = container(label, layout, scanned, &mut doc_rng);
             samples.push(Sample {
-                label,
+                label: label.to_owned(),
                 template: format!("{label}/{layout}"),
                 format,
                 text,
@@ -827,24 +827,25 @@ const STATES: &[&str] = &[
     "OREGON",
 ];
 
-struct Faker<'a> {
-    rng: &'a mut Rng,
+/// Random but plausible values; shared with [`crate::compose`].
+pub(crate) struct Faker<'a> {
+    pub(crate) rng: &'a mut Rng,
 }
 
 impl Faker<'_> {
-    fn pick<'b>(&mut self, items: &[&'b str]) -> &'b str {
+    pub(crate) fn pick<'b>(&mut self, items: &[&'b str]) -> &'b str {
         self.rng.pick_str(items)
     }
-    fn chance(&mut self, p: f64) -> bool {
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
         self.rng.chance(p)
     }
-    fn int(&mut self, low: i64, high: i64) -> i64 {
+    pub(crate) fn int(&mut self, low: i64, high: i64) -> i64 {
         self.rng.range(low, high)
     }
-    fn person(&mut self) -> String {
+    pub(crate) fn person(&mut self) -> String {
         format!("{} {}", self.pick(FIRST), self.pick(LAST))
     }
-    fn company(&mut self) -> String {
+    pub(crate) fn company(&mut self) -> String {
         if self.chance(0.2) {
             format!(
                 "{}, {} and {}",
@@ -856,13 +857,13 @@ impl Faker<'_> {
             format!("{} {}", self.pick(COMPANY_WORDS), self.pick(COMPANY_SUFFIX))
         }
     }
-    fn street(&mut self) -> String {
+    pub(crate) fn street(&mut self) -> String {
         format!("{} {}", self.int(1, 9999), self.pick(STREETS))
     }
-    fn city(&mut self) -> String {
+    pub(crate) fn city(&mut self) -> String {
         self.pick(CITIES).to_owned()
     }
-    fn phone(&mut self) -> String {
+    pub(crate) fn phone(&mut self) -> String {
         match self.int(0, 2) {
             0 => format!(
                 "({}) {}-{:04}",
@@ -880,11 +881,11 @@ impl Faker<'_> {
         }
     }
     /// A random amount between `low` and `high` cents, formatted.
-    fn amount(&mut self, low: i64, high: i64) -> String {
+    pub(crate) fn amount(&mut self, low: i64, high: i64) -> String {
         let cents = self.int(low, high);
         self.money(cents)
     }
-    fn email_of(name: &str, domain: &str) -> String {
+    pub(crate) fn email_of(name: &str, domain: &str) -> String {
         let local: String = name
             .to_lowercase()
             .chars()
@@ -892,7 +893,7 @@ impl Faker<'_> {
             .collect();
         format!("{local}@{domain}")
     }
-    fn domain(&mut self) -> String {
+    pub(crate) fn domain(&mut self) -> String {
         let word: String = self.pick(COMPANY_WORDS).to_lowercase().replace(' ', "");
         format!(
             "{word}.{}",
@@ -900,7 +901,7 @@ impl Faker<'_> {
         )
     }
     /// A date in one of the common formats.
-    fn date(&mut self) -> String {
+    pub(crate) fn date(&mut self) -> String {
         let (y, m, d) = (self.int(2019, 2026), self.int(1, 12), self.int(1, 28));
         match self.int(0, 4) {
             0 => format!("{y}-{m:02}-{d:02}"),
@@ -910,11 +911,11 @@ impl Faker<'_> {
             _ => format!("{d} {} {y}", MONTHS[(m - 1) as usize]),
         }
     }
-    fn money(&mut self, cents: i64) -> String {
+    pub(crate) fn money(&mut self, cents: i64) -> String {
         let symbol = self.pick(&["$", "$", "$", "€", "£", ""]);
         format!("{symbol}{}", format_cents(cents))
     }
-    fn words(&mut self, low: i64, high: i64) -> String {
+    pub(crate) fn words(&mut self, low: i64, high: i64) -> String {
         let n = self.int(low, high);
         let mut words: Vec<&str> = (0..n).map(|_| self.pick(LOREM)).collect();
         if let Some(first) = words.first_mut() {
@@ -926,7 +927,10 @@ impl Faker<'_> {
         }
         String::new()
     }
-    fn masked_account(&mut self) -> String {
+    pub(crate) fn bank(&mut self) -> String {
+        self.pick(BANKS).to_owned()
+    }
+    pub(crate) fn masked_account(&mut self) -> String {
         match self.int(0, 2) {
             0 => format!("XXXX-XXXX-XXXX-{:04}", self.int(0, 9999)),
             1 => format!("****{:04}", self.int(0, 9999)),
@@ -944,7 +948,7 @@ fn capitalise(word: &str) -> String {
 }
 
 /// 123456 → "1,234.56" (negative with a leading minus).
-fn format_cents(cents: i64) -> String {
+pub(crate) fn format_cents(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let cents = cents.abs();
     let whole = (cents / 100).to_string();
@@ -1793,7 +1797,7 @@ fn form(f: &mut Faker) -> (&'static str, String) {
 
 /// Make a share of documents look like OCR output of scans and photos.
 /// ID cards are almost always photographed, so they get more and worse noise.
-fn degrade(label: &str, text: String, rng: &mut Rng) -> (String, bool) {
+pub(crate) fn degrade(label: &str, text: String, rng: &mut Rng) -> (String, bool) {
     let (probability, strength) = if label == "drivers_licence" {
         (0.8, 0.08)
     } else {

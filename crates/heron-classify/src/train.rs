@@ -9,6 +9,8 @@ use heron_core::Label;
 use crate::features::{self, SparseVector};
 use crate::model::{self, ModelHeader, TextModel};
 use crate::rng::Rng;
+use crate::synth::Sample;
+use crate::taxonomy::Taxonomy;
 
 /// Knobs of one training run.
 #[derive(Debug, Clone)]
@@ -19,6 +21,9 @@ pub struct TrainingConfig {
     pub learning_rate: f32,
     /// L2 penalty, applied as weight decay once per epoch.
     pub l2: f32,
+    /// Largest share of an example's features dropped in one SGD step
+    /// (see `drop_features`); 0 trains on whole documents only.
+    pub feature_dropout: f64,
     /// Share of each class held out for calibration and validation metrics.
     pub validation_fraction: f64,
     pub seed: u64,
@@ -30,9 +35,10 @@ impl Default for TrainingConfig {
     fn default() -> Self {
         TrainingConfig {
             dimensions: features::DEFAULT_DIMENSIONS,
-            epochs: 12,
+            epochs: 20,
             learning_rate: 0.8,
             l2: 1e-4,
+            feature_dropout: 0.75,
             validation_fraction: 0.15,
             seed: 42,
             source: String::new(),
@@ -104,13 +110,8 @@ pub fn train(
         rng.shuffle(&mut order);
         let rate = config.learning_rate / (1.0 + epoch as f32);
         for &i in &order {
-            sgd_step(
-                &mut weights,
-                &mut bias,
-                &vectors[i],
-                examples[i].label,
-                rate,
-            );
+            let vector = drop_features(&vectors[i], config.feature_dropout, &mut rng);
+            sgd_step(&mut weights, &mut bias, &vector, examples[i].label, rate);
         }
         let decay = 1.0 - rate * config.l2;
         weights.iter_mut().for_each(|w| *w *= decay);
@@ -149,36 +150,89 @@ pub const DEFAULT_PER_TYPE: usize = 400;
 /// Seed of the default model's training data.
 pub const DEFAULT_SEED: u64 = 20_240_601;
 
-/// Train the default model from the synthetic generator. Deterministic: the
-/// same build always yields the same model (and model id).
+/// Train the default model: the default taxonomy's types from the
+/// template generator, plus the hand-written generators of the original
+/// seven types. Deterministic: the same build always yields the same model
+/// (and model id).
 pub fn train_default(
     per_type: usize,
     seed: u64,
 ) -> Result<(TextModel, TrainingReport), TrainError> {
-    let samples = crate::synth::generate(per_type, seed);
-    let labels: Vec<Label> = crate::synth::LABELS
-        .iter()
-        .map(|l| Label::parse(l).expect("generator labels are valid ids"))
-        .collect();
-    let examples: Vec<Example> = samples
-        .into_iter()
-        .map(|s| Example {
-            label: crate::synth::LABELS
-                .iter()
-                .position(|l| *l == s.label)
-                .unwrap_or(0),
-            text: features::with_format_marker(&s.text, s.format),
-        })
-        .collect();
+    train_taxonomy(&Taxonomy::default_taxonomy(), per_type, seed)
+}
+
+/// Train on synthetic documents of every type of `taxonomy`.
+pub fn train_taxonomy(
+    taxonomy: &Taxonomy,
+    per_type: usize,
+    seed: u64,
+) -> Result<(TextModel, TrainingReport), TrainError> {
+    let samples = synthetic_samples(taxonomy, per_type, seed);
+    let labels = taxonomy.labels();
+    let examples = examples_from(&samples, &labels);
     let config = TrainingConfig {
         seed,
         source: format!(
-            "{} seed {seed} x {per_type}",
-            crate::synth::GENERATOR_VERSION
+            "{} taxonomy {} ({}) seed {seed} x {per_type}",
+            crate::synth::GENERATOR_VERSION,
+            taxonomy.version,
+            &taxonomy.hash[..12]
         ),
         ..TrainingConfig::default()
     };
     train(&examples, labels, &config)
+}
+
+/// `per_type` generated documents of every type of `taxonomy`; types that
+/// also have a hand-written generator get half their documents from it.
+pub fn synthetic_samples(taxonomy: &Taxonomy, per_type: usize, seed: u64) -> Vec<Sample> {
+    let mut samples = crate::compose::generate(taxonomy, per_type, seed);
+    let hand_written: Vec<Sample> = crate::synth::generate(per_type, seed ^ 0xA5A5)
+        .into_iter()
+        .filter(|s| taxonomy.get(&s.label).is_some())
+        .collect();
+    samples.extend(hand_written);
+    samples
+}
+
+/// Training examples (text with its format marker) for `labels`; samples
+/// of other labels are skipped.
+pub fn examples_from(samples: &[Sample], labels: &[Label]) -> Vec<Example> {
+    samples
+        .iter()
+        .filter_map(|s| {
+            let label = labels.iter().position(|l| l.as_str() == s.label)?;
+            Some(Example {
+                label,
+                text: features::with_format_marker(&s.text, s.format),
+            })
+        })
+        .collect()
+}
+
+/// A copy of `vector` keeping each feature with a probability drawn per
+/// call between `1 - max_dropout` and 1, L2-normalised again. Real
+/// documents share only part of a synthetic type's wording; training on
+/// partial views spreads weight over many features, so a document that
+/// shows a third of them still gets a confident answer.
+fn drop_features(vector: &SparseVector, max_dropout: f64, rng: &mut Rng) -> SparseVector {
+    if max_dropout <= 0.0 {
+        return vector.clone();
+    }
+    let keep = 1.0 - max_dropout * rng.unit();
+    let mut kept: SparseVector = vector
+        .iter()
+        .copied()
+        .filter(|_| rng.chance(keep))
+        .collect();
+    if kept.is_empty() {
+        return vector.clone();
+    }
+    let norm = kept.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
+    for (_, v) in &mut kept {
+        *v /= norm;
+    }
+    kept
 }
 
 /// Stratified split: every class gives the same share to validation.

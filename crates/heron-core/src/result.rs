@@ -7,6 +7,17 @@ use utoipa::ToSchema;
 
 use crate::notice::Notice;
 
+/// One level of a label's place in the taxonomy (industry, family, type)
+/// with the probability of everything under it: an uncertain type can
+/// still sit under a confident family.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LabelPathLevel {
+    /// `industry`, `family` or `type`.
+    pub level: String,
+    pub id: String,
+    pub confidence: f64,
+}
+
 /// Confidence of each pipeline stage that ran; `null` for a stage that did not.
 /// The four keys are the original API's and never change.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -64,4 +75,8 @@ pub struct ClassificationResult {
     pub language: Option<String>,
     /// Whether the result was reused from an earlier identical file.
     pub cached: bool,
+    /// Industry → family → type of the predicted label, each with its
+    /// summed confidence; empty when the label is not in the taxonomy.
+    #[serde(default)]
+    pub label_path: Vec<LabelPathLevel>,
 }

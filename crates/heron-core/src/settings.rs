@@ -51,6 +51,13 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub data_dir: PathBuf,
+    /// Where the default model is cached (empty: `<data_dir>/models`). Its
+    /// file name says what built it, so data dirs may share one directory.
+    pub models_dir: Option<PathBuf>,
+    /// A model file to serve instead of the active or default model.
+    pub model: Option<PathBuf>,
+    /// A taxonomy file to use instead of the built-in one.
+    pub taxonomy: Option<PathBuf>,
     pub bind: SocketAddr,
     /// `ALLOWED_API_KEYS`. Empty: a key is generated in the data directory.
     pub allowed_api_keys: Vec<Secret>,
@@ -125,6 +132,9 @@ pub enum SettingsError {
 /// loader, the README's configuration table and the TOML keys agree.
 const SETTINGS: &[(&str, &str)] = &[
     ("HERON_DATA_DIR", "./heron-data"),
+    ("HERON_MODELS_DIR", ""),
+    ("HERON_MODEL", ""),
+    ("HERON_TAXONOMY", ""),
     ("HERON_BIND", "127.0.0.1:8000"),
     ("ALLOWED_API_KEYS", ""),
     ("ALLOWED_EXTENSIONS", ""),
@@ -275,6 +285,15 @@ impl Settings {
 
         Ok(Settings {
             data_dir: PathBuf::from(non_empty("HERON_DATA_DIR", get("HERON_DATA_DIR"))?),
+            models_dir: Some(get("HERON_MODELS_DIR"))
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            model: Some(get("HERON_MODEL"))
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            taxonomy: Some(get("HERON_TAXONOMY"))
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
             bind,
             allowed_api_keys: parse_list(get("ALLOWED_API_KEYS"), "ALLOWED_API_KEYS")?
                 .into_iter()

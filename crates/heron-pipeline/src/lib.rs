@@ -17,8 +17,10 @@ use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use heron_classify::{TextModel, features, filename};
-use heron_core::{ClassificationResult, DecidedBy, Label, Notice, NoticeCode, StageConfidences};
+use heron_classify::{Taxonomy, TextModel, features, filename};
+use heron_core::{
+    ClassificationResult, DecidedBy, Label, LabelPathLevel, Notice, NoticeCode, StageConfidences,
+};
 use heron_extract::{Extraction, ExtractionLimits, Extractor, FileKind, OcrEngine};
 
 pub use combine::combine;
@@ -58,6 +60,8 @@ pub struct Pipeline {
     extractor: Extractor,
     ocr: OcrEngine,
     model: RwLock<Arc<TextModel>>,
+    /// Places labels in the industry → family → type tree.
+    taxonomy: Taxonomy,
 }
 
 impl Pipeline {
@@ -66,9 +70,11 @@ impl Pipeline {
         extractor: Extractor,
         ocr: OcrEngine,
         model: TextModel,
+        taxonomy: Taxonomy,
     ) -> Self {
         Pipeline {
             config,
+            taxonomy,
             extractor,
             ocr,
             model: RwLock::new(Arc::new(model)),
@@ -435,6 +441,26 @@ impl Run {
             .zip(&probabilities)
             .map(|(l, p)| (l.as_str().to_owned(), round(*p)))
             .collect();
+        let label_path = if decided_by == DecidedBy::Nothing {
+            Vec::new()
+        } else {
+            let raw: BTreeMap<String, f64> = self
+                .labels
+                .iter()
+                .zip(&probabilities)
+                .map(|(l, p)| (l.as_str().to_owned(), *p))
+                .collect();
+            pipeline
+                .taxonomy
+                .label_path(&predicted, &raw)
+                .into_iter()
+                .map(|level| LabelPathLevel {
+                    level: level.level.to_owned(),
+                    id: level.id,
+                    confidence: round(level.confidence),
+                })
+                .collect()
+        };
         metrics::counter!("heron_files_classified_total", "label" => label.clone(), "decided_by" => decided_by_name(decided_by)).increment(1);
 
         ClassificationResult {
@@ -471,6 +497,7 @@ impl Run {
             page_count: self.page_count,
             language: self.language,
             cached: false,
+            label_path,
         }
     }
 }

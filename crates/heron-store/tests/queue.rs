@@ -28,6 +28,7 @@ fn result(name: &str) -> ClassificationResult {
         page_count: None,
         language: None,
         cached: false,
+        label_path: Vec::new(),
     }
 }
 

@@ -225,5 +225,6 @@ pub fn error_result(
         page_count: None,
         language: None,
         cached: false,
+        label_path: Vec::new(),
     }
 }

@@ -37,6 +37,12 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// Print the text and metadata Heron extracts from a file.
     Extract(ExtractArgs),
+    /// Write synthetic training documents of every taxonomy type.
+    Generate(GenerateArgs),
+    /// Train a model from labelled folders (DIR/<type id>/files).
+    Train(TrainArgs),
+    /// Measure a model on labelled folders.
+    Eval(EvalArgs),
     /// Internal: an extraction child process (started by heron itself).
     #[command(hide = true)]
     ExtractWorker(ExtractWorkerArgs),
@@ -80,4 +86,48 @@ pub struct ExtractArgs {
     /// Print JSON (type, metadata, pages) instead of plain text.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// Output folder; one sub-folder per type id.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Documents per type.
+    #[arg(long, default_value_t = 20)]
+    pub per_type: usize,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Render scans and photos as images (needs pdftoppm); otherwise they
+    /// are written as text-layer PDFs.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub images: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Labelled folders: DIR/<type id>/<files in any format>.
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Serve this model from now on (restart or `HERON_MODEL` to switch).
+    #[arg(long)]
+    pub activate: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Labelled folders: DIR/<type id>/<files in any format>.
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// Model file (default: the served model).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
+    /// Where report.md and report.json go.
+    #[arg(long, value_name = "DIR", default_value = "heron-eval")]
+    pub out: PathBuf,
+    /// Error rate allowed among auto-accepted documents, for the cut-off.
+    #[arg(long, default_value_t = 0.01)]
+    pub target_error: f64,
 }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod dataset;
 mod setup;
 
 use clap::Parser;

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use heron_classify::Taxonomy;
 use heron_classify::TextModel;
 use heron_classify::synth::GENERATOR_VERSION;
 use heron_classify::train::{self, DEFAULT_PER_TYPE, DEFAULT_SEED};
@@ -63,15 +64,68 @@ pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<DataDirLock> {
 }
 
 /// The default model's file: named after what determines its content.
-fn default_model_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("models").join(format!(
+fn default_model_path(settings: &Settings) -> PathBuf {
+    models_dir(settings).join(format!(
         "default-{GENERATOR_VERSION}-s{DEFAULT_SEED}-n{DEFAULT_PER_TYPE}.htm"
     ))
 }
 
-/// Load the default model, training it (about a second) on first start.
-pub fn load_or_train_model(data_dir: &Path) -> anyhow::Result<TextModel> {
-    let path = default_model_path(data_dir);
+/// The model to serve: `HERON_MODEL` when set, else the model activated
+/// with `heron train --activate` (named in `<models dir>/active`), else
+/// the default model.
+pub fn load_model(settings: &Settings) -> anyhow::Result<TextModel> {
+    if let Some(path) = &settings.model {
+        return TextModel::load(path)
+            .with_context(|| format!("loading HERON_MODEL {}", path.display()));
+    }
+    let active = models_dir(settings).join("active");
+    if let Ok(name) = std::fs::read_to_string(&active) {
+        let path = models_dir(settings).join(name.trim());
+        return TextModel::load(&path).with_context(|| {
+            format!(
+                "loading the active model {} (named in {})",
+                path.display(),
+                active.display()
+            )
+        });
+    }
+    load_or_train_model(settings)
+}
+
+/// Where models are kept.
+pub fn models_dir(settings: &Settings) -> PathBuf {
+    settings
+        .models_dir
+        .clone()
+        .unwrap_or_else(|| settings.data_dir.join("models"))
+}
+
+/// `HERON_TAXONOMY` when set, else the built-in taxonomy.
+pub fn load_taxonomy(settings: &Settings) -> anyhow::Result<Taxonomy> {
+    match &settings.taxonomy {
+        None => Ok(Taxonomy::default_taxonomy()),
+        Some(path) => {
+            let source = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the taxonomy {}", path.display()))?;
+            Taxonomy::parse(&source).with_context(|| format!("taxonomy {}", path.display()))
+        }
+    }
+}
+
+/// Load the default model, training it (about ten seconds) on first start.
+/// Processes sharing a models directory train it once: the first takes a
+/// lock, the others wait for it and load its file.
+pub fn load_or_train_model(settings: &Settings) -> anyhow::Result<TextModel> {
+    let path = default_model_path(settings);
+    let directory = path.parent().unwrap_or(&settings.data_dir).to_path_buf();
+    std::fs::create_dir_all(&directory).context("creating the models directory")?;
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(directory.join(".training.lock"))
+        .context("opening the model training lock")?;
+    lock.lock().context("waiting for the model training lock")?;
     if path.exists() {
         match TextModel::load(&path) {
             Ok(model) => return Ok(model),
@@ -84,8 +138,6 @@ pub fn load_or_train_model(data_dir: &Path) -> anyhow::Result<TextModel> {
     let started = std::time::Instant::now();
     let (model, report) = train::train_default(DEFAULT_PER_TYPE, DEFAULT_SEED)
         .context("training the default model")?;
-    std::fs::create_dir_all(path.parent().unwrap_or(data_dir))
-        .context("creating the models directory")?;
     model
         .save(&path)
         .with_context(|| format!("saving the model to {}", path.display()))?;
@@ -134,7 +186,13 @@ pub fn build_pipeline(settings: &Settings, model: TextModel) -> anyhow::Result<P
         limits,
         pipeline_version: settings.pipeline_version.clone(),
     };
-    Ok(Pipeline::new(config, extractor, ocr, model))
+    Ok(Pipeline::new(
+        config,
+        extractor,
+        ocr,
+        model,
+        load_taxonomy(settings)?,
+    ))
 }
 
 /// Text-layer parsers run in children of this same binary (`heron

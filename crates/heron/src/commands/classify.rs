@@ -15,7 +15,7 @@ use crate::setup;
 
 pub fn run(settings: Settings, args: &ClassifyArgs) -> anyhow::Result<ExitCode> {
     setup::init_logging(&settings, "warn");
-    let model = setup::load_or_train_model(&settings.data_dir)?;
+    let model = setup::load_model(&settings)?;
     let pipeline = Arc::new(setup::build_pipeline(&settings, model)?);
     let progress = progress_bar(args.files.len());
     let results = classify_all(&pipeline, &args.files, settings.workers.max(1), &progress)?;

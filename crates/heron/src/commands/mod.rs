@@ -1,8 +1,11 @@
 //! One module per subcommand.
 
 mod classify;
+mod eval;
 mod extract;
+mod generate;
 mod serve;
+mod train;
 
 use std::process::ExitCode;
 
@@ -33,6 +36,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(_) => serve::run(settings),
         Command::Classify(args) => classify::run(settings, &args),
         Command::Extract(args) => extract::run(settings, &args),
+        Command::Generate(args) => generate::run(settings, &args),
+        Command::Train(args) => train::run(settings, &args),
+        Command::Eval(args) => eval::run(settings, &args),
         Command::ExtractWorker(_) => Ok(ExitCode::SUCCESS),
     }
 }

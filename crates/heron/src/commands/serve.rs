@@ -44,9 +44,8 @@ async fn serve(settings: Settings, started: Instant) -> anyhow::Result<()> {
     let blobs = BlobStore::open(&data_dir.join("blobs"))
         .await
         .context("opening the blob store")?;
-    let model_dir = data_dir.clone();
-    let model =
-        tokio::task::spawn_blocking(move || setup::load_or_train_model(&model_dir)).await??;
+    let model_settings = settings.clone();
+    let model = tokio::task::spawn_blocking(move || setup::load_model(&model_settings)).await??;
     let pipeline_settings = settings.clone();
     let pipeline =
         tokio::task::spawn_blocking(move || setup::build_pipeline(&pipeline_settings, model))

@@ -10,6 +10,10 @@ fn heron(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
         .arg(data_dir)
         .args(args)
         .env("HERON_LOG_FORMAT", "pretty")
+        .env(
+            "HERON_MODELS_DIR",
+            std::env::temp_dir().join("heron-test-models"),
+        )
         .output()
         .expect("running heron")
 }

@@ -10,6 +10,7 @@
 //! - `operations`: health, readiness, version, metrics, docs, shutdown.
 //! - `robustness`: the robust-pdf corpus of broken PDFs through the API.
 //! - `cli`: the local `heron classify` and `heron extract` commands.
+//! - `taxonomy`: a new industry added by a taxonomy file and examples only.
 
 mod classify;
 mod cli;
@@ -18,3 +19,4 @@ mod jobs;
 mod operations;
 mod robustness;
 mod support;
+mod taxonomy;

@@ -95,6 +95,12 @@ impl TestServer {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("ALLOWED_API_KEYS", API_KEY)
             .env("HERON_LOG_FORMAT", "json")
+            // One default model for the whole test run (trained by the
+            // first server, loaded by the others).
+            .env(
+                "HERON_MODELS_DIR",
+                std::env::temp_dir().join("heron-test-models"),
+            )
             .current_dir(&self.data_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

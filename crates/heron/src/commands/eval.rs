@@ -1,0 +1,231 @@
+//! `heron eval --data DIR`: a model measured on labelled folders: accuracy,
+//! macro-F1, per-class precision/recall/F1, the confusion matrix, expected
+//! calibration error with its reliability table, and the risk–coverage
+//! curve (error rate of auto-accepted documents at each confidence
+//! cut-off). Written as `report.md` and `report.json` in `--out`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use heron_classify::TextModel;
+use heron_core::Settings;
+use serde::Serialize;
+
+use crate::cli::EvalArgs;
+use crate::{dataset, setup};
+
+#[derive(Serialize)]
+struct ClassMetrics {
+    support: usize,
+    precision: f64,
+    recall: f64,
+    f1: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    model: String,
+    documents: usize,
+    accuracy: f64,
+    macro_f1: f64,
+    expected_calibration_error: f64,
+    per_class: BTreeMap<String, ClassMetrics>,
+    /// confusion[true][predicted] = count
+    confusion: BTreeMap<String, BTreeMap<String, usize>>,
+    /// (mean confidence, accuracy, count) per tenth of confidence.
+    reliability: Vec<(f64, f64, usize)>,
+    /// (cut-off, coverage, error rate among accepted)
+    risk_coverage: Vec<(f64, f64, f64)>,
+    /// The smallest cut-off whose accepted documents have an error rate at
+    /// or under `--target-error`, with the coverage it keeps.
+    cutoff_for_target: Option<(f64, f64)>,
+}
+
+pub fn run(settings: Settings, args: &EvalArgs) -> anyhow::Result<ExitCode> {
+    setup::init_logging(&settings, "warn");
+    let model = match &args.model {
+        Some(path) => {
+            TextModel::load(path).with_context(|| format!("loading {}", path.display()))?
+        }
+        None => setup::load_model(&settings)?,
+    };
+    let documents = dataset::load(&settings, &args.data)?;
+    let predictions: Vec<(String, String, f64)> = documents
+        .iter()
+        .map(|d| {
+            let (best, p) = model.predict(&d.text).best();
+            (d.label.clone(), model.labels()[best].as_str().to_owned(), p)
+        })
+        .collect();
+    let report = measure(&model, &predictions, args.target_error);
+    std::fs::create_dir_all(&args.out)?;
+    std::fs::write(
+        args.out.join("report.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    let markdown = markdown(&report);
+    std::fs::write(args.out.join("report.md"), &markdown)?;
+    println!("{markdown}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn measure(model: &TextModel, predictions: &[(String, String, f64)], target_error: f64) -> Report {
+    let total = predictions.len().max(1) as f64;
+    let correct = predictions.iter().filter(|(t, p, _)| t == p).count();
+    let mut classes: Vec<String> = predictions.iter().map(|(t, _, _)| t.clone()).collect();
+    classes.sort();
+    classes.dedup();
+    let mut per_class = BTreeMap::new();
+    for class in &classes {
+        let tp = predictions
+            .iter()
+            .filter(|(t, p, _)| t == class && p == class)
+            .count() as f64;
+        let fp = predictions
+            .iter()
+            .filter(|(t, p, _)| t != class && p == class)
+            .count() as f64;
+        let support = predictions.iter().filter(|(t, _, _)| t == class).count();
+        let precision = if tp + fp > 0.0 { tp / (tp + fp) } else { 0.0 };
+        let recall = tp / support.max(1) as f64;
+        let f1 = if precision + recall > 0.0 {
+            2.0 * precision * recall / (precision + recall)
+        } else {
+            0.0
+        };
+        per_class.insert(
+            class.clone(),
+            ClassMetrics {
+                support,
+                precision,
+                recall,
+                f1,
+            },
+        );
+    }
+    let macro_f1 = per_class.values().map(|m| m.f1).sum::<f64>() / per_class.len().max(1) as f64;
+    let mut confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for (t, p, _) in predictions {
+        *confusion
+            .entry(t.clone())
+            .or_default()
+            .entry(p.clone())
+            .or_default() += 1;
+    }
+    let mut bins = vec![(0.0f64, 0.0f64, 0usize); 10];
+    for (t, p, c) in predictions {
+        let bin = ((c * 10.0) as usize).min(9);
+        bins[bin].0 += c;
+        bins[bin].1 += f64::from(u8::from(t == p));
+        bins[bin].2 += 1;
+    }
+    let reliability: Vec<(f64, f64, usize)> = bins
+        .into_iter()
+        .map(|(c, a, n)| {
+            if n == 0 {
+                (0.0, 0.0, 0)
+            } else {
+                (c / n as f64, a / n as f64, n)
+            }
+        })
+        .collect();
+    let ece = reliability
+        .iter()
+        .map(|(c, a, n)| (c - a).abs() * *n as f64)
+        .sum::<f64>()
+        / total;
+    let risk_coverage: Vec<(f64, f64, f64)> = (0..=19)
+        .map(|i| {
+            let cutoff = i as f64 * 0.05;
+            let accepted: Vec<_> = predictions
+                .iter()
+                .filter(|(_, _, c)| *c >= cutoff)
+                .collect();
+            let errors = accepted.iter().filter(|(t, p, _)| t != p).count();
+            let coverage = accepted.len() as f64 / total;
+            let risk = if accepted.is_empty() {
+                0.0
+            } else {
+                errors as f64 / accepted.len() as f64
+            };
+            (cutoff, coverage, risk)
+        })
+        .collect();
+    let cutoff_for_target = risk_coverage
+        .iter()
+        .find(|(_, coverage, risk)| *risk <= target_error && *coverage > 0.0)
+        .map(|(cutoff, coverage, _)| (*cutoff, *coverage));
+    Report {
+        model: model.id().to_owned(),
+        documents: predictions.len(),
+        accuracy: correct as f64 / total,
+        macro_f1,
+        expected_calibration_error: ece,
+        per_class,
+        confusion,
+        reliability,
+        risk_coverage,
+        cutoff_for_target,
+    }
+}
+
+fn markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Evaluation of model {}\n", report.model);
+    let _ = writeln!(
+        out,
+        "{} documents: accuracy **{:.4}**, macro-F1 **{:.4}**, ECE **{:.4}**\n",
+        report.documents, report.accuracy, report.macro_f1, report.expected_calibration_error
+    );
+    if let Some((cutoff, coverage)) = report.cutoff_for_target {
+        let _ = writeln!(
+            out,
+            "Target error met from confidence {cutoff:.2}, keeping {:.1} % of documents.\n",
+            coverage * 100.0
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| type | support | precision | recall | F1 |\n|---|---|---|---|---|"
+    );
+    for (class, m) in &report.per_class {
+        let _ = writeln!(
+            out,
+            "| {class} | {} | {:.3} | {:.3} | {:.3} |",
+            m.support, m.precision, m.recall, m.f1
+        );
+    }
+    let _ = writeln!(out, "\n## Confusions (true → predicted)\n");
+    for (truth, row) in &report.confusion {
+        for (predicted, n) in row.iter().filter(|(p, _)| *p != truth) {
+            let _ = writeln!(out, "- {truth} → {predicted}: {n}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\n## Reliability\n\n| confidence bin | mean confidence | accuracy | documents |\n|---|---|---|---|"
+    );
+    for (i, (c, a, n)) in report
+        .reliability
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.2 > 0)
+    {
+        let _ = writeln!(
+            out,
+            "| {:.1}–{:.1} | {c:.3} | {a:.3} | {n} |",
+            i as f64 / 10.0,
+            (i + 1) as f64 / 10.0
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n## Risk–coverage\n\n| cut-off | coverage | error among accepted |\n|---|---|---|"
+    );
+    for (cutoff, coverage, risk) in &report.risk_coverage {
+        let _ = writeln!(out, "| {cutoff:.2} | {coverage:.3} | {risk:.4} |");
+    }
+    out
+}
