@@ -59,6 +59,9 @@ pub struct Extraction {
     pub ocr_used: bool,
     /// Mean OCR word confidence in 0..=1, where OCR ran.
     pub ocr_confidence: Option<f64>,
+    /// Mean OCR word confidence of each page (`None` for pages not OCR'd
+    /// or without words); empty when OCR did not run.
+    pub ocr_page_confidences: Vec<Option<f64>>,
     /// ISO 639-3 code of the text's language, when it could be told.
     pub language: Option<String>,
     /// Problems that did not stop extraction (limits hit, pages skipped).
@@ -234,6 +237,7 @@ pub fn ocr_in_process(
             extraction.pages = text.pages;
             extraction.ocr_used = true;
             extraction.ocr_confidence = text.confidence;
+            extraction.ocr_page_confidences = text.page_confidences;
             extraction
                 .metadata
                 .insert("ocr_languages".to_owned(), text.languages);

@@ -16,6 +16,8 @@ pub struct OcrText {
     pub pages: Vec<String>,
     /// Mean word confidence in 0..=1, `None` when no word was found.
     pub confidence: Option<f64>,
+    /// Mean word confidence of each page, aligned with `pages`.
+    pub page_confidences: Vec<Option<f64>>,
     pub words: usize,
     /// The Tesseract languages that produced this text.
     pub languages: String,
@@ -300,6 +302,12 @@ impl OcrEngine {
             let index = page as usize - 1;
             if index < extraction.pages.len() {
                 extraction.pages[index] = text.pages.join("\n");
+                if extraction.ocr_page_confidences.len() < extraction.pages.len() {
+                    extraction
+                        .ocr_page_confidences
+                        .resize(extraction.pages.len(), None);
+                }
+                extraction.ocr_page_confidences[index] = text.confidence;
             }
         }
         extraction.ocr_used = true;
@@ -384,6 +392,7 @@ fn weighted_mean(values: &[(f64, usize)]) -> Option<f64> {
 /// the words' confidences.
 fn parse_tsv(tsv: &str, max_pages: u32) -> OcrText {
     let mut pages: Vec<String> = Vec::new();
+    let mut page_sums: Vec<(f64, usize)> = Vec::new();
     let mut confidence_sum = 0.0;
     let mut words = 0usize;
     let mut last_line_key = None;
@@ -405,6 +414,7 @@ fn parse_tsv(tsv: &str, max_pages: u32) -> OcrText {
         }
         while pages.len() < page {
             pages.push(String::new());
+            page_sums.push((0.0, 0));
             last_line_key = None;
             last_paragraph_key = None;
         }
@@ -424,10 +434,16 @@ fn parse_tsv(tsv: &str, max_pages: u32) -> OcrText {
         last_paragraph_key = Some(paragraph_key);
         confidence_sum += confidence / 100.0;
         words += 1;
+        page_sums[page - 1].0 += confidence / 100.0;
+        page_sums[page - 1].1 += 1;
     }
     OcrText {
         pages,
         confidence: (words > 0).then(|| confidence_sum / words as f64),
+        page_confidences: page_sums
+            .into_iter()
+            .map(|(sum, n)| (n > 0).then(|| sum / n as f64))
+            .collect(),
         words,
         languages: String::new(),
         steps: Vec::new(),

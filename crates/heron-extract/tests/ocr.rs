@@ -121,6 +121,14 @@ fn every_page_of_a_multi_page_tiff_is_prepared_and_read() {
         )
         .unwrap();
     assert_eq!(text.pages.len(), 2, "{:?}", text.pages);
+    assert_eq!(text.page_confidences.len(), 2);
+    assert!(
+        text.page_confidences
+            .iter()
+            .all(|c| c.is_some_and(|c| c > 0.5)),
+        "{:?}",
+        text.page_confidences
+    );
     assert!(text.pages[0].contains("BILL OF LADING"), "{:?}", text.pages);
     // The second page is turned by 8°: read only after deskewing.
     assert!(text.pages[1].contains("PACKING LIST"), "{:?}", text.pages);

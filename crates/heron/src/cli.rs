@@ -43,6 +43,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Measure a model on labelled folders.
     Eval(EvalArgs),
+    /// List, inspect, activate or roll back trained models.
+    Models(ModelsArgs),
     /// Internal: an extraction child process (started by heron itself).
     #[command(hide = true)]
     ExtractWorker(ExtractWorkerArgs),
@@ -130,4 +132,22 @@ pub struct EvalArgs {
     /// Error rate allowed among auto-accepted documents, for the cut-off.
     #[arg(long, default_value_t = 0.01)]
     pub target_error: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct ModelsArgs {
+    #[command(subcommand)]
+    pub command: ModelsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// The models in the models directory; `*` marks the active one.
+    List,
+    /// A model's labels, training source and metrics.
+    Show { id: String },
+    /// Serve this model (a running server switches within seconds).
+    Activate { id: String },
+    /// Go back to the previously activated model.
+    Rollback,
 }

@@ -27,6 +27,7 @@ pub fn run(settings: Settings, args: &ExtractArgs) -> anyhow::Result<ExitCode> {
             "page_count": extraction.page_count,
             "ocr_used": extraction.ocr_used,
             "ocr_confidence": extraction.ocr_confidence,
+            "ocr_page_confidences": extraction.ocr_page_confidences,
             "metadata": extraction.metadata,
             "warnings": extraction.warnings,
             "pages": extraction.pages,

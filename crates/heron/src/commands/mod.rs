@@ -4,6 +4,7 @@ mod classify;
 mod eval;
 mod extract;
 mod generate;
+pub mod models;
 mod serve;
 mod train;
 
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Generate(args) => generate::run(settings, &args),
         Command::Train(args) => train::run(settings, &args),
         Command::Eval(args) => eval::run(settings, &args),
+        Command::Models(args) => models::run(settings, &args),
         Command::ExtractWorker(_) => Ok(ExitCode::SUCCESS),
     }
 }

@@ -65,7 +65,59 @@ async fn serve(settings: Settings, started: Instant) -> anyhow::Result<()> {
         data_dir = %data_dir.display(),
         "ready"
     );
-    let parts = ServerParts::new(settings, store, blobs, Arc::new(pipeline), api_keys);
+    let pipeline = Arc::new(pipeline);
+    if settings.model.is_none() {
+        tokio::spawn(watch_active_model(
+            settings.as_ref().clone(),
+            Arc::clone(&pipeline),
+        ));
+    }
+    let parts = ServerParts::new(settings, store, blobs, pipeline, api_keys);
     heron_server::run(parts, listener, heron_server::shutdown_signal()).await?;
     Ok(())
+}
+
+/// Switch models without a restart: every few seconds, look at the models
+/// directory's `active` file (written by `heron models activate`, `heron
+/// train --activate`, `heron models rollback`) and load the model it names
+/// when that changed. A model that fails to load is logged and skipped;
+/// the current one stays.
+async fn watch_active_model(
+    settings: heron_core::Settings,
+    pipeline: Arc<heron_pipeline::Pipeline>,
+) {
+    let directory = setup::models_dir(&settings);
+    let active = directory.join("active");
+    let mut seen = tokio::fs::read_to_string(&active).await.ok();
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(2));
+    loop {
+        ticker.tick().await;
+        let current = tokio::fs::read_to_string(&active).await.ok();
+        if current == seen {
+            continue;
+        }
+        seen.clone_from(&current);
+        let name = current
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty());
+        let path = name.as_ref().map(|n| directory.join(n));
+        let settings = settings.clone();
+        // No active model any more (rolled back past the first activation):
+        // the default model again.
+        let load = move || match path {
+            Some(path) => heron_classify::TextModel::load(&path).map_err(anyhow::Error::from),
+            None => setup::load_or_train_model(&settings),
+        };
+        let name = name.unwrap_or_else(|| "the default model".to_owned());
+        match tokio::task::spawn_blocking(load).await {
+            Ok(Ok(model)) => {
+                tracing::info!(model = model.id(), "active model changed; switching");
+                pipeline.set_model(model);
+            }
+            Ok(Err(e)) => {
+                tracing::error!(model = %name, error = %e, "the newly activated model cannot be loaded; keeping the current one")
+            }
+            Err(e) => tracing::error!(error = %e, "loading the activated model failed"),
+        }
+    }
 }

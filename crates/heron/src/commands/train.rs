@@ -84,7 +84,7 @@ pub fn run(settings: Settings, args: &TrainArgs) -> anyhow::Result<ExitCode> {
         serde_json::to_string_pretty(&card)?,
     )?;
     if args.activate {
-        std::fs::write(directory.join("active"), format!("{}.htm\n", model.id()))?;
+        super::models::set_active(&directory, &format!("{}.htm", model.id()))?;
     }
     println!("{}", serde_json::to_string_pretty(&card)?);
     println!(

@@ -161,3 +161,99 @@ fn a_new_industry_is_learned_from_a_taxonomy_file_and_examples() {
         assert_eq!(result["label_path"][1]["id"], "property", "{result}");
     }
 }
+
+/// `heron train --activate` next to a running server: the server switches
+/// to the new model within seconds, without a restart; `heron models
+/// rollback` switches it back.
+#[tokio::test]
+async fn a_running_server_switches_to_a_newly_activated_model() {
+    if !crate::support::tools_available() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let models = work.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    // Start from the shared default model so this server need not train.
+    let shared = std::env::temp_dir().join("heron-test-models");
+    for entry in std::fs::read_dir(&shared).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("default-") && name.ends_with(".htm") {
+            let _ = std::fs::copy(entry.path(), models.join(&name));
+        }
+    }
+    let models_arg = models.to_str().unwrap().to_owned();
+    let server =
+        crate::support::TestServer::start(&[("HERON_MODELS_DIR", models_arg.as_str())]).await;
+    let version: serde_json::Value = server.get("/v1/version").await.json().await.unwrap();
+    let default_id = version["model_id"].as_str().unwrap().to_owned();
+
+    let taxonomy = work.path().join("taxonomy.toml");
+    std::fs::write(&taxonomy, TAXONOMY).unwrap();
+    let training = work.path().join("training");
+    let data_dir = work.path().join("data");
+    let run = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_heron"))
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .args(args)
+            .env("HERON_TAXONOMY", &taxonomy)
+            .env("HERON_MODELS_DIR", &models)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    run(&[
+        "generate",
+        "--out",
+        training.to_str().unwrap(),
+        "--per-type",
+        "10",
+        "--images",
+        "false",
+    ]);
+    run(&["train", "--data", training.to_str().unwrap(), "--activate"]);
+    let listed = run(&["models", "list"]);
+    assert!(listed.lines().any(|l| l.starts_with('*')), "{listed}");
+
+    let served = |server: &crate::support::TestServer| {
+        let url = server.url("/v1/version");
+        async move {
+            let version: serde_json::Value =
+                reqwest::get(&url).await.unwrap().json().await.unwrap();
+            (
+                version["model_id"].as_str().unwrap_or("").to_owned(),
+                version["model_labels"].as_array().map_or(0, Vec::len),
+            )
+        }
+    };
+    let mut switched = false;
+    for _ in 0..50 {
+        let (id, labels) = served(&server).await;
+        if id != default_id {
+            assert_eq!(
+                labels, 4,
+                "the new model knows the four types of the taxonomy file"
+            );
+            switched = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(switched, "the server kept {default_id}:\n{}", server.log());
+
+    run(&["models", "rollback"]);
+    let mut back = false;
+    for _ in 0..50 {
+        if served(&server).await.0 == default_id {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(back, "rollback did not reach the server:\n{}", server.log());
+}
