@@ -61,8 +61,38 @@ fn main() {
     );
     let training_examples = train::examples_from(&training, &labels);
     let test_examples = train::examples_from(&test, &labels);
-    println!("| dimensions | train s | accuracy | macro-F1 | ECE | µs/doc | model MiB |");
+    println!("| model | train s | accuracy | macro-F1 | ECE | µs/doc | model MiB |");
     println!("|---|---|---|---|---|---|---|");
+    {
+        // The original service's model family, on the same features.
+        let dimensions = dims[0];
+        let started = Instant::now();
+        let pairs: Vec<(String, usize)> = training_examples
+            .iter()
+            .map(|e| (e.text.clone(), e.label))
+            .collect();
+        let bayes = heron_classify::bayes::NaiveBayes::train(&pairs, labels.len(), dimensions, 0.1);
+        let train_seconds = started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        let predictions: Vec<(usize, f64, usize)> = test_examples
+            .iter()
+            .map(|e| {
+                let p = bayes.predict(&e.text);
+                let (best, confidence) = p
+                    .iter()
+                    .copied()
+                    .enumerate()
+                    .fold((0, 0.0), |b, (i, v)| if v > b.1 { (i, v) } else { b });
+                (best, confidence, e.label)
+            })
+            .collect();
+        let micros = started.elapsed().as_secs_f64() * 1e6 / test_examples.len() as f64;
+        let (accuracy, macro_f1, ece) = metrics(&predictions, labels.len());
+        println!(
+            "| naive Bayes 2^{} (baseline) | {train_seconds:.1} | {accuracy:.4} | {macro_f1:.4} | {ece:.4} | {micros:.0} | - |",
+            dimensions.trailing_zeros()
+        );
+    }
     for &dimensions in &dims {
         let config = TrainingConfig {
             dimensions,
@@ -87,7 +117,7 @@ fn main() {
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0;
         let _ = std::fs::remove_file(&path);
         println!(
-            "| 2^{} | {train_seconds:.1} | {accuracy:.4} | {macro_f1:.4} | {ece:.4} | {micros:.0} | {size:.1} |",
+            "| logistic regression 2^{} | {train_seconds:.1} | {accuracy:.4} | {macro_f1:.4} | {ece:.4} | {micros:.0} | {size:.1} |",
             dimensions.trailing_zeros()
         );
         if dimensions == *dims.last().unwrap_or(&dimensions) {

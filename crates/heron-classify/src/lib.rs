@@ -16,6 +16,7 @@
 //! This crate does no I/O except reading and writing model files, and
 //! never sees HTTP, SQL or tokio.
 
+pub mod bayes;
 pub mod compose;
 pub mod features;
 pub mod filename;
