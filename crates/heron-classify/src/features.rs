@@ -37,8 +37,11 @@ fn fnv1a(seed: u64, bytes: &[u8]) -> u64 {
 /// usually arrive (statements as CSV exports, IDs as photos) as one more
 /// weak feature among the words.
 pub fn with_format_marker(text: &str, format: &str) -> String {
-    format!("{text}\nheronformat{format}")
+    format!("{text}\n{FORMAT_MARKER_PREFIX}{format}")
 }
+
+/// The token that carries the container format into the features.
+pub const FORMAT_MARKER_PREFIX: &str = "heronformat";
 
 /// The container format name of a MIME type, as used by [`with_format_marker`].
 pub fn format_of_mime(mime: &str) -> &'static str {
@@ -136,6 +139,22 @@ pub fn term_counts(text: &str, dimensions: u32) -> SparseVector {
         }
     }
     counts
+}
+
+/// The words and word pairs of a text with their buckets, for
+/// explanations (character n-grams are left out: they read poorly).
+pub fn word_terms(text: &str, dimensions: u32) -> Vec<(u32, String)> {
+    let tokens = tokens(text);
+    let bucket = |seed: u64, bytes: &[u8]| (fnv1a(seed, bytes) % u64::from(dimensions)) as u32;
+    let mut terms = Vec::with_capacity(tokens.len() * 2);
+    for (i, token) in tokens.iter().enumerate() {
+        terms.push((bucket(1, token.as_bytes()), token.clone()));
+        if let Some(next) = tokens.get(i + 1) {
+            let pair = format!("{token} {next}");
+            terms.push((bucket(2, pair.as_bytes()), pair));
+        }
+    }
+    terms
 }
 
 /// How much of a text's wording the training data has seen: the share of

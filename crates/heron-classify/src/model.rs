@@ -138,6 +138,43 @@ impl TextModel {
         features::coverage(text, &self.idf)
     }
 
+    /// The words and word pairs of `text` that pushed it most towards
+    /// class `class`: each term's weighted feature value times its weight
+    /// for that class minus its mean weight over all classes (so words
+    /// every type shares count for nothing). At most `limit`, strongest
+    /// first, positive contributions only.
+    pub fn explain(&self, text: &str, class: usize, limit: usize) -> Vec<(String, f64)> {
+        let n = self.header.labels.len();
+        if class >= n {
+            return Vec::new();
+        }
+        let vector = self.vectorize(text);
+        let value_of: std::collections::HashMap<u32, f32> = vector.into_iter().collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut contributions: Vec<(String, f64)> =
+            features::word_terms(text, self.header.dimensions)
+                .into_iter()
+                // Lone letters and digit shapes are features, not evidence a
+                // reader can use.
+                .filter(|(_, term)| term.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+                .filter(|(bucket, _)| seen.insert(*bucket))
+                .filter_map(|(bucket, term)| {
+                    let value = *value_of.get(&bucket)?;
+                    let row = &self.weights[bucket as usize * n..(bucket as usize + 1) * n];
+                    let mean = row.iter().sum::<f32>() / n as f32;
+                    let contribution = f64::from(value * (row[class] - mean));
+                    let term = match term.strip_prefix(features::FORMAT_MARKER_PREFIX) {
+                        Some(format) if !format.contains(' ') => format!("(sent as {format})"),
+                        _ => term,
+                    };
+                    (contribution > 0.0).then_some((term, contribution))
+                })
+                .collect();
+        contributions.sort_by(|a, b| b.1.total_cmp(&a.1));
+        contributions.truncate(limit);
+        contributions
+    }
+
     /// Calibrated class probabilities of a text.
     pub fn predict(&self, text: &str) -> Prediction {
         self.predict_vector(&self.vectorize(text))

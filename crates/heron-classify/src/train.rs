@@ -377,6 +377,13 @@ mod tests {
         assert!(report.validation_accuracy > 0.99, "{report:?}");
         let prediction = model.predict("please pay the invoice total");
         assert_eq!(prediction.best().0, 0);
+        let evidence = model.explain("please pay the invoice total", 0, 3);
+        let terms: Vec<&str> = evidence.iter().map(|(t, _)| t.as_str()).collect();
+        assert!(terms.contains(&"invoice"), "{evidence:?}");
+        assert!(
+            !terms.contains(&"please"),
+            "unseen words are no evidence: {evidence:?}"
+        );
 
         let dir = tempfile_dir();
         let path = dir.join("m.bin");

@@ -18,6 +18,14 @@ pub struct LabelPathLevel {
     pub confidence: f64,
 }
 
+/// A word or word pair of the document that weighed for its label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Evidence {
+    pub term: String,
+    /// Its contribution to the label's score (larger is stronger).
+    pub weight: f64,
+}
+
 /// Confidence of each pipeline stage that ran; `null` for a stage that did not.
 /// The four keys are the original API's and never change.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -79,4 +87,8 @@ pub struct ClassificationResult {
     /// summed confidence; empty when the label is not in the taxonomy.
     #[serde(default)]
     pub label_path: Vec<LabelPathLevel>,
+    /// The terms of the deciding text that weighed most for the
+    /// predicted label (at most five); empty when no text decided.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
 }

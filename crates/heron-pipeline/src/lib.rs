@@ -19,7 +19,8 @@ use std::time::Instant;
 
 use heron_classify::{Taxonomy, TextModel, features, filename};
 use heron_core::{
-    ClassificationResult, DecidedBy, Label, LabelPathLevel, Notice, NoticeCode, StageConfidences,
+    ClassificationResult, DecidedBy, Evidence, Label, LabelPathLevel, Notice, NoticeCode,
+    StageConfidences,
 };
 use heron_extract::{Extraction, ExtractionLimits, Extractor, FileKind, OcrEngine};
 
@@ -111,7 +112,7 @@ impl Pipeline {
         let model = self.model();
         let mut run = Run::new(&model, input);
         self.run_stages(input, &model, &mut run);
-        run.finish(self, input, started)
+        run.finish(self, &model, input, started)
     }
 
     fn run_stages(&self, input: &FileInput<'_>, model: &TextModel, run: &mut Run) {
@@ -160,7 +161,7 @@ impl Pipeline {
         // usually carry the title ("INVOICE", "Account Statement").
         let heading = heading_text(&extraction);
         if heron_extract::has_meaningful_text(&heading) {
-            run.metadata = Some(self.score_text(model, &heading, format));
+            run.metadata = Some(self.score_text(model, &heading, format, &mut run.scored_text));
         }
         if run.stage_max(&run.metadata) >= self.config.early_exit_confidence {
             run.early_exit = Some(DecidedBy::Metadata);
@@ -170,7 +171,8 @@ impl Pipeline {
 
         // Text stage: the whole text layer.
         if extraction.has_text() {
-            run.text = Some(self.score_text(model, &extraction.text(), format));
+            run.text =
+                Some(self.score_text(model, &extraction.text(), format, &mut run.scored_text));
             if run.stage_max(&run.text) >= self.config.early_exit_confidence {
                 run.early_exit = Some(DecidedBy::TextModel);
                 run.warnings.extend(extraction.warnings);
@@ -196,7 +198,12 @@ impl Pipeline {
                     ));
                     run.language = extraction.language.clone();
                     if extraction.has_text() {
-                        run.ocr = Some(self.score_text(model, &extraction.text(), format));
+                        run.ocr = Some(self.score_text(
+                            model,
+                            &extraction.text(),
+                            format,
+                            &mut run.scored_text,
+                        ));
                     }
                 }
                 Ok(()) => {}
@@ -213,11 +220,17 @@ impl Pipeline {
         }
     }
 
-    fn score_text(&self, model: &TextModel, text: &str, format: &str) -> Vec<f64> {
+    fn score_text(
+        &self,
+        model: &TextModel,
+        text: &str,
+        format: &str,
+        scored: &mut Option<String>,
+    ) -> Vec<f64> {
         let started = Instant::now();
-        let probabilities = model
-            .predict(&features::with_format_marker(text, format))
-            .probabilities;
+        let input = features::with_format_marker(text, format);
+        let probabilities = model.predict(&input).probabilities;
+        *scored = Some(input);
         metrics::histogram!("heron_classification_seconds").record(started.elapsed().as_secs_f64());
         probabilities
     }
@@ -323,6 +336,9 @@ struct Run {
     metadata: Option<Vec<f64>>,
     text: Option<Vec<f64>>,
     ocr: Option<Vec<f64>>,
+    /// The model input of the last content stage that ran (text with its
+    /// format marker), for the evidence of the decision.
+    scored_text: Option<String>,
     early_exit: Option<DecidedBy>,
     page_count: Option<u32>,
     language: Option<String>,
@@ -347,6 +363,7 @@ impl Run {
             metadata: None,
             text: None,
             ocr: None,
+            scored_text: None,
             early_exit: None,
             page_count: None,
             language: None,
@@ -376,6 +393,7 @@ impl Run {
     fn finish(
         mut self,
         pipeline: &Pipeline,
+        model: &TextModel,
         input: &FileInput<'_>,
         started: Instant,
     ) -> ClassificationResult {
@@ -441,6 +459,17 @@ impl Run {
             .zip(&probabilities)
             .map(|(l, p)| (l.as_str().to_owned(), round(*p)))
             .collect();
+        let evidence = match (&self.scored_text, decided_by) {
+            (_, DecidedBy::Nothing | DecidedBy::Filename) | (None, _) => Vec::new(),
+            (Some(text), _) => model
+                .explain(text, best, 5)
+                .into_iter()
+                .map(|(term, weight)| Evidence {
+                    term,
+                    weight: round(weight),
+                })
+                .collect(),
+        };
         let label_path = if decided_by == DecidedBy::Nothing {
             Vec::new()
         } else {
@@ -498,6 +527,7 @@ impl Run {
             language: self.language,
             cached: false,
             label_path,
+            evidence,
         }
     }
 }

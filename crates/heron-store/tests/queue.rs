@@ -29,6 +29,7 @@ fn result(name: &str) -> ClassificationResult {
         language: None,
         cached: false,
         label_path: Vec::new(),
+        evidence: Vec::new(),
     }
 }
 

@@ -226,5 +226,6 @@ pub fn error_result(
         language: None,
         cached: false,
         label_path: Vec::new(),
+        evidence: Vec::new(),
     }
 }

@@ -49,6 +49,12 @@ async fn every_labelled_sample_is_right_under_an_opaque_name() {
                 result["errors"].as_array().unwrap().is_empty(),
                 "{name}: {result:#}"
             );
+            // The decision comes with its evidence and its place in the
+            // taxonomy.
+            let evidence = result["evidence"].as_array().unwrap();
+            assert!(!evidence.is_empty(), "{name}: {result:#}");
+            assert!(evidence[0]["weight"].as_f64().unwrap() > 0.0);
+            assert_eq!(result["label_path"][2]["id"], *expected, "{name}");
         }
     }
 }
