@@ -22,27 +22,59 @@ pub fn run(settings: Settings, args: &GenerateArgs) -> anyhow::Result<ExitCode> 
     let samples = heron_classify::train::synthetic_samples(&taxonomy, args.per_type, args.seed);
     let mut rng = Rng::new(args.seed ^ 0x6E6E);
     let mut written = 0usize;
-    let mut counters = std::collections::BTreeMap::<String, usize>::new();
-    for sample in &samples {
-        let folder = args.out.join(&sample.label);
+    let mut types = 0usize;
+    for (label, documents) in interleaved_by_type(samples) {
+        let folder = args.out.join(&label);
         std::fs::create_dir_all(&folder)
             .with_context(|| format!("creating {}", folder.display()))?;
-        let count = counters.entry(sample.label.clone()).or_default();
-        *count += 1;
-        if *count > args.per_type {
-            continue;
+        types += 1;
+        for sample in documents.iter().take(args.per_type) {
+            // Useless names, as real uploads have.
+            let stem = format!("doc_{:05}", rng.below(100_000));
+            write_sample(sample, &folder, &stem, args.images, &mut rng)?;
+            written += 1;
         }
-        // Useless names, as real uploads have.
-        let stem = format!("doc_{:05}", rng.below(100_000));
-        write_sample(sample, &folder, &stem, args.images, &mut rng)?;
-        written += 1;
     }
     eprintln!(
-        "wrote {written} documents of {} types to {}",
-        counters.len(),
+        "wrote {written} documents of {types} types to {}",
         args.out.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Samples grouped by type, template-composed and hand-written ones (the
+/// original seven types have both) taken in turn, so any `--per-type`
+/// gets both kinds.
+fn interleaved_by_type(samples: Vec<Sample>) -> std::collections::BTreeMap<String, Vec<Sample>> {
+    let mut composed: std::collections::BTreeMap<String, Vec<Sample>> = Default::default();
+    let mut hand_written: std::collections::BTreeMap<String, Vec<Sample>> = Default::default();
+    for sample in samples {
+        // Composed templates are named type/layout/language.
+        let target = if sample.template.matches('/').count() == 2 {
+            &mut composed
+        } else {
+            &mut hand_written
+        };
+        target.entry(sample.label.clone()).or_default().push(sample);
+    }
+    let mut grouped = std::collections::BTreeMap::new();
+    for (label, first) in composed {
+        let second = hand_written.remove(&label).unwrap_or_default();
+        let mut merged = Vec::with_capacity(first.len() + second.len());
+        let mut first = first.into_iter();
+        let mut second = second.into_iter();
+        loop {
+            match (first.next(), second.next()) {
+                (None, None) => break,
+                (a, b) => merged.extend(a.into_iter().chain(b)),
+            }
+        }
+        grouped.insert(label, merged);
+    }
+    for (label, rest) in hand_written {
+        grouped.insert(label, rest);
+    }
+    grouped
 }
 
 fn write_sample(
