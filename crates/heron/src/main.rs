@@ -4,6 +4,7 @@
 mod cli;
 mod commands;
 mod dataset;
+mod output;
 mod setup;
 
 use clap::Parser;

@@ -1,5 +1,6 @@
 //! `heron classify FILE...`: the pipeline on local files, no server.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -22,9 +23,9 @@ pub fn run(settings: Settings, args: &ClassifyArgs) -> anyhow::Result<ExitCode> 
     progress.finish_and_clear();
 
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&results)?);
+        crate::output::print(&format!("{}\n", serde_json::to_string_pretty(&results)?))?;
     } else {
-        print_table(&results);
+        crate::output::print(&table(&results))?;
     }
     let failed = results.iter().any(|r| !r.errors.is_empty());
     Ok(if failed {
@@ -113,14 +114,16 @@ fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
     Ok((hex::encode(hasher.finalize()), size))
 }
 
-fn print_table(results: &[ClassificationResult]) {
+fn table(results: &[ClassificationResult]) -> String {
+    let mut out = String::new();
     let width = results
         .iter()
         .map(|r| r.filename.chars().count())
         .max()
         .unwrap_or(4)
         .clamp(4, 60);
-    println!(
+    let _ = writeln!(
+        out,
         "{:<width$}  {:<18}  {:>10}  {:<15}  NOTES",
         "FILE", "LABEL", "CONFIDENCE", "DECIDED BY"
     );
@@ -135,7 +138,8 @@ fn print_table(results: &[ClassificationResult]) {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
-        println!(
+        let _ = writeln!(
+            out,
             "{:<width$}  {:<18}  {:>10.3}  {:<15}  {}",
             result.filename,
             result.label,
@@ -144,4 +148,5 @@ fn print_table(results: &[ClassificationResult]) {
             notes.join(",")
         );
     }
+    out
 }

@@ -1,5 +1,6 @@
 //! `heron extract FILE`: what Heron reads from a file.
 
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -32,27 +33,35 @@ pub fn run(settings: Settings, args: &ExtractArgs) -> anyhow::Result<ExitCode> {
             "warnings": extraction.warnings,
             "pages": extraction.pages,
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        crate::output::print(&format!("{}\n", serde_json::to_string_pretty(&value)?))?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("type: {}", extracted.kind.mime_type());
+    let mut out = String::new();
+    let _ = writeln!(out, "type: {}", extracted.kind.mime_type());
     if let Some(pages) = extraction.page_count {
-        println!("pages: {pages}");
+        let _ = writeln!(out, "pages: {pages}");
     }
     if extraction.ocr_used {
-        println!(
+        let _ = writeln!(
+            out,
             "ocr: yes (mean confidence {:.2})",
             extraction.ocr_confidence.unwrap_or(0.0)
         );
     }
     for (key, value) in &extraction.metadata {
-        println!("{key}: {value}");
+        let _ = writeln!(out, "{key}: {value}");
     }
     for warning in &extraction.warnings {
-        println!("warning: {} {}", warning.code.as_str(), warning.message);
+        let _ = writeln!(
+            out,
+            "warning: {} {}",
+            warning.code.as_str(),
+            warning.message
+        );
     }
     for (index, page) in extraction.pages.iter().enumerate() {
-        println!("\n--- page {} ---\n{}", index + 1, page.trim_end());
+        let _ = writeln!(out, "\n--- page {} ---\n{}", index + 1, page.trim_end());
     }
+    crate::output::print(&out)?;
     Ok(ExitCode::SUCCESS)
 }
