@@ -42,7 +42,12 @@ pub fn sample(
     rng: &mut Rng,
 ) -> Sample {
     let languages = template.languages();
-    let language = languages[rng.below(languages.len().max(1)).min(languages.len() - 1)];
+    // A template whose titles are all blank still has English.
+    let language = if languages.is_empty() {
+        0
+    } else {
+        languages[rng.below(languages.len())]
+    };
     let text = write(template, language, layout, rng);
     let (text, scanned) = degrade(doc_type.id.as_str(), text, rng);
     let format = if scanned {
@@ -338,6 +343,18 @@ mod tests {
             "{}",
             german_invoice.text
         );
+    }
+
+    #[test]
+    fn a_template_with_blank_titles_is_still_written() {
+        let taxonomy = Taxonomy::parse(
+            "version = \"x\"\n[industries.i]\nname = \"I\"\n[families.f]\nindustry = \"i\"\nname = \"F\"\n\
+             [types.a]\nfamily = \"f\"\nname = \"A\"\ntitles = [\"\"]\nfields = [\"Total = money\"]\n\
+             [types.b]\nfamily = \"f\"\nname = \"B\"\ntitles = [\"B\"]\nfields = [\"Name = name\"]\n",
+        )
+        .unwrap();
+        let samples = generate(&taxonomy, 3, 1);
+        assert_eq!(samples.len(), 6);
     }
 
     #[test]
