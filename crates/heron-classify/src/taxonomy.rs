@@ -357,15 +357,7 @@ mod tests {
         let taxonomy = Taxonomy::default_taxonomy();
         assert!(taxonomy.types.len() >= 30, "{}", taxonomy.types.len());
         assert!(taxonomy.industries.len() >= 6);
-        for original in [
-            "invoice",
-            "bank_statement",
-            "financial_report",
-            "drivers_licence",
-            "contract",
-            "email",
-            "form",
-        ] {
+        for original in crate::synth::LABELS {
             assert!(taxonomy.get(original).is_some(), "{original}");
         }
         for t in &taxonomy.types {
