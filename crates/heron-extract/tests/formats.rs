@@ -12,6 +12,17 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Sniff and extract a fixture with default limits.
+fn extract_fixture(name: &str) -> heron_extract::Extraction {
+    let path = fixture(name);
+    extract_in_process(
+        &path,
+        sniff_file(&path, None).unwrap(),
+        &ExtractionLimits::default(),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
 /// Sniff `name` (under a misleading `.bin` name too) and extract it.
 fn check(name: &str, mime: &str, phrases: &[&str]) {
     let path = fixture(name);
@@ -78,13 +89,7 @@ fn legacy_office_documents() {
             "Claim approved for repair",
         ],
     );
-    let path = fixture("claim.ppt");
-    let extraction = extract_in_process(
-        &path,
-        sniff_file(&path, None).unwrap(),
-        &ExtractionLimits::default(),
-    )
-    .unwrap();
+    let extraction = extract_fixture("claim.ppt");
     assert_eq!(extraction.page_count, Some(2), "{:?}", extraction.pages);
     assert!(extraction.pages[1].contains("Outcome"));
     assert!(
@@ -95,13 +100,7 @@ fn legacy_office_documents() {
 
 #[test]
 fn presentations_have_a_page_per_slide() {
-    let path = fixture("review.pptx");
-    let extraction = extract_in_process(
-        &path,
-        sniff_file(&path, None).unwrap(),
-        &ExtractionLimits::default(),
-    )
-    .unwrap();
+    let extraction = extract_fixture("review.pptx");
     assert_eq!(extraction.page_count, Some(2));
     assert!(extraction.pages[1].contains("Decision"));
 }
@@ -164,13 +163,7 @@ fn markup_and_data() {
         "application/json",
         &["number: PO-5521", "item: Steel bolts", "qty: 400"],
     );
-    let path = fixture("page.html");
-    let extraction = extract_in_process(
-        &path,
-        sniff_file(&path, None).unwrap(),
-        &ExtractionLimits::default(),
-    )
-    .unwrap();
+    let extraction = extract_fixture("page.html");
     assert!(
         !extraction.text().contains("secret"),
         "scripts are not visible text"
@@ -210,13 +203,7 @@ fn email_with_an_attachment() {
             "Grocery Mart purchase",
         ],
     );
-    let path = fixture("message.eml");
-    let extraction = extract_in_process(
-        &path,
-        sniff_file(&path, None).unwrap(),
-        &ExtractionLimits::default(),
-    )
-    .unwrap();
+    let extraction = extract_fixture("message.eml");
     assert_eq!(extraction.metadata["attachments"], "statement.xlsx");
 }
 
@@ -234,13 +221,7 @@ fn outlook_message_with_an_attachment() {
             "Maria Lopez",
         ],
     );
-    let path = fixture("invoice.msg");
-    let extraction = extract_in_process(
-        &path,
-        sniff_file(&path, None).unwrap(),
-        &ExtractionLimits::default(),
-    )
-    .unwrap();
+    let extraction = extract_fixture("invoice.msg");
     assert_eq!(extraction.metadata["attachments"], "letter.docx");
     assert_eq!(extraction.metadata["creationdate"], "2024-11-05T09:30:00Z");
 }

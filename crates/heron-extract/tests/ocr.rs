@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use heron_extract::{ExtractionLimits, OcrEngine};
+use heron_extract::{ExtractionLimits, OcrEngine, OcrText};
+use image::RgbImage;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -24,15 +25,16 @@ fn engine(auto_language: bool) -> Option<OcrEngine> {
     Some(engine)
 }
 
-fn read(engine: &OcrEngine, name: &str) -> (String, String) {
+/// Recognise an image file with default limits.
+fn recognise(engine: &OcrEngine, path: &Path) -> OcrText {
     let limits = ExtractionLimits::default();
-    let text = engine
-        .recognise_image(
-            &fixture(name),
-            &limits,
-            limits.deadline_from(Instant::now()),
-        )
-        .unwrap();
+    engine
+        .recognise_image(path, &limits, limits.deadline_from(Instant::now()))
+        .unwrap()
+}
+
+fn read(engine: &OcrEngine, name: &str) -> (String, String) {
+    let text = recognise(engine, &fixture(name));
     (text.pages.join("\n"), text.languages)
 }
 
@@ -68,14 +70,7 @@ fn a_french_scan_is_read_in_french() {
 fn an_english_scan_is_read_once() {
     let Some(auto) = engine(true) else { return };
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/samples");
-    let limits = ExtractionLimits::default();
-    let text = auto
-        .recognise_image(
-            &samples.join("drivers_license_1.jpg"),
-            &limits,
-            limits.deadline_from(Instant::now()),
-        )
-        .unwrap();
+    let text = recognise(&auto, &samples.join("drivers_license_1.jpg"));
     assert_eq!(text.languages, "eng");
     let joined = text.pages.join("\n");
     assert!(joined.contains("DRIVER LICENSE"), "{joined}");
@@ -112,14 +107,7 @@ fn a_page_turned_upside_down_or_sideways_is_read_upright() {
 #[test]
 fn every_page_of_a_multi_page_tiff_is_prepared_and_read() {
     let Some(engine) = engine(false) else { return };
-    let limits = ExtractionLimits::default();
-    let text = engine
-        .recognise_image(
-            &fixture("shipment.tiff"),
-            &limits,
-            limits.deadline_from(Instant::now()),
-        )
-        .unwrap();
+    let text = recognise(&engine, &fixture("shipment.tiff"));
     assert_eq!(text.pages.len(), 2, "{:?}", text.pages);
     assert_eq!(text.page_confidences.len(), 2);
     assert!(
@@ -155,10 +143,7 @@ fn a_bilevel_fax_tiff_is_read() {
         eprintln!("\n!!! SKIPPED: python3 with Pillow is needed to write a fax TIFF !!!\n");
         return;
     }
-    let limits = ExtractionLimits::default();
-    let text = engine
-        .recognise_image(&fax, &limits, limits.deadline_from(Instant::now()))
-        .unwrap();
+    let text = recognise(&engine, &fax);
     let joined = text.pages.join("\n");
     assert!(joined.contains("FIRST COMMUNITY BANK"), "{joined}");
     assert!(joined.contains("Closing balance"), "{joined}");
@@ -209,8 +194,6 @@ fn lerp(a: (f32, f32), b: (f32, f32), t: f32) -> (f32, f32) {
     (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t)
 }
 
-use image::RgbImage;
-
 #[test]
 fn a_phone_photo_of_a_page_is_found_and_flattened() {
     let Some(engine) = engine(false) else { return };
@@ -220,10 +203,7 @@ fn a_phone_photo_of_a_page_is_found_and_flattened() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("IMG_2231.jpg");
     phone_photo(&page).save(&path).unwrap();
-    let limits = ExtractionLimits::default();
-    let text = engine
-        .recognise_image(&path, &limits, limits.deadline_from(Instant::now()))
-        .unwrap();
+    let text = recognise(&engine, &path);
     let joined = text.pages.join("\n");
     assert!(text.steps.iter().any(|s| s == "page"), "{:?}", text.steps);
     for phrase in ["FIRST COMMUNITY BANK", "Robert Miller", "Closing balance"] {
