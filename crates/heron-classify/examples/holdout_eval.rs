@@ -122,6 +122,25 @@ fn main() {
         );
         if dimensions == *dims.last().unwrap_or(&dimensions) {
             print_confusions(&predictions, &model);
+            // Real documents wrongly judged foreign (goal: at most 2 %).
+            let config = heron_classify::ood::OodConfig::default();
+            let foreign = test_examples
+                .iter()
+                .filter(|e| {
+                    let prediction = model.predict(&e.text);
+                    heron_classify::ood::judge(
+                        &model.coverage(&e.text),
+                        prediction.unscaled_best,
+                        &config,
+                    )
+                    .is_out_of_distribution()
+                })
+                .count();
+            println!(
+                "held-out documents judged out-of-distribution: {foreign} of {} ({:.2} %)",
+                test_examples.len(),
+                100.0 * foreign as f64 / test_examples.len() as f64
+            );
         }
     }
 }

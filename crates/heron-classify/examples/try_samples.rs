@@ -11,7 +11,7 @@ fn main() {
     for argument in std::env::args().skip(1) {
         let (format, path) = argument.split_once(':').unwrap_or(("text", &argument));
         let text = std::fs::read_to_string(path).unwrap_or_default();
-        let text = heron_classify::features::with_format_marker(&text, format);
+        let text = heron_classify::features::with_signals(&text, format);
         let prediction = model.predict(&text);
         let mut ranked: Vec<(usize, f64)> = prediction
             .probabilities

@@ -8,6 +8,13 @@
 //! `dimensions` buckets; counts get sublinear TF (1 + ln tf), IDF weights
 //! and L2 normalisation.
 
+/// Names how text becomes features. A model records the version it was
+/// trained with and is refused by a Heron that computes features another
+/// way (its weights would be read against the wrong inputs). Change it
+/// with any change to tokens, hashing, weighting or signal tokens.
+/// `f2`: layout signal tokens.
+pub const FEATURE_VERSION: &str = "f2";
+
 /// Default number of hash buckets (2^17): with 36 types the weights take
 /// 18 MiB; 2^18 measured no better on held-out layouts (bench/README.md)
 /// at twice the memory.
@@ -32,18 +39,125 @@ fn fnv1a(seed: u64, bytes: &[u8]) -> u64 {
     hash
 }
 
-/// Append a token naming the file's container format (`pdf`, `image`,
-/// `csv`, `docx`, `text`, `email`), so that the model can learn how types
-/// usually arrive (statements as CSV exports, IDs as photos) as one more
-/// weak feature among the words.
-pub fn with_format_marker(text: &str, format: &str) -> String {
-    format!("{text}\n{FORMAT_MARKER_PREFIX}{format}")
+/// The text the model reads: the extracted text followed by signal tokens
+/// that words alone do not carry — the container format (`pdf`, `image`,
+/// `csv`, `docx`, `text`, `email`: how types usually arrive, statements as
+/// CSV exports, IDs as photos) and the layout (how many lines carry a date,
+/// an amount, both; how long lines are). Each is one more weak feature among
+/// the words: a CSV whose every row has a date and an amount reads as a
+/// statement whatever words fill its descriptions.
+pub fn with_signals(text: &str, format: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 160);
+    out.push_str(text);
+    out.push('\n');
+    out.push_str(FORMAT_MARKER_PREFIX);
+    out.push_str(format);
+    for signal in layout_signals(text) {
+        out.push(' ');
+        out.push_str(LAYOUT_MARKER_PREFIX);
+        out.push_str(&signal);
+    }
+    out
 }
 
 /// The token that carries the container format into the features.
 pub const FORMAT_MARKER_PREFIX: &str = "heronformat";
+/// The prefix of the layout tokens of [`with_signals`].
+pub const LAYOUT_MARKER_PREFIX: &str = "heronlayout";
 
-/// The container format name of a MIME type, as used by [`with_format_marker`].
+/// How an explanation shows a word or word pair of [`word_terms`]: signal
+/// tokens in words, pairs that join a signal token to anything left out.
+pub fn readable_term(term: &str) -> Option<String> {
+    let is_signal =
+        |t: &str| t.starts_with(FORMAT_MARKER_PREFIX) || t.starts_with(LAYOUT_MARKER_PREFIX);
+    if term.contains(' ') {
+        return (!term.split(' ').any(is_signal)).then(|| term.to_owned());
+    }
+    if let Some(format) = term.strip_prefix(FORMAT_MARKER_PREFIX) {
+        return Some(format!("(sent as {format})"));
+    }
+    let Some(signal) = term.strip_prefix(LAYOUT_MARKER_PREFIX) else {
+        return Some(term.to_owned());
+    };
+    let described = [
+        ("dates", "lines have a date"),
+        ("amounts", "lines have an amount"),
+        ("rows", "lines are rows with a date and an amount"),
+    ]
+    .iter()
+    .find_map(|(kind, what)| {
+        let share = signal.strip_prefix(kind)?;
+        Some(format!("(layout: {share} {what})"))
+    });
+    Some(described.unwrap_or_else(|| format!("(layout: {signal})")))
+}
+
+/// Layout tokens of a text: for dates, amounts and rows carrying both, the
+/// share of non-empty lines as `few`, `some` or `most`. Absent things give
+/// no token: a short text with no dates would otherwise be mostly signal
+/// tokens, and read as whichever type is often short and undated.
+pub fn layout_signals(text: &str) -> Vec<String> {
+    let text = cut_to_boundary(text, MAX_FEATURE_TEXT);
+    let (mut lines, mut dated, mut priced, mut rows) = (0usize, 0, 0, 0);
+    for line in text.lines() {
+        let tokens = tokens(line);
+        if tokens.is_empty() {
+            continue;
+        }
+        lines += 1;
+        let has_date = tokens.iter().any(|t| is_date_shape(t));
+        let has_amount = tokens.iter().any(|t| is_amount_shape(t));
+        dated += usize::from(has_date);
+        priced += usize::from(has_amount);
+        rows += usize::from(has_date && has_amount);
+    }
+    let share = |count: usize| {
+        let share = count as f64 / lines.max(1) as f64;
+        if count == 0 || share < 0.05 {
+            None
+        } else if share < 0.2 {
+            Some("few")
+        } else if share < 0.5 {
+            Some("some")
+        } else {
+            Some("most")
+        }
+    };
+    [("dates", dated), ("amounts", priced), ("rows", rows)]
+        .into_iter()
+        .filter_map(|(kind, count)| Some(format!("{kind}{}", share(count)?)))
+        .collect()
+}
+
+/// A digit-shaped token that reads as a date: three numeric groups split by
+/// `/`, `-` or `.`, one of them four digits long or all of two
+/// (`0000-00-00`, `00/00/0000`, `00.00.00`).
+fn is_date_shape(token: &str) -> bool {
+    let separator = match token.chars().find(|c| matches!(c, '/' | '-' | '.')) {
+        Some(c) => c,
+        None => return false,
+    };
+    let groups: Vec<&str> = token.split(separator).collect();
+    groups.len() == 3
+        && groups
+            .iter()
+            .all(|g| !g.is_empty() && g.len() <= 4 && g.bytes().all(|b| b == b'0'))
+        && (groups.iter().any(|g| g.len() == 4) || groups.iter().all(|g| g.len() == 2))
+}
+
+/// A digit-shaped token that reads as a money amount: digits ending in a
+/// decimal separator and exactly two digits (`000.00`, `0,000.00`,
+/// `0.000,00`).
+fn is_amount_shape(token: &str) -> bool {
+    let bytes = token.as_bytes();
+    bytes.len() >= 4
+        && bytes.iter().all(|b| matches!(b, b'0' | b'.' | b','))
+        && matches!(bytes[bytes.len() - 3], b'.' | b',')
+        && bytes[bytes.len() - 2..].iter().all(|&b| b == b'0')
+        && !is_date_shape(token)
+}
+
+/// The container format name of a MIME type, as used by [`with_signals`].
 pub fn format_of_mime(mime: &str) -> &'static str {
     match mime {
         "application/pdf" => "pdf",
@@ -168,6 +282,8 @@ pub struct Coverage {
     pub pairs: f64,
     /// Word tokens counted (letters only, 3 characters or more).
     pub tokens: usize,
+    /// Distinct such words the training data contained.
+    pub known_words: usize,
 }
 
 pub fn coverage(text: &str, idf: &[f32]) -> Coverage {
@@ -177,6 +293,7 @@ pub fn coverage(text: &str, idf: &[f32]) -> Coverage {
             words: 0.0,
             pairs: 0.0,
             tokens: 0,
+            known_words: 0,
         };
     }
     let words: Vec<String> = tokens(text)
@@ -184,7 +301,12 @@ pub fn coverage(text: &str, idf: &[f32]) -> Coverage {
         .filter(|t| t.chars().count() >= 3 && t.chars().all(char::is_alphabetic))
         .collect();
     let seen = |seed: u64, bytes: &[u8]| idf[(fnv1a(seed, bytes) % dimensions) as usize] > 0.0;
-    let known_words = words.iter().filter(|w| seen(1, w.as_bytes())).count();
+    let known: Vec<&String> = words.iter().filter(|w| seen(1, w.as_bytes())).collect();
+    let known_words = known.len();
+    let distinct_known = known
+        .into_iter()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
     let pairs: Vec<String> = words
         .windows(2)
         .map(|w| format!("{} {}", w[0], w[1]))
@@ -201,6 +323,7 @@ pub fn coverage(text: &str, idf: &[f32]) -> Coverage {
         words: share(known_words, words.len()),
         pairs: share(known_pairs, pairs.len()),
         tokens: words.len(),
+        known_words: distinct_known,
     }
 }
 
@@ -267,6 +390,33 @@ mod tests {
             tokens("Rechnungsnummer RÉF"),
             vec!["rechnungsnummer", "réf"]
         );
+    }
+
+    #[test]
+    fn layout_signals_describe_rows() {
+        let statement = "date | description | amount\n2025-01-13 | Rate position far. | 808.82\n\
+                         2025-04-02 | Project Congress. | -403.32";
+        assert_eq!(
+            layout_signals(statement),
+            vec!["datesmost", "amountsmost", "rowsmost"]
+        );
+        let prose = "The licences for most software are designed to take away your freedom\n\
+                     to share and change it. By contrast, this licence is intended to guarantee";
+        assert!(layout_signals(prose).is_empty());
+        assert!(layout_signals(" \n").is_empty());
+        assert!(is_date_shape("00.00.00") && !is_date_shape("0.000,00"));
+        assert!(is_amount_shape("0.000,00") && is_amount_shape("00.00"));
+        assert!(!is_amount_shape("0000") && !is_amount_shape("00.000"));
+        assert_eq!(
+            readable_term("heronlayoutrowsmost").as_deref(),
+            Some("(layout: most lines are rows with a date and an amount)")
+        );
+        assert_eq!(
+            readable_term("heronformatcsv").as_deref(),
+            Some("(sent as csv)")
+        );
+        assert_eq!(readable_term("heronformatcsv heronlayoutdatesmost"), None);
+        assert_eq!(readable_term("total due").as_deref(), Some("total due"));
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //!   across builds and platforms).
 //! - [`model`]: a multinomial logistic regression over those features, with
 //!   temperature calibration, saved as a versioned binary artefact.
+//! - [`ood`]: whether a document is like any known type at all.
+//! - [`risk`]: risk–coverage curves and the cut-off for a target error rate.
 //! - [`filename`]: the weak file-name signal, kept separate so that content
 //!   always outweighs a misleading name.
 //! - [`taxonomy`]: industry → family → type, from TOML (a default ships).
@@ -21,7 +23,9 @@ pub mod compose;
 pub mod features;
 pub mod filename;
 pub mod model;
+pub mod ood;
 pub mod render;
+pub mod risk;
 pub mod rng;
 pub mod synth;
 pub mod taxonomy;

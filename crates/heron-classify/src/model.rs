@@ -32,6 +32,25 @@ pub struct ModelHeader {
     pub training_source: String,
     /// Validation metrics measured at training time.
     pub metrics: BTreeMap<String, f64>,
+    /// Per label, the Platt scaling `[slope, offset]` that turns its raw
+    /// score into the probability that the document is (also) of that type,
+    /// independently of the other types: a document that is an invoice and
+    /// a contract scores high on both. Empty in models trained before
+    /// multi-label support (they report their top label only).
+    #[serde(default)]
+    pub one_vs_rest: Vec<[f32; 2]>,
+    /// Error rate against coverage by confidence cut-off, from validation
+    /// at training time or from `heron eval --record`.
+    #[serde(default)]
+    pub risk_coverage: Option<crate::risk::RiskCoverage>,
+    /// [`features::FEATURE_VERSION`] at training time (`f1` for models
+    /// written before it was recorded).
+    #[serde(default = "first_feature_version")]
+    pub feature_version: String,
+}
+
+fn first_feature_version() -> String {
+    "f1".to_owned()
 }
 
 /// A trained model, ready to predict.
@@ -47,10 +66,35 @@ pub struct TextModel {
 /// Class probabilities for one text, aligned with [`TextModel::labels`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prediction {
+    /// Which one type the document is: sums to 1.
     pub probabilities: Vec<f64>,
+    /// Whether the document is (also) of each type, each on its own
+    /// (one-vs-rest); empty for models without one-vs-rest scaling.
+    pub one_vs_rest: Vec<f64>,
+    /// The top probability before temperature scaling: the
+    /// out-of-distribution score (see [`crate::ood`]). Calibration may
+    /// sharpen the probabilities, which would raise a foreign text's top
+    /// probability as much as a real document's.
+    pub unscaled_best: f64,
 }
 
+/// One-vs-rest probability at or above which a type is among a document's
+/// `labels`.
+pub const MULTI_LABEL_THRESHOLD: f64 = 0.5;
+/// The stricter threshold for a type seen in one part of a document only.
+pub const PART_LABEL_THRESHOLD: f64 = 0.9;
+
 impl Prediction {
+    /// Indices of the types the document is of, by one-vs-rest probability
+    /// (strongest first).
+    pub fn present(&self) -> Vec<usize> {
+        let mut present: Vec<usize> = (0..self.one_vs_rest.len())
+            .filter(|&i| self.one_vs_rest[i] >= MULTI_LABEL_THRESHOLD)
+            .collect();
+        present.sort_by(|&a, &b| self.one_vs_rest[b].total_cmp(&self.one_vs_rest[a]));
+        present
+    }
+
     /// Index and probability of the most likely class.
     pub fn best(&self) -> (usize, f64) {
         self.probabilities
@@ -75,6 +119,10 @@ pub enum ModelError {
     BadHeader(String),
     #[error("model file is truncated or has the wrong size")]
     WrongSize,
+    #[error(
+        "the model was trained on features {found}, this Heron computes {expected}: train it again"
+    )]
+    FeatureVersion { found: String, expected: String },
 }
 
 impl TextModel {
@@ -104,6 +152,11 @@ impl TextModel {
             hasher.update([0]);
         }
         hasher.update(self.header.temperature.to_le_bytes());
+        for pair in &self.header.one_vs_rest {
+            for v in pair {
+                hasher.update(v.to_le_bytes());
+            }
+        }
         for values in [&self.idf, &self.bias, &self.weights] {
             for v in values.iter() {
                 hasher.update(v.to_le_bytes());
@@ -120,8 +173,18 @@ impl TextModel {
         &self.header
     }
 
+    /// Replace the recorded risk–coverage curve. The model's id does not
+    /// change: the id names the weights, and the curve only describes them.
+    pub fn set_risk_coverage(&mut self, curve: crate::risk::RiskCoverage) {
+        self.header.risk_coverage = Some(curve);
+    }
+
     pub fn labels(&self) -> &[Label] {
         &self.header.labels
+    }
+
+    pub fn idf(&self) -> &[f32] {
+        &self.idf
     }
 
     /// Feature vector of a text under this model's IDF.
@@ -163,16 +226,56 @@ impl TextModel {
                     let row = &self.weights[bucket as usize * n..(bucket as usize + 1) * n];
                     let mean = row.iter().sum::<f32>() / n as f32;
                     let contribution = f64::from(value * (row[class] - mean));
-                    let term = match term.strip_prefix(features::FORMAT_MARKER_PREFIX) {
-                        Some(format) if !format.contains(' ') => format!("(sent as {format})"),
-                        _ => term,
-                    };
+                    let term = features::readable_term(&term)?;
                     (contribution > 0.0).then_some((term, contribution))
                 })
                 .collect();
         contributions.sort_by(|a, b| b.1.total_cmp(&a.1));
         contributions.truncate(limit);
         contributions
+    }
+
+    /// Each label's raw score (bias + weights · features) of a text.
+    pub fn raw_logits(&self, text: &str) -> Vec<f32> {
+        logits(&self.weights, &self.bias, &self.vectorize(text))
+    }
+
+    /// The types a document is of (strongest first, with their one-vs-rest
+    /// probabilities): those its whole text scores for, and those one of
+    /// its parts scores for at [`PART_LABEL_THRESHOLD`]. A contract's terms
+    /// on the page after an invoice weigh less in the whole document's
+    /// features than alone, so each part is read on its own too. `parts`
+    /// are the document's pages; a single page is read in two halves.
+    /// `format` is the container format of [`features::with_signals`].
+    pub fn present_types(
+        &self,
+        whole: &Prediction,
+        parts: &[&str],
+        format: &str,
+    ) -> Vec<(usize, f64)> {
+        let mut found: Vec<(usize, f64)> = whole
+            .present()
+            .into_iter()
+            .map(|i| (i, whole.one_vs_rest[i]))
+            .collect();
+        let halves;
+        let parts = match parts {
+            [single] => {
+                halves = halves_of(single);
+                halves.iter().map(String::as_str).collect::<Vec<_>>()
+            }
+            many => many.iter().take(MAX_PARTS).copied().collect(),
+        };
+        for part in parts {
+            let prediction = self.predict(&features::with_signals(part, format));
+            for (i, &p) in prediction.one_vs_rest.iter().enumerate() {
+                if p >= PART_LABEL_THRESHOLD && !found.iter().any(|&(j, _)| j == i) {
+                    found.push((i, p));
+                }
+            }
+        }
+        found.sort_by(|a, b| b.1.total_cmp(&a.1));
+        found
     }
 
     /// Calibrated class probabilities of a text.
@@ -182,8 +285,18 @@ impl TextModel {
 
     pub fn predict_vector(&self, vector: &SparseVector) -> Prediction {
         let logits = logits(&self.weights, &self.bias, vector);
+        let one_vs_rest = self
+            .header
+            .one_vs_rest
+            .iter()
+            .zip(&logits)
+            .map(|(&[slope, offset], &score)| sigmoid(f64::from(slope * score + offset)))
+            .collect();
+        let unscaled_best = softmax(&logits, 1.0).into_iter().fold(0.0, f64::max);
         Prediction {
             probabilities: softmax(&logits, self.header.temperature),
+            one_vs_rest,
+            unscaled_best,
         }
     }
 
@@ -228,6 +341,7 @@ impl TextModel {
         let header: ModelHeader = serde_json::from_slice(header_bytes)
             .map_err(|e| ModelError::BadHeader(e.to_string()))?;
         if header.labels.is_empty()
+            || !(header.one_vs_rest.is_empty() || header.one_vs_rest.len() == header.labels.len())
             || header.dimensions == 0
             || header.temperature.is_nan()
             || header.temperature <= 0.0
@@ -235,6 +349,12 @@ impl TextModel {
             return Err(ModelError::BadHeader(
                 "no labels, dimensions or temperature".to_owned(),
             ));
+        }
+        if header.feature_version != features::FEATURE_VERSION {
+            return Err(ModelError::FeatureVersion {
+                found: header.feature_version,
+                expected: features::FEATURE_VERSION.to_owned(),
+            });
         }
         let dimensions = header.dimensions as usize;
         let n_labels = header.labels.len();
@@ -253,6 +373,20 @@ impl TextModel {
     }
 }
 
+/// Most parts of a document read on their own by [`TextModel::present_types`].
+const MAX_PARTS: usize = 10;
+
+/// The two halves of a text at the line boundary nearest its middle; none
+/// for a text too short to hold two documents.
+fn halves_of(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    if lines.len() < 12 {
+        return Vec::new();
+    }
+    let middle = lines.len() / 2;
+    vec![lines[..middle].join("\n"), lines[middle..].join("\n")]
+}
+
 /// Scores of each label: bias + Σ weight × feature.
 pub(crate) fn logits(weights: &[f32], bias: &[f32], vector: &SparseVector) -> Vec<f32> {
     let n_labels = bias.len();
@@ -264,6 +398,10 @@ pub(crate) fn logits(weights: &[f32], bias: &[f32], vector: &SparseVector) -> Ve
         }
     }
     scores
+}
+
+pub(crate) fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
 }
 
 pub(crate) fn softmax(logits: &[f32], temperature: f32) -> Vec<f64> {

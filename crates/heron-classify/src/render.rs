@@ -24,10 +24,21 @@ pub fn render(text: &str, title: &str, extension: &str) -> Vec<u8> {
 pub fn pdf(text: &str) -> Vec<u8> {
     const LINES_PER_PAGE: usize = 64;
     let lines: Vec<&str> = text.lines().collect();
-    let pages: Vec<&[&str]> = if lines.is_empty() {
-        vec![&[][..]]
+    let pages: Vec<String> = lines
+        .chunks(LINES_PER_PAGE)
+        .map(|page| page.join("\n"))
+        .collect();
+    let pages: Vec<&str> = pages.iter().map(String::as_str).collect();
+    pdf_pages(&pages)
+}
+
+/// A PDF with one page per entry of `pages` (at least one, blank if none),
+/// each line of a page's text on its own line.
+pub fn pdf_pages(pages: &[&str]) -> Vec<u8> {
+    let pages: Vec<Vec<&str>> = if pages.is_empty() {
+        vec![Vec::new()]
     } else {
-        lines.chunks(LINES_PER_PAGE).collect()
+        pages.iter().map(|p| p.lines().collect()).collect()
     };
     let mut objects: Vec<Vec<u8>> = Vec::new();
     // 1: catalog, 2: pages, 3: font, then (page, contents) pairs.

@@ -127,6 +127,9 @@ pub fn train(
         })
         .collect();
     let temperature = fit_temperature(&validation_logits);
+    let one_vs_rest = (0..n_labels)
+        .map(|label| fit_platt(&validation_logits, label))
+        .collect();
     let report = evaluate(&validation_logits, temperature, training.len());
 
     let mut metrics = BTreeMap::new();
@@ -141,6 +144,9 @@ pub fn train(
         training_documents: training.len(),
         training_source: config.source.clone(),
         metrics,
+        one_vs_rest,
+        risk_coverage: Some(validation_risk_coverage(&validation_logits, temperature)),
+        feature_version: features::FEATURE_VERSION.to_owned(),
     };
     Ok((TextModel::from_parts(header, idf, bias, weights), report))
 }
@@ -207,7 +213,7 @@ pub fn examples_from(samples: &[Sample], labels: &[Label]) -> Vec<Example> {
             let label = labels.iter().position(|l| l.as_str() == s.label)?;
             Some(Example {
                 label,
-                text: features::with_format_marker(&s.text, s.format),
+                text: features::with_signals(&s.text, s.format),
             })
         })
         .collect()
@@ -285,6 +291,9 @@ fn log_loss(logits: &[(Vec<f32>, usize)], temperature: f32) -> f64 {
     total / logits.len().max(1) as f64
 }
 
+/// The sharpest calibration temperature allowed (see [`fit_temperature`]).
+const MIN_TEMPERATURE: f32 = 0.7;
+
 /// The temperature minimising validation log loss: a coarse log-spaced grid,
 /// then a finer one around the best point (the loss is unimodal in T).
 fn fit_temperature(logits: &[(Vec<f32>, usize)]) -> f32 {
@@ -301,15 +310,118 @@ fn fit_temperature(logits: &[(Vec<f32>, usize)]) -> f32 {
             )
             .0
     };
-    // Never sharpen below 1: synthetic validation data is easier than real
-    // documents, and a temperature fitted below 1 on it would make the model
-    // overconfident exactly where it is most likely to be wrong.
-    let coarse = best_of((0..=30).map(|i| 1.0 * 1.1f32.powi(i)).collect());
+    // Training on partial views (feature dropout) leaves the model
+    // underconfident on whole documents, so the fit sharpens (T < 1); but
+    // a synthetic validation split is almost separable and the unbounded
+    // fit runs to T → 0, certainty nobody measured on real documents. The
+    // floor of 0.7 keeps held-out templates calibrated (ECE 0.011 against
+    // 0.038 at T = 1, bench/README.md). Out-of-distribution detection
+    // reads the unscaled probabilities (`Prediction::unscaled_best`),
+    // which sharpening would raise for foreign texts too.
+    let coarse = best_of((0..=40).map(|i| MIN_TEMPERATURE * 1.1f32.powi(i)).collect());
     best_of(
         (0..=40)
-            .map(|i| (coarse * (0.85 + 0.0075 * i as f32)).max(1.0))
+            .map(|i| (coarse * (0.85 + 0.0075 * i as f32)).max(MIN_TEMPERATURE))
             .collect(),
     )
+}
+
+/// The risk–coverage curve of the validation split.
+fn validation_risk_coverage(
+    logits: &[(Vec<f32>, usize)],
+    temperature: f32,
+) -> crate::risk::RiskCoverage {
+    let outcomes: Vec<(f64, bool)> = logits
+        .iter()
+        .map(|(l, label)| {
+            let probabilities = model::softmax(l, temperature);
+            let (best, confidence) = crate::model::Prediction {
+                probabilities,
+                one_vs_rest: Vec::new(),
+                unscaled_best: 0.0,
+            }
+            .best();
+            (confidence, best == *label)
+        })
+        .collect();
+    crate::risk::RiskCoverage::measure("validation split of the training data", &outcomes)
+}
+
+/// Platt scaling of one label's raw score on the validation split:
+/// `[slope, offset]` of the logistic curve from score to "is of this type",
+/// fitted by Newton's method with step halving, on Platt's smoothed targets
+/// (which keep the optimum finite when the split is separable, as
+/// synthetic data is).
+fn fit_platt(logits: &[(Vec<f32>, usize)], label: usize) -> [f32; 2] {
+    let positives = logits.iter().filter(|(_, l)| *l == label).count() as f64;
+    let negatives = logits.len() as f64 - positives;
+    if positives == 0.0 || negatives == 0.0 {
+        // Nothing to fit: a score of 0 is a coin toss, a large one is sure.
+        return [1.0, 0.0];
+    }
+    let high = (positives + 1.0) / (positives + 2.0);
+    let low = 1.0 / (negatives + 2.0);
+    let points: Vec<(f64, f64)> = logits
+        .iter()
+        .map(|(scores, l)| {
+            (
+                f64::from(scores[label]),
+                if *l == label { high } else { low },
+            )
+        })
+        .collect();
+    let loss = |slope: f64, offset: f64| -> f64 {
+        points
+            .iter()
+            .map(|&(x, target)| {
+                let z = slope * x + offset;
+                // log(1 + e^z) - target·z, computed without overflow.
+                z.max(0.0) + (-z.abs()).exp().ln_1p() - target * z
+            })
+            .sum()
+    };
+    let (mut slope, mut offset) = (1.0f64, 0.0f64);
+    let mut current = loss(slope, offset);
+    for _ in 0..100 {
+        let (mut gs, mut go, mut hss, mut hso, mut hoo) = (0.0, 0.0, 1e-9, 0.0, 1e-9);
+        for &(x, target) in &points {
+            let p = model::sigmoid(slope * x + offset);
+            let weight = p * (1.0 - p);
+            gs += (p - target) * x;
+            go += p - target;
+            hss += weight * x * x;
+            hso += weight * x;
+            hoo += weight;
+        }
+        let determinant = hss * hoo - hso * hso;
+        if determinant.abs() < 1e-18 {
+            break;
+        }
+        let step_slope = (hoo * gs - hso * go) / determinant;
+        let step_offset = (hss * go - hso * gs) / determinant;
+        // Halve the Newton step until the loss goes down.
+        let mut scale = 1.0;
+        let improved = loop {
+            let (s, o) = (slope - scale * step_slope, offset - scale * step_offset);
+            let candidate = loss(s, o);
+            if candidate < current {
+                break Some((s, o, candidate));
+            }
+            scale /= 2.0;
+            if scale < 1e-6 {
+                break None;
+            }
+        };
+        let Some((s, o, candidate)) = improved else {
+            break;
+        };
+        let converged = current - candidate < 1e-10;
+        (slope, offset, current) = (s, o, candidate);
+        if converged {
+            break;
+        }
+    }
+    [slope as f32, offset as f32]
 }
 
 fn evaluate(
@@ -321,7 +433,12 @@ fn evaluate(
     let mut bins = [(0usize, 0f64, 0usize); 10];
     for (l, label) in logits {
         let probabilities = model::softmax(l, temperature);
-        let (best, confidence) = crate::model::Prediction { probabilities }.best();
+        let (best, confidence) = crate::model::Prediction {
+            probabilities,
+            one_vs_rest: Vec::new(),
+            unscaled_best: 0.0,
+        }
+        .best();
         let hit = best == *label;
         correct += usize::from(hit);
         let bin = ((confidence * 10.0) as usize).min(9);

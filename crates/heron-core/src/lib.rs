@@ -16,7 +16,10 @@ pub mod settings;
 pub use job::JobStatus;
 pub use label::{Label, LabelError};
 pub use notice::{Notice, NoticeCode};
-pub use result::{ClassificationResult, DecidedBy, Evidence, LabelPathLevel, StageConfidences};
+pub use result::{
+    Alternative, ClassificationResult, DecidedBy, Evidence, Explanation, LabelPathLevel,
+    StageConfidences, TextLocation,
+};
 pub use settings::{Settings, SettingsError, SettingsOverrides};
 
 /// Heron's own version, as built.

@@ -32,6 +32,8 @@ pub enum NoticeCode {
     LowConfidence,
     /// The file name suggested another type than the content.
     FilenameDisagrees,
+    /// The document is unlike every known type.
+    OutOfDistribution,
     /// An unexpected internal failure while processing this file.
     InternalError,
 }
@@ -51,6 +53,7 @@ impl NoticeCode {
             NoticeCode::OcrUnavailable => "ocr_unavailable",
             NoticeCode::LowConfidence => "low_confidence",
             NoticeCode::FilenameDisagrees => "filename_disagrees",
+            NoticeCode::OutOfDistribution => "out_of_distribution",
             NoticeCode::InternalError => "internal_error",
         }
     }

@@ -24,6 +24,48 @@ pub struct Evidence {
     pub term: String,
     /// Its contribution to the label's score (larger is stronger).
     pub weight: f64,
+    /// Where the term first occurs: 1-based page and the character range
+    /// within that page's text; absent for signals (format, layout) and
+    /// for terms whose digits were normalised away.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<TextLocation>,
+}
+
+/// A place in a document's extracted text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TextLocation {
+    pub page: u32,
+    /// Character offsets (not bytes) in the page's text, end exclusive.
+    pub start: u32,
+    pub end: u32,
+}
+
+/// The long form of a decision's evidence (`?explain=true`,
+/// `heron classify --explain`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Explanation {
+    /// The best types, most likely first, with their confidences.
+    pub alternatives: Vec<Alternative>,
+    /// For each of the top alternatives, the terms that weighed for it.
+    pub terms: BTreeMap<String, Vec<Evidence>>,
+    /// One-vs-rest probability of each type at 0.05 or more: whether the
+    /// document is (also) of that type, each type judged on its own.
+    pub one_vs_rest: BTreeMap<String, f64>,
+    /// Format and layout signals the model read besides the words.
+    pub signals: Vec<String>,
+    /// Distinct words of the document the model's training data contained.
+    pub known_words: usize,
+    /// Share of the document's words the training data contained.
+    pub known_word_share: f64,
+    /// Why the document was judged unlike every known type, if it was.
+    pub out_of_distribution_reason: Option<String>,
+}
+
+/// One candidate type of a document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Alternative {
+    pub label: String,
+    pub confidence: f64,
 }
 
 /// Confidence of each pipeline stage that ran; `null` for a stage that did not.
@@ -91,4 +133,23 @@ pub struct ClassificationResult {
     /// predicted label (at most five); empty when no text decided.
     #[serde(default)]
     pub evidence: Vec<Evidence>,
+    /// Every type the document is of (multi-label: an invoice that is also
+    /// a contract), `label` first; empty when `label` is `unsure`.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// The document is unlike every known type (a novel, a photo, a blank
+    /// page): `label` is `unsure` and an `out_of_distribution` warning says
+    /// why.
+    #[serde(default)]
+    pub out_of_distribution: bool,
+    /// Id of the model that classified the file.
+    #[serde(default)]
+    pub model_version: String,
+    /// Version and content hash of the taxonomy the labels come from.
+    #[serde(default)]
+    pub taxonomy_version: String,
+    /// The long form of the evidence; stored with every result, shown by
+    /// the API with `?explain=true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
 }

@@ -68,6 +68,9 @@ pub struct Settings {
     /// larger ones become jobs (202). The original's value is 10.
     pub sync_max_files: usize,
     pub confidence_threshold: f64,
+    /// `HERON_TARGET_ERROR_RATE`: the error rate allowed among auto-accepted
+    /// documents; the cut-off comes from the model's risk–coverage curve.
+    pub target_error_rate: Option<f64>,
     pub early_exit_confidence: f64,
     /// `PIPELINE_VERSION`; when unset the version names Heron and the model.
     pub pipeline_version: Option<String>,
@@ -142,6 +145,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("MAX_BATCH_SIZE", "50"),
     ("HERON_SYNC_MAX_FILES", "10"),
     ("CONFIDENCE_THRESHOLD", "0.65"),
+    ("HERON_TARGET_ERROR_RATE", ""),
     ("EARLY_EXIT_CONFIDENCE", "0.95"),
     ("PIPELINE_VERSION", ""),
     ("COMMIT_SHA", ""),
@@ -234,6 +238,10 @@ impl Settings {
             parse_fraction("CONFIDENCE_THRESHOLD", get("CONFIDENCE_THRESHOLD"))?;
         let early_exit_confidence =
             parse_fraction("EARLY_EXIT_CONFIDENCE", get("EARLY_EXIT_CONFIDENCE"))?;
+        let target_error_rate = match get("HERON_TARGET_ERROR_RATE") {
+            "" => None,
+            value => Some(parse_fraction("HERON_TARGET_ERROR_RATE", value)?),
+        };
         if early_exit_confidence < confidence_threshold {
             return Err(invalid(
                 "EARLY_EXIT_CONFIDENCE",
@@ -304,6 +312,7 @@ impl Settings {
             max_batch_size,
             sync_max_files: sync_max_files.min(max_batch_size),
             confidence_threshold,
+            target_error_rate,
             early_exit_confidence,
             pipeline_version: optional(get("PIPELINE_VERSION")),
             commit_sha: optional(get("COMMIT_SHA")),

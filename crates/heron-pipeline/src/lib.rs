@@ -11,17 +11,16 @@
 //! notice in its result, so one bad file cannot fail a batch.
 
 mod combine;
+mod decision;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use heron_classify::{Taxonomy, TextModel, features, filename};
-use heron_core::{
-    ClassificationResult, DecidedBy, Evidence, Label, LabelPathLevel, Notice, NoticeCode,
-    StageConfidences,
-};
+use heron_classify::{Taxonomy, TextModel, features};
+
+use decision::Run;
+use heron_core::{ClassificationResult, DecidedBy, Notice, NoticeCode};
 use heron_extract::{Extraction, ExtractionLimits, Extractor, FileKind, OcrEngine};
 
 pub use combine::combine;
@@ -30,10 +29,28 @@ pub use combine::combine;
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
     pub confidence_threshold: f64,
+    /// `HERON_TARGET_ERROR_RATE`: when set, the confidence cut-off is the one
+    /// that meets this error rate on the model's recorded risk–coverage
+    /// curve (see [`Pipeline::abstention`]) instead of `confidence_threshold`.
+    pub target_error_rate: Option<f64>,
     pub early_exit_confidence: f64,
     pub limits: ExtractionLimits,
     /// `PIPELINE_VERSION` when set; otherwise the version names Heron and the model.
     pub pipeline_version: Option<String>,
+}
+
+/// The auto-accept policy of a pipeline for one model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Abstention {
+    /// Results below this confidence are `unsure`.
+    pub confidence_threshold: f64,
+    pub target_error_rate: Option<f64>,
+    /// Share of documents auto-accepted at the threshold, as measured.
+    pub expected_coverage: Option<f64>,
+    /// Error rate among them, as measured.
+    pub expected_error_rate: Option<f64>,
+    /// What the curve was measured on.
+    pub measured_on: Option<String>,
 }
 
 /// One file to classify: where its bytes are and what the client called it.
@@ -98,6 +115,43 @@ impl Pipeline {
         *self.model.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(model);
     }
 
+    /// How `model` is held to account: the confidence cut-off for
+    /// auto-accepting its answers and, under a target error rate, the
+    /// coverage and error rate measured at that cut-off.
+    pub fn abstention(&self, model: &TextModel) -> Abstention {
+        let Some(target) = self.config.target_error_rate else {
+            return Abstention {
+                confidence_threshold: self.config.confidence_threshold,
+                target_error_rate: None,
+                expected_coverage: None,
+                expected_error_rate: None,
+                measured_on: None,
+            };
+        };
+        let curve = model.header().risk_coverage.as_ref();
+        match curve.and_then(|c| Some((c, c.cutoff_for(target)?))) {
+            Some((curve, cutoff)) => Abstention {
+                confidence_threshold: cutoff.cutoff,
+                target_error_rate: Some(target),
+                expected_coverage: Some(cutoff.coverage),
+                expected_error_rate: Some(cutoff.risk),
+                measured_on: Some(format!("{} ({} documents)", curve.source, curve.documents)),
+            },
+            // No measured cut-off meets the target: accept nothing rather
+            // than promise an error rate nobody measured.
+            None => Abstention {
+                confidence_threshold: 1.0,
+                target_error_rate: Some(target),
+                expected_coverage: Some(0.0),
+                expected_error_rate: None,
+                measured_on: Some(match curve {
+                    Some(c) => format!("{}: no cut-off meets the target", c.source),
+                    None => "the model records no risk–coverage curve".to_owned(),
+                }),
+            },
+        }
+    }
+
     /// The `pipeline_version` reported in results.
     pub fn version(&self) -> String {
         match &self.config.pipeline_version {
@@ -140,6 +194,7 @@ impl Pipeline {
             ));
         }
         let format = features::format_of_mime(kind.mime_type());
+        run.format = format;
 
         let extraction_started = Instant::now();
         let extraction = self
@@ -156,6 +211,7 @@ impl Pipeline {
         };
         run.page_count = extraction.page_count;
         run.language = extraction.language.clone();
+        run.pages = extraction.pages.clone();
 
         // Metadata stage: document properties and the first lines, which
         // usually carry the title ("INVOICE", "Account Statement").
@@ -197,6 +253,7 @@ impl Pipeline {
                         },
                     ));
                     run.language = extraction.language.clone();
+                    run.pages = extraction.pages.clone();
                     if extraction.has_text() {
                         run.ocr = Some(self.score_text(
                             model,
@@ -228,7 +285,7 @@ impl Pipeline {
         scored: &mut Option<String>,
     ) -> Vec<f64> {
         let started = Instant::now();
-        let input = features::with_format_marker(text, format);
+        let input = features::with_signals(text, format);
         let probabilities = model.predict(&input).probabilities;
         *scored = Some(input);
         metrics::histogram!("heron_classification_seconds").record(started.elapsed().as_secs_f64());
@@ -326,225 +383,6 @@ fn ocr_within(
 
 fn extension(filename: &str) -> Option<&str> {
     Path::new(filename).extension().and_then(|e| e.to_str())
-}
-
-/// The state of one classification as stages run.
-struct Run {
-    labels: Vec<Label>,
-    kind: Option<FileKind>,
-    filename_hint: Option<(usize, f64)>,
-    metadata: Option<Vec<f64>>,
-    text: Option<Vec<f64>>,
-    ocr: Option<Vec<f64>>,
-    /// The model input of the last content stage that ran (text with its
-    /// format marker), for the evidence of the decision.
-    scored_text: Option<String>,
-    early_exit: Option<DecidedBy>,
-    page_count: Option<u32>,
-    language: Option<String>,
-    warnings: Vec<Notice>,
-    errors: Vec<Notice>,
-}
-
-impl Run {
-    fn new(model: &TextModel, input: &FileInput<'_>) -> Run {
-        let labels = model.labels().to_vec();
-        let filename_hint =
-            filename::hint(input.filename, |l| labels.iter().any(|k| k.as_str() == l)).and_then(
-                |hint| {
-                    let index = labels.iter().position(|k| k.as_str() == hint.label)?;
-                    Some((index, hint.confidence))
-                },
-            );
-        Run {
-            labels,
-            kind: None,
-            filename_hint,
-            metadata: None,
-            text: None,
-            ocr: None,
-            scored_text: None,
-            early_exit: None,
-            page_count: None,
-            language: None,
-            warnings: Vec::new(),
-            errors: Vec::new(),
-        }
-    }
-
-    fn stage_max(&self, stage: &Option<Vec<f64>>) -> f64 {
-        stage
-            .as_ref()
-            .map_or(0.0, |p| p.iter().copied().fold(0.0, f64::max))
-    }
-
-    /// The content distribution that speaks last and loudest: OCR text when
-    /// OCR ran, else the text layer, else the heading.
-    fn content(&self) -> Option<(&[f64], DecidedBy)> {
-        if let Some(ocr) = &self.ocr {
-            return Some((ocr, DecidedBy::OcrTextModel));
-        }
-        if let Some(text) = &self.text {
-            return Some((text, DecidedBy::TextModel));
-        }
-        self.metadata.as_deref().map(|m| (m, DecidedBy::Metadata))
-    }
-
-    fn finish(
-        mut self,
-        pipeline: &Pipeline,
-        model: &TextModel,
-        input: &FileInput<'_>,
-        started: Instant,
-    ) -> ClassificationResult {
-        let n = self.labels.len();
-        let (probabilities, decided_by) = if !self.errors.is_empty() {
-            (vec![0.0; n], DecidedBy::Nothing)
-        } else {
-            match (self.content(), self.filename_hint) {
-                (Some((content, stage)), hint) => {
-                    let combined = combine(content, hint, n);
-                    let flipped = argmax(&combined) != argmax(content);
-                    (
-                        combined,
-                        if flipped {
-                            DecidedBy::Ensemble
-                        } else {
-                            self.early_exit.unwrap_or(stage)
-                        },
-                    )
-                }
-                (None, Some(hint)) => (combine::name_prior(hint, n), DecidedBy::Filename),
-                (None, None) => (vec![0.0; n], DecidedBy::Nothing),
-            }
-        };
-        let best = argmax(&probabilities);
-        let confidence = probabilities.get(best).copied().unwrap_or(0.0);
-        let predicted = self
-            .labels
-            .get(best)
-            .map(|l| l.as_str().to_owned())
-            .unwrap_or_default();
-        let label = if decided_by == DecidedBy::Nothing
-            || confidence < pipeline.config.confidence_threshold
-        {
-            if decided_by != DecidedBy::Nothing {
-                self.warnings.push(Notice::new(
-                    NoticeCode::LowConfidence,
-                    format!(
-                        "best guess {predicted} at {confidence:.2} is below the threshold {:.2}",
-                        pipeline.config.confidence_threshold
-                    ),
-                ));
-            }
-            Label::UNSURE.to_owned()
-        } else {
-            predicted.clone()
-        };
-        if let Some((hinted, _)) = self.filename_hint
-            && hinted != best
-            && decided_by != DecidedBy::Nothing
-        {
-            self.warnings.push(Notice::new(
-                NoticeCode::FilenameDisagrees,
-                format!(
-                    "the file name suggests {} but the content says {predicted}",
-                    self.labels[hinted]
-                ),
-            ));
-        }
-        let class_confidences: BTreeMap<String, f64> = self
-            .labels
-            .iter()
-            .zip(&probabilities)
-            .map(|(l, p)| (l.as_str().to_owned(), round(*p)))
-            .collect();
-        let evidence = match (&self.scored_text, decided_by) {
-            (_, DecidedBy::Nothing | DecidedBy::Filename) | (None, _) => Vec::new(),
-            (Some(text), _) => model
-                .explain(text, best, 5)
-                .into_iter()
-                .map(|(term, weight)| Evidence {
-                    term,
-                    weight: round(weight),
-                })
-                .collect(),
-        };
-        let label_path = if decided_by == DecidedBy::Nothing {
-            Vec::new()
-        } else {
-            let raw: BTreeMap<String, f64> = self
-                .labels
-                .iter()
-                .zip(&probabilities)
-                .map(|(l, p)| (l.as_str().to_owned(), *p))
-                .collect();
-            pipeline
-                .taxonomy
-                .label_path(&predicted, &raw)
-                .into_iter()
-                .map(|level| LabelPathLevel {
-                    level: level.level.to_owned(),
-                    id: level.id,
-                    confidence: round(level.confidence),
-                })
-                .collect()
-        };
-        metrics::counter!("heron_files_classified_total", "label" => label.clone(), "decided_by" => decided_by_name(decided_by)).increment(1);
-
-        ClassificationResult {
-            filename: input.filename.to_owned(),
-            mime_type: self
-                .kind
-                .map_or("application/octet-stream", FileKind::mime_type)
-                .to_owned(),
-            size_bytes: input.size_bytes,
-            label,
-            confidence: round(confidence),
-            stage_confidences: StageConfidences {
-                stage_filename: self.filename_hint.map(|(_, c)| c),
-                stage_metadata: self
-                    .metadata
-                    .as_ref()
-                    .map(|_| round(self.stage_max(&self.metadata))),
-                stage_text: self
-                    .text
-                    .as_ref()
-                    .map(|_| round(self.stage_max(&self.text))),
-                stage_ocr: self.ocr.as_ref().map(|_| round(self.stage_max(&self.ocr))),
-            },
-            pipeline_version: pipeline.version(),
-            processing_ms: round(started.elapsed().as_secs_f64() * 1000.0),
-            request_id: input.request_id.to_owned(),
-            warnings: self.warnings,
-            errors: self.errors,
-            document_id: None,
-            sha256: input.sha256.to_owned(),
-            class_confidences,
-            predicted_label: predicted,
-            decided_by,
-            page_count: self.page_count,
-            language: self.language,
-            cached: false,
-            label_path,
-            evidence,
-        }
-    }
-}
-
-fn argmax(values: &[f64]) -> usize {
-    values
-        .iter()
-        .enumerate()
-        .fold(
-            (0, f64::MIN),
-            |best, (i, &v)| if v > best.1 { (i, v) } else { best },
-        )
-        .0
-}
-
-fn round(value: f64) -> f64 {
-    (value * 10_000.0).round() / 10_000.0
 }
 
 fn decided_by_name(decided_by: DecidedBy) -> &'static str {

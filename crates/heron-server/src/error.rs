@@ -33,6 +33,8 @@ pub enum ApiError {
     },
     #[error("invalid multipart body: {0}")]
     InvalidMultipart(String),
+    #[error("invalid query string: {0}")]
+    InvalidQuery(String),
     #[error("job {0} not found")]
     JobNotFound(String),
     #[error("no route for {0}")]
@@ -51,7 +53,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::NoFiles | ApiError::InvalidMultipart(_) => StatusCode::BAD_REQUEST,
+            ApiError::NoFiles | ApiError::InvalidMultipart(_) | ApiError::InvalidQuery(_) => {
+                StatusCode::BAD_REQUEST
+            }
             ApiError::BatchTooLarge { .. }
             | ApiError::FileTooLarge { .. }
             | ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -75,6 +79,7 @@ impl ApiError {
             ApiError::BodyTooLarge { .. } => "body_too_large",
             ApiError::UnsupportedExtension { .. } => "unsupported_extension",
             ApiError::InvalidMultipart(_) => "invalid_multipart",
+            ApiError::InvalidQuery(_) => "invalid_query",
             ApiError::JobNotFound(_) => "job_not_found",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",

@@ -1,12 +1,14 @@
 //! `GET /v1/jobs/{job_id}`: a batch's state and its results so far.
 
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use heron_core::{ClassificationResult, JobStatus};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorEnvelope};
+use crate::explain::{ExplainQuery, explain, shown};
 
 /// A job as the original API reports it, plus progress.
 #[derive(Debug, Serialize, ToSchema)]
@@ -26,7 +28,10 @@ pub struct JobResponse {
     get,
     path = "/v1/jobs/{job_id}",
     tag = "classification",
-    params(("job_id" = String, Path, description = "Id returned by POST /v1/files")),
+    params(
+        ("job_id" = String, Path, description = "Id returned by POST /v1/files"),
+        ExplainQuery,
+    ),
     responses(
         (status = 200, description = "The job", body = JobResponse),
         (status = 401, description = "Missing or unknown key", body = ErrorEnvelope),
@@ -36,6 +41,7 @@ pub struct JobResponse {
 pub async fn get_job(
     State(state): State<AppState>,
     Path(job_id): Path<String>,
+    query: Result<Query<ExplainQuery>, QueryRejection>,
 ) -> Result<axum::Json<JobResponse>, ApiError> {
     let record = state
         .store
@@ -47,7 +53,7 @@ pub async fn get_job(
         status: record.status,
         total_files: record.total_files,
         completed_files: record.completed_files,
-        results: record.results,
+        results: shown(record.results, explain(query)?),
         error_message: record.error_message,
     }))
 }

@@ -11,6 +11,7 @@
 mod auth;
 mod docs;
 mod error;
+mod explain;
 mod http_metrics;
 mod jobs;
 mod ops;

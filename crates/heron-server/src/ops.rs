@@ -81,6 +81,22 @@ pub struct Version {
     pub model_labels: Vec<String>,
     pub model_training_source: String,
     pub commit_sha: Option<String>,
+    /// When results are auto-accepted rather than `unsure`.
+    pub abstention: AbstentionPolicy,
+}
+
+/// The confidence cut-off in force and, under `HERON_TARGET_ERROR_RATE`,
+/// what it was chosen to meet and the coverage it keeps.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AbstentionPolicy {
+    pub confidence_threshold: f64,
+    pub target_error_rate: Option<f64>,
+    /// Share of documents auto-accepted at the threshold, as measured.
+    pub expected_coverage: Option<f64>,
+    /// Error rate among them, as measured.
+    pub expected_error_rate: Option<f64>,
+    /// The documents the risk–coverage curve was measured on.
+    pub measured_on: Option<String>,
 }
 
 /// Versions of the service, pipeline and model.
@@ -98,6 +114,16 @@ pub async fn version(State(state): State<AppState>) -> axum::Json<Version> {
             .collect(),
         model_training_source: model.header().training_source.clone(),
         commit_sha: state.settings.commit_sha.clone(),
+        abstention: {
+            let a = state.pipeline.abstention(&model);
+            AbstentionPolicy {
+                confidence_threshold: a.confidence_threshold,
+                target_error_rate: a.target_error_rate,
+                expected_coverage: a.expected_coverage,
+                expected_error_rate: a.expected_error_rate,
+                measured_on: a.measured_on,
+            }
+        },
     })
 }
 

@@ -10,7 +10,8 @@ use std::path::Path;
 
 use axum::Extension;
 use axum::extract::multipart::{Field, MultipartRejection};
-use axum::extract::{Multipart, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use heron_core::ClassificationResult;
@@ -20,6 +21,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::{ApiError, ErrorEnvelope};
+use crate::explain::{ExplainQuery, explain, shown};
 use crate::request_id::RequestId;
 
 /// The multipart form, for the API description.
@@ -58,6 +60,7 @@ struct Received {
     params(
         ("x-api-key" = String, Header, description = "One of ALLOWED_API_KEYS"),
         ("x-request-id" = Option<String>, Header, description = "Echoed back as X-Request-ID"),
+        ExplainQuery,
     ),
     responses(
         (status = 200, description = "Results, one per file", body = [ClassificationResult]),
@@ -71,8 +74,10 @@ struct Received {
 pub async fn upload(
     State(state): State<AppState>,
     Extension(RequestId(request_id)): Extension<RequestId>,
+    query: Result<Query<ExplainQuery>, QueryRejection>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
+    let show_explanations = explain(query)?;
     let mut multipart = multipart.map_err(|e| ApiError::InvalidMultipart(e.body_text()))?;
     let mut received: Vec<Received> = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
@@ -140,7 +145,7 @@ pub async fn upload(
             .map_err(|e| ApiError::Internal(e.to_string()))??;
         results.push(result);
     }
-    Ok(axum::Json(results).into_response())
+    Ok(axum::Json(shown(results, show_explanations)).into_response())
 }
 
 async fn receive_file(state: &AppState, mut field: Field<'_>) -> Result<Received, ApiError> {

@@ -227,5 +227,10 @@ pub fn error_result(
         cached: false,
         label_path: Vec::new(),
         evidence: Vec::new(),
+        labels: Vec::new(),
+        out_of_distribution: false,
+        model_version: String::new(),
+        taxonomy_version: String::new(),
+        explanation: None,
     }
 }

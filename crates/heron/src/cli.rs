@@ -78,6 +78,10 @@ pub struct ClassifyArgs {
     /// Print the API's JSON results instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Show the full evidence of each decision: alternatives, the terms
+    /// that weighed for each and where they occur, signals, coverage.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +136,11 @@ pub struct EvalArgs {
     /// Error rate allowed among auto-accepted documents, for the cut-off.
     #[arg(long, default_value_t = 0.01)]
     pub target_error: f64,
+    /// Store the measured risk–coverage curve in the model file, so that
+    /// `HERON_TARGET_ERROR_RATE` picks its cut-off from these documents
+    /// rather than from the training data's validation split.
+    #[arg(long)]
+    pub record: bool,
 }
 
 #[derive(Debug, Args)]

@@ -109,7 +109,7 @@ fn text_of(
     let extracted = heron_pipeline::extract_file(extractor, ocr, limits, path, &filename)?;
     let text = if extracted.extraction.has_text() {
         let format = heron_classify::features::format_of_mime(extracted.kind.mime_type());
-        heron_classify::features::with_format_marker(&extracted.extraction.text(), format)
+        heron_classify::features::with_signals(&extracted.extraction.text(), format)
     } else {
         String::new()
     };

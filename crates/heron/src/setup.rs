@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use heron_classify::Taxonomy;
 use heron_classify::TextModel;
+use heron_classify::features::FEATURE_VERSION;
 use heron_classify::synth::GENERATOR_VERSION;
 use heron_classify::train::{self, DEFAULT_PER_TYPE, DEFAULT_SEED};
 use heron_core::Settings;
@@ -66,7 +67,7 @@ pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<DataDirLock> {
 /// The default model's file: named after what determines its content.
 fn default_model_path(settings: &Settings) -> PathBuf {
     models_dir(settings).join(format!(
-        "default-{GENERATOR_VERSION}-s{DEFAULT_SEED}-n{DEFAULT_PER_TYPE}.htm"
+        "default-{GENERATOR_VERSION}-{FEATURE_VERSION}-s{DEFAULT_SEED}-n{DEFAULT_PER_TYPE}.htm"
     ))
 }
 
@@ -74,22 +75,39 @@ fn default_model_path(settings: &Settings) -> PathBuf {
 /// with `heron train --activate` (named in `<models dir>/active`), else
 /// the default model.
 pub fn load_model(settings: &Settings) -> anyhow::Result<TextModel> {
-    if let Some(path) = &settings.model {
-        return TextModel::load(path)
-            .with_context(|| format!("loading HERON_MODEL {}", path.display()));
-    }
-    let active = models_dir(settings).join("active");
-    if let Ok(name) = std::fs::read_to_string(&active) {
-        let path = models_dir(settings).join(name.trim());
-        return TextModel::load(&path).with_context(|| {
+    let (path, origin) = served_model_path(settings);
+    match origin {
+        ModelOrigin::Default => load_or_train_model(settings),
+        ModelOrigin::Setting => TextModel::load(&path)
+            .with_context(|| format!("loading HERON_MODEL {}", path.display())),
+        ModelOrigin::Active => TextModel::load(&path).with_context(|| {
             format!(
                 "loading the active model {} (named in {})",
                 path.display(),
-                active.display()
+                models_dir(settings).join("active").display()
             )
-        });
+        }),
     }
-    load_or_train_model(settings)
+}
+
+/// Where the served model comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelOrigin {
+    Setting,
+    Active,
+    Default,
+}
+
+/// The file of the model [`load_model`] serves (the default model's may not
+/// exist yet).
+pub fn served_model_path(settings: &Settings) -> (PathBuf, ModelOrigin) {
+    if let Some(path) = &settings.model {
+        return (path.clone(), ModelOrigin::Setting);
+    }
+    if let Ok(name) = std::fs::read_to_string(models_dir(settings).join("active")) {
+        return (models_dir(settings).join(name.trim()), ModelOrigin::Active);
+    }
+    (default_model_path(settings), ModelOrigin::Default)
 }
 
 /// Where models are kept.
@@ -182,6 +200,7 @@ pub fn build_pipeline(settings: &Settings, model: TextModel) -> anyhow::Result<P
     let (extractor, ocr, limits) = build_extraction(settings)?;
     let config = PipelineConfig {
         confidence_threshold: settings.confidence_threshold,
+        target_error_rate: settings.target_error_rate,
         early_exit_confidence: settings.early_exit_confidence,
         limits,
         pipeline_version: settings.pipeline_version.clone(),

@@ -19,13 +19,20 @@ pub fn run(settings: Settings, args: &ClassifyArgs) -> anyhow::Result<ExitCode> 
     let model = setup::load_model(&settings)?;
     let pipeline = Arc::new(setup::build_pipeline(&settings, model)?);
     let progress = progress_bar(args.files.len());
-    let results = classify_all(&pipeline, &args.files, settings.workers.max(1), &progress)?;
+    let mut results = classify_all(&pipeline, &args.files, settings.workers.max(1), &progress)?;
     progress.finish_and_clear();
+    if !args.explain {
+        results.iter_mut().for_each(|r| r.explanation = None);
+    }
 
     if args.json {
         crate::output::print(&format!("{}\n", serde_json::to_string_pretty(&results)?))?;
     } else {
-        crate::output::print(&table(&results))?;
+        let mut out = table(&results);
+        for result in results.iter().filter(|r| r.explanation.is_some()) {
+            out.push_str(&explanation(result));
+        }
+        crate::output::print(&out)?;
     }
     let failed = results.iter().any(|r| !r.errors.is_empty());
     Ok(if failed {
@@ -138,15 +145,74 @@ fn table(results: &[ClassificationResult]) -> String {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
+        let label = match result.labels.as_slice() {
+            [_, also @ ..] if !also.is_empty() => format!("{}+{}", result.label, also.join("+")),
+            _ => result.label.clone(),
+        };
         let _ = writeln!(
             out,
             "{:<width$}  {:<18}  {:>10.3}  {:<15}  {}",
             result.filename,
-            result.label,
+            label,
             result.confidence,
             decided,
             notes.join(",")
         );
     }
+    out
+}
+
+/// The long form of one result's evidence, for `--explain`.
+fn explanation(result: &ClassificationResult) -> String {
+    let mut out = String::new();
+    let Some(explanation) = &result.explanation else {
+        return out;
+    };
+    let _ = writeln!(out, "\n{}: {}", result.filename, result.label);
+    for note in result.errors.iter().chain(&result.warnings) {
+        let _ = writeln!(out, "  {}: {}", note.code.as_str(), note.message);
+    }
+    let alternatives: Vec<String> = explanation
+        .alternatives
+        .iter()
+        .map(|a| format!("{} {:.3}", a.label, a.confidence))
+        .collect();
+    let _ = writeln!(out, "  alternatives: {}", alternatives.join(", "));
+    let path: Vec<String> = result
+        .label_path
+        .iter()
+        .map(|l| format!("{} {:.3}", l.id, l.confidence))
+        .collect();
+    if !path.is_empty() {
+        let _ = writeln!(out, "  taxonomy path: {}", path.join(" > "));
+    }
+    for alternative in &explanation.alternatives {
+        let Some(terms) = explanation.terms.get(&alternative.label) else {
+            continue;
+        };
+        let terms: Vec<String> = terms
+            .iter()
+            .map(|e| match &e.location {
+                Some(at) => format!("{} {:.3} (p{} @{})", e.term, e.weight, at.page, at.start),
+                None => format!("{} {:.3}", e.term, e.weight),
+            })
+            .collect();
+        let _ = writeln!(out, "  for {}: {}", alternative.label, terms.join(", "));
+    }
+    let one_vs_rest: Vec<String> = explanation
+        .one_vs_rest
+        .iter()
+        .map(|(label, p)| format!("{label} {p:.3}"))
+        .collect();
+    let _ = writeln!(out, "  one-vs-rest: {}", one_vs_rest.join(", "));
+    let _ = writeln!(out, "  signals: {}", explanation.signals.join(", "));
+    let _ = writeln!(
+        out,
+        "  known words: {} ({:.0}% of its words); model {}, taxonomy {}",
+        explanation.known_words,
+        explanation.known_word_share * 100.0,
+        result.model_version,
+        result.taxonomy_version
+    );
     out
 }

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use heron_classify::TextModel;
+use heron_classify::risk::{Cutoff, RiskCoverage};
 use heron_core::Settings;
 use serde::Serialize;
 
@@ -36,20 +37,23 @@ struct Report {
     confusion: BTreeMap<String, BTreeMap<String, usize>>,
     /// (mean confidence, accuracy, count) per tenth of confidence.
     reliability: Vec<(f64, f64, usize)>,
-    /// (cut-off, coverage, error rate among accepted)
-    risk_coverage: Vec<(f64, f64, f64)>,
-    /// The smallest cut-off whose accepted documents have an error rate at
-    /// or under `--target-error`, with the coverage it keeps.
-    cutoff_for_target: Option<(f64, f64)>,
+    risk_coverage: RiskCoverage,
+    /// The cut-off for `--target-error` and the coverage it keeps.
+    cutoff_for_target: Option<Cutoff>,
+    target_error: f64,
 }
 
 pub fn run(settings: Settings, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     setup::init_logging(&settings, "warn");
-    let model = match &args.model {
-        Some(path) => {
-            TextModel::load(path).with_context(|| format!("loading {}", path.display()))?
-        }
-        None => setup::load_model(&settings)?,
+    let (mut model, path) = match &args.model {
+        Some(path) => (
+            TextModel::load(path).with_context(|| format!("loading {}", path.display()))?,
+            path.clone(),
+        ),
+        None => (
+            setup::load_model(&settings)?,
+            setup::served_model_path(&settings).0,
+        ),
     };
     let documents = dataset::load(&settings, &args.data)?;
     let predictions: Vec<(String, String, f64)> = documents
@@ -59,7 +63,12 @@ pub fn run(settings: Settings, args: &EvalArgs) -> anyhow::Result<ExitCode> {
             (d.label.clone(), model.labels()[best].as_str().to_owned(), p)
         })
         .collect();
-    let report = measure(&model, &predictions, args.target_error);
+    let source = format!(
+        "heron eval of {} documents in {}",
+        predictions.len(),
+        args.data.display()
+    );
+    let report = measure(&model, &predictions, args.target_error, source);
     std::fs::create_dir_all(&args.out)?;
     std::fs::write(
         args.out.join("report.json"),
@@ -68,10 +77,26 @@ pub fn run(settings: Settings, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let markdown = markdown(&report);
     std::fs::write(args.out.join("report.md"), &markdown)?;
     println!("{markdown}");
+    if args.record {
+        model.set_risk_coverage(report.risk_coverage.clone());
+        model
+            .save(&path)
+            .with_context(|| format!("recording the curve in {}", path.display()))?;
+        println!(
+            "Recorded the risk–coverage curve in {} (model {}).",
+            path.display(),
+            model.id()
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-fn measure(model: &TextModel, predictions: &[(String, String, f64)], target_error: f64) -> Report {
+fn measure(
+    model: &TextModel,
+    predictions: &[(String, String, f64)],
+    target_error: f64,
+    source: String,
+) -> Report {
     let total = predictions.len().max(1) as f64;
     let correct = predictions.iter().filter(|(t, p, _)| t == p).count();
     let mut classes: Vec<String> = predictions.iter().map(|(t, _, _)| t.clone()).collect();
@@ -136,27 +161,9 @@ fn measure(model: &TextModel, predictions: &[(String, String, f64)], target_erro
         .map(|(c, a, n)| (c - a).abs() * *n as f64)
         .sum::<f64>()
         / total;
-    let risk_coverage: Vec<(f64, f64, f64)> = (0..=19)
-        .map(|i| {
-            let cutoff = i as f64 * 0.05;
-            let accepted: Vec<_> = predictions
-                .iter()
-                .filter(|(_, _, c)| *c >= cutoff)
-                .collect();
-            let errors = accepted.iter().filter(|(t, p, _)| t != p).count();
-            let coverage = accepted.len() as f64 / total;
-            let risk = if accepted.is_empty() {
-                0.0
-            } else {
-                errors as f64 / accepted.len() as f64
-            };
-            (cutoff, coverage, risk)
-        })
-        .collect();
-    let cutoff_for_target = risk_coverage
-        .iter()
-        .find(|(_, coverage, risk)| *risk <= target_error && *coverage > 0.0)
-        .map(|(cutoff, coverage, _)| (*cutoff, *coverage));
+    let outcomes: Vec<(f64, bool)> = predictions.iter().map(|(t, p, c)| (*c, t == p)).collect();
+    let risk_coverage = RiskCoverage::measure(source, &outcomes);
+    let cutoff_for_target = risk_coverage.cutoff_for(target_error);
     Report {
         model: model.id().to_owned(),
         documents: predictions.len(),
@@ -168,6 +175,7 @@ fn measure(model: &TextModel, predictions: &[(String, String, f64)], target_erro
         reliability,
         risk_coverage,
         cutoff_for_target,
+        target_error,
     }
 }
 
@@ -179,12 +187,24 @@ fn markdown(report: &Report) -> String {
         "{} documents: accuracy **{:.4}**, macro-F1 **{:.4}**, ECE **{:.4}**\n",
         report.documents, report.accuracy, report.macro_f1, report.expected_calibration_error
     );
-    if let Some((cutoff, coverage)) = report.cutoff_for_target {
-        let _ = writeln!(
-            out,
-            "Target error met from confidence {cutoff:.2}, keeping {:.1} % of documents.\n",
-            coverage * 100.0
-        );
+    match report.cutoff_for_target {
+        Some(cutoff) => {
+            let _ = writeln!(
+                out,
+                "Target error rate {:.2} % met from confidence {:.2}: {:.1} % of documents auto-accepted, {:.2} % of them wrong.\n",
+                report.target_error * 100.0,
+                cutoff.cutoff,
+                cutoff.coverage * 100.0,
+                cutoff.risk * 100.0
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "No confidence cut-off meets the target error rate {:.2} %.\n",
+                report.target_error * 100.0
+            );
+        }
     }
     let _ = writeln!(
         out,
@@ -224,8 +244,12 @@ fn markdown(report: &Report) -> String {
         out,
         "\n## Risk–coverage\n\n| cut-off | coverage | error among accepted |\n|---|---|---|"
     );
-    for (cutoff, coverage, risk) in &report.risk_coverage {
-        let _ = writeln!(out, "| {cutoff:.2} | {coverage:.3} | {risk:.4} |");
+    for point in report.risk_coverage.points.iter().step_by(5) {
+        let _ = writeln!(
+            out,
+            "| {:.2} | {:.3} | {:.4} |",
+            point.cutoff, point.coverage, point.risk
+        );
     }
     out
 }

@@ -5,6 +5,8 @@
 //! kill and restart servers. Modules:
 //! - `classify`: the shared samples under opaque names, misleading names,
 //!   corrupt files in a batch.
+//! - `decisions`: out-of-distribution, multi-label, explanations, target
+//!   error rate.
 //! - `jobs`: asynchronous batches, restart in the middle of a job.
 //! - `errors`: every documented error status and its envelope.
 //! - `operations`: health, readiness, version, metrics, docs, shutdown.
@@ -14,6 +16,7 @@
 
 mod classify;
 mod cli;
+mod decisions;
 mod errors;
 mod jobs;
 mod operations;

@@ -194,6 +194,17 @@ impl TestServer {
         key: Option<&str>,
         headers: &[(&str, &str)],
     ) -> reqwest::Response {
+        self.upload_to("/v1/files", files, key, headers).await
+    }
+
+    /// `POST` of `(name, bytes)` parts to `path` (which may carry a query).
+    pub async fn upload_to(
+        &self,
+        path: &str,
+        files: &[(String, Vec<u8>)],
+        key: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut form = reqwest::multipart::Form::new();
         for (name, bytes) in files {
             form = form.part(
@@ -201,14 +212,17 @@ impl TestServer {
                 reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone()),
             );
         }
-        let mut request = self.client.post(self.url("/v1/files")).multipart(form);
+        let mut request = self.client.post(self.url(path)).multipart(form);
         if let Some(key) = key {
             request = request.header("x-api-key", key);
         }
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        request.send().await.expect("POST /v1/files")
+        request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"))
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
