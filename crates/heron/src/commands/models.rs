@@ -93,6 +93,9 @@ fn show(directory: &Path, id: &str) -> anyhow::Result<ExitCode> {
         "temperature": model.header().temperature,
         "training_source": model.header().training_source,
         "metrics": model.header().metrics,
+        "feature_version": model.header().feature_version,
+        "risk_coverage_measured_on": model.header().risk_coverage.as_ref().map(|c| format!("{} ({} documents)", c.source, c.documents)),
+        "cutoff_for_1_percent_error": model.header().risk_coverage.as_ref().and_then(|c| c.cutoff_for(0.01)),
         "card": card,
     });
     println!("{}", serde_json::to_string_pretty(&value)?);

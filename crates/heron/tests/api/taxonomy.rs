@@ -160,6 +160,41 @@ fn a_new_industry_is_learned_from_a_taxonomy_file_and_examples() {
         assert_eq!(result["label_path"][0]["id"], "real_estate", "{result}");
         assert_eq!(result["label_path"][1]["id"], "property", "{result}");
     }
+
+    // Measured on the fresh examples, the risk–coverage curve replaces the
+    // validation split's in the active model.
+    let report = work.path().join("report");
+    let output = heron(
+        &data_dir,
+        &taxonomy,
+        &[
+            "eval",
+            "--data",
+            fresh.to_str().unwrap(),
+            "--out",
+            report.to_str().unwrap(),
+            "--target-error",
+            "0.05",
+            "--record",
+        ],
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("Recorded the risk–coverage curve"),
+        "{stdout}"
+    );
+    let markdown = std::fs::read_to_string(report.join("report.md")).unwrap();
+    assert!(markdown.contains("Target error rate 5.00 %"), "{markdown}");
+    let active = std::fs::read_to_string(data_dir.join("models/active")).unwrap();
+    let output = heron(&data_dir, &taxonomy, &["models", "show", active.trim()]);
+    let shown: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(
+        shown["risk_coverage_measured_on"]
+            .as_str()
+            .unwrap()
+            .starts_with("heron eval of 20 documents"),
+        "{shown:#}"
+    );
 }
 
 /// `heron train --activate` next to a running server: the server switches
