@@ -2,7 +2,8 @@
 //! macro-F1, per-class precision/recall/F1, the confusion matrix, expected
 //! calibration error with its reliability table, and the risk–coverage
 //! curve (error rate of auto-accepted documents at each confidence
-//! cut-off). Written as `report.md` and `report.json` in `--out`.
+//! cut-off). Written as `report.md`, `report.json`, `reliability.svg` and
+//! `confusion.svg` in `--out`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -73,6 +74,14 @@ pub fn run(settings: Settings, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     std::fs::write(
         args.out.join("report.json"),
         serde_json::to_string_pretty(&report)?,
+    )?;
+    std::fs::write(
+        args.out.join("reliability.svg"),
+        super::eval_charts::reliability_svg(&report.reliability, report.expected_calibration_error),
+    )?;
+    std::fs::write(
+        args.out.join("confusion.svg"),
+        super::eval_charts::confusion_svg(&report.confusion),
     )?;
     let markdown = markdown(&report);
     std::fs::write(args.out.join("report.md"), &markdown)?;
@@ -223,6 +232,10 @@ fn markdown(report: &Report) -> String {
             let _ = writeln!(out, "- {truth} → {predicted}: {n}");
         }
     }
+    let _ = writeln!(
+        out,
+        "\n![Confusion matrix](confusion.svg)\n\n![Reliability diagram](reliability.svg)"
+    );
     let _ = writeln!(
         out,
         "\n## Reliability\n\n| confidence bin | mean confidence | accuracy | documents |\n|---|---|---|---|"

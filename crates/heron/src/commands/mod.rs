@@ -2,6 +2,7 @@
 
 mod classify;
 mod eval;
+mod eval_charts;
 mod extract;
 mod generate;
 pub mod models;

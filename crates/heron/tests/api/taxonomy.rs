@@ -185,6 +185,10 @@ fn a_new_industry_is_learned_from_a_taxonomy_file_and_examples() {
     );
     let markdown = std::fs::read_to_string(report.join("report.md")).unwrap();
     assert!(markdown.contains("Target error rate 5.00 %"), "{markdown}");
+    for chart in ["reliability.svg", "confusion.svg"] {
+        let svg = std::fs::read_to_string(report.join(chart)).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("<rect"), "{chart}");
+    }
     let active = std::fs::read_to_string(data_dir.join("models/active")).unwrap();
     let output = heron(&data_dir, &taxonomy, &["models", "show", active.trim()]);
     let shown: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
