@@ -161,7 +161,10 @@ fn is_amount_shape(token: &str) -> bool {
 pub fn format_of_mime(mime: &str) -> &'static str {
     match mime {
         "application/pdf" => "pdf",
+        // Spreadsheets are tables like CSV exports, and often the same
+        // exports saved from a spreadsheet program.
         "text/csv" | "text/tab-separated-values" => "csv",
+        m if m.contains("spreadsheet") || m.contains("ms-excel") => "csv",
         "message/rfc822" => "email",
         m if m.starts_with("image/") => "image",
         m if m.contains("wordprocessingml")

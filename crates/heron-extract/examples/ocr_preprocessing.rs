@@ -89,8 +89,6 @@ fn steep_photo(page: &GrayImage) -> GrayImage {
 }
 
 fn photo_with_corners(page: &GrayImage, zoom: f32, corners: [(f32, f32); 4]) -> GrayImage {
-    let (width, height) = (2000u32, 1500u32);
-    let (pw, ph) = (page.width() as f32, page.height() as f32);
     let centre = (1000.0, 700.0);
     let corners = corners.map(|(x, y): (f32, f32)| {
         (
@@ -98,28 +96,17 @@ fn photo_with_corners(page: &GrayImage, zoom: f32, corners: [(f32, f32); 4]) -> 
             centre.1 + (y - centre.1) * zoom,
         )
     });
-    let lerp =
-        |a: (f32, f32), b: (f32, f32), t: f32| (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
-    GrayImage::from_fn(width, height, |x, y| {
-        let (x, y) = (x as f32, y as f32);
-        let (mut u, mut v) = (0.5f32, 0.5f32);
-        for _ in 0..8 {
-            let top = lerp(corners[0], corners[1], u);
-            let bottom = lerp(corners[3], corners[2], u);
-            let left = lerp(corners[0], corners[3], v);
-            let right = lerp(corners[1], corners[2], v);
-            u = ((x - left.0) / (right.0 - left.0)).clamp(-0.2, 1.2);
-            v = ((y - top.1) / (bottom.1 - top.1)).clamp(-0.2, 1.2);
-        }
-        let light = 1.0 - 0.25 * (x / width as f32);
-        if (0.0..1.0).contains(&u) && (0.0..1.0).contains(&v) {
-            let ink = page.get_pixel((u * pw) as u32, (v * ph) as u32)[0] as f32;
-            Luma([(ink * 0.92 * light) as u8])
-        } else {
-            let grain = ((x as u32 * 7 + y as u32 * 13) % 17) as f32;
-            Luma([((80.0 + grain) * light) as u8])
-        }
-    })
+    let scene = heron_extract::page_detect::Scene {
+        width: 2000,
+        height: 1500,
+        background: [80, 80, 80],
+        falloff: 0.25,
+        shadow: 0.0,
+    };
+    image::DynamicImage::ImageRgb8(heron_extract::page_detect::photograph(
+        page, &corners, &scene,
+    ))
+    .to_luma8()
 }
 
 type Degradation = (&'static str, Box<dyn Fn(&GrayImage) -> GrayImage>);

@@ -24,7 +24,7 @@ mod markup;
 mod msg;
 mod ocr;
 mod office;
-mod page_detect;
+pub mod page_detect;
 mod pdf;
 mod ppt;
 pub mod preprocess;
@@ -43,6 +43,13 @@ use heron_core::{Notice, NoticeCode};
 pub use isolation::{Extractor, IsolatedExtractor};
 pub use limits::ExtractionLimits;
 pub use ocr::{OcrEngine, OcrText};
+
+/// Names what extraction produces for a file. Caches of extracted text
+/// (`heron train`'s) are kept per version: change it whenever a change
+/// makes extraction give other text for some file (a parser, OCR
+/// preparation, a limit's default). `e2`: light evened out and noise smoothed before OCR; the scan inside an
+/// image-only PDF page OCR'd as it is.
+pub const EXTRACTION_VERSION: &str = "e2";
 pub use sniff::{FileKind, SheetFormat, sniff, sniff_file};
 
 /// What extraction found in one file.

@@ -316,7 +316,81 @@ impl OcrEngine {
     }
 }
 
+/// The picture of a PDF page to OCR: the page's one image itself when the
+/// page is a scan (one image, as scanner apps write them), else the page
+/// rendered by `pdftoppm`. Taking the scan as it is keeps its own
+/// resolution and costs milliseconds, where rendering a large JPEG at the
+/// OCR resolution took Poppler over ten seconds.
 fn render_page(
+    pdf: &Path,
+    page: u32,
+    scratch: &Path,
+    limits: &ExtractionLimits,
+    deadline: Instant,
+) -> Result<PathBuf, ExtractError> {
+    if let Some(image) = scanned_image(pdf, page, scratch, deadline) {
+        return Ok(image);
+    }
+    rasterise_page(pdf, page, scratch, limits, deadline)
+}
+
+/// Smallest resolution (pixels per inch) of a scan worth taking as it is;
+/// below it the page is rendered instead.
+const MIN_SCAN_PPI: f64 = 70.0;
+
+/// The single image making up page `page`, extracted with `pdfimages`
+/// (lossless PNG), when the page holds exactly one image of at least
+/// [`MIN_SCAN_PPI`]; `None` in every other case (several images, none,
+/// masks, a tool failure), which falls back on rendering.
+fn scanned_image(pdf: &Path, page: u32, scratch: &Path, deadline: Instant) -> Option<PathBuf> {
+    let page_text = page.to_string();
+    let page_range = [
+        "-f".as_ref(),
+        page_text.as_ref(),
+        "-l".as_ref(),
+        page_text.as_ref(),
+    ];
+    let listing = tool::run(
+        "pdfimages",
+        page_range
+            .iter()
+            .copied()
+            .chain(["-list".as_ref(), pdf.as_os_str()]),
+        deadline,
+        64 * 1024,
+    )
+    .ok()
+    .filter(|o| o.status.success())?;
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    let rows: Vec<Vec<&str>> = listing
+        .lines()
+        .skip(2)
+        .map(|line| line.split_whitespace().collect())
+        .filter(|fields: &Vec<&str>| fields.len() >= 14)
+        .collect();
+    let [row] = rows.as_slice() else {
+        return None;
+    };
+    let ppi: f64 = row.get(12)?.parse().ok()?;
+    if row.get(2) != Some(&"image") || ppi < MIN_SCAN_PPI {
+        return None;
+    }
+    let prefix = scratch.join(format!("scan-{page}"));
+    let output = tool::run(
+        "pdfimages",
+        page_range
+            .iter()
+            .copied()
+            .chain(["-png".as_ref(), pdf.as_os_str(), prefix.as_os_str()]),
+        deadline,
+        64 * 1024,
+    )
+    .ok()?;
+    let image = scratch.join(format!("scan-{page}-000.png"));
+    (output.status.success() && image.exists()).then_some(image)
+}
+
+fn rasterise_page(
     pdf: &Path,
     page: u32,
     scratch: &Path,

@@ -228,6 +228,60 @@ pub fn unwarp(image: &GrayImage, corners: &Quad, max_pixels: u64) -> Option<Gray
     Some(out)
 }
 
+/// How a page is photographed by [`photograph`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scene {
+    pub width: u32,
+    pub height: u32,
+    /// Colour of the surface the page lies on.
+    pub background: [u8; 3],
+    /// Share of the light lost from the left edge of the photo to the
+    /// right (uneven light).
+    pub falloff: f32,
+    /// Darkness of a soft shadow across the page's lower part (0: none).
+    pub shadow: f32,
+}
+
+/// The inverse of [`unwarp`]: `page` laid on a surface with its corners at
+/// `corners` (top-left, top-right, bottom-right, bottom-left, in photo
+/// pixels; they may fall outside the frame, cropping the page), lit
+/// unevenly, the surface grained. For the training-data generator, the
+/// OCR benchmarks and the tests of this module: what phone photos of
+/// paper look like, with known corners.
+pub fn photograph(page: &GrayImage, corners: &Quad, scene: &Scene) -> RgbImage {
+    let (pw, ph) = (page.width() as f32, page.height() as f32);
+    let target = [
+        (0.0, 0.0),
+        (pw - 1.0, 0.0),
+        (pw - 1.0, ph - 1.0),
+        (0.0, ph - 1.0),
+    ];
+    let to_page = Homography::between(corners, &target);
+    let [r, g, b] = scene.background.map(f32::from);
+    RgbImage::from_fn(scene.width, scene.height, |x, y| {
+        let light = 1.0 - scene.falloff * (x as f32 / scene.width.max(1) as f32);
+        let on_page = to_page
+            .as_ref()
+            .map(|h| h.apply(x as f32, y as f32))
+            .filter(|&(px, py)| (0.0..pw - 1.0).contains(&px) && (0.0..ph - 1.0).contains(&py));
+        match on_page {
+            Some((px, py)) => {
+                let shade = 1.0 - scene.shadow * ((py / ph - 0.6) * 2.5).clamp(0.0, 1.0);
+                let value = f32::from(sample(page, px, py)) * 0.94 * light * shade;
+                image::Rgb([value as u8, value as u8, (value * 0.97) as u8])
+            }
+            None => {
+                let grain = ((x * 7 + y * 13) % 17) as f32;
+                image::Rgb([
+                    ((r + grain).min(255.0) * light) as u8,
+                    ((g + grain).min(255.0) * light) as u8,
+                    ((b + grain).min(255.0) * light) as u8,
+                ])
+            }
+        }
+    })
+}
+
 /// Bilinear sample; white outside the image (paper colour).
 fn sample(image: &GrayImage, x: f32, y: f32) -> u8 {
     let (width, height) = image.dimensions();
@@ -299,7 +353,6 @@ mod tests {
 
     /// A white page with dark text bars, warped onto a brown desk.
     fn photo(corners: Quad) -> RgbImage {
-        let (width, height) = (900u32, 700u32);
         let mut page = GrayImage::from_pixel(400, 520, Luma([245]));
         for line in 0..10 {
             for y in 40 + line * 45..52 + line * 45 {
@@ -308,18 +361,14 @@ mod tests {
                 }
             }
         }
-        let target = [(0.0, 0.0), (399.0, 0.0), (399.0, 519.0), (0.0, 519.0)];
-        let to_page = Homography::between(&corners, &target).unwrap();
-        RgbImage::from_fn(width, height, |x, y| {
-            let (px, py) = to_page.apply(x as f32, y as f32);
-            if (0.0..399.0).contains(&px) && (0.0..519.0).contains(&py) {
-                let v = page.get_pixel(px as u32, py as u32)[0];
-                image::Rgb([v, v, v])
-            } else {
-                let shade = (x / 40 % 2) as u8 * 6;
-                image::Rgb([110 + shade, 80, 50])
-            }
-        })
+        let scene = Scene {
+            width: 900,
+            height: 700,
+            background: [110, 80, 50],
+            falloff: 0.0,
+            shadow: 0.0,
+        };
+        photograph(&page, &corners, &scene)
     }
 
     #[test]

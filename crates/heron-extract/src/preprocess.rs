@@ -149,6 +149,14 @@ fn prepare_page(decoded: image::DynamicImage, options: &PreprocessOptions) -> Pr
         gray = flat;
         page.steps.push("page");
     }
+    if let Some(even) = even_out_light(&gray) {
+        gray = even;
+        page.steps.push("light");
+    }
+    if noise_level(&gray) > MAX_NOISE {
+        gray = image::imageops::blur(&gray, 1.0);
+        page.steps.push("denoise");
+    }
 
     let analysis = analyse(&gray);
     if options.deskew {
@@ -185,6 +193,162 @@ fn prepare_page(decoded: image::DynamicImage, options: &PreprocessOptions) -> Pr
     }
     page.image = gray;
     page
+}
+
+/// Pixel noise (median deviation of paper pixels from their neighbours,
+/// in grey levels) above which a page is smoothed before OCR: Tesseract
+/// reads speckled thin strokes as nothing at all.
+const MAX_NOISE: f32 = 2.5;
+
+/// How noisy a page's paper is: over a sample of pixels brighter than the
+/// page's Otsu threshold (paper, not ink), the median absolute difference
+/// between a pixel and the mean of its four neighbours.
+fn noise_level(image: &GrayImage) -> f32 {
+    let (width, height) = image.dimensions();
+    if width < 8 || height < 8 {
+        return 0.0;
+    }
+    let threshold = otsu(image);
+    let step = ((u64::from(width) * u64::from(height) / 40_000).max(1) as f64).sqrt() as u32;
+    let mut deviations = Vec::new();
+    for y in (1..height - 1).step_by(step.max(1) as usize) {
+        for x in (1..width - 1).step_by(step.max(1) as usize) {
+            let at = |x: u32, y: u32| f32::from(image.get_pixel(x, y)[0]);
+            let centre = at(x, y);
+            let neighbours = [at(x - 1, y), at(x + 1, y), at(x, y - 1), at(x, y + 1)];
+            if neighbours
+                .iter()
+                .chain([&centre])
+                .all(|&v| v > f32::from(threshold))
+            {
+                deviations.push((centre - neighbours.iter().sum::<f32>() / 4.0).abs());
+            }
+        }
+    }
+    if deviations.len() < 100 {
+        return 0.0;
+    }
+    let middle = deviations.len() / 2;
+    *deviations.select_nth_unstable_by(middle, f32::total_cmp).1
+}
+
+/// Paper brightness varying more than this across a page (grey levels)
+/// means uneven light worth correcting.
+const MAX_LIGHT_SPREAD: u8 = 40;
+/// Paper darker than this everywhere is grey, not white.
+const MIN_PAPER_LEVEL: u8 = 235;
+
+/// Divide out uneven light (a shadow, light falling off across a phone
+/// photo), so that paper is white everywhere and ink is told apart by one
+/// threshold — the skew search's and Tesseract's. The paper's brightness
+/// is taken as the brightest pixels of each block of a coarse grid
+/// (smoothed), which ink cannot darken; `None` when the light is even.
+fn even_out_light(image: &GrayImage) -> Option<GrayImage> {
+    let paper = PaperLevels::measure(image)?;
+    let uneven = paper.spread() >= f32::from(MAX_LIGHT_SPREAD);
+    // Grey paper (a photo in room light) is whitened too: Tesseract's
+    // global threshold would otherwise split white margins added by a
+    // rotation from the grey page, and read the whole page as ink.
+    let dim = paper.brightest() < f32::from(MIN_PAPER_LEVEL);
+    (uneven || dim).then(|| paper.divide(image))
+}
+
+/// The brightness of the paper across a page: per block of a coarse grid,
+/// the 95th percentile of its pixels (ink cannot darken it, sensor noise
+/// cannot brighten it much), smoothed over neighbouring blocks.
+struct PaperLevels {
+    block: u32,
+    columns: u32,
+    rows: u32,
+    levels: Vec<f32>,
+}
+
+impl PaperLevels {
+    /// `None` for images too small for a grid of at least 3×3 blocks.
+    fn measure(image: &GrayImage) -> Option<PaperLevels> {
+        let (width, height) = image.dimensions();
+        let block = (width.min(height) / 24).max(16);
+        let (columns, rows) = (width.div_ceil(block), height.div_ceil(block));
+        if columns < 3 || rows < 3 {
+            return None;
+        }
+        let mut grid = vec![0f32; (columns * rows) as usize];
+        for row in 0..rows {
+            for column in 0..columns {
+                let mut histogram = [0u32; 256];
+                let (x0, y0) = (column * block, row * block);
+                let mut count = 0u32;
+                for y in y0..(y0 + block).min(height) {
+                    for x in x0..(x0 + block).min(width) {
+                        histogram[image.get_pixel(x, y)[0] as usize] += 1;
+                        count += 1;
+                    }
+                }
+                let wanted = count - count / 20;
+                let mut seen = 0u32;
+                let level = histogram
+                    .iter()
+                    .position(|&n| {
+                        seen += n;
+                        seen >= wanted
+                    })
+                    .unwrap_or(255);
+                grid[(row * columns + column) as usize] = level as f32;
+            }
+        }
+        let at = |r: i64, c: i64| -> Option<f32> {
+            (r >= 0 && c >= 0 && r < i64::from(rows) && c < i64::from(columns))
+                .then(|| grid[(r as u32 * columns + c as u32) as usize])
+        };
+        let levels = (0..i64::from(rows))
+            .flat_map(|row| (0..i64::from(columns)).map(move |column| (row, column)))
+            .map(|(row, column)| {
+                let neighbours: Vec<f32> = (-1..=1)
+                    .flat_map(|dy| (-1..=1).map(move |dx| (dy, dx)))
+                    .filter_map(|(dy, dx)| at(row + dy, column + dx))
+                    .collect();
+                neighbours.iter().sum::<f32>() / neighbours.len() as f32
+            })
+            .collect();
+        Some(PaperLevels {
+            block,
+            columns,
+            rows,
+            levels,
+        })
+    }
+
+    fn brightest(&self) -> f32 {
+        self.levels.iter().copied().fold(0.0, f32::max)
+    }
+
+    /// Brightest minus darkest paper level.
+    fn spread(&self) -> f32 {
+        let darkest = self.levels.iter().copied().fold(255.0, f32::min);
+        self.brightest() - darkest
+    }
+
+    /// The paper level at a pixel, interpolated between block centres.
+    fn at(&self, x: u32, y: u32) -> f32 {
+        let (columns, rows) = (self.columns, self.rows);
+        let gx = ((x as f32 + 0.5) / self.block as f32 - 0.5).clamp(0.0, (columns - 1) as f32);
+        let gy = ((y as f32 + 0.5) / self.block as f32 - 0.5).clamp(0.0, (rows - 1) as f32);
+        let (c0, r0) = (gx.floor() as u32, gy.floor() as u32);
+        let (c1, r1) = ((c0 + 1).min(columns - 1), (r0 + 1).min(rows - 1));
+        let (fx, fy) = (gx - c0 as f32, gy - r0 as f32);
+        let level = |c: u32, r: u32| self.levels[(r * columns + c) as usize];
+        let top = level(c0, r0) * (1.0 - fx) + level(c1, r0) * fx;
+        let bottom = level(c0, r1) * (1.0 - fx) + level(c1, r1) * fx;
+        top * (1.0 - fy) + bottom * fy
+    }
+
+    /// `image` with the paper made white everywhere.
+    fn divide(&self, image: &GrayImage) -> GrayImage {
+        GrayImage::from_fn(image.width(), image.height(), |x, y| {
+            let level = f32::from(image.get_pixel(x, y)[0]);
+            Luma([(level * 255.0 / self.at(x, y).max(1.0)).round().min(255.0) as u8])
+        })
+    }
 }
 
 /// Split a TIFF into its pages and prepare each. A single-page TIFF is
@@ -392,6 +556,12 @@ pub fn analyse(image: &GrayImage) -> Analysis {
     } else {
         image.clone()
     };
+    // Ink is what is dark against the paper around it: with the paper
+    // levelled first, a shadow or a light gradient is not taken for ink.
+    let thumbnail = match PaperLevels::measure(&thumbnail) {
+        Some(paper) => paper.divide(&thumbnail),
+        None => thumbnail,
+    };
     let threshold = otsu(&thumbnail);
     let dark: Vec<(f32, f32)> = thumbnail
         .enumerate_pixels()
@@ -554,6 +724,48 @@ mod tests {
         );
         let height = analyse(&small).line_height.unwrap();
         assert!((5.0..=7.5).contains(&height), "{height}");
+    }
+
+    #[test]
+    fn uneven_light_is_evened_out_and_even_light_left_alone() {
+        // Paper from 250 on the left to 120 on the right, ink at 40 % of
+        // the paper's brightness.
+        let shaded = GrayImage::from_fn(600, 400, |x, y| {
+            let paper = 250.0 - 130.0 * x as f32 / 600.0;
+            let ink = y % 40 < 6 && (50..550).contains(&x);
+            Luma([(if ink { paper * 0.4 } else { paper }) as u8])
+        });
+        let even = even_out_light(&shaded).expect("uneven light is corrected");
+        for x in [20, 300, 580] {
+            assert!(even.get_pixel(x, 20)[0] >= 245, "paper at {x}");
+            assert!(even.get_pixel(x.clamp(60, 540), 2)[0] < 130, "ink at {x}");
+        }
+        let flat = GrayImage::from_fn(600, 400, |_, y| Luma([if y % 40 < 6 { 30 } else { 245 }]));
+        assert!(even_out_light(&flat).is_none());
+        // Evenly lit but grey paper is whitened.
+        let grey = GrayImage::from_fn(600, 400, |_, y| Luma([if y % 40 < 6 { 30 } else { 200 }]));
+        let whitened = even_out_light(&grey).expect("grey paper is whitened");
+        assert!(whitened.get_pixel(10, 20)[0] >= 250);
+    }
+
+    #[test]
+    fn speckled_paper_is_noisy_and_clean_paper_is_not() {
+        let mut state = 7u32;
+        let mut next = move || {
+            state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (state >> 16) % 51
+        };
+        let speckled = GrayImage::from_fn(400, 300, |_, y| {
+            let base = if y % 30 < 4 { 120 } else { 235 };
+            Luma([(base + next() as i32 - 25).clamp(0, 255) as u8])
+        });
+        assert!(
+            noise_level(&speckled) > MAX_NOISE,
+            "{}",
+            noise_level(&speckled)
+        );
+        let clean = GrayImage::from_fn(400, 300, |_, y| Luma([if y % 30 < 4 { 20 } else { 250 }]));
+        assert!(noise_level(&clean) < 1.0);
     }
 
     #[test]

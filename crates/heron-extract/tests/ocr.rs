@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use heron_extract::{ExtractionLimits, OcrEngine, OcrText};
-use image::RgbImage;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -152,8 +151,6 @@ fn a_bilevel_fax_tiff_is_read() {
 /// A phone photo of a page: the scan fixture warped in perspective onto a
 /// desk, with light falling off across it.
 fn phone_photo(page: &image::GrayImage) -> image::RgbImage {
-    let (width, height) = (2000u32, 1500u32);
-    let (pw, ph) = (page.width() as f32, page.height() as f32);
     // Where the page's corners land in the photo.
     let corners = [
         (260.0, 240.0),
@@ -161,37 +158,14 @@ fn phone_photo(page: &image::GrayImage) -> image::RgbImage {
         (1830.0, 1080.0),
         (180.0, 1180.0),
     ];
-    RgbImage::from_fn(width, height, |x, y| {
-        // Inverse bilinear map is enough for a test picture: find (u, v)
-        // by a few Newton-free iterations of the bilinear interpolation.
-        let (x, y) = (x as f32, y as f32);
-        let (mut u, mut v) = (0.5f32, 0.5f32);
-        for _ in 0..8 {
-            let top = lerp(corners[0], corners[1], u);
-            let bottom = lerp(corners[3], corners[2], u);
-            let left = lerp(corners[0], corners[3], v);
-            let right = lerp(corners[1], corners[2], v);
-            u = ((x - left.0) / (right.0 - left.0)).clamp(-0.2, 1.2);
-            v = ((y - top.1) / (bottom.1 - top.1)).clamp(-0.2, 1.2);
-        }
-        let light = 1.0 - 0.25 * (x / width as f32);
-        if (0.0..1.0).contains(&u) && (0.0..1.0).contains(&v) {
-            let ink = page.get_pixel((u * pw) as u32, (v * ph) as u32)[0] as f32;
-            let value = (ink * 0.92 * light) as u8;
-            image::Rgb([value, value, (value as f32 * 0.97) as u8])
-        } else {
-            let grain = ((x as u32 * 7 + y as u32 * 13) % 17) as f32;
-            image::Rgb([
-                ((96.0 + grain) * light) as u8,
-                ((70.0 + grain) * light) as u8,
-                (48.0 * light) as u8,
-            ])
-        }
-    })
-}
-
-fn lerp(a: (f32, f32), b: (f32, f32), t: f32) -> (f32, f32) {
-    (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t)
+    let scene = heron_extract::page_detect::Scene {
+        width: 2000,
+        height: 1500,
+        background: [96, 70, 48],
+        falloff: 0.25,
+        shadow: 0.0,
+    };
+    heron_extract::page_detect::photograph(page, &corners, &scene)
 }
 
 #[test]

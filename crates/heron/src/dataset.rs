@@ -1,7 +1,8 @@
 //! Labelled folders of documents (`DIR/<type id>/<any files>`) turned into
 //! extracted texts, for `heron train` and `heron eval`. Extraction (with
 //! OCR) runs once per distinct file: texts are cached by the file's
-//! SHA-256 under `<data dir>/cache/text/`, so retraining is fast.
+//! SHA-256 under `<data dir>/cache/text/<extraction version>/`, so
+//! retraining is fast and a Heron that extracts differently starts afresh.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -53,7 +54,11 @@ pub fn list(root: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
 pub fn load(settings: &Settings, root: &Path) -> anyhow::Result<Vec<Document>> {
     let files = list(root)?;
     let (extractor, ocr, limits) = setup::build_extraction(settings)?;
-    let cache = settings.data_dir.join("cache").join("text");
+    let cache = settings
+        .data_dir
+        .join("cache")
+        .join("text")
+        .join(heron_extract::EXTRACTION_VERSION);
     std::fs::create_dir_all(&cache).context("creating the text cache")?;
     let next = AtomicUsize::new(0);
     let documents = Mutex::new(Vec::new());
@@ -98,25 +103,31 @@ fn text_of(
 ) -> anyhow::Result<Option<String>> {
     let bytes = std::fs::read(path)?;
     let digest = hex::encode(Sha256::digest(&bytes));
+    // The cache holds extraction output (the format on the first line,
+    // then the text), so a change of features needs no re-extraction and a
+    // change of extraction (a new EXTRACTION_VERSION) gets a fresh cache.
     let cached = cache.join(format!("{digest}.txt"));
-    if let Ok(text) = std::fs::read_to_string(&cached) {
-        return Ok(Some(text).filter(|t| !t.is_empty()));
+    if let Ok(entry) = std::fs::read_to_string(&cached) {
+        return Ok(entry
+            .split_once('\n')
+            .filter(|(_, text)| !text.is_empty())
+            .map(|(format, text)| heron_classify::features::with_signals(text, format)));
     }
     let filename = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let extracted = heron_pipeline::extract_file(extractor, ocr, limits, path, &filename)?;
+    let format = heron_classify::features::format_of_mime(extracted.kind.mime_type());
     let text = if extracted.extraction.has_text() {
-        let format = heron_classify::features::format_of_mime(extracted.kind.mime_type());
-        heron_classify::features::with_signals(&extracted.extraction.text(), format)
+        extracted.extraction.text()
     } else {
         String::new()
     };
     let temporary = cache.join(format!("{digest}.tmp"));
-    std::fs::write(&temporary, &text)?;
+    std::fs::write(&temporary, format!("{format}\n{text}"))?;
     std::fs::rename(&temporary, &cached)?;
-    Ok(Some(text).filter(|t| !t.is_empty()))
+    Ok((!text.is_empty()).then(|| heron_classify::features::with_signals(&text, format)))
 }
 
 /// SHA-256 over the labels and texts, recorded with a trained model.

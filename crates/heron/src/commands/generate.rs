@@ -1,8 +1,11 @@
 //! `heron generate --out DIR`: synthetic training documents of every
 //! taxonomy type as real files, one folder per type id. Text-layer
-//! formats are written directly; scans and photos are rendered from the
-//! PDF by Poppler's `pdftoppm` and degraded (tilt, blur, noise, low
-//! resolution, JPEG), and some are wrapped as image-only PDFs.
+//! formats are written directly (PDF, DOCX, XLSX, CSV, HTML, EML, TXT);
+//! documents that arrive on paper are rendered from the PDF by Poppler's
+//! `pdftoppm` and become flat scans (tilt, blur, noise, low resolution,
+//! JPEG artefacts) or phone photos (perspective, a surface around the
+//! page, uneven light, a shadow, sometimes a cropped edge), and a share of
+//! both is wrapped as image-only PDFs, as scanner apps send them.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -90,7 +93,8 @@ fn write_sample(
         "image" | "pdf" => "pdf",
         "docx" => "docx",
         "email" => "eml",
-        "csv" => "csv",
+        // Statement exports come as CSV or as a workbook.
+        "csv" => *rng.pick(&["csv", "csv", "xlsx"]),
         "text" => *rng.pick(&["txt", "html"]),
         _ => "txt",
     };
@@ -99,36 +103,125 @@ fn write_sample(
         .with_context(|| format!("writing {}", path.display()))
 }
 
-/// A scan or photo: the PDF rendered at 100–200 dpi, tilted, blurred and
-/// noised, saved as JPEG (or PNG).
+/// A document on paper: the PDF rendered at 100–200 dpi, then a flat scan
+/// or a phone photo of it, saved as JPEG or PNG, or as an image-only PDF.
 fn write_scan(sample: &Sample, folder: &Path, stem: &str, rng: &mut Rng) -> anyhow::Result<()> {
     let scratch = tempfile_dir()?;
     let pdf = scratch.join("page.pdf");
     std::fs::write(&pdf, render::pdf(&sample.text))?;
-    let dpi = rng.range(100, 200).to_string();
+    let dpi = rng.range(100, 200);
     let status = std::process::Command::new("pdftoppm")
-        .args(["-r", &dpi, "-gray", "-png", "-singlefile"])
+        .args(["-r", &dpi.to_string(), "-gray", "-png", "-singlefile"])
+        .args(["-f", "1", "-l", "1"])
         .arg(&pdf)
         .arg(scratch.join("page"))
         .status()
         .context("running pdftoppm (apt-get install poppler-utils)")?;
     anyhow::ensure!(status.success(), "pdftoppm failed");
     let page = image::open(scratch.join("page.png"))?.to_luma8();
+    let _ = std::fs::remove_dir_all(&scratch);
+    let picture = if rng.chance(0.45) {
+        image::DynamicImage::ImageRgb8(phone_photo(&page, rng))
+    } else {
+        image::DynamicImage::ImageLuma8(flat_scan(page, rng))
+    };
+    let jpeg = |picture: &image::DynamicImage, quality: u8| -> anyhow::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality)
+            .encode_image(picture)?;
+        Ok(bytes)
+    };
+    let quality = rng.range(55, 92) as u8;
+    let (extension, bytes) = match rng.below(10) {
+        0..=5 => ("jpg", jpeg(&picture, quality)?),
+        6..=7 => {
+            let grey = matches!(picture, image::DynamicImage::ImageLuma8(_));
+            // Scanner apps size the page like paper, whatever the
+            // picture's resolution: about 8.5 inches wide.
+            let page_dpi = (f64::from(picture.width()) / 8.5).round().max(1.0) as u32;
+            let bytes = render::image_pdf(
+                &jpeg(&picture, quality)?,
+                picture.width(),
+                picture.height(),
+                grey,
+                page_dpi,
+            );
+            ("pdf", bytes)
+        }
+        _ => {
+            let mut bytes = std::io::Cursor::new(Vec::new());
+            picture.write_to(&mut bytes, image::ImageFormat::Png)?;
+            ("png", bytes.into_inner())
+        }
+    };
+    let path = folder.join(format!("{stem}.{extension}"));
+    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// A flatbed scan: slightly tilted, sometimes blurred, with sensor noise.
+fn flat_scan(page: image::GrayImage, rng: &mut Rng) -> image::GrayImage {
     let angle = (rng.unit() as f32 - 0.5) * 8.0;
     let mut page = heron_extract::preprocess::rotate(&page, angle);
     if rng.chance(0.5) {
         page = image::imageops::blur(&page, 0.6);
     }
-    for pixel in page.pixels_mut() {
-        let noise = rng.range(-25, 25) as i32;
+    add_noise(&mut page, 25, rng);
+    page
+}
+
+/// A phone photo of the page lying on a desk or table: seen at an angle
+/// (each corner moved independently), with the surface around it, light
+/// falling off across the frame, a soft shadow, and one time in six an
+/// edge of the page outside the frame.
+fn phone_photo(page: &image::GrayImage, rng: &mut Rng) -> image::RgbImage {
+    use heron_extract::page_detect::{Scene, photograph};
+    let (pw, ph) = (page.width() as f32, page.height() as f32);
+    let margin = 0.12 + 0.2 * rng.unit() as f32;
+    let (width, height) = (
+        (pw * (1.0 + 2.0 * margin)) as u32,
+        (ph * (1.0 + 2.0 * margin)) as u32,
+    );
+    let jitter = |rng: &mut Rng, size: f32| (rng.unit() as f32 - 0.5) * 0.14 * size;
+    let (left, top) = (pw * margin, ph * margin);
+    let mut corners = [
+        (left, top),
+        (left + pw, top),
+        (left + pw, top + ph),
+        (left, top + ph),
+    ];
+    for corner in &mut corners {
+        corner.0 += jitter(rng, pw);
+        corner.1 += jitter(rng, ph);
+    }
+    if rng.chance(1.0 / 6.0) {
+        // The bottom edge runs out of the frame.
+        corners[2].1 = height as f32 + 0.04 * ph;
+        corners[3].1 = height as f32 + 0.04 * ph;
+    }
+    let tone = rng.range(60, 170) as u8;
+    let scene = Scene {
+        width,
+        height,
+        background: [
+            tone,
+            tone.saturating_sub(rng.range(0, 30) as u8),
+            tone.saturating_sub(rng.range(0, 60) as u8),
+        ],
+        falloff: 0.1 + 0.25 * rng.unit() as f32,
+        shadow: 0.3 * rng.unit() as f32,
+    };
+    let mut photo = photograph(page, &corners, &scene);
+    if rng.chance(0.6) {
+        photo = image::imageops::blur(&photo, 0.7);
+    }
+    photo
+}
+
+fn add_noise(image: &mut image::GrayImage, amount: i64, rng: &mut Rng) {
+    for pixel in image.pixels_mut() {
+        let noise = rng.range(-amount, amount) as i32;
         pixel[0] = (i32::from(pixel[0]) + noise).clamp(0, 255) as u8;
     }
-    let extension = if rng.chance(0.7) { "jpg" } else { "png" };
-    let path = folder.join(format!("{stem}.{extension}"));
-    page.save(&path)
-        .with_context(|| format!("writing {}", path.display()))?;
-    let _ = std::fs::remove_dir_all(&scratch);
-    Ok(())
 }
 
 fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
