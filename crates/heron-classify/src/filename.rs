@@ -39,13 +39,62 @@ static PATTERNS: LazyLock<Vec<(&'static str, Regex)>> = LazyLock::new(|| {
 /// What a file name suggests: a label id and a confidence, or nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NameHint {
-    pub label: &'static str,
+    pub label: String,
     pub confidence: f64,
 }
 
-/// The hint carried by `filename`, if any. `known` filters out labels the
-/// active model does not have.
-pub fn hint(filename: &str, known: impl Fn(&str) -> bool) -> Option<NameHint> {
+/// The name patterns of a taxonomy: the built-in multilingual ones of the
+/// original seven types, and for every other type its id and display name
+/// as words (`pay_slip` and "Pay slip" match `Pay-Slip_March.pdf`), so
+/// a type added by a taxonomy file gets its name hint without code.
+#[derive(Debug, Clone)]
+pub struct NamePatterns {
+    patterns: Vec<(String, Regex)>,
+}
+
+impl NamePatterns {
+    pub fn of(taxonomy: &crate::Taxonomy) -> NamePatterns {
+        let mut patterns: Vec<(String, Regex)> = PATTERNS
+            .iter()
+            .map(|(label, regex)| ((*label).to_owned(), regex.clone()))
+            .collect();
+        for document_type in &taxonomy.types {
+            let id = document_type.id.as_str();
+            if patterns.iter().any(|(label, _)| label == id) {
+                continue;
+            }
+            let words = |text: &str| -> String {
+                text.split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .map(regex::escape)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let alternatives = [words(id), words(&document_type.name)];
+            let pattern = format!("(?i)\\b({}|{})\\b", alternatives[0], alternatives[1]);
+            if let Ok(regex) = Regex::new(&pattern) {
+                patterns.push((id.to_owned(), regex));
+            }
+        }
+        NamePatterns { patterns }
+    }
+
+    /// The hint carried by `filename`, if any. `known` filters out labels
+    /// the active model does not have.
+    pub fn hint(&self, filename: &str, known: impl Fn(&str) -> bool) -> Option<NameHint> {
+        find(
+            self.patterns.iter().map(|(l, r)| (l.as_str(), r)),
+            filename,
+            known,
+        )
+    }
+}
+
+fn find<'a>(
+    patterns: impl Iterator<Item = (&'a str, &'a Regex)>,
+    filename: &str,
+    known: impl Fn(&str) -> bool,
+) -> Option<NameHint> {
     let stem = filename.rsplit_once('.').map_or(filename, |(stem, _)| stem);
     let spaced: String = stem
         .chars()
@@ -59,32 +108,33 @@ pub fn hint(filename: &str, known: impl Fn(&str) -> bool) -> Option<NameHint> {
         .collect();
     // "bank statement" would also match "statement" in financial_report's
     // "income statement": take the earliest, longest match per label.
-    let mut matches: Vec<(usize, &'static str)> = PATTERNS
-        .iter()
+    let mut matches: Vec<(usize, &str)> = patterns
         .filter(|(label, _)| known(label))
-        .filter_map(|(label, regex)| regex.find(&spaced).map(|m| (m.start(), *label)))
+        .filter_map(|(label, regex)| regex.find(&spaced).map(|m| (m.start(), label)))
         .collect();
     matches.sort();
-    match matches.as_slice() {
-        [] => None,
-        [(_, label)] => Some(NameHint {
-            label,
-            confidence: NAME_HINT_CONFIDENCE,
-        }),
-        [(_, label), ..] => Some(NameHint {
-            label,
-            confidence: AMBIGUOUS_NAME_CONFIDENCE,
-        }),
-    }
+    let confidence = match matches.len() {
+        0 => return None,
+        1 => NAME_HINT_CONFIDENCE,
+        _ => AMBIGUOUS_NAME_CONFIDENCE,
+    };
+    Some(NameHint {
+        label: matches[0].1.to_owned(),
+        confidence,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn hint(name: &str, known: impl Fn(&str) -> bool) -> Option<NameHint> {
+        NamePatterns::of(&crate::Taxonomy::default_taxonomy()).hint(name, known)
+    }
+
     fn check(name: &str, expected: Option<&str>) {
         let got = hint(name, |_| true).map(|h| h.label);
-        assert_eq!(got, expected, "{name}");
+        assert_eq!(got.as_deref(), expected, "{name}");
     }
 
     #[test]
@@ -104,6 +154,19 @@ mod tests {
     fn several_hints_are_ambiguous() {
         let h = hint("invoice_and_contract.pdf", |_| true).unwrap();
         assert_eq!(h.confidence, AMBIGUOUS_NAME_CONFIDENCE);
+    }
+
+    #[test]
+    fn every_taxonomy_type_has_a_name_hint() {
+        let patterns = NamePatterns::of(&crate::Taxonomy::default_taxonomy());
+        let of = |name: &str| patterns.hint(name, |_| true).map(|h| h.label);
+        assert_eq!(of("Pay-Slip_March.pdf").as_deref(), Some("pay_slip"));
+        assert_eq!(
+            of("bill_of_lading_77.pdf").as_deref(),
+            Some("bill_of_lading")
+        );
+        assert_eq!(of("Rechnung-2024-03.pdf").as_deref(), Some("invoice"));
+        assert_eq!(of("IMG_2231.jpg"), None);
     }
 
     #[test]

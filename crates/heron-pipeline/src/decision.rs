@@ -53,15 +53,18 @@ struct Reading {
 }
 
 impl Run {
-    pub(crate) fn new(model: &TextModel, input: &FileInput<'_>) -> Run {
+    pub(crate) fn new(
+        model: &TextModel,
+        names: &filename::NamePatterns,
+        input: &FileInput<'_>,
+    ) -> Run {
         let labels = model.labels().to_vec();
-        let filename_hint =
-            filename::hint(input.filename, |l| labels.iter().any(|k| k.as_str() == l)).and_then(
-                |hint| {
-                    let index = labels.iter().position(|k| k.as_str() == hint.label)?;
-                    Some((index, hint.confidence))
-                },
-            );
+        let filename_hint = names
+            .hint(input.filename, |l| labels.iter().any(|k| k.as_str() == l))
+            .and_then(|hint| {
+                let index = labels.iter().position(|k| k.as_str() == hint.label)?;
+                Some((index, hint.confidence))
+            });
         Run {
             labels,
             kind: None,

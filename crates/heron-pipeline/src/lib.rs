@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use heron_classify::{Taxonomy, TextModel, features};
+use heron_classify::{Taxonomy, TextModel, features, filename};
 
 use decision::Run;
 use heron_core::{ClassificationResult, DecidedBy, Notice, NoticeCode};
@@ -80,6 +80,8 @@ pub struct Pipeline {
     model: RwLock<Arc<TextModel>>,
     /// Places labels in the industry → family → type tree.
     taxonomy: Taxonomy,
+    /// File-name hints of the taxonomy's types.
+    names: filename::NamePatterns,
 }
 
 impl Pipeline {
@@ -92,6 +94,7 @@ impl Pipeline {
     ) -> Self {
         Pipeline {
             config,
+            names: filename::NamePatterns::of(&taxonomy),
             taxonomy,
             extractor,
             ocr,
@@ -164,7 +167,7 @@ impl Pipeline {
     pub fn classify(&self, input: &FileInput<'_>) -> ClassificationResult {
         let started = Instant::now();
         let model = self.model();
-        let mut run = Run::new(&model, input);
+        let mut run = Run::new(&model, &self.names, input);
         self.run_stages(input, &model, &mut run);
         run.finish(self, &model, input, started)
     }
