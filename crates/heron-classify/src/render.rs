@@ -203,24 +203,23 @@ pub fn xlsx(text: &str) -> zip::result::ZipResult<Vec<u8>> {
         <Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
         <Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/>\
         </Relationships>";
-    let content_types = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
-        <Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
-        <Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
-        <Default Extension=\"xml\" ContentType=\"application/xml\"/>\
-        <Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>\
-        <Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>\
-        </Types>";
-    let relationships = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
-        <Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
-        <Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/>\
-        </Relationships>";
-    package(&[
-        ("[Content_Types].xml", content_types),
-        ("_rels/.rels", relationships),
-        ("xl/workbook.xml", workbook),
-        ("xl/_rels/workbook.xml.rels", workbook_relationships),
-        ("xl/worksheets/sheet1.xml", sheet.as_str()),
-    ])
+    package(
+        &[
+            (
+                "xl/workbook.xml",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+            ),
+            (
+                "xl/worksheets/sheet1.xml",
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml",
+            ),
+        ],
+        &[
+            ("xl/workbook.xml", workbook),
+            ("xl/_rels/workbook.xml.rels", workbook_relationships),
+            ("xl/worksheets/sheet1.xml", sheet.as_str()),
+        ],
+    )
 }
 
 /// A cell that is a plain amount (`-1,234.50`, `808.82`) as a number;
@@ -250,14 +249,39 @@ fn column_name(index: usize) -> String {
     name
 }
 
-/// An Office Open XML package: the named parts, deflated, in a ZIP.
-fn package(parts: &[(&str, &str)]) -> zip::result::ZipResult<Vec<u8>> {
+/// An Office Open XML package: `[Content_Types].xml` naming the `typed`
+/// parts' content types, the package relationship to the first of them
+/// (the main part), and the named `parts`, deflated, in a ZIP.
+fn package(typed: &[(&str, &str)], parts: &[(&str, &str)]) -> zip::result::ZipResult<Vec<u8>> {
+    let overrides: String = typed
+        .iter()
+        .map(|(name, content_type)| {
+            format!("<Override PartName=\"/{name}\" ContentType=\"{content_type}\"/>")
+        })
+        .collect();
+    let content_types = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
+         <Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
+         <Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
+         <Default Extension=\"xml\" ContentType=\"application/xml\"/>{overrides}</Types>"
+    );
+    let main = typed.first().map_or("", |(name, _)| *name);
+    let relationships = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
+         <Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
+         <Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"{main}\"/>\
+         </Relationships>"
+    );
     let mut buffer = std::io::Cursor::new(Vec::new());
     {
         let mut zip = zip::ZipWriter::new(&mut buffer);
         let options = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated);
-        for (name, data) in parts {
+        let fixed = [
+            ("[Content_Types].xml", content_types.as_str()),
+            ("_rels/.rels", relationships.as_str()),
+        ];
+        for (name, data) in fixed.iter().chain(parts) {
             zip.start_file(*name, options)?;
             zip.write_all(data.as_bytes())?;
         }
@@ -294,21 +318,13 @@ pub fn docx(text: &str) -> zip::result::ZipResult<Vec<u8>> {
          <w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\">\
          <w:body>{body}</w:body></w:document>"
     );
-    let content_types = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
-        <Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
-        <Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
-        <Default Extension=\"xml\" ContentType=\"application/xml\"/>\
-        <Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/>\
-        </Types>";
-    let relationships = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
-        <Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
-        <Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"word/document.xml\"/>\
-        </Relationships>";
-    package(&[
-        ("[Content_Types].xml", content_types),
-        ("_rels/.rels", relationships),
-        ("word/document.xml", document.as_str()),
-    ])
+    package(
+        &[(
+            "word/document.xml",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+        )],
+        &[("word/document.xml", document.as_str())],
+    )
 }
 
 fn html(text: &str, title: &str) -> String {

@@ -326,6 +326,16 @@ fn fit_temperature(logits: &[(Vec<f32>, usize)]) -> f32 {
     )
 }
 
+/// The top calibrated probability of one validation document's scores,
+/// and whether its class is the right one.
+fn outcome(logits: &[f32], label: usize, temperature: f32) -> (f64, bool) {
+    let (best, confidence) = model::softmax(logits, temperature)
+        .into_iter()
+        .enumerate()
+        .fold((0, f64::MIN), |b, (i, p)| if p > b.1 { (i, p) } else { b });
+    (confidence, best == label)
+}
+
 /// The risk–coverage curve of the validation split.
 fn validation_risk_coverage(
     logits: &[(Vec<f32>, usize)],
@@ -333,16 +343,7 @@ fn validation_risk_coverage(
 ) -> crate::risk::RiskCoverage {
     let outcomes: Vec<(f64, bool)> = logits
         .iter()
-        .map(|(l, label)| {
-            let probabilities = model::softmax(l, temperature);
-            let (best, confidence) = crate::model::Prediction {
-                probabilities,
-                one_vs_rest: Vec::new(),
-                unscaled_best: 0.0,
-            }
-            .best();
-            (confidence, best == *label)
-        })
+        .map(|(l, label)| outcome(l, *label, temperature))
         .collect();
     crate::risk::RiskCoverage::measure("validation split of the training data", &outcomes)
 }
@@ -432,14 +433,7 @@ fn evaluate(
     let mut correct = 0usize;
     let mut bins = [(0usize, 0f64, 0usize); 10];
     for (l, label) in logits {
-        let probabilities = model::softmax(l, temperature);
-        let (best, confidence) = crate::model::Prediction {
-            probabilities,
-            one_vs_rest: Vec::new(),
-            unscaled_best: 0.0,
-        }
-        .best();
-        let hit = best == *label;
+        let (confidence, hit) = outcome(l, *label, temperature);
         correct += usize::from(hit);
         let bin = ((confidence * 10.0) as usize).min(9);
         bins[bin].0 += 1;
