@@ -79,7 +79,7 @@ pub struct StageConfidences {
 }
 
 /// Which part of the pipeline settled the final label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DecidedBy {
     Filename,
@@ -88,14 +88,17 @@ pub enum DecidedBy {
     OcrTextModel,
     Ensemble,
     /// Nothing could be decided (no usable content): the label is `unsure`.
+    #[default]
     Nothing,
 }
 
 /// The classification of one uploaded file.
 ///
 /// Every field of the original HeronAI result is present with the same name
-/// and meaning; the fields after `errors` are Heron's additions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// and meaning; the fields after `errors` are Heron's additions. The
+/// default is an empty result (no label, nothing decided) for building
+/// results that carry only an error.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ClassificationResult {
     pub filename: String,
     /// MIME type detected from the content (not from the name).

@@ -1,10 +1,9 @@
 //! The queue's contract on a real SQLite database: one result per file,
 //! leases that expire, jobs that finish with their last task.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use heron_core::{ClassificationResult, DecidedBy, JobStatus, StageConfidences};
+use heron_core::{ClassificationResult, DecidedBy, JobStatus};
 use heron_store::{NewJob, NewTask, Store};
 
 fn result(name: &str) -> ClassificationResult {
@@ -14,27 +13,13 @@ fn result(name: &str) -> ClassificationResult {
         size_bytes: 1,
         label: "form".to_owned(),
         confidence: 0.9,
-        stage_confidences: StageConfidences::default(),
         pipeline_version: "test".to_owned(),
         processing_ms: 1.0,
         request_id: "r".to_owned(),
-        warnings: vec![],
-        errors: vec![],
-        document_id: None,
         sha256: "00".to_owned(),
-        class_confidences: BTreeMap::new(),
         predicted_label: "form".to_owned(),
         decided_by: DecidedBy::TextModel,
-        page_count: None,
-        language: None,
-        cached: false,
-        label_path: Vec::new(),
-        evidence: Vec::new(),
-        labels: Vec::new(),
-        out_of_distribution: false,
-        model_version: String::new(),
-        taxonomy_version: String::new(),
-        explanation: None,
+        ..ClassificationResult::default()
     }
 }
 

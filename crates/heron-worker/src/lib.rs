@@ -5,11 +5,10 @@
 //! The same [`Worker::process`] serves the in-process workers, the
 //! synchronous path of `POST /v1/files` and (later) `heron worker`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use heron_core::{ClassificationResult, DecidedBy, Notice, NoticeCode, StageConfidences};
+use heron_core::{ClassificationResult, DecidedBy, Notice, NoticeCode};
 use heron_pipeline::{FileInput, Pipeline};
 use heron_store::{BlobStore, ClaimedTask, Store, StoreError};
 use tokio::sync::{Semaphore, watch};
@@ -210,27 +209,12 @@ pub fn error_result(
         mime_type: "application/octet-stream".to_owned(),
         size_bytes: task.size_bytes,
         label: heron_core::Label::UNSURE.to_owned(),
-        confidence: 0.0,
-        stage_confidences: StageConfidences::default(),
         pipeline_version: pipeline_version.to_owned(),
-        processing_ms: 0.0,
         request_id: task.request_id.clone(),
-        warnings: Vec::new(),
         errors: vec![error],
-        document_id: None,
         sha256: task.sha256.clone(),
-        class_confidences: BTreeMap::new(),
         predicted_label: heron_core::Label::UNSURE.to_owned(),
         decided_by: DecidedBy::Nothing,
-        page_count: None,
-        language: None,
-        cached: false,
-        label_path: Vec::new(),
-        evidence: Vec::new(),
-        labels: Vec::new(),
-        out_of_distribution: false,
-        model_version: String::new(),
-        taxonomy_version: String::new(),
-        explanation: None,
+        ..ClassificationResult::default()
     }
 }
