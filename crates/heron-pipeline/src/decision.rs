@@ -34,8 +34,9 @@ pub(crate) struct Run {
     pub(crate) text: Option<Vec<f64>>,
     pub(crate) ocr: Option<Vec<f64>>,
     /// The model input of the last content stage that ran (text with its
-    /// signal tokens), for the evidence of the decision.
-    pub(crate) scored_text: Option<String>,
+    /// signal tokens) and the model's reading of it, for the evidence of
+    /// the decision.
+    pub(crate) scored: Option<(String, Prediction)>,
     /// The document's pages as last extracted (after OCR when it ran).
     pub(crate) pages: Vec<String>,
     pub(crate) early_exit: Option<DecidedBy>,
@@ -73,7 +74,7 @@ impl Run {
             metadata: None,
             text: None,
             ocr: None,
-            scored_text: None,
+            scored: None,
             pages: Vec::new(),
             early_exit: None,
             page_count: None,
@@ -123,12 +124,20 @@ impl Run {
         }
     }
 
+    /// The whole document's prediction: the deciding stage's when it read
+    /// the whole text (the usual case), else read now (a decision on the
+    /// heading alone).
     fn read_whole(&self, model: &TextModel) -> Option<Reading> {
-        self.scored_text.as_ref()?;
+        let (scored_input, scored_prediction) = self.scored.as_ref()?;
         let text = self.pages.join("\n\n");
         let input = features::with_signals(&text, self.format);
+        let whole = if *scored_input == input {
+            scored_prediction.clone()
+        } else {
+            model.predict(&input)
+        };
         Some(Reading {
-            whole: model.predict(&input),
+            whole,
             coverage: model.coverage(&text),
         })
     }
@@ -203,11 +212,12 @@ impl Run {
             (_, false) => Vec::new(),
         };
         let content_decided = !matches!(decided_by, DecidedBy::Nothing | DecidedBy::Filename);
-        let evidence = match (&self.scored_text, content_decided) {
+        let scored_text = self.scored.as_ref().map(|(text, _)| text);
+        let evidence = match (scored_text, content_decided) {
             (Some(text), true) => self.evidence(model, text, best, SHORT_EVIDENCE),
             _ => Vec::new(),
         };
-        let explanation = match (&self.scored_text, &reading, content_decided) {
+        let explanation = match (scored_text, &reading, content_decided) {
             (Some(text), Some(reading), true) => {
                 Some(self.explain(model, text, reading, &probabilities, familiarity))
             }

@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use heron_classify::{Taxonomy, TextModel, features, filename};
+use heron_classify::{Prediction, Taxonomy, TextModel, features, filename};
 
 use decision::Run;
 use heron_core::{ClassificationResult, DecidedBy, Notice, NoticeCode};
@@ -220,7 +220,7 @@ impl Pipeline {
         // usually carry the title ("INVOICE", "Account Statement").
         let heading = heading_text(&extraction);
         if heron_extract::has_meaningful_text(&heading) {
-            run.metadata = Some(self.score_text(model, &heading, format, &mut run.scored_text));
+            run.metadata = Some(self.score_text(model, &heading, format, &mut run.scored));
         }
         if run.stage_max(&run.metadata) >= self.config.early_exit_confidence {
             run.early_exit = Some(DecidedBy::Metadata);
@@ -230,8 +230,7 @@ impl Pipeline {
 
         // Text stage: the whole text layer.
         if extraction.has_text() {
-            run.text =
-                Some(self.score_text(model, &extraction.text(), format, &mut run.scored_text));
+            run.text = Some(self.score_text(model, &extraction.text(), format, &mut run.scored));
             if run.stage_max(&run.text) >= self.config.early_exit_confidence {
                 run.early_exit = Some(DecidedBy::TextModel);
                 run.warnings.extend(extraction.warnings);
@@ -262,7 +261,7 @@ impl Pipeline {
                             model,
                             &extraction.text(),
                             format,
-                            &mut run.scored_text,
+                            &mut run.scored,
                         ));
                     }
                 }
@@ -285,12 +284,13 @@ impl Pipeline {
         model: &TextModel,
         text: &str,
         format: &str,
-        scored: &mut Option<String>,
+        scored: &mut Option<(String, Prediction)>,
     ) -> Vec<f64> {
         let started = Instant::now();
         let input = features::with_signals(text, format);
-        let probabilities = model.predict(&input).probabilities;
-        *scored = Some(input);
+        let prediction = model.predict(&input);
+        let probabilities = prediction.probabilities.clone();
+        *scored = Some((input, prediction));
         metrics::histogram!("heron_classification_seconds").record(started.elapsed().as_secs_f64());
         probabilities
     }
