@@ -155,6 +155,29 @@ impl Pipeline {
         }
     }
 
+    /// What a file's result depends on besides its bytes: the model, the
+    /// taxonomy, how extraction and features work, every setting of the
+    /// pipeline, and the file's name (a weak hint, and the result's
+    /// `filename`). Two uploads with equal bytes and equal keys get the same
+    /// result, so a stored one can be reused (`cached: true`).
+    pub fn result_key(&self, filename: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        for part in [
+            heron_core::HERON_VERSION,
+            self.model().id(),
+            &self.taxonomy.hash,
+            heron_extract::EXTRACTION_VERSION,
+            features::FEATURE_VERSION,
+            &format!("{:?}", self.config),
+            filename,
+        ] {
+            hasher.update(part.as_bytes());
+            hasher.update([0]);
+        }
+        hex::encode(hasher.finalize())
+    }
+
     /// The `pipeline_version` reported in results.
     pub fn version(&self) -> String {
         match &self.config.pipeline_version {

@@ -249,9 +249,43 @@ impl Store {
         owner: &str,
         result: &ClassificationResult,
     ) -> Result<bool, StoreError> {
+        self.complete_reusable(task_id, owner, result, None).await
+    }
+
+    /// [`Store::complete`], recording `result_key` (see
+    /// [`Store::reusable_result`]) with the result.
+    pub async fn complete_reusable(
+        &self,
+        task_id: &str,
+        owner: &str,
+        result: &ClassificationResult,
+        result_key: Option<&str>,
+    ) -> Result<bool, StoreError> {
         let json = serde_json::to_string(result).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.finish_task(task_id, Some(owner), "done", &json, None)
+        self.finish_task(task_id, Some(owner), "done", &json, None, result_key)
             .await
+    }
+
+    /// The latest stored result of a file with these bytes whose result
+    /// key is `result_key` (same model, settings and name), if any.
+    pub async fn reusable_result(
+        &self,
+        sha256: &str,
+        result_key: &str,
+    ) -> Result<Option<ClassificationResult>, StoreError> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT result_json FROM tasks
+              WHERE sha256 = ? AND result_key = ? AND state = 'done' AND result_json IS NOT NULL
+              ORDER BY updated_at DESC LIMIT 1",
+        )
+        .bind(sha256)
+        .bind(result_key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(json,)| {
+            serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .transpose()
     }
 
     /// Give up on a task that used up its attempts (its worker kept dying):
@@ -263,7 +297,7 @@ impl Store {
         reason: &str,
     ) -> Result<bool, StoreError> {
         let json = serde_json::to_string(result).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.finish_task(task_id, None, "dead", &json, Some(reason))
+        self.finish_task(task_id, None, "dead", &json, Some(reason), None)
             .await
     }
 
@@ -274,13 +308,14 @@ impl Store {
         state: &str,
         result_json: &str,
         error: Option<&str>,
+        result_key: Option<&str>,
     ) -> Result<bool, StoreError> {
         let now = now_ms();
         let mut transaction = self.pool.begin().await?;
         let updated = sqlx::query(
-            "UPDATE tasks SET state = ?, result_json = ?, last_error = ?, lease_owner = NULL,
-                              lease_expires_at = NULL, updated_at = ?
-              WHERE id = ? AND state IN ('leased', 'pending') AND (?6 IS NULL OR lease_owner = ?6)",
+            "UPDATE tasks SET state = ?1, result_json = ?2, last_error = ?3, lease_owner = NULL,
+                              lease_expires_at = NULL, updated_at = ?4, result_key = ?7
+              WHERE id = ?5 AND state IN ('leased', 'pending') AND (?6 IS NULL OR lease_owner = ?6)",
         )
         .bind(state)
         .bind(result_json)
@@ -288,6 +323,7 @@ impl Store {
         .bind(now)
         .bind(task_id)
         .bind(owner)
+        .bind(result_key)
         .execute(&mut *transaction)
         .await?;
         if updated.rows_affected() == 0 {

@@ -132,6 +132,10 @@ impl Worker {
         task: &ClaimedTask,
         owner: &str,
     ) -> Result<ClassificationResult, WorkerError> {
+        let result_key = self.pipeline.result_key(&task.filename);
+        if let Some(result) = self.reuse(task, owner, &result_key).await? {
+            return Ok(result);
+        }
         let permit = self.slots.clone().acquire_owned().await;
         let path = self.blobs.path(&task.sha256);
         let pipeline = self.pipeline.clone();
@@ -167,13 +171,50 @@ impl Worker {
             }
         };
         result.document_id = Some(task.id.clone());
-        if self.store.complete(&task.id, owner, &result).await? {
+        // Only clean results are reused: an error may be passing (a
+        // deadline under load, a missing tool).
+        let reusable = result.errors.is_empty().then_some(result_key.as_str());
+        if self
+            .store
+            .complete_reusable(&task.id, owner, &result, reusable)
+            .await?
+        {
             metrics::counter!("heron_tasks_completed_total").increment(1);
             tracing::info!(label = %result.label, confidence = result.confidence, ms = result.processing_ms, "file classified");
         } else {
             tracing::warn!(task = %task.id, "result discarded: the lease had passed to another worker");
         }
         Ok(result)
+    }
+
+    /// Complete `task` with the stored result of an earlier upload of the
+    /// same bytes under the same result key, marked `cached`, if there is
+    /// one. Results never cross deployments' data; within one, every
+    /// upload shares the cache (there are no tenants yet).
+    async fn reuse(
+        &self,
+        task: &ClaimedTask,
+        owner: &str,
+        result_key: &str,
+    ) -> Result<Option<ClassificationResult>, WorkerError> {
+        let started = std::time::Instant::now();
+        let Some(mut result) = self.store.reusable_result(&task.sha256, result_key).await? else {
+            return Ok(None);
+        };
+        result.cached = true;
+        result.document_id = Some(task.id.clone());
+        result.request_id = task.request_id.clone();
+        result.processing_ms = (started.elapsed().as_secs_f64() * 1e7).round() / 1e4;
+        if self
+            .store
+            .complete_reusable(&task.id, owner, &result, Some(result_key))
+            .await?
+        {
+            metrics::counter!("heron_tasks_completed_total").increment(1);
+            metrics::counter!("heron_results_reused_total").increment(1);
+            tracing::info!(label = %result.label, "file classified from an identical earlier upload");
+        }
+        Ok(Some(result))
     }
 
     /// Give every task that used up its attempts an error result.

@@ -99,3 +99,31 @@ async fn a_job_survives_a_server_killed_mid_way() {
         "the restart should resume leased tasks"
     );
 }
+
+/// The same bytes under the same name, classified by the same model and
+/// settings, reuse the stored result (`cached: true`, a document of their
+/// own); under another name they are classified afresh (the name is a
+/// hint and part of the result).
+#[tokio::test]
+async fn an_identical_upload_reuses_the_stored_result() {
+    if !tools_available() {
+        return;
+    }
+    let server = TestServer::start(&[]).await;
+    let file = || vec![("scan_0042.pdf".to_owned(), sample("invoice_1.pdf"))];
+    let first: Vec<serde_json::Value> = server.upload(&file()).await.json().await.unwrap();
+    let second: Vec<serde_json::Value> = server.upload(&file()).await.json().await.unwrap();
+    assert_eq!(first[0]["cached"], false);
+    assert_eq!(second[0]["cached"], true, "{:#}", second[0]);
+    assert_eq!(second[0]["label"], first[0]["label"]);
+    assert_eq!(
+        second[0]["class_confidences"],
+        first[0]["class_confidences"]
+    );
+    assert_ne!(second[0]["document_id"], first[0]["document_id"]);
+    assert_ne!(second[0]["request_id"], first[0]["request_id"]);
+
+    let renamed = vec![("other_name.pdf".to_owned(), sample("invoice_1.pdf"))];
+    let third: Vec<serde_json::Value> = server.upload(&renamed).await.json().await.unwrap();
+    assert_eq!(third[0]["cached"], false, "{:#}", third[0]);
+}
