@@ -8,19 +8,25 @@ use heron_classify::{Taxonomy, compose, train};
 fn an_invoice_that_is_also_a_contract_carries_both_labels() {
     let taxonomy = Taxonomy::default_taxonomy();
     let (model, _) = train::train_taxonomy(&taxonomy, 120, 5).expect("training");
-    let label = |i: usize| model.labels()[i].as_str().to_owned();
+    // The labels of a document of `pages`, read as `format`.
+    let labels_of = |pages: &[&str], format: &str| -> Vec<String> {
+        let prediction = model.predict(&with_signals(&pages.join("\n\n"), format));
+        model
+            .present_types(&prediction, pages, format)
+            .into_iter()
+            .map(|(i, _)| model.labels()[i].as_str().to_owned())
+            .collect()
+    };
+    let both_types = |present: &[String]| {
+        present.iter().any(|l| l == "invoice") && present.iter().any(|l| l == "contract")
+    };
     // A seed never trained on.
     let held_out = compose::generate(&taxonomy, 6, 77);
     let of = |id: &'static str| held_out.iter().filter(move |s| s.label == id);
 
     let mut single = 0;
     for sample in of("invoice").chain(of("contract")).chain(of("pay_slip")) {
-        let prediction = model.predict(&with_signals(&sample.text, sample.format));
-        let present: Vec<String> = model
-            .present_types(&prediction, &[&sample.text], sample.format)
-            .into_iter()
-            .map(|(i, _)| label(i))
-            .collect();
+        let present = labels_of(&[&sample.text], sample.format);
         assert!(
             present.contains(&sample.label),
             "{}: {present:?}",
@@ -36,16 +42,8 @@ fn an_invoice_that_is_also_a_contract_carries_both_labels() {
     let mut both = 0;
     for (invoice, contract) in of("invoice").zip(of("contract")) {
         // Two pages: the invoice, then the contract's terms.
-        let text = format!("{}\n\n{}", invoice.text, contract.text);
-        let prediction = model.predict(&with_signals(&text, "pdf"));
-        let present: Vec<String> = model
-            .present_types(&prediction, &[&invoice.text, &contract.text], "pdf")
-            .into_iter()
-            .map(|(i, _)| label(i))
-            .collect();
-        both += usize::from(
-            present.contains(&"invoice".to_owned()) && present.contains(&"contract".to_owned()),
-        );
+        let present = labels_of(&[&invoice.text, &contract.text], "pdf");
+        both += usize::from(both_types(&present));
         assert!(present.len() <= 3, "{present:?}");
     }
     assert!(
@@ -57,15 +55,7 @@ fn an_invoice_that_is_also_a_contract_carries_both_labels() {
     let mut both_on_one_page = 0;
     for (invoice, contract) in of("invoice").zip(of("contract")) {
         let text = format!("{}\n{}", invoice.text, contract.text);
-        let prediction = model.predict(&with_signals(&text, "text"));
-        let present: Vec<String> = model
-            .present_types(&prediction, &[&text], "text")
-            .into_iter()
-            .map(|(i, _)| label(i))
-            .collect();
-        both_on_one_page += usize::from(
-            present.contains(&"invoice".to_owned()) && present.contains(&"contract".to_owned()),
-        );
+        both_on_one_page += usize::from(both_types(&labels_of(&[&text], "text")));
     }
     assert!(
         both_on_one_page >= 4,
