@@ -1,6 +1,6 @@
 //! Classification over HTTP on the shared samples.
 
-use crate::support::{TestServer, sample, tools_available};
+use crate::support::{TestServer, notice_codes, sample, tools_available};
 
 /// The labelled samples and their labels.
 const LABELLED: &[(&str, &str)] = &[
@@ -128,12 +128,7 @@ async fn a_misleading_name_does_not_override_confident_content() {
     let results: Vec<serde_json::Value> = server.upload(&files).await.json().await.unwrap();
     assert_eq!(results[0]["label"], "bank_statement", "{:#}", results[0]);
     assert_eq!(results[1]["label"], "invoice", "{:#}", results[1]);
-    let codes: Vec<&str> = results[0]["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|w| w["code"].as_str())
-        .collect();
+    let codes = notice_codes(&results[0], "warnings");
     assert!(codes.contains(&"filename_disagrees"), "{codes:?}");
 }
 
@@ -167,22 +162,12 @@ async fn a_corrupt_file_gets_an_error_and_the_batch_succeeds() {
             "{broken:#}"
         );
     }
-    let random_codes: Vec<&str> = results[2]["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["code"].as_str())
-        .collect();
+    let random_codes = notice_codes(&results[2], "errors");
     assert_eq!(random_codes, ["unsupported_type"]);
     // Text under a .jpg name: content wins, with a type_mismatch warning.
     assert_eq!(results[3]["mime_type"], "text/plain");
     assert_eq!(results[3]["label"], "form");
-    let codes: Vec<&str> = results[3]["warnings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|w| w["code"].as_str())
-        .collect();
+    let codes = notice_codes(&results[3], "warnings");
     assert!(codes.contains(&"type_mismatch"), "{codes:?}");
 }
 

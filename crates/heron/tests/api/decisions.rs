@@ -5,7 +5,7 @@
 
 use heron_classify::{Taxonomy, compose, render};
 
-use crate::support::{API_KEY, TestServer, tools_available};
+use crate::support::{API_KEY, TestServer, notice_codes, tools_available};
 
 /// Literary prose, written for this test: no business document at all.
 const NOVEL: &str = "The river had been low all summer, and by the time the first storms came \
@@ -49,12 +49,7 @@ async fn documents_unlike_any_known_type_are_flagged_not_forced() {
         assert_eq!(result["label"], "unsure", "{result:#}");
         assert_eq!(result["out_of_distribution"], true, "{result:#}");
         assert_eq!(result["labels"], serde_json::json!([]), "{result:#}");
-        let codes: Vec<&str> = result["warnings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|w| w["code"].as_str())
-            .collect();
+        let codes = notice_codes(result, "warnings");
         assert!(codes.contains(&"out_of_distribution"), "{result:#}");
     }
     let receipt = &results[2];

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::support::{TestServer, tools_available};
+use crate::support::{TestServer, notice_codes, tools_available};
 
 /// Per-file deadline given to the server; a result may not take longer.
 const DEADLINE_SECS: u64 = 15;
@@ -77,13 +77,8 @@ async fn every_robust_pdf_gets_a_result_and_the_server_survives() {
                 ms <= (DEADLINE_SECS as f64 + 5.0) * 1000.0,
                 "{name} took {ms} ms"
             );
-            let codes: Vec<&str> = result["errors"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .chain(result["warnings"].as_array().unwrap())
-                .filter_map(|n| n["code"].as_str())
-                .collect();
+            let mut codes = notice_codes(result, "errors");
+            codes.extend(notice_codes(result, "warnings"));
             if codes.iter().any(|c| {
                 matches!(
                     *c,

@@ -20,6 +20,16 @@ pub fn sample(name: &str) -> Vec<u8> {
 /// Whether the external tools the pipeline uses are installed. Tests that
 /// need them print a loud notice and skip when they are not (`.ci/run`
 /// always installs them).
+/// The codes of a result's notices in `field` (`"warnings"` or `"errors"`).
+pub fn notice_codes<'a>(result: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
+    result[field]
+        .as_array()
+        .unwrap_or_else(|| panic!("{field} is not an array: {result}"))
+        .iter()
+        .filter_map(|n| n["code"].as_str())
+        .collect()
+}
+
 pub fn tools_available() -> bool {
     let ok = ["tesseract", "pdftotext", "pdftoppm"].iter().all(|tool| {
         Command::new(tool)
