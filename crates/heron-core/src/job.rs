@@ -14,6 +14,9 @@ pub enum JobStatus {
     Processing,
     Done,
     Failed,
+    /// Cancelled by `DELETE /v1/jobs/{id}` before it finished (Heron
+    /// addition).
+    Cancelled,
 }
 
 impl JobStatus {
@@ -23,11 +26,15 @@ impl JobStatus {
             JobStatus::Processing => "processing",
             JobStatus::Done => "done",
             JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
         }
     }
 
     pub fn is_final(self) -> bool {
-        matches!(self, JobStatus::Done | JobStatus::Failed)
+        matches!(
+            self,
+            JobStatus::Done | JobStatus::Failed | JobStatus::Cancelled
+        )
     }
 }
 
@@ -37,7 +44,7 @@ impl fmt::Display for JobStatus {
     }
 }
 
-/// A stored status string that is not one of the four states.
+/// A stored status string that is not one of the job states.
 #[derive(Debug, thiserror::Error)]
 #[error("unknown job status {0:?}")]
 pub struct UnknownJobStatus(pub String);
@@ -50,6 +57,7 @@ impl FromStr for JobStatus {
             "processing" => Ok(JobStatus::Processing),
             "done" => Ok(JobStatus::Done),
             "failed" => Ok(JobStatus::Failed),
+            "cancelled" => Ok(JobStatus::Cancelled),
             other => Err(UnknownJobStatus(other.to_owned())),
         }
     }

@@ -104,6 +104,22 @@ pub struct Settings {
     pub log_level: String,
     /// Time allowed for in-flight work after SIGTERM/SIGINT.
     pub shutdown_grace: Duration,
+    /// `HERON_BLOB_STORE`: empty for `<data_dir>/blobs`, a directory, or
+    /// `s3://bucket/prefix` (endpoint and credentials from `AWS_*`).
+    pub blob_store: Option<String>,
+    /// Connections of the database pool (per process).
+    pub db_max_connections: u32,
+    /// How long a query waits for a connection before failing; also the
+    /// PostgreSQL statement timeout is 6× this.
+    pub db_timeout: Duration,
+    /// First retry delay after a transient failure; doubles per attempt.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    /// How long an `Idempotency-Key` binds its request.
+    pub idempotency_ttl: Duration,
+    /// Keys allowed on admin routes (dead letters); never accepted for
+    /// other routes unless also in `ALLOWED_API_KEYS`.
+    pub admin_api_keys: Vec<Secret>,
 }
 
 /// Values given on the command line, which win over every other source.
@@ -114,6 +130,7 @@ pub struct SettingsOverrides {
     pub bind: Option<String>,
     pub workers: Option<usize>,
     pub database_url: Option<String>,
+    pub blob_store: Option<String>,
 }
 
 /// Why settings could not be loaded. Each variant names the setting.
@@ -169,6 +186,13 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_LOG_FORMAT", "json"),
     ("HERON_LOG_LEVEL", "info"),
     ("HERON_SHUTDOWN_GRACE_SECS", "30"),
+    ("HERON_BLOB_STORE", ""),
+    ("HERON_DB_MAX_CONNECTIONS", "8"),
+    ("HERON_DB_TIMEOUT_SECS", "5"),
+    ("HERON_RETRY_BASE_MS", "2000"),
+    ("HERON_RETRY_MAX_SECS", "300"),
+    ("HERON_IDEMPOTENCY_TTL_HOURS", "24"),
+    ("HERON_ADMIN_API_KEYS", ""),
 ];
 
 /// The TOML key of an environment name: `HERON_DATA_DIR` → `data_dir`,
@@ -228,6 +252,7 @@ impl Settings {
         set("HERON_BIND", overrides.bind.clone());
         set("HERON_WORKERS", overrides.workers.map(|w| w.to_string()));
         set("HERON_DATABASE_URL", overrides.database_url.clone());
+        set("HERON_BLOB_STORE", overrides.blob_store.clone());
 
         Self::parse(&raw)
     }
@@ -367,6 +392,39 @@ impl Settings {
                 "HERON_SHUTDOWN_GRACE_SECS",
                 get("HERON_SHUTDOWN_GRACE_SECS"),
             )?),
+            blob_store: optional(get("HERON_BLOB_STORE")),
+            db_max_connections: parse_range(
+                "HERON_DB_MAX_CONNECTIONS",
+                get("HERON_DB_MAX_CONNECTIONS"),
+                1,
+                1000,
+            )?,
+            db_timeout: Duration::from_secs(parse_range(
+                "HERON_DB_TIMEOUT_SECS",
+                get("HERON_DB_TIMEOUT_SECS"),
+                1,
+                600,
+            )?),
+            retry_base: Duration::from_millis(parse_positive(
+                "HERON_RETRY_BASE_MS",
+                get("HERON_RETRY_BASE_MS"),
+            )?),
+            retry_max: Duration::from_secs(parse_positive(
+                "HERON_RETRY_MAX_SECS",
+                get("HERON_RETRY_MAX_SECS"),
+            )?),
+            idempotency_ttl: Duration::from_secs(
+                parse_range::<u64>(
+                    "HERON_IDEMPOTENCY_TTL_HOURS",
+                    get("HERON_IDEMPOTENCY_TTL_HOURS"),
+                    1,
+                    24 * 365,
+                )? * 3600,
+            ),
+            admin_api_keys: parse_list(get("HERON_ADMIN_API_KEYS"), "HERON_ADMIN_API_KEYS")?
+                .into_iter()
+                .map(Secret::new)
+                .collect(),
         })
     }
 

@@ -48,14 +48,10 @@ fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
         == 0
 }
 
-/// Middleware for the protected routes.
-pub async fn require_key(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
+/// The key a request presents: `x-api-key`, else `Authorization: Bearer`.
+fn presented_key(request: &Request) -> Option<&str> {
     let headers = request.headers();
-    let presented = headers
+    headers
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
         .or_else(|| {
@@ -63,9 +59,36 @@ pub async fn require_key(
                 .get(axum::http::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.strip_prefix("Bearer "))
-        });
-    match presented {
-        Some(key) if state.api_keys.accepts(key.trim()) => Ok(next.run(request).await),
+        })
+        .map(str::trim)
+}
+
+/// Middleware for the protected routes.
+pub async fn require_key(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    match presented_key(&request) {
+        Some(key) if state.api_keys.accepts(key) => Ok(next.run(request).await),
+        _ => {
+            metrics::counter!("heron_auth_failures_total").increment(1);
+            Err(ApiError::Unauthorized)
+        }
+    }
+}
+
+/// Middleware for the admin routes: a key of `HERON_ADMIN_API_KEYS`. A
+/// valid ordinary key is told it lacks the right (`403`), anything else is
+/// `401`.
+pub async fn require_admin_key(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    match presented_key(&request) {
+        Some(key) if state.admin_keys.accepts(key) => Ok(next.run(request).await),
+        Some(key) if state.api_keys.accepts(key) => Err(ApiError::Forbidden),
         _ => {
             metrics::counter!("heron_auth_failures_total").increment(1);
             Err(ApiError::Unauthorized)

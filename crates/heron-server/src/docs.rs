@@ -11,7 +11,18 @@ use crate::{error, jobs, ops, upload};
         description = "Classifies uploaded business documents (invoices, statements, IDs...). \
                        Compatible with the HeronAI v1 API. Authenticate with the `x-api-key` header.",
     ),
-    paths(upload::upload, jobs::get_job, ops::health, ops::ready, ops::version, ops::metrics),
+    paths(
+        upload::upload,
+        jobs::get_job,
+        jobs::list_jobs,
+        jobs::cancel_job,
+        jobs::dead_letters,
+        jobs::retry_dead_letter,
+        ops::health,
+        ops::ready,
+        ops::version,
+        ops::metrics
+    ),
     components(schemas(
         heron_core::ClassificationResult,
         heron_core::StageConfidences,
@@ -21,11 +32,19 @@ use crate::{error, jobs, ops, upload};
         heron_core::JobStatus,
         upload::JobAccepted,
         jobs::JobResponse,
+        jobs::JobProgress,
+        jobs::JobList,
+        jobs::JobSummaryItem,
+        jobs::DeadLetterList,
+        jobs::DeadLetterItem,
+        jobs::RetryAccepted,
         error::ErrorEnvelope,
         error::ErrorBody,
     )),
     tags(
         (name = "classification", description = "Upload files and read results"),
+        (name = "jobs", description = "Batches: state, results, list, cancellation"),
+        (name = "admin", description = "Dead-letter queue (HERON_ADMIN_API_KEYS)"),
         (name = "operations", description = "Health, readiness, versions, metrics"),
     )
 )]

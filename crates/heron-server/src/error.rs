@@ -45,6 +45,20 @@ pub enum ApiError {
     MetricsDisabled,
     #[error("the service is not ready: {0}")]
     Unavailable(String),
+    #[error("a dependency is unavailable ({0}); nothing was lost, try again shortly")]
+    DependencyUnavailable(String),
+    #[error("this key may not use admin routes (HERON_ADMIN_API_KEYS)")]
+    Forbidden,
+    #[error("invalid Idempotency-Key: {0}")]
+    InvalidIdempotencyKey(String),
+    #[error("this Idempotency-Key was used with a different request body within its lifetime")]
+    IdempotencyKeyReused,
+    #[error("a request with this Idempotency-Key is still being answered{}", .job_id.as_ref().map(|j| format!(" (job {j})")).unwrap_or_default())]
+    IdempotencyKeyInUse { job_id: Option<String> },
+    #[error("job {job_id} is already {status} and cannot be cancelled")]
+    JobNotCancellable { job_id: String, status: String },
+    #[error("task {0} is not in the dead-letter queue")]
+    DeadLetterNotFound(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -64,7 +78,16 @@ impl ApiError {
                 StatusCode::NOT_FOUND
             }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::DependencyUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::InvalidIdempotencyKey(_) => StatusCode::BAD_REQUEST,
+            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::IdempotencyKeyInUse { .. } | ApiError::JobNotCancellable { .. } => {
+                StatusCode::CONFLICT
+            }
+            ApiError::DeadLetterNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -85,6 +108,13 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::MetricsDisabled => "metrics_disabled",
             ApiError::Unavailable(_) => "service_unavailable",
+            ApiError::DependencyUnavailable(_) => "dependency_unavailable",
+            ApiError::Forbidden => "forbidden",
+            ApiError::InvalidIdempotencyKey(_) => "invalid_idempotency_key",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::IdempotencyKeyInUse { .. } => "idempotency_key_in_use",
+            ApiError::JobNotCancellable { .. } => "job_not_cancellable",
+            ApiError::DeadLetterNotFound(_) => "dead_letter_not_found",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -128,7 +158,9 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static("ApiKey header=\"x-api-key\""),
             );
         }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        let retry_later = status == StatusCode::SERVICE_UNAVAILABLE
+            || matches!(self, ApiError::IdempotencyKeyInUse { .. });
+        if retry_later {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
@@ -137,14 +169,35 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// An unreachable database or object store is `503` with `Retry-After`
+/// (the client may simply retry); anything else is an internal error.
 impl From<heron_store::StoreError> for ApiError {
     fn from(error: heron_store::StoreError) -> Self {
-        ApiError::Internal(error.to_string())
+        match error {
+            heron_store::StoreError::InvalidCursor(cursor) => {
+                ApiError::InvalidQuery(format!("unknown cursor {cursor:?}"))
+            }
+            error if error.is_transient() => {
+                tracing::warn!(error = %error, "a dependency is unavailable");
+                ApiError::DependencyUnavailable(dependency_name(&error).to_owned())
+            }
+            error => ApiError::Internal(error.to_string()),
+        }
+    }
+}
+
+fn dependency_name(error: &heron_store::StoreError) -> &'static str {
+    match error {
+        heron_store::StoreError::Database(_) => "database",
+        _ => "blob store",
     }
 }
 
 impl From<heron_worker::WorkerError> for ApiError {
     fn from(error: heron_worker::WorkerError) -> Self {
-        ApiError::Internal(error.to_string())
+        match error {
+            heron_worker::WorkerError::Store(error) => error.into(),
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }

@@ -51,6 +51,8 @@ pub struct AppState {
     pipeline: Arc<Pipeline>,
     worker: Worker,
     api_keys: auth::ApiKeys,
+    /// `HERON_ADMIN_API_KEYS`: the admin routes.
+    admin_keys: auth::ApiKeys,
     metrics: Option<PrometheusHandle>,
     /// Distinguishes this process's leases from other processes'.
     instance_id: String,
@@ -138,6 +140,8 @@ pub fn build_worker(
         WorkerConfig {
             lease: settings.task_lease,
             max_attempts: settings.max_attempts,
+            retry_base: settings.retry_base,
+            retry_max: settings.retry_max,
         },
         Arc::new(Semaphore::new(slots)),
     )
@@ -149,20 +153,33 @@ pub fn router(state: AppState) -> Router {
         state.settings.max_file_size_bytes as usize * state.settings.max_batch_size + 1024 * 1024;
     let protected = Router::new()
         .route("/v1/files", post(upload::upload))
-        .route("/v1/jobs/{job_id}", get(jobs::get_job))
+        .route("/v1/jobs", get(jobs::list_jobs))
+        .route(
+            "/v1/jobs/{job_id}",
+            get(jobs::get_job).delete(jobs::cancel_job),
+        )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_key,
         ));
+    let admin = Router::new()
+        .route("/v1/admin/dead-letters", get(jobs::dead_letters))
+        .route(
+            "/v1/admin/dead-letters/{task_id}/retry",
+            post(jobs::retry_dead_letter),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_admin_key,
+        ));
     let public = Router::new()
-        .route("/v1/health", get(ops::health))
-        .route("/v1/ready", get(ops::ready))
         .route("/v1/version", get(ops::version))
-        .route("/metrics", get(ops::metrics))
         .route("/redoc", get(|| async { Redirect::permanent("/docs/") }));
     Router::new()
         .merge(protected)
+        .merge(admin)
         .merge(public)
+        .merge(probes())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -172,6 +189,22 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
+        .with_state(state)
+}
+
+/// Liveness, readiness and metrics: all a `heron worker` serves.
+fn probes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/health", get(ops::health))
+        .route("/v1/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
+}
+
+/// The router of a `heron worker`: probes only.
+fn worker_router(state: AppState) -> Router {
+    probes()
+        .fallback(not_found)
+        .layer(middleware::from_fn(request_id::layer))
         .with_state(state)
 }
 
@@ -187,6 +220,90 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::Internal("a handler panicked".to_owned()).into_response()
 }
 
+/// What `run` and `run_worker` share: the state, and the task loops.
+struct Running {
+    state: AppState,
+    store: Store,
+    settings: Arc<Settings>,
+    instance_id: String,
+    stop_workers: watch::Sender<bool>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Build the state and start `settings.workers` task loops.
+    fn start(parts: ServerParts) -> Running {
+        let ServerParts {
+            settings,
+            store,
+            blobs,
+            pipeline,
+            api_keys,
+        } = parts;
+        let instance_id = new_instance_id();
+        let worker = build_worker(&settings, store.clone(), blobs.clone(), pipeline.clone());
+        let state = AppState {
+            settings: settings.clone(),
+            store: store.clone(),
+            blobs,
+            pipeline,
+            worker: worker.clone(),
+            api_keys: auth::ApiKeys::new(&api_keys),
+            admin_keys: auth::ApiKeys::new(&settings.admin_api_keys),
+            metrics: if settings.prometheus_enabled {
+                prometheus()
+            } else {
+                None
+            },
+            instance_id: instance_id.clone(),
+        };
+        let (stop_workers, stop_signal) = watch::channel(false);
+        let workers = (0..settings.workers)
+            .map(|n| {
+                let worker = worker.clone();
+                let signal = stop_signal.clone();
+                let owner = format!("{instance_id}:worker:{n}");
+                tokio::spawn(worker.run(owner, signal))
+            })
+            .collect();
+        Running {
+            state,
+            store,
+            settings,
+            instance_id,
+            stop_workers,
+            workers,
+        }
+    }
+
+    /// Stop claiming; let each worker finish its task within the grace
+    /// period; hand back every lease this process still holds (tasks cut
+    /// short go straight back to the queue); close the database.
+    async fn stop(self) {
+        tracing::info!("stopping workers");
+        let _ = self.stop_workers.send(true);
+        let grace = self.settings.shutdown_grace;
+        let all_stopped = async {
+            for handle in self.workers {
+                let _ = handle.await;
+            }
+        };
+        if tokio::time::timeout(grace, all_stopped).await.is_err() {
+            tracing::warn!(
+                grace_secs = grace.as_secs(),
+                "workers still busy after the grace period; handing their tasks back"
+            );
+        }
+        match self.store.release_prefix(&self.instance_id).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(tasks = n, "leases handed back"),
+            Err(e) => tracing::warn!(error = %e, "could not hand leases back; they will expire"),
+        }
+        self.store.close().await;
+        tracing::info!("shutdown complete");
+    }
+}
+
 /// Serve the API on `listener` with `settings.workers` in-process workers
 /// until `shutdown` completes; then stop accepting, finish in-flight
 /// requests, let workers finish their task within the grace period, hand
@@ -196,63 +313,29 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let ServerParts {
-        settings,
-        store,
-        blobs,
-        pipeline,
-        api_keys,
-    } = parts;
-    let instance_id = new_instance_id();
-    let worker = build_worker(&settings, store.clone(), blobs.clone(), pipeline.clone());
-    let state = AppState {
-        settings: settings.clone(),
-        store: store.clone(),
-        blobs,
-        pipeline,
-        worker: worker.clone(),
-        api_keys: auth::ApiKeys::new(&api_keys),
-        metrics: if settings.prometheus_enabled {
-            prometheus()
-        } else {
-            None
-        },
-        instance_id: instance_id.clone(),
-    };
-
-    let (stop_workers, stop_signal) = watch::channel(false);
-    let workers: Vec<_> = (0..settings.workers)
-        .map(|n| {
-            let worker = worker.clone();
-            let signal = stop_signal.clone();
-            let owner = format!("{instance_id}:worker:{n}");
-            tokio::spawn(worker.run(owner, signal))
-        })
-        .collect();
-
-    tracing::info!(address = %listener.local_addr()?, workers = settings.workers, "heron is listening");
-    axum::serve(listener, router(state))
+    let running = Running::start(parts);
+    tracing::info!(address = %listener.local_addr()?, workers = running.settings.workers, "heron is listening");
+    axum::serve(listener, router(running.state.clone()))
         .with_graceful_shutdown(shutdown)
         .await?;
+    tracing::info!("stopped accepting requests");
+    running.stop().await;
+    Ok(())
+}
 
-    tracing::info!("stopped accepting requests; stopping workers");
-    let _ = stop_workers.send(true);
-    let grace = settings.shutdown_grace;
-    let all_stopped = async {
-        for handle in workers {
-            let _ = handle.await;
-        }
-    };
-    if tokio::time::timeout(grace, all_stopped).await.is_err() {
-        tracing::warn!(
-            grace_secs = grace.as_secs(),
-            "workers still busy after the grace period; their leases will expire"
-        );
-    }
-    // Leases of synchronous requests cut short are handed back too.
-    let _ = store.release_prefix(&instance_id).await;
-    store.close().await;
-    tracing::info!("shutdown complete");
+/// `heron worker`: process tasks with `settings.workers` loops, serving
+/// only health, readiness and metrics on `listener`, until `shutdown`.
+pub async fn run_worker(
+    parts: ServerParts,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let running = Running::start(parts);
+    tracing::info!(address = %listener.local_addr()?, workers = running.settings.workers, "heron worker is running");
+    axum::serve(listener, worker_router(running.state.clone()))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    running.stop().await;
     Ok(())
 }
 

@@ -5,6 +5,11 @@
 //! extension was checked. Then one transaction creates the job with every
 //! file. Small batches are answered in the request (200 with the results);
 //! larger ones get 202 and a job id, and the workers take over.
+//!
+//! With an `Idempotency-Key` header, the key is bound to a hash of the
+//! request (each file's name and SHA-256, and the query): a repeat gets
+//! the first answer again without new work, a different body under the
+//! same key `422`.
 
 use std::path::Path;
 
@@ -12,11 +17,12 @@ use axum::Extension;
 use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Multipart, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use heron_core::ClassificationResult;
-use heron_store::{BlobWriter, NewJob, NewTask, StoreError};
+use heron_store::{BlobWriter, KeyClaim, NewJob, NewTask, StoreError};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -60,6 +66,7 @@ struct Received {
     params(
         ("x-api-key" = String, Header, description = "One of ALLOWED_API_KEYS"),
         ("x-request-id" = Option<String>, Header, description = "Echoed back as X-Request-ID"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Up to 255 visible ASCII characters; a repeat of the same request within HERON_IDEMPOTENCY_TTL_HOURS gets the first answer again (header `Idempotent-Replayed: true`)"),
         ExplainQuery,
     ),
     responses(
@@ -68,16 +75,21 @@ struct Received {
         (status = 400, description = "No files (`no_files`) or a malformed body (`invalid_multipart`)", body = ErrorEnvelope),
         (status = 401, description = "Missing or unknown key (`unauthorized`)", body = ErrorEnvelope),
         (status = 413, description = "A file over MAX_FILE_SIZE_MB (`file_too_large`) or too many files (`batch_too_large`)", body = ErrorEnvelope),
+        (status = 409, description = "The first request with this Idempotency-Key is still being answered (`idempotency_key_in_use`)", body = ErrorEnvelope),
         (status = 415, description = "Extension not in ALLOWED_EXTENSIONS (`unsupported_extension`)", body = ErrorEnvelope),
+        (status = 422, description = "Idempotency-Key reused with a different body (`idempotency_key_reused`)", body = ErrorEnvelope),
+        (status = 503, description = "Database or blob store unavailable (`dependency_unavailable`)", body = ErrorEnvelope),
     )
 )]
 pub async fn upload(
     State(state): State<AppState>,
     Extension(RequestId(request_id)): Extension<RequestId>,
+    headers: HeaderMap,
     query: Result<Query<ExplainQuery>, QueryRejection>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     let show_explanations = explain(query)?;
+    let key = idempotency_key(&headers)?;
     let mut multipart = multipart.map_err(|e| ApiError::InvalidMultipart(e.body_text()))?;
     let mut received: Vec<Received> = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
@@ -97,12 +109,57 @@ pub async fn upload(
     }
     metrics::counter!("heron_files_received_total").increment(received.len() as u64);
 
+    let Some(key) = key else {
+        let (status, body) = answer(&state, request_id, received, show_explanations, None).await?;
+        return Ok(json_response(status, body, false));
+    };
+    let hash = request_hash(&received, show_explanations);
+    let ttl = state.settings.idempotency_ttl;
+    match state.store.claim_idempotency_key(&key, &hash, ttl).await? {
+        KeyClaim::New => {}
+        KeyClaim::Replay { status_code, body } => {
+            metrics::counter!("heron_idempotent_replays_total").increment(1);
+            let status = StatusCode::from_u16(status_code).unwrap_or(StatusCode::OK);
+            return Ok(json_response(status, body, true));
+        }
+        KeyClaim::InProgress { job_id } => return Err(ApiError::IdempotencyKeyInUse { job_id }),
+        KeyClaim::Mismatch => return Err(ApiError::IdempotencyKeyReused),
+    }
+    match answer(&state, request_id, received, show_explanations, Some(&key)).await {
+        Ok((status, body)) => {
+            state
+                .store
+                .record_idempotent_response(&key, status.as_u16(), &body)
+                .await?;
+            Ok(json_response(status, body, false))
+        }
+        Err(error) => {
+            // Failed before a job existed: the client's retry must not be
+            // refused. (After, the key stays bound to the job.)
+            if let Err(e) = state.store.release_idempotency_key(&key).await {
+                tracing::warn!(error = %e, "could not release an idempotency key");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Create the job and answer: the results (200) for a small batch, the
+/// job id (202) for a larger one. The body is JSON text, so that an
+/// idempotent request can store it as sent.
+async fn answer(
+    state: &AppState,
+    request_id: String,
+    received: Vec<Received>,
+    show_explanations: bool,
+    idempotency_key: Option<&str>,
+) -> Result<(StatusCode, String), ApiError> {
     let synchronous = received.len() <= state.settings.sync_max_files;
     let job_id = uuid::Uuid::new_v4().simple().to_string();
     let owner = format!("{}:request:{request_id}", state.instance_id);
     let job = NewJob {
         id: job_id.clone(),
-        request_id: request_id.clone(),
+        request_id,
         synchronous,
         lease_owner: synchronous.then(|| owner.clone()),
         lease: state.settings.task_lease,
@@ -116,7 +173,10 @@ pub async fn upload(
             })
             .collect(),
     };
-    state.store.create_job(&job).await?;
+    match idempotency_key {
+        Some(key) => state.store.create_job_for_key(&job, key).await?,
+        None => state.store.create_job(&job).await?,
+    }
 
     if !synchronous {
         tracing::info!(job_id = %job_id, files = job.tasks.len(), "batch queued");
@@ -124,18 +184,20 @@ pub async fn upload(
             job_id,
             status: "queued".to_owned(),
         };
-        return Ok((StatusCode::ACCEPTED, axum::Json(accepted)).into_response());
+        return Ok((StatusCode::ACCEPTED, to_json(&accepted)?));
     }
     // Each file runs in its own task, so the files of a batch proceed in
     // parallel (bounded by the worker slots) and finish and are stored
-    // even if the client hangs up.
+    // even if the client hangs up. A file that fails transiently goes back
+    // to the queue, where a worker finishes it; the client is told to
+    // retry (the job exists).
     let tasks = state.store.leased_tasks(&job_id, &owner).await?;
     let handles: Vec<_> = tasks
         .into_iter()
         .map(|task| {
             let worker = state.worker.clone();
             let owner = owner.clone();
-            tokio::spawn(async move { worker.process(&task, &owner).await })
+            tokio::spawn(async move { worker.process_or_requeue(&task, &owner).await })
         })
         .collect();
     let mut results: Vec<ClassificationResult> = Vec::with_capacity(handles.len());
@@ -145,7 +207,64 @@ pub async fn upload(
             .map_err(|e| ApiError::Internal(e.to_string()))??;
         results.push(result);
     }
-    Ok(axum::Json(shown(results, show_explanations)).into_response())
+    Ok((StatusCode::OK, to_json(&shown(results, show_explanations))?))
+}
+
+fn to_json(value: &impl Serialize) -> Result<String, ApiError> {
+    serde_json::to_string(value).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
+    let mut response = (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response();
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// The `Idempotency-Key` header, if sent: 1–255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .map_err(|_| ApiError::InvalidIdempotencyKey("not visible ASCII".to_owned()))?
+        .trim();
+    if key.is_empty() || key.len() > 255 || !key.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::InvalidIdempotencyKey(
+            "expected 1–255 visible ASCII characters".to_owned(),
+        ));
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// What makes two uploads "the same request": every file's name and
+/// content, in order, and the query.
+fn request_hash(received: &[Received], show_explanations: bool) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(if show_explanations {
+        &b"explain\n"[..]
+    } else {
+        &b"plain\n"[..]
+    });
+    for file in received {
+        hasher.update(file.filename.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(file.sha256.as_bytes());
+        hasher.update(b"\n");
+    }
+    hex::encode(hasher.finalize())
 }
 
 async fn receive_file(state: &AppState, mut field: Field<'_>) -> Result<Received, ApiError> {

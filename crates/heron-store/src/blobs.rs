@@ -1,21 +1,58 @@
-//! Content-addressed blob store on the local file system.
+//! Content-addressed blob store: a local folder (the embedded default) or
+//! an S3-compatible bucket, behind one interface.
 //!
-//! A blob is written to a temporary file while it is hashed and measured,
-//! then renamed to `<root>/<first two hex digits>/<sha256>`. Identical
-//! uploads share one file; a crash mid-upload leaves only a temporary file
-//! that the next start removes.
+//! A blob is streamed while it is hashed and measured — to a temporary
+//! file (local) or a temporary object uploaded in parts (S3) — and only
+//! when complete is it moved to its content address, `<first two hex
+//! digits>/<sha256>`. Identical uploads share one blob; a crash mid-upload
+//! leaves only a temporary file (cleared at the next start) or temporary
+//! object (the bucket's lifecycle rule for `tmp/` removes it; see
+//! docs/deploy.md).
+//!
+//! Workers read a blob as a local file: the local store hands out its own
+//! path; the S3 store downloads the object into a spool file and checks
+//! its SHA-256 on the way, so a corrupted object is never classified.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
+use futures_util::StreamExt;
+use object_store::buffered::BufWriter;
+use object_store::path::Path as ObjectPath;
+use object_store::prefix::PrefixStore;
+use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use crate::StoreError;
 
-/// The blob store under one directory.
+/// Part size of multipart uploads: S3's minimum, so that an upload holds
+/// at most a few parts in memory however large the file.
+const PART_BYTES: usize = 5 * 1024 * 1024;
+/// A temporary upload file this old was abandoned by a crashed process.
+const STALE_UPLOAD: Duration = Duration::from_secs(3600);
+/// Parts of one upload in flight at once.
+const PARTS_IN_FLIGHT: usize = 2;
+
+/// The blob store.
 #[derive(Debug, Clone)]
 pub struct BlobStore {
-    root: PathBuf,
+    location: Arc<Location>,
+}
+
+#[derive(Debug)]
+enum Location {
+    Local {
+        root: PathBuf,
+    },
+    Remote {
+        store: Arc<dyn ObjectStore>,
+        /// `s3://bucket/prefix`, for logs and readiness.
+        url: String,
+        /// Where downloaded blobs wait for the pipeline.
+        spool: PathBuf,
+    },
 }
 
 /// A blob that has been written and committed.
@@ -25,89 +62,362 @@ pub struct StoredBlob {
     pub size_bytes: u64,
 }
 
+/// A blob as a local file, for as long as this value lives.
+#[derive(Debug)]
+pub struct LocalBlob {
+    path: PathBuf,
+    /// Set for downloaded copies: removed on drop.
+    _spooled: Option<tempfile::TempPath>,
+}
+
+impl LocalBlob {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
 impl BlobStore {
-    /// Open (creating) the store and clear temporary files of earlier runs.
-    pub async fn open(root: &Path) -> Result<BlobStore, StoreError> {
-        let temporary = root.join("tmp");
-        if tokio::fs::try_exists(&temporary).await? {
-            tokio::fs::remove_dir_all(&temporary).await?;
+    /// Open the store named by `spec`: empty for `<data_dir>/blobs`, a
+    /// directory (or `file://` URL), or `s3://bucket/prefix` with the
+    /// endpoint, region and credentials from the usual `AWS_*` environment
+    /// variables (`AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_ALLOW_HTTP` for plain-HTTP endpoints).
+    pub async fn open(spec: Option<&str>, data_dir: &Path) -> Result<BlobStore, StoreError> {
+        match spec.map(str::trim).filter(|s| !s.is_empty()) {
+            None => Self::open_local(&data_dir.join("blobs")).await,
+            Some(url) if url.starts_with("s3://") => {
+                Self::open_s3(url, &data_dir.join("spool")).await
+            }
+            Some(url) => {
+                let path = url.strip_prefix("file://").unwrap_or(url);
+                if path.contains("://") {
+                    return Err(StoreError::UnsupportedUrl(url.to_owned()));
+                }
+                Self::open_local(Path::new(path)).await
+            }
         }
+    }
+
+    /// A store in a local folder. Temporary files left by interrupted
+    /// uploads are cleared once they are an hour old (younger ones may
+    /// belong to another process sharing the folder).
+    pub async fn open_local(root: &Path) -> Result<BlobStore, StoreError> {
+        let temporary = root.join("tmp");
         tokio::fs::create_dir_all(&temporary).await?;
+        let mut entries = tokio::fs::read_dir(&temporary).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            let stale = entry
+                .metadata()
+                .await
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age > STALE_UPLOAD);
+            if stale {
+                let _ = tokio::fs::remove_file(entry.path()).await;
+            }
+        }
         Ok(BlobStore {
-            root: root.to_path_buf(),
+            location: Arc::new(Location::Local {
+                root: root.to_path_buf(),
+            }),
         })
     }
 
-    /// Where a committed blob lives.
-    pub fn path(&self, sha256: &str) -> PathBuf {
-        let prefix = sha256.get(..2).unwrap_or("xx");
-        self.root.join(prefix).join(sha256)
+    async fn open_s3(url: &str, spool: &Path) -> Result<BlobStore, StoreError> {
+        // reqwest is built without a default TLS crypto provider (to avoid
+        // a second one); install ring's. Fails only if one is installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let rest = url.trim_start_matches("s3://");
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        }
+        // Our timeouts first, then the environment (which may override
+        // them): `with_client_options` would otherwise drop the client
+        // settings read from the environment, such as AWS_ALLOW_HTTP.
+        let mut builder = object_store::aws::AmazonS3Builder::new().with_client_options(
+            ClientOptions::new()
+                .with_connect_timeout(Duration::from_secs(5))
+                .with_timeout(Duration::from_secs(60)),
+        );
+        for (key, value) in std::env::vars() {
+            if key.starts_with("AWS_")
+                && let Ok(key) = key.to_ascii_lowercase().parse()
+            {
+                builder = builder.with_config(key, value);
+            }
+        }
+        let s3 = builder
+            .with_bucket_name(bucket)
+            // A few quick retries; beyond that the caller's own retry
+            // (the task queue's backoff) takes over.
+            .with_retry(RetryConfig {
+                max_retries: 3,
+                retry_timeout: Duration::from_secs(15),
+                ..RetryConfig::default()
+            })
+            .build()
+            .map_err(|e| StoreError::ObjectStore(e.to_string()))?;
+        let prefix = prefix.trim_matches('/');
+        let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+            Arc::new(s3)
+        } else {
+            Arc::new(PrefixStore::new(s3, prefix))
+        };
+        if tokio::fs::try_exists(spool).await? {
+            tokio::fs::remove_dir_all(spool).await?;
+        }
+        tokio::fs::create_dir_all(spool).await?;
+        Ok(BlobStore {
+            location: Arc::new(Location::Remote {
+                store,
+                url: url.to_owned(),
+                spool: spool.to_path_buf(),
+            }),
+        })
+    }
+
+    /// `local:<dir>` or the `s3://` URL.
+    pub fn describe(&self) -> String {
+        match self.location.as_ref() {
+            Location::Local { root } => format!("local:{}", root.display()),
+            Location::Remote { url, .. } => url.clone(),
+        }
+    }
+
+    /// Whether blobs live in object storage (shared by every process).
+    pub fn is_remote(&self) -> bool {
+        matches!(self.location.as_ref(), Location::Remote { .. })
     }
 
     /// Start writing a blob of at most `limit` bytes.
     pub async fn writer(&self, limit: u64) -> Result<BlobWriter, StoreError> {
-        let temporary = self
-            .root
-            .join("tmp")
-            .join(uuid::Uuid::new_v4().simple().to_string());
-        let file = tokio::fs::File::create(&temporary).await?;
+        let name = uuid::Uuid::new_v4().simple().to_string();
+        let sink = match self.location.as_ref() {
+            Location::Local { root } => {
+                let temporary = root.join("tmp").join(name);
+                let file = tokio::fs::File::create(&temporary).await?;
+                Sink::File {
+                    file: Some(file),
+                    temporary,
+                }
+            }
+            Location::Remote { store, .. } => {
+                let temporary = ObjectPath::from(format!("tmp/{name}"));
+                let writer = BufWriter::with_capacity(store.clone(), temporary.clone(), PART_BYTES)
+                    .with_max_concurrency(PARTS_IN_FLIGHT);
+                Sink::Object {
+                    writer: Some(writer),
+                    temporary,
+                    store: store.clone(),
+                }
+            }
+        };
         Ok(BlobWriter {
             store: self.clone(),
-            temporary,
-            file: Some(file),
+            sink,
             hasher: Sha256::new(),
             size: 0,
             limit,
         })
     }
 
-    /// Whether the store's directory is writable (for readiness).
+    /// The blob `sha256` as a local file. A downloaded copy is checked
+    /// against its hash and size.
+    pub async fn fetch(&self, sha256: &str, size_bytes: u64) -> Result<LocalBlob, StoreError> {
+        match self.location.as_ref() {
+            Location::Local { root } => {
+                let path = local_path(root, sha256);
+                let length = match tokio::fs::metadata(&path).await {
+                    Ok(metadata) => metadata.len(),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        return Err(StoreError::MissingBlob(sha256.to_owned()));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                if length != size_bytes {
+                    return Err(StoreError::Corrupt(format!(
+                        "blob {sha256} is {length} bytes, expected {size_bytes}"
+                    )));
+                }
+                Ok(LocalBlob {
+                    path,
+                    _spooled: None,
+                })
+            }
+            Location::Remote { store, spool, .. } => {
+                download(store.as_ref(), spool, sha256, size_bytes).await
+            }
+        }
+    }
+
+    /// Whether the store can be reached and written (for readiness): the
+    /// local folder accepts a file; the bucket answers a listing.
     pub async fn check(&self) -> Result<(), StoreError> {
-        let probe = self.root.join("tmp").join(".ready-probe");
-        tokio::fs::write(&probe, b"ok").await?;
-        tokio::fs::remove_file(&probe).await?;
+        match self.location.as_ref() {
+            Location::Local { root } => {
+                let probe = root.join("tmp").join(".ready-probe");
+                tokio::fs::write(&probe, b"ok").await?;
+                tokio::fs::remove_file(&probe).await?;
+            }
+            Location::Remote { store, .. } => {
+                store
+                    .list_with_delimiter(Some(&ObjectPath::from("tmp")))
+                    .await
+                    .map_err(object_error)?;
+            }
+        }
         Ok(())
     }
 }
 
+/// Where a committed blob lives under a local root.
+fn local_path(root: &Path, sha256: &str) -> PathBuf {
+    root.join(shard(sha256)).join(sha256)
+}
+
+fn object_path(sha256: &str) -> ObjectPath {
+    ObjectPath::from(format!("{}/{sha256}", shard(sha256)))
+}
+
+fn shard(sha256: &str) -> &str {
+    sha256.get(..2).unwrap_or("xx")
+}
+
+fn object_error(error: object_store::Error) -> StoreError {
+    match error {
+        object_store::Error::NotFound { path, .. } => StoreError::MissingBlob(path),
+        other => StoreError::ObjectStore(other.to_string()),
+    }
+}
+
+async fn download(
+    store: &dyn ObjectStore,
+    spool: &Path,
+    sha256: &str,
+    size_bytes: u64,
+) -> Result<LocalBlob, StoreError> {
+    let temporary = tempfile::Builder::new()
+        .prefix("blob-")
+        .tempfile_in(spool)?
+        .into_temp_path();
+    let mut file = tokio::fs::File::create(&temporary).await?;
+    let mut stream = store
+        .get(&object_path(sha256))
+        .await
+        .map_err(object_error)?
+        .into_stream();
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(object_error)?;
+        size += chunk.len() as u64;
+        if size > size_bytes {
+            break;
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk).await?;
+    }
+    file.flush().await?;
+    let actual = hex::encode(hasher.finalize());
+    if size != size_bytes || actual != sha256 {
+        return Err(StoreError::Corrupt(format!(
+            "blob {sha256} read back as {size} bytes hashing to {actual}"
+        )));
+    }
+    Ok(LocalBlob {
+        path: temporary.to_path_buf(),
+        _spooled: Some(temporary),
+    })
+}
+
 /// A blob being written. Dropped without [`BlobWriter::commit`], its
-/// temporary file is removed.
+/// temporary file or object is removed.
 #[derive(Debug)]
 pub struct BlobWriter {
     store: BlobStore,
-    temporary: PathBuf,
-    file: Option<tokio::fs::File>,
+    sink: Sink,
     hasher: Sha256,
     size: u64,
     limit: u64,
 }
 
+#[derive(Debug)]
+enum Sink {
+    File {
+        file: Option<tokio::fs::File>,
+        temporary: PathBuf,
+    },
+    Object {
+        writer: Option<BufWriter>,
+        temporary: ObjectPath,
+        store: Arc<dyn ObjectStore>,
+    },
+}
+
 impl BlobWriter {
-    /// Append bytes; fails as soon as the size limit is passed.
+    /// Append bytes; fails as soon as the size limit is passed, before
+    /// anything past it is stored.
     pub async fn write(&mut self, chunk: &[u8]) -> Result<(), StoreError> {
         self.size += chunk.len() as u64;
         if self.size > self.limit {
             return Err(StoreError::TooLarge { limit: self.limit });
         }
         self.hasher.update(chunk);
-        if let Some(file) = self.file.as_mut() {
-            file.write_all(chunk).await?;
+        match &mut self.sink {
+            Sink::File {
+                file: Some(file), ..
+            } => file.write_all(chunk).await?,
+            Sink::Object {
+                writer: Some(writer),
+                ..
+            } => writer
+                .put(bytes::Bytes::copy_from_slice(chunk))
+                .await
+                .map_err(object_error)?,
+            _ => {}
         }
         Ok(())
     }
 
-    /// Flush to disk and move the blob to its content address.
+    /// Make the blob durable and move it to its content address.
     pub async fn commit(mut self) -> Result<StoredBlob, StoreError> {
-        if let Some(mut file) = self.file.take() {
-            file.flush().await?;
-            file.sync_all().await?;
-        }
         let sha256 = hex::encode(std::mem::take(&mut self.hasher).finalize());
-        let destination = self.store.path(&sha256);
-        if let Some(parent) = destination.parent() {
-            tokio::fs::create_dir_all(parent).await?;
+        match &mut self.sink {
+            Sink::File { file, temporary } => {
+                if let Some(mut file) = file.take() {
+                    file.flush().await?;
+                    file.sync_all().await?;
+                }
+                let Location::Local { root } = self.store.location.as_ref() else {
+                    return Err(StoreError::Corrupt("file sink on a remote store".into()));
+                };
+                let destination = local_path(root, &sha256);
+                if let Some(parent) = destination.parent() {
+                    tokio::fs::create_dir_all(parent).await?;
+                }
+                tokio::fs::rename(&temporary, &destination).await?;
+            }
+            Sink::Object {
+                writer,
+                temporary,
+                store,
+            } => {
+                if let Some(mut writer) = writer.take() {
+                    writer.shutdown().await?;
+                }
+                let destination = object_path(&sha256);
+                // Same bytes already stored: keep that copy.
+                if store.head(&destination).await.is_err() {
+                    store
+                        .copy(temporary, &destination)
+                        .await
+                        .map_err(object_error)?;
+                }
+                store.delete(temporary).await.map_err(object_error)?;
+            }
         }
-        tokio::fs::rename(&self.temporary, &destination).await?;
         Ok(StoredBlob {
             sha256,
             size_bytes: self.size,
@@ -117,10 +427,34 @@ impl BlobWriter {
 
 impl Drop for BlobWriter {
     fn drop(&mut self) {
-        if self.file.is_some() {
-            // Not committed: remove the partial file. Errors only mean it
-            // is already gone; the next start clears tmp/ anyway.
-            let _ = std::fs::remove_file(&self.temporary);
+        match &mut self.sink {
+            Sink::File {
+                file: Some(_),
+                temporary,
+            } => {
+                // Not committed: remove the partial file. Errors only mean
+                // it is already gone; the next start clears tmp/ anyway.
+                let _ = std::fs::remove_file(temporary);
+            }
+            Sink::Object {
+                writer,
+                temporary,
+                store,
+            } => {
+                // Not committed: abort the multipart upload and remove the
+                // object, in the background (drop cannot wait).
+                let Some(mut writer) = writer.take() else {
+                    return;
+                };
+                let (temporary, store) = (temporary.clone(), store.clone());
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn(async move {
+                        let _ = writer.abort().await;
+                        let _ = store.delete(&temporary).await;
+                    });
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -132,7 +466,7 @@ mod tests {
     #[tokio::test]
     async fn blobs_are_content_addressed_and_limited() {
         let dir = tempfile::tempdir().unwrap();
-        let store = BlobStore::open(dir.path()).await.unwrap();
+        let store = BlobStore::open(None, dir.path()).await.unwrap();
         let mut writer = store.writer(100).await.unwrap();
         writer.write(b"hello ").await.unwrap();
         writer.write(b"world").await.unwrap();
@@ -141,10 +475,8 @@ mod tests {
             blob.sha256,
             "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
         );
-        assert_eq!(
-            std::fs::read(store.path(&blob.sha256)).unwrap(),
-            b"hello world"
-        );
+        let local = store.fetch(&blob.sha256, 11).await.unwrap();
+        assert_eq!(std::fs::read(local.path()).unwrap(), b"hello world");
 
         let mut writer = store.writer(4).await.unwrap();
         assert!(matches!(
@@ -153,8 +485,14 @@ mod tests {
         ));
         drop(writer);
         assert_eq!(
-            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            std::fs::read_dir(dir.path().join("blobs/tmp"))
+                .unwrap()
+                .count(),
             0
         );
+        assert!(matches!(
+            store.fetch(&"0".repeat(64), 1).await,
+            Err(StoreError::MissingBlob(_))
+        ));
     }
 }

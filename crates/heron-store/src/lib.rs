@@ -1,17 +1,26 @@
-//! Durable state: jobs and per-file tasks in SQL (the queue), and a
-//! content-addressed blob store for the uploaded bytes.
+//! Durable state: jobs and per-file tasks in SQL (the queue), idempotency
+//! records, and a content-addressed blob store for the uploaded bytes.
 //!
-//! The only crate that speaks SQL. Workers claim tasks with leases: a task
-//! whose worker died is claimed again once its lease expires, and a result
-//! is only accepted from the worker that still holds the lease, so a file
+//! The only crate that speaks SQL or S3. The database is SQLite (embedded
+//! default) or PostgreSQL, through one [`Store`] running the same
+//! migrations; blobs live in a local folder or an S3-compatible bucket,
+//! through one [`BlobStore`]. Workers claim tasks with leases: a task whose
+//! worker died is claimed again once its lease expires, and a result is
+//! only accepted from the worker that still holds the lease, so a file
 //! never gets two results.
 
 mod blobs;
 mod clock;
+mod db;
+mod idempotency;
+mod jobs;
 mod queue;
 
-pub use blobs::{BlobStore, BlobWriter, StoredBlob};
-pub use queue::{ClaimedTask, JobRecord, JobSummary, NewJob, NewTask, Store};
+pub use blobs::{BlobStore, BlobWriter, LocalBlob, StoredBlob};
+pub use db::{Backend, PoolConfig, redact_url};
+pub use idempotency::KeyClaim;
+pub use jobs::{Cancelled, DeadLetter, JobListing, JobPage, JobRecord, JobSummary, Progress};
+pub use queue::{ClaimedTask, NewJob, NewTask, Store};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -20,12 +29,97 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("database migration: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
+    #[error(
+        "the database schema (migration {0}) was written by an earlier pre-release of Heron whose \
+         schema has since changed; start from an empty database or data directory"
+    )]
+    SchemaChanged(i64),
     #[error("blob store: {0}")]
     Io(#[from] std::io::Error),
+    #[error("object store: {0}")]
+    ObjectStore(String),
+    #[error("the stored file {0} is missing")]
+    MissingBlob(String),
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
     #[error("file exceeds the size limit of {limit} bytes")]
     TooLarge { limit: u64 },
-    #[error("unsupported database URL {0:?} (expected sqlite://...)")]
+    #[error("unsupported URL {0:?} (expected sqlite://, postgres://, s3:// or a directory)")]
     UnsupportedUrl(String),
+    #[error("invalid page cursor {0:?}")]
+    InvalidCursor(String),
+}
+
+impl StoreError {
+    /// Whether trying again later may succeed (the database or object store
+    /// was unreachable or overloaded), as opposed to bad or missing data.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Database(error) => !matches!(
+                error,
+                sqlx::Error::RowNotFound
+                    | sqlx::Error::ColumnDecode { .. }
+                    | sqlx::Error::Decode(_)
+                    | sqlx::Error::TypeNotFound { .. }
+                    | sqlx::Error::ColumnNotFound(_)
+            ),
+            StoreError::Io(_) | StoreError::ObjectStore(_) => true,
+            _ => false,
+        }
+    }
+}
+
+pub mod testing {
+    //! Helpers for tests and benchmarks that run against a real
+    //! PostgreSQL: each gets a database of its own.
+
+    use sqlx::Connection;
+
+    /// The server the test suite may use, from `HERON_TEST_DATABASE_URL`
+    /// (a URL whose user may create databases). `None` prints a loud
+    /// notice: the caller skips its PostgreSQL half (`.ci/run` always sets
+    /// it).
+    pub fn postgres_admin_url() -> Option<String> {
+        match std::env::var("HERON_TEST_DATABASE_URL") {
+            Ok(url) if !url.trim().is_empty() => Some(url),
+            _ => {
+                eprintln!(
+                    "\n!!! SKIPPED the PostgreSQL half: HERON_TEST_DATABASE_URL is not set (.ci/run sets it) !!!\n"
+                );
+                None
+            }
+        }
+    }
+
+    /// The S3 location the test suite may use, from `HERON_TEST_BLOB_STORE`
+    /// (`s3://bucket`; endpoint and credentials in the `AWS_*` variables),
+    /// with a fresh prefix per caller. `None` prints a loud notice.
+    pub fn s3_test_location() -> Option<String> {
+        match std::env::var("HERON_TEST_BLOB_STORE") {
+            Ok(url) if url.starts_with("s3://") => Some(format!(
+                "{}/{}",
+                url.trim_end_matches('/'),
+                uuid::Uuid::new_v4().simple()
+            )),
+            _ => {
+                eprintln!(
+                    "\n!!! SKIPPED the S3 half: HERON_TEST_BLOB_STORE is not set (.ci/run sets it) !!!\n"
+                );
+                None
+            }
+        }
+    }
+
+    /// Create an empty database on the server of `admin_url` and return
+    /// its URL.
+    pub async fn fresh_postgres_database(admin_url: &str) -> Result<String, sqlx::Error> {
+        let name = format!("heron_test_{}", uuid::Uuid::new_v4().simple());
+        let mut connection = sqlx::postgres::PgConnection::connect(admin_url).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut connection)
+            .await?;
+        connection.close().await?;
+        let (server, _) = admin_url.rsplit_once('/').unwrap_or((admin_url, ""));
+        Ok(format!("{server}/{name}"))
+    }
 }

@@ -1,27 +1,30 @@
-//! Jobs, tasks and the lease-based queue over SQLite.
+//! The task lifecycle: create a job with its tasks, claim a task under a
+//! lease, renew it, complete it (or put it back for a later retry, or bury
+//! it in the dead-letter state), hand leases back.
 //!
-//! SQLite serialises writers, so the claim — one `UPDATE … WHERE id =
-//! (SELECT … LIMIT 1) RETURNING` statement — hands each task to exactly one
-//! worker. The PostgreSQL back-end (durable-jobs issue) uses `FOR UPDATE
-//! SKIP LOCKED` for the same contract.
+//! A claim is one `UPDATE … WHERE id = (SELECT … LIMIT 1) RETURNING`
+//! statement. SQLite serialises writers, so it hands each task to exactly
+//! one worker; on PostgreSQL the sub-select takes the row with `FOR UPDATE
+//! SKIP LOCKED` (concurrent claimers skip each other's rows instead of
+//! queueing behind them) and the outer `WHERE` checks the state again, so a
+//! row that changed under a claimer is never claimed twice.
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
-use heron_core::{ClassificationResult, JobStatus};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use heron_core::ClassificationResult;
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 use crate::StoreError;
 use crate::clock::{ms, now_ms};
-
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+use crate::db::{self, Backend, PoolConfig};
 
 /// The metadata database and queue.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pub(crate) pool: AnyPool,
+    backend: Backend,
 }
 
 /// A job to create: one per upload request.
@@ -60,47 +63,31 @@ pub struct ClaimedTask {
     pub request_id: String,
 }
 
-/// A job as the API reports it.
-#[derive(Debug, Clone)]
-pub struct JobRecord {
-    pub id: String,
-    pub status: JobStatus,
-    pub total_files: u64,
-    pub completed_files: u64,
-    pub error_message: Option<String>,
-    /// Results of finished files, in upload order.
-    pub results: Vec<ClassificationResult>,
-}
-
-/// Counts for metrics and readiness.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct JobSummary {
-    pub pending_tasks: i64,
-    pub leased_tasks: i64,
-}
+/// The columns of a [`ClaimedTask`], for every statement that returns one.
+const TASK_COLUMNS: &str = "t.id, t.job_id, t.position, t.filename, t.sha256, t.size_bytes, \
+                            t.attempts, j.request_id";
 
 impl Store {
-    /// Open the database named by `url` (`sqlite://path`), or
-    /// `<data_dir>/heron.db` when no URL is given; run migrations.
+    /// Open the database named by `url` (`sqlite://path`,
+    /// `postgres://…`), or `<data_dir>/heron.db` when no URL is given; run
+    /// migrations.
     pub async fn open(url: Option<&str>, data_dir: &Path) -> Result<Store, StoreError> {
-        let options = match url {
-            None => SqliteConnectOptions::new().filename(data_dir.join("heron.db")),
-            Some(url) if url.starts_with("sqlite:") => SqliteConnectOptions::from_str(url)?,
-            Some(other) => return Err(StoreError::UnsupportedUrl(other.to_owned())),
-        };
-        let options = options
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
-            .await?;
-        MIGRATOR.run(&pool).await?;
-        Ok(Store { pool })
+        Self::open_with(url, data_dir, PoolConfig::default()).await
+    }
+
+    /// [`Store::open`] with explicit pool limits.
+    pub async fn open_with(
+        url: Option<&str>,
+        data_dir: &Path,
+        config: PoolConfig,
+    ) -> Result<Store, StoreError> {
+        let (url, backend) = db::resolve_url(url, data_dir)?;
+        let pool = db::connect(&url, backend, config).await?;
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// A trivial query, for readiness.
@@ -112,89 +99,59 @@ impl Store {
     /// Create a job and all its tasks in one transaction: a job exists with
     /// every file or not at all.
     pub async fn create_job(&self, job: &NewJob) -> Result<(), StoreError> {
-        let now = now_ms();
         let mut transaction = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO jobs (id, status, total_files, request_id, synchronous, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&job.id)
-        .bind(if job.synchronous { "processing" } else { "queued" })
-        .bind(job.tasks.len() as i64)
-        .bind(&job.request_id)
-        .bind(job.synchronous)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *transaction)
-        .await?;
-        let (state, expires) = match &job.lease_owner {
-            Some(_) => ("leased", Some(now + ms(job.lease))),
-            None => ("pending", None),
-        };
-        for (position, task) in job.tasks.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO tasks (id, job_id, position, filename, sha256, size_bytes, state, attempts,
-                                    lease_owner, lease_expires_at, available_at, created_at, updated_at)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&task.id)
-            .bind(&job.id)
-            .bind(position as i64)
-            .bind(&task.filename)
-            .bind(&task.sha256)
-            .bind(task.size_bytes as i64)
-            .bind(state)
-            .bind(i64::from(job.lease_owner.is_some()))
-            .bind(&job.lease_owner)
-            .bind(expires)
-            .bind(now)
-            .bind(now)
-            .bind(now)
-            .execute(&mut *transaction)
-            .await?;
-        }
+        insert_job(&mut transaction, job).await?;
         transaction.commit().await?;
         Ok(())
     }
 
-    /// Claim the oldest available task for `owner`: a pending one, or one
-    /// whose lease expired (its worker died). Tasks that have used up
-    /// `max_attempts` are left for [`Store::exhausted_tasks`].
+    /// Claim the oldest available task for `owner`: a pending one whose
+    /// retry time has come, or one whose lease expired (its worker died).
+    /// Tasks that have used up `max_attempts` are left for
+    /// [`Store::exhausted_tasks`].
     pub async fn claim(
         &self,
         owner: &str,
         lease: Duration,
         max_attempts: u32,
     ) -> Result<Option<ClaimedTask>, StoreError> {
-        let now = now_ms();
-        let row = sqlx::query(
+        const CLAIMABLE: &str = "attempts < $4
+             AND ((state = 'pending' AND available_at <= $3)
+               OR (state = 'leased' AND lease_expires_at <= $3))";
+        let lock = match self.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
             "UPDATE tasks
-                SET state = 'leased', lease_owner = ?1, lease_expires_at = ?2,
-                    attempts = attempts + 1, updated_at = ?3
-              WHERE id = (SELECT id FROM tasks
-                           WHERE attempts < ?4
-                             AND ((state = 'pending' AND available_at <= ?3)
-                               OR (state = 'leased' AND lease_expires_at <= ?3))
-                           ORDER BY created_at, position
-                           LIMIT 1)
+                SET state = 'leased', lease_owner = $1, lease_expires_at = $2,
+                    attempts = attempts + 1, updated_at = $3
+              WHERE id = (SELECT id FROM tasks WHERE {CLAIMABLE}
+                           ORDER BY created_at, position LIMIT 1 {lock})
+                AND {CLAIMABLE}
           RETURNING id, job_id, position, filename, sha256, size_bytes, attempts,
-                    (SELECT request_id FROM jobs WHERE jobs.id = tasks.job_id) AS request_id",
-        )
-        .bind(owner)
-        .bind(now + ms(lease))
-        .bind(now)
-        .bind(i64::from(max_attempts))
-        .fetch_optional(&self.pool)
-        .await?;
+                    (SELECT request_id FROM jobs WHERE jobs.id = tasks.job_id) AS request_id"
+        );
+        let now = now_ms();
+        // Built from constants only.
+        let row = sqlx::query(AssertSqlSafe(sql))
+            .bind(owner)
+            .bind(now + ms(lease))
+            .bind(now)
+            .bind(i64::from(max_attempts))
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(row) = row else {
             return Ok(None);
         };
         let task = claimed_task(&row)?;
-        sqlx::query("UPDATE jobs SET status = 'processing', updated_at = ? WHERE id = ? AND status = 'queued'")
-            .bind(now)
-            .bind(&task.job_id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE jobs SET status = 'processing', updated_at = $1 WHERE id = $2 AND status = 'queued'",
+        )
+        .bind(now)
+        .bind(&task.job_id)
+        .execute(&self.pool)
+        .await?;
         Ok(Some(task))
     }
 
@@ -204,12 +161,11 @@ impl Store {
         job_id: &str,
         owner: &str,
     ) -> Result<Vec<ClaimedTask>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT t.id, t.job_id, t.position, t.filename, t.sha256, t.size_bytes, t.attempts, j.request_id
-               FROM tasks t JOIN jobs j ON j.id = t.job_id
-              WHERE t.job_id = ? AND t.lease_owner = ? AND t.state = 'leased'
-              ORDER BY t.position",
-        )
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {TASK_COLUMNS} FROM tasks t JOIN jobs j ON j.id = t.job_id
+              WHERE t.job_id = $1 AND t.lease_owner = $2 AND t.state = 'leased'
+              ORDER BY t.position"
+        )))
         .bind(job_id)
         .bind(owner)
         .fetch_all(&self.pool)
@@ -218,7 +174,8 @@ impl Store {
     }
 
     /// Extend the lease of a task still held by `owner`. False when the
-    /// lease was lost (expired and taken by another worker).
+    /// lease was lost (expired and taken by another worker, or the job was
+    /// cancelled).
     pub async fn renew(
         &self,
         task_id: &str,
@@ -227,8 +184,8 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let now = now_ms();
         let done = sqlx::query(
-            "UPDATE tasks SET lease_expires_at = ?, updated_at = ?
-              WHERE id = ? AND lease_owner = ? AND state = 'leased'",
+            "UPDATE tasks SET lease_expires_at = $1, updated_at = $2
+              WHERE id = $3 AND lease_owner = $4 AND state = 'leased'",
         )
         .bind(now + ms(lease))
         .bind(now)
@@ -261,7 +218,7 @@ impl Store {
         result: &ClassificationResult,
         result_key: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let json = serde_json::to_string(result).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let json = to_json(result)?;
         self.finish_task(task_id, Some(owner), "done", &json, None, result_key)
             .await
     }
@@ -275,29 +232,56 @@ impl Store {
     ) -> Result<Option<ClassificationResult>, StoreError> {
         let row: Option<(String,)> = sqlx::query_as(
             "SELECT result_json FROM tasks
-              WHERE sha256 = ? AND result_key = ? AND state = 'done' AND result_json IS NOT NULL
+              WHERE sha256 = $1 AND result_key = $2 AND state = 'done' AND result_json IS NOT NULL
               ORDER BY updated_at DESC LIMIT 1",
         )
         .bind(sha256)
         .bind(result_key)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|(json,)| {
-            serde_json::from_str(&json).map_err(|e| StoreError::Corrupt(e.to_string()))
-        })
-        .transpose()
+        row.map(|(json,)| from_json(&json)).transpose()
     }
 
-    /// Give up on a task that used up its attempts (its worker kept dying):
-    /// record `result` (which carries the error) and mark it dead.
+    /// A transient failure (the blob store or database was unreachable, a
+    /// pipeline thread died): put the task back, claimable again after
+    /// `delay`. False when `owner` no longer held the lease.
+    pub async fn retry_later(
+        &self,
+        task_id: &str,
+        owner: &str,
+        delay: Duration,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let done = sqlx::query(
+            "UPDATE tasks SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,
+                              available_at = $1, last_error = $2, updated_at = $3
+              WHERE id = $4 AND lease_owner = $5 AND state = 'leased'",
+        )
+        .bind(now + ms(delay))
+        .bind(error)
+        .bind(now)
+        .bind(task_id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Move a task whose attempts ran out to the dead-letter state, with
+    /// `result` (which carries the error) so that its job still finishes
+    /// with one result per file. An admin may retry it
+    /// ([`Store::retry_dead_letter`]). `owner`, when given, must still
+    /// hold the lease.
     pub async fn bury(
         &self,
         task_id: &str,
+        owner: Option<&str>,
         result: &ClassificationResult,
         reason: &str,
     ) -> Result<bool, StoreError> {
-        let json = serde_json::to_string(result).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        self.finish_task(task_id, None, "dead", &json, Some(reason), None)
+        let json = to_json(result)?;
+        self.finish_task(task_id, owner, "dead", &json, Some(reason), None)
             .await
     }
 
@@ -313,9 +297,9 @@ impl Store {
         let now = now_ms();
         let mut transaction = self.pool.begin().await?;
         let updated = sqlx::query(
-            "UPDATE tasks SET state = ?1, result_json = ?2, last_error = ?3, lease_owner = NULL,
-                              lease_expires_at = NULL, updated_at = ?4, result_key = ?7
-              WHERE id = ?5 AND state IN ('leased', 'pending') AND (?6 IS NULL OR lease_owner = ?6)",
+            "UPDATE tasks SET state = $1, result_json = $2, last_error = $3, lease_owner = NULL,
+                              lease_expires_at = NULL, updated_at = $4, result_key = $7
+              WHERE id = $5 AND state IN ('leased', 'pending') AND ($6 IS NULL OR lease_owner = $6)",
         )
         .bind(state)
         .bind(result_json)
@@ -329,29 +313,23 @@ impl Store {
         if updated.rows_affected() == 0 {
             return Ok(false);
         }
-        sqlx::query(
-            "UPDATE jobs SET status = 'done', updated_at = ?1, finished_at = ?1
-              WHERE id = (SELECT job_id FROM tasks WHERE id = ?2)
-                AND NOT EXISTS (SELECT 1 FROM tasks
-                                 WHERE job_id = (SELECT job_id FROM tasks WHERE id = ?2)
-                                   AND state IN ('pending', 'leased'))",
-        )
-        .bind(now)
-        .bind(task_id)
-        .execute(&mut *transaction)
-        .await?;
+        let job_id: String = sqlx::query_scalar("SELECT job_id FROM tasks WHERE id = $1")
+            .bind(task_id)
+            .fetch_one(&mut *transaction)
+            .await?;
+        finish_job_if_settled(&mut transaction, &job_id, now).await?;
         transaction.commit().await?;
         Ok(true)
     }
 
-    /// Tasks whose lease expired after their last allowed attempt.
+    /// Tasks whose lease expired after their last allowed attempt: their
+    /// worker died every time.
     pub async fn exhausted_tasks(&self, max_attempts: u32) -> Result<Vec<ClaimedTask>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT t.id, t.job_id, t.position, t.filename, t.sha256, t.size_bytes, t.attempts, j.request_id
-               FROM tasks t JOIN jobs j ON j.id = t.job_id
-              WHERE t.attempts >= ? AND t.state = 'leased' AND t.lease_expires_at <= ?
-              LIMIT 100",
-        )
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {TASK_COLUMNS} FROM tasks t JOIN jobs j ON j.id = t.job_id
+              WHERE t.attempts >= $1 AND t.state = 'leased' AND t.lease_expires_at <= $2
+              LIMIT 100"
+        )))
         .bind(i64::from(max_attempts))
         .bind(now_ms())
         .fetch_all(&self.pool)
@@ -360,12 +338,13 @@ impl Store {
     }
 
     /// Return every task leased by `owner` to the queue (graceful shutdown:
-    /// another worker or the next start picks them up at once).
+    /// another worker picks them up at once). The attempt is not counted.
     pub async fn release(&self, owner: &str) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "UPDATE tasks SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL,
-                              attempts = MAX(attempts - 1, 0), updated_at = ?
-              WHERE lease_owner = ? AND state = 'leased'",
+                              attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,
+                              updated_at = $1
+              WHERE lease_owner = $2 AND state = 'leased'",
         )
         .bind(now_ms())
         .bind(owner)
@@ -378,11 +357,12 @@ impl Store {
     /// process's workers and requests).
     pub async fn release_prefix(&self, prefix: &str) -> Result<u64, StoreError> {
         let done = sqlx::query(
-            "UPDATE tasks SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
-              WHERE state = 'leased' AND substr(lease_owner, 1, length(?2)) = ?2",
+            "UPDATE tasks SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
+              WHERE state = 'leased' AND substr(lease_owner, 1, CAST($3 AS INTEGER)) = $2",
         )
         .bind(now_ms())
         .bind(prefix)
+        .bind(prefix.chars().count() as i64)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())
@@ -395,7 +375,7 @@ impl Store {
     /// file that crashes the process every time is eventually given up.
     pub async fn release_all(&self) -> Result<u64, StoreError> {
         let done = sqlx::query(
-            "UPDATE tasks SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = ?
+            "UPDATE tasks SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, updated_at = $1
               WHERE state = 'leased'",
         )
         .bind(now_ms())
@@ -404,61 +384,86 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// A job with its finished results, or `None` for an unknown id.
-    pub async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
-        let Some(row) =
-            sqlx::query("SELECT id, status, total_files, error_message FROM jobs WHERE id = ?")
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?
-        else {
-            return Ok(None);
-        };
-        let status: String = row.try_get("status")?;
-        let status =
-            JobStatus::from_str(&status).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let results: Vec<String> = sqlx::query_scalar(
-            "SELECT result_json FROM tasks WHERE job_id = ? AND result_json IS NOT NULL ORDER BY position",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        let results = results
-            .iter()
-            .map(|json| serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string())))
-            .collect::<Result<Vec<ClassificationResult>, _>>()?;
-        Ok(Some(JobRecord {
-            id: row.try_get("id")?,
-            status,
-            total_files: row.try_get::<i64, _>("total_files")?.max(0) as u64,
-            completed_files: results.len() as u64,
-            error_message: row.try_get("error_message")?,
-            results,
-        }))
-    }
-
-    /// Queue depth, for metrics.
-    pub async fn summary(&self) -> Result<JobSummary, StoreError> {
-        let row = sqlx::query(
-            "SELECT COALESCE(SUM(state = 'pending'), 0) AS pending, COALESCE(SUM(state = 'leased'), 0) AS leased
-               FROM tasks WHERE state IN ('pending', 'leased')",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(JobSummary {
-            pending_tasks: row.try_get("pending")?,
-            leased_tasks: row.try_get("leased")?,
-        })
-    }
-
-    /// Close the pool, checkpointing the write-ahead log.
+    /// Close the pool (SQLite checkpoints its write-ahead log).
     pub async fn close(&self) {
         self.pool.close().await;
     }
 }
 
+/// Insert a job and its tasks within `transaction`.
+pub(crate) async fn insert_job(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    job: &NewJob,
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    sqlx::query(
+        "INSERT INTO jobs (id, status, total_files, request_id, synchronous, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(&job.id)
+    .bind(if job.synchronous { "processing" } else { "queued" })
+    .bind(job.tasks.len() as i64)
+    .bind(&job.request_id)
+    .bind(i64::from(job.synchronous))
+    .bind(now)
+    .execute(&mut **transaction)
+    .await?;
+    let (state, expires) = match &job.lease_owner {
+        Some(_) => ("leased", Some(now + ms(job.lease))),
+        None => ("pending", None),
+    };
+    for (position, task) in job.tasks.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO tasks (id, job_id, position, filename, sha256, size_bytes, state, attempts,
+                                lease_owner, lease_expires_at, available_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11)",
+        )
+        .bind(&task.id)
+        .bind(&job.id)
+        .bind(position as i64)
+        .bind(&task.filename)
+        .bind(&task.sha256)
+        .bind(task.size_bytes as i64)
+        .bind(state)
+        .bind(i64::from(job.lease_owner.is_some()))
+        .bind(&job.lease_owner)
+        .bind(expires)
+        .bind(now)
+        .execute(&mut **transaction)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Mark a job done when none of its tasks is pending or leased any more
+/// (a cancelled job stays cancelled).
+pub(crate) async fn finish_job_if_settled(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    job_id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE jobs SET status = 'done', updated_at = $1, finished_at = $1
+          WHERE id = $2 AND status IN ('queued', 'processing')
+            AND NOT EXISTS (SELECT 1 FROM tasks WHERE job_id = $2 AND state IN ('pending', 'leased'))",
+    )
+    .bind(now)
+    .bind(job_id)
+    .execute(&mut **transaction)
+    .await?;
+    Ok(())
+}
+
+pub(crate) fn to_json(result: &ClassificationResult) -> Result<String, StoreError> {
+    serde_json::to_string(result).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn from_json(json: &str) -> Result<ClassificationResult, StoreError> {
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 /// A task row (with its job's request id) as handed to a worker.
-fn claimed_task(row: &sqlx::sqlite::SqliteRow) -> Result<ClaimedTask, StoreError> {
+pub(crate) fn claimed_task(row: &AnyRow) -> Result<ClaimedTask, StoreError> {
     Ok(ClaimedTask {
         id: row.try_get("id")?,
         job_id: row.try_get("job_id")?,

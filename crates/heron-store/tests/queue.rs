@@ -1,5 +1,7 @@
-//! The queue's contract on a real SQLite database: one result per file,
-//! leases that expire, jobs that finish with their last task.
+//! The queue's contract on real databases — SQLite, and PostgreSQL when
+//! `HERON_TEST_DATABASE_URL` names one: one result per file, leases that
+//! expire, jobs that finish with their last task, retries, dead letters,
+//! cancellation, idempotency keys.
 
 use std::time::Duration;
 
@@ -41,127 +43,143 @@ fn job(id: &str, files: usize) -> NewJob {
     }
 }
 
-async fn store() -> (Store, tempfile::TempDir) {
+/// A fresh store on every back-end available: SQLite always, PostgreSQL
+/// when configured.
+async fn stores() -> Vec<(Store, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
-    (Store::open(None, dir.path()).await.unwrap(), dir)
+    let mut stores = vec![(Store::open(None, dir.path()).await.unwrap(), dir)];
+    if let Some(admin) = heron_store::testing::postgres_admin_url() {
+        let url = heron_store::testing::fresh_postgres_database(&admin)
+            .await
+            .expect("creating a PostgreSQL test database");
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(Some(&url), dir.path()).await.unwrap();
+        assert_eq!(store.backend(), heron_store::Backend::Postgres);
+        stores.push((store, dir));
+    }
+    stores
 }
 
 #[tokio::test]
 async fn a_job_finishes_with_its_last_task_and_keeps_upload_order() {
-    let (store, _dir) = store().await;
-    store.create_job(&job("j1", 3)).await.unwrap();
-    assert_eq!(
-        store.job("j1").await.unwrap().unwrap().status,
-        JobStatus::Queued
-    );
-    let mut claimed = Vec::new();
-    while let Some(task) = store.claim("w1", Duration::from_secs(60), 3).await.unwrap() {
-        claimed.push(task);
-    }
-    assert_eq!(claimed.len(), 3);
-    assert_eq!(
-        store.job("j1").await.unwrap().unwrap().status,
-        JobStatus::Processing
-    );
-    for task in claimed.iter().rev() {
-        assert!(
-            store
-                .complete(&task.id, "w1", &result(&task.filename))
-                .await
-                .unwrap()
+    for (store, _dir) in stores().await {
+        store.create_job(&job("j1", 3)).await.unwrap();
+        assert_eq!(
+            store.job("j1").await.unwrap().unwrap().status,
+            JobStatus::Queued
         );
+        let mut claimed = Vec::new();
+        while let Some(task) = store.claim("w1", Duration::from_secs(60), 3).await.unwrap() {
+            claimed.push(task);
+        }
+        assert_eq!(claimed.len(), 3);
+        assert_eq!(
+            store.job("j1").await.unwrap().unwrap().status,
+            JobStatus::Processing
+        );
+        for task in claimed.iter().rev() {
+            assert!(
+                store
+                    .complete(&task.id, "w1", &result(&task.filename))
+                    .await
+                    .unwrap()
+            );
+        }
+        let record = store.job("j1").await.unwrap().unwrap();
+        assert_eq!(record.status, JobStatus::Done);
+        let names: Vec<_> = record.results.iter().map(|r| r.filename.as_str()).collect();
+        assert_eq!(names, ["f0.txt", "f1.txt", "f2.txt"]);
+        assert!(store.job("nope").await.unwrap().is_none());
     }
-    let record = store.job("j1").await.unwrap().unwrap();
-    assert_eq!(record.status, JobStatus::Done);
-    let names: Vec<_> = record.results.iter().map(|r| r.filename.as_str()).collect();
-    assert_eq!(names, ["f0.txt", "f1.txt", "f2.txt"]);
-    assert!(store.job("nope").await.unwrap().is_none());
 }
 
 #[tokio::test]
 async fn an_expired_lease_is_reclaimed_and_the_old_owner_cannot_complete() {
-    let (store, _dir) = store().await;
-    store.create_job(&job("j2", 1)).await.unwrap();
-    let first = store
-        .claim("dead-worker", Duration::from_millis(1), 3)
-        .await
-        .unwrap()
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    let second = store
-        .claim("live-worker", Duration::from_secs(60), 3)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(first.id, second.id);
-    assert_eq!(second.attempts, 2);
-    assert!(
-        !store
-            .complete(&first.id, "dead-worker", &result("late"))
+    for (store, _dir) in stores().await {
+        store.create_job(&job("j2", 1)).await.unwrap();
+        let first = store
+            .claim("dead-worker", Duration::from_millis(1), 3)
             .await
             .unwrap()
-    );
-    assert!(
-        store
-            .complete(&second.id, "live-worker", &result("f0.txt"))
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let second = store
+            .claim("live-worker", Duration::from_secs(60), 3)
             .await
             .unwrap()
-    );
-    // A second completion of the same task is refused: one result per file.
-    assert!(
-        !store
-            .complete(&second.id, "live-worker", &result("again"))
-            .await
-            .unwrap()
-    );
-    let record = store.job("j2").await.unwrap().unwrap();
-    assert_eq!(record.results.len(), 1);
-    assert_eq!(record.results[0].filename, "f0.txt");
+            .unwrap();
+        assert_eq!(first.id, second.id);
+        assert_eq!(second.attempts, 2);
+        assert!(
+            !store
+                .complete(&first.id, "dead-worker", &result("late"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .complete(&second.id, "live-worker", &result("f0.txt"))
+                .await
+                .unwrap()
+        );
+        // A second completion of the same task is refused: one result per file.
+        assert!(
+            !store
+                .complete(&second.id, "live-worker", &result("again"))
+                .await
+                .unwrap()
+        );
+        let record = store.job("j2").await.unwrap().unwrap();
+        assert_eq!(record.results.len(), 1);
+        assert_eq!(record.results[0].filename, "f0.txt");
+    }
 }
 
 #[tokio::test]
 async fn exhausted_tasks_are_not_claimed_and_can_be_buried() {
-    let (store, _dir) = store().await;
-    store.create_job(&job("j3", 1)).await.unwrap();
-    store
-        .claim("w", Duration::from_millis(1), 1)
-        .await
-        .unwrap()
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    assert!(
+    for (store, _dir) in stores().await {
+        store.create_job(&job("j3", 1)).await.unwrap();
         store
-            .claim("w2", Duration::from_secs(60), 1)
+            .claim("w", Duration::from_millis(1), 1)
             .await
             .unwrap()
-            .is_none()
-    );
-    let exhausted = store.exhausted_tasks(1).await.unwrap();
-    assert_eq!(exhausted.len(), 1);
-    assert!(
-        store
-            .bury(&exhausted[0].id, &result("f0.txt"), "worker died")
-            .await
-            .unwrap()
-    );
-    assert_eq!(
-        store.job("j3").await.unwrap().unwrap().status,
-        JobStatus::Done
-    );
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        assert!(
+            store
+                .claim("w2", Duration::from_secs(60), 1)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let exhausted = store.exhausted_tasks(1).await.unwrap();
+        assert_eq!(exhausted.len(), 1);
+        assert!(
+            store
+                .bury(&exhausted[0].id, None, &result("f0.txt"), "worker died")
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.job("j3").await.unwrap().unwrap().status,
+            JobStatus::Done
+        );
+    }
 }
 
 #[tokio::test]
 async fn released_tasks_go_back_to_the_queue() {
-    let (store, _dir) = store().await;
-    store.create_job(&job("j4", 2)).await.unwrap();
-    store
-        .claim("stopping", Duration::from_secs(60), 3)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(store.release("stopping").await.unwrap(), 1);
-    let summary = store.summary().await.unwrap();
-    assert_eq!((summary.pending_tasks, summary.leased_tasks), (2, 0));
+    for (store, _dir) in stores().await {
+        store.create_job(&job("j4", 2)).await.unwrap();
+        store
+            .claim("stopping", Duration::from_secs(60), 3)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(store.release("stopping").await.unwrap(), 1);
+        let summary = store.summary().await.unwrap();
+        assert_eq!((summary.pending_tasks, summary.leased_tasks), (2, 0));
+    }
 }
 
 #[tokio::test]
@@ -181,4 +199,286 @@ async fn data_survives_reopening() {
             .unwrap()
             .is_some()
     );
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_after_its_delay_then_dead_lettered_and_retried_by_an_admin()
+{
+    for (store, _dir) in stores().await {
+        store.create_job(&job("j6", 1)).await.unwrap();
+        let task = store
+            .claim("w", Duration::from_secs(60), 2)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            store
+                .retry_later(
+                    &task.id,
+                    "w",
+                    Duration::from_millis(300),
+                    "object store unreachable"
+                )
+                .await
+                .unwrap()
+        );
+        // Not claimable before its delay has passed.
+        assert!(
+            store
+                .claim("w", Duration::from_secs(60), 2)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        let again = store
+            .claim("w", Duration::from_secs(60), 2)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((again.id.as_str(), again.attempts), (task.id.as_str(), 2));
+        assert!(
+            store
+                .bury(
+                    &again.id,
+                    Some("w"),
+                    &result("f0.txt"),
+                    "object store unreachable"
+                )
+                .await
+                .unwrap()
+        );
+        let record = store.job("j6").await.unwrap().unwrap();
+        assert_eq!(record.status, JobStatus::Done);
+        assert_eq!((record.progress.failed, record.results.len()), (1, 1));
+        let dead = store.dead_letters(10).await.unwrap();
+        assert_eq!(dead.len(), 1);
+        assert_eq!(
+            dead[0].last_error.as_deref(),
+            Some("object store unreachable")
+        );
+        assert_eq!(store.summary().await.unwrap().dead_tasks, 1);
+
+        assert!(store.retry_dead_letter(&task.id).await.unwrap());
+        assert!(!store.retry_dead_letter(&task.id).await.unwrap());
+        let record = store.job("j6").await.unwrap().unwrap();
+        assert_eq!(record.status, JobStatus::Processing);
+        assert!(record.results.is_empty());
+        let fresh = store
+            .claim("w", Duration::from_secs(60), 2)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(fresh.attempts, 1);
+    }
+}
+
+#[tokio::test]
+async fn a_cancelled_job_runs_no_more_tasks_and_discards_late_results() {
+    for (store, _dir) in stores().await {
+        store.create_job(&job("j7", 3)).await.unwrap();
+        let first = store
+            .claim("w", Duration::from_secs(60), 3)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            store
+                .complete(&first.id, "w", &result("f0.txt"))
+                .await
+                .unwrap()
+        );
+        let second = store
+            .claim("w", Duration::from_secs(60), 3)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            store.cancel_job("j7").await.unwrap(),
+            heron_store::Cancelled::Cancelled { tasks: 2 }
+        );
+        assert!(
+            !store
+                .renew(&second.id, "w", Duration::from_secs(60))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .complete(&second.id, "w", &result("late"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .claim("w", Duration::from_secs(60), 3)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let record = store.job("j7").await.unwrap().unwrap();
+        assert_eq!(record.status, JobStatus::Cancelled);
+        assert_eq!((record.progress.done, record.progress.cancelled), (1, 2));
+        assert_eq!(
+            store.cancel_job("j7").await.unwrap(),
+            heron_store::Cancelled::AlreadyFinished(JobStatus::Cancelled)
+        );
+        assert_eq!(
+            store.cancel_job("nope").await.unwrap(),
+            heron_store::Cancelled::NotFound
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_job_list_pages_newest_first_and_filters_by_status() {
+    for (store, _dir) in stores().await {
+        for n in 0..5 {
+            store
+                .create_job(&job(&format!("list{n}"), 1))
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+        store.cancel_job("list1").await.unwrap();
+        let first = store.jobs(None, 2, None).await.unwrap();
+        let ids: Vec<_> = first.jobs.iter().map(|j| j.id.as_str()).collect();
+        assert_eq!(ids, ["list4", "list3"]);
+        let mut seen = ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mut cursor = first.next_cursor;
+        while let Some(after) = cursor {
+            let page = store.jobs(None, 2, Some(&after)).await.unwrap();
+            seen.extend(page.jobs.iter().map(|j| j.id.clone()));
+            cursor = page.next_cursor;
+        }
+        assert_eq!(seen, ["list4", "list3", "list2", "list1", "list0"]);
+        let cancelled = store
+            .jobs(Some(JobStatus::Cancelled), 10, None)
+            .await
+            .unwrap();
+        assert_eq!(cancelled.jobs.len(), 1);
+        assert_eq!(cancelled.jobs[0].id, "list1");
+        assert!(store.jobs(None, 2, Some("garbage")).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn an_idempotency_key_binds_one_body_and_replays_its_answer() {
+    use heron_store::KeyClaim;
+    for (store, _dir) in stores().await {
+        let day = Duration::from_secs(86_400);
+        assert_eq!(
+            store
+                .claim_idempotency_key("k1", "hash-a", day)
+                .await
+                .unwrap(),
+            KeyClaim::New
+        );
+        assert_eq!(
+            store
+                .claim_idempotency_key("k1", "hash-a", day)
+                .await
+                .unwrap(),
+            KeyClaim::InProgress { job_id: None }
+        );
+        store
+            .create_job_for_key(&job("idem", 1), "k1")
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .claim_idempotency_key("k1", "hash-a", day)
+                .await
+                .unwrap(),
+            KeyClaim::InProgress {
+                job_id: Some("idem".into())
+            }
+        );
+        store
+            .record_idempotent_response("k1", 202, "{\"job_id\":\"idem\"}")
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .claim_idempotency_key("k1", "hash-a", day)
+                .await
+                .unwrap(),
+            KeyClaim::Replay {
+                status_code: 202,
+                body: "{\"job_id\":\"idem\"}".into()
+            }
+        );
+        assert_eq!(
+            store
+                .claim_idempotency_key("k1", "hash-b", day)
+                .await
+                .unwrap(),
+            KeyClaim::Mismatch
+        );
+        // A key whose request failed before creating a job is given back.
+        assert_eq!(
+            store.claim_idempotency_key("k2", "h", day).await.unwrap(),
+            KeyClaim::New
+        );
+        store.release_idempotency_key("k2").await.unwrap();
+        assert_eq!(
+            store
+                .claim_idempotency_key("k2", "other", day)
+                .await
+                .unwrap(),
+            KeyClaim::New
+        );
+        // An expired key binds nothing.
+        let short = Duration::from_millis(1);
+        assert_eq!(
+            store.claim_idempotency_key("k3", "h", short).await.unwrap(),
+            KeyClaim::New
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert_eq!(
+            store
+                .claim_idempotency_key("k3", "other", day)
+                .await
+                .unwrap(),
+            KeyClaim::New
+        );
+    }
+}
+
+#[tokio::test]
+async fn concurrent_claimers_never_share_a_task() {
+    for (store, _dir) in stores().await {
+        store.create_job(&job("race", 40)).await.unwrap();
+        let claimers = (0..6).map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let owner = format!("w{n}");
+                let mut mine = Vec::new();
+                while let Some(task) = store
+                    .claim(&owner, Duration::from_secs(60), 3)
+                    .await
+                    .unwrap()
+                {
+                    assert!(
+                        store
+                            .complete(&task.id, &owner, &result(&task.filename))
+                            .await
+                            .unwrap()
+                    );
+                    mine.push(task.id);
+                }
+                mine
+            })
+        });
+        let mut all = Vec::new();
+        for claimer in claimers {
+            all.extend(claimer.await.unwrap());
+        }
+        let total = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!((total, all.len()), (40, 40));
+        let record = store.job("race").await.unwrap().unwrap();
+        assert_eq!((record.status, record.results.len()), (JobStatus::Done, 40));
+    }
 }

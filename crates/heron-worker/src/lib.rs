@@ -1,9 +1,15 @@
 //! The task loop: claim a task, run the pipeline on its blob, save the
-//! result; renew the lease while working; bury tasks whose workers keep
-//! dying; hand leases back on shutdown.
+//! result; renew the lease while working; put a task whose processing hit
+//! a transient failure (database or object store unreachable) back with
+//! exponential backoff and full jitter, and move it to the dead-letter
+//! state when its attempts run out; bury tasks whose workers keep dying;
+//! hand leases back on shutdown.
+//!
+//! A corrupt or unreadable file is not a failure here: the pipeline turns
+//! it into a result with an error, which is final.
 //!
 //! The same [`Worker::process`] serves the in-process workers, the
-//! synchronous path of `POST /v1/files` and (later) `heron worker`.
+//! synchronous path of `POST /v1/files` and `heron worker`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,11 +34,39 @@ pub enum WorkerError {
     Join(String),
 }
 
+impl WorkerError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            WorkerError::Store(error) => error.is_transient(),
+            WorkerError::Join(_) => true,
+        }
+    }
+}
+
 /// Queue settings of a worker.
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     pub lease: Duration,
     pub max_attempts: u32,
+    /// First retry delay after a transient failure; doubles per attempt.
+    pub retry_base: Duration,
+    /// Ceiling of the retry delay.
+    pub retry_max: Duration,
+}
+
+impl WorkerConfig {
+    /// Delay before attempt `attempts + 1`: "full jitter" — uniform in
+    /// `[0, min(max, base · 2^(attempts-1))]`, so that workers that failed
+    /// together do not retry together.
+    pub fn retry_delay(&self, attempts: u32) -> Duration {
+        let exponent = attempts.saturating_sub(1).min(20);
+        let ceiling = self
+            .retry_base
+            .saturating_mul(1u32 << exponent)
+            .min(self.retry_max);
+        ceiling.mul_f64(rand::random::<f64>())
+    }
 }
 
 /// Shared by every worker of a process.
@@ -76,8 +110,59 @@ impl Worker {
         else {
             return Ok(false);
         };
-        self.process(&task, owner).await?;
+        self.process_or_requeue(&task, owner).await?;
         Ok(true)
+    }
+
+    /// [`Worker::process`]; on a transient failure the task goes back to
+    /// the queue with backoff (or to the dead letters when its attempts
+    /// are used up) and the error is returned.
+    pub async fn process_or_requeue(
+        &self,
+        task: &ClaimedTask,
+        owner: &str,
+    ) -> Result<ClassificationResult, WorkerError> {
+        let error = match self.process(task, owner).await {
+            Ok(result) => return Ok(result),
+            Err(error) => error,
+        };
+        if let Err(e) = self.after_failure(task, owner, &error).await {
+            tracing::warn!(task = %task.id, error = %e, "could not record the failure; the lease will expire");
+        }
+        Err(error)
+    }
+
+    async fn after_failure(
+        &self,
+        task: &ClaimedTask,
+        owner: &str,
+        error: &WorkerError,
+    ) -> Result<(), WorkerError> {
+        let reason = error.to_string();
+        if error.is_transient() && task.attempts < self.config.max_attempts {
+            let delay = self.config.retry_delay(task.attempts);
+            self.store
+                .retry_later(&task.id, owner, delay, &reason)
+                .await?;
+            metrics::counter!("heron_tasks_retried_total").increment(1);
+            tracing::warn!(task = %task.id, attempts = task.attempts, delay_ms = delay.as_millis() as u64, error = %reason, "transient failure; retrying later");
+            return Ok(());
+        }
+        let notice = Notice::new(
+            NoticeCode::InternalError,
+            format!(
+                "processing failed {} times ({reason}); the file is in the dead-letter queue",
+                task.attempts
+            ),
+        );
+        let mut result = error_result(task, &self.pipeline.version(), notice);
+        result.document_id = Some(task.id.clone());
+        self.store
+            .bury(&task.id, Some(owner), &result, &reason)
+            .await?;
+        metrics::counter!("heron_tasks_dead_lettered_total").increment(1);
+        tracing::error!(task = %task.id, attempts = task.attempts, error = %reason, "task moved to the dead-letter queue");
+        Ok(())
     }
 
     /// Run until `shutdown` turns true: claim, process, repeat. The task in
@@ -91,12 +176,15 @@ impl Worker {
                 if let Err(e) = self.bury_exhausted().await {
                     tracing::warn!(worker = %owner, error = %e, "could not look for exhausted tasks");
                 }
+                if let Err(e) = self.store.purge_idempotency_keys().await {
+                    tracing::warn!(worker = %owner, error = %e, "could not purge expired idempotency keys");
+                }
             }
             match self.tick(&owner).await {
                 Ok(true) => continue,
                 Ok(false) => {}
                 Err(e) => {
-                    tracing::warn!(worker = %owner, error = %e, "task failed; it stays queued")
+                    tracing::warn!(worker = %owner, error = %e, "claiming or processing a task failed")
                 }
             }
             tokio::select! {
@@ -136,26 +224,38 @@ impl Worker {
         if let Some(result) = self.reuse(task, owner, &result_key).await? {
             return Ok(result);
         }
+        let blob = match self.blobs.fetch(&task.sha256, task.size_bytes).await {
+            Ok(blob) => Some(blob),
+            // Lost or damaged bytes will not come back by retrying: the
+            // file gets an error result.
+            Err(e @ (StoreError::MissingBlob(_) | StoreError::Corrupt(_))) => {
+                tracing::error!(error = %e, "the stored file cannot be read");
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
         let permit = self.slots.clone().acquire_owned().await;
-        let path = self.blobs.path(&task.sha256);
         let pipeline = self.pipeline.clone();
         let job = task.clone();
         let mut work = tokio::task::spawn_blocking(move || {
             let _permit = permit;
+            let Some(blob) = blob else {
+                return error_result(
+                    &job,
+                    &pipeline.version(),
+                    Notice::new(
+                        NoticeCode::InternalError,
+                        "the stored file is missing or damaged",
+                    ),
+                );
+            };
             let input = FileInput {
-                path: &path,
+                path: blob.path(),
                 filename: &job.filename,
                 size_bytes: job.size_bytes,
                 sha256: &job.sha256,
                 request_id: &job.request_id,
             };
-            if !path.exists() {
-                return error_result(
-                    &job,
-                    &pipeline.version(),
-                    Notice::new(NoticeCode::InternalError, "the stored file is missing"),
-                );
-            }
             pipeline.classify(&input)
         });
         let mut renew = tokio::time::interval(self.config.lease / 3);
@@ -231,7 +331,7 @@ impl Worker {
             let mut result = error_result(task, &self.pipeline.version(), notice);
             result.document_id = Some(task.id.clone());
             self.store
-                .bury(&task.id, &result, "attempts exhausted")
+                .bury(&task.id, None, &result, "attempts exhausted")
                 .await?;
             tracing::warn!(task = %task.id, attempts = task.attempts, "task buried after repeated failures");
         }

@@ -33,6 +33,9 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Run the HTTP API and in-process workers.
     Serve(ServeArgs),
+    /// Process queued files only (no API): any number of these, on any
+    /// number of machines, against one PostgreSQL and one blob store.
+    Worker(WorkerArgs),
     /// Classify files locally, without a server.
     Classify(ClassifyArgs),
     /// Print the text and metadata Heron extracts from a file.
@@ -65,9 +68,33 @@ pub struct ServeArgs {
     /// In-process workers; 0 serves the API only (default: one per core).
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
-    /// Database URL (default: SQLite in the data directory).
+    #[command(flatten)]
+    pub storage: StorageArgs,
+}
+
+/// Where jobs and files live (shared by `serve` and `worker`).
+#[derive(Debug, Args)]
+pub struct StorageArgs {
+    /// Database URL: `postgres://user:password@host/db` or `sqlite://path`
+    /// (default: SQLite in the data directory).
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
+    /// Blob store: `s3://bucket/prefix` or a directory (default: the data
+    /// directory's `blobs/`).
+    #[arg(long, value_name = "URL")]
+    pub blob_store: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Address of the health, readiness and metrics endpoints.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9100")]
+    pub bind: String,
+    /// Files processed at once (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 #[derive(Debug, Args)]

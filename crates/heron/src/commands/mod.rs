@@ -6,8 +6,9 @@ mod eval_charts;
 mod extract;
 mod generate;
 pub mod models;
-mod serve;
+pub(crate) mod serve;
 mod train;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -28,14 +29,25 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         data_dir: cli.global.data_dir.clone(),
         ..Default::default()
     };
-    if let Command::Serve(args) = &cli.command {
-        overrides.bind = args.bind.clone();
-        overrides.workers = args.workers;
-        overrides.database_url = args.database_url.clone();
+    match &cli.command {
+        Command::Serve(args) => {
+            overrides.bind = args.bind.clone();
+            overrides.workers = args.workers;
+            overrides.database_url = args.storage.database_url.clone();
+            overrides.blob_store = args.storage.blob_store.clone();
+        }
+        Command::Worker(args) => {
+            overrides.bind = Some(args.bind.clone());
+            overrides.workers = args.concurrency;
+            overrides.database_url = args.storage.database_url.clone();
+            overrides.blob_store = args.storage.blob_store.clone();
+        }
+        _ => {}
     }
     let settings = Settings::load(&overrides).context("invalid settings")?;
     match cli.command {
         Command::Serve(_) => serve::run(settings),
+        Command::Worker(_) => worker::run(settings),
         Command::Classify(args) => classify::run(settings, &args),
         Command::Extract(args) => extract::run(settings, &args),
         Command::Generate(args) => generate::run(settings, &args),

@@ -6,8 +6,9 @@ use std::time::Instant;
 
 use anyhow::Context;
 use heron_core::Settings;
+use heron_pipeline::Pipeline;
 use heron_server::ServerParts;
-use heron_store::{BlobStore, Store};
+use heron_store::{BlobStore, PoolConfig, Store, redact_url};
 
 use crate::setup;
 
@@ -24,32 +25,8 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
 }
 
 async fn serve(settings: Settings, started: Instant) -> anyhow::Result<()> {
-    let settings = Arc::new(settings);
+    let (settings, store, blobs, pipeline) = open_service(settings).await?;
     let data_dir = settings.data_dir.clone();
-    let store = Store::open(settings.database_url.as_deref(), &data_dir)
-        .await
-        .context("opening the database")?;
-    // We hold the data directory's lock: any lease in the database belongs
-    // to a predecessor that stopped, so resume its tasks now.
-    let resumed = store
-        .release_all()
-        .await
-        .context("resuming unfinished tasks")?;
-    if resumed > 0 {
-        tracing::info!(
-            tasks = resumed,
-            "resuming tasks left unfinished by the previous run"
-        );
-    }
-    let blobs = BlobStore::open(&data_dir.join("blobs"))
-        .await
-        .context("opening the blob store")?;
-    let model_settings = settings.clone();
-    let model = tokio::task::spawn_blocking(move || setup::load_model(&model_settings)).await??;
-    let pipeline_settings = settings.clone();
-    let pipeline =
-        tokio::task::spawn_blocking(move || setup::build_pipeline(&pipeline_settings, model))
-            .await??;
     let (api_keys, key_file) =
         heron_server::load_or_generate_api_keys(&settings.allowed_api_keys, &data_dir)
             .context("preparing API keys")?;
@@ -65,6 +42,60 @@ async fn serve(settings: Settings, started: Instant) -> anyhow::Result<()> {
         data_dir = %data_dir.display(),
         "ready"
     );
+    let parts = ServerParts::new(settings, store, blobs, pipeline, api_keys);
+    heron_server::run(parts, listener, heron_server::shutdown_signal()).await?;
+    Ok(())
+}
+
+/// What `serve` and `worker` share: the database, the blob store and the
+/// pipeline with its model (switched when another model is activated).
+pub(super) async fn open_service(
+    settings: Settings,
+) -> anyhow::Result<(Arc<Settings>, Store, BlobStore, Arc<Pipeline>)> {
+    let settings = Arc::new(settings);
+    let data_dir = settings.data_dir.clone();
+    let pool = PoolConfig {
+        max_connections: settings.db_max_connections,
+        acquire_timeout: settings.db_timeout,
+        statement_timeout: settings.db_timeout * 6,
+    };
+    let store = Store::open_with(settings.database_url.as_deref(), &data_dir, pool)
+        .await
+        .with_context(|| {
+            format!(
+                "opening the database {}",
+                settings
+                    .database_url
+                    .as_deref()
+                    .map_or_else(|| "(embedded SQLite)".to_owned(), redact_url)
+            )
+        })?;
+    if settings.database_url.is_none() {
+        // The embedded database: we hold the data directory's lock, so any
+        // lease in it belongs to a predecessor that stopped; resume its
+        // tasks now. (A shared database's leases may belong to live
+        // processes elsewhere: they are left to expire.)
+        let resumed = store
+            .release_all()
+            .await
+            .context("resuming unfinished tasks")?;
+        if resumed > 0 {
+            tracing::info!(
+                tasks = resumed,
+                "resuming tasks left unfinished by the previous run"
+            );
+        }
+    }
+    let blobs = BlobStore::open(settings.blob_store.as_deref(), &data_dir)
+        .await
+        .context("opening the blob store")?;
+    tracing::info!(database = store.backend().as_str(), blobs = %blobs.describe(), "storage opened");
+    let model_settings = settings.clone();
+    let model = tokio::task::spawn_blocking(move || setup::load_model(&model_settings)).await??;
+    let pipeline_settings = settings.clone();
+    let pipeline =
+        tokio::task::spawn_blocking(move || setup::build_pipeline(&pipeline_settings, model))
+            .await??;
     let pipeline = Arc::new(pipeline);
     if settings.model.is_none() {
         tokio::spawn(watch_active_model(
@@ -72,9 +103,7 @@ async fn serve(settings: Settings, started: Instant) -> anyhow::Result<()> {
             Arc::clone(&pipeline),
         ));
     }
-    let parts = ServerParts::new(settings, store, blobs, pipeline, api_keys);
-    heron_server::run(parts, listener, heron_server::shutdown_signal()).await?;
-    Ok(())
+    Ok((settings, store, blobs, pipeline))
 }
 
 /// Switch models without a restart: every few seconds, look at the models

@@ -77,10 +77,14 @@ impl TestServer {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
             _temp: Some(temp),
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(120))
-                .build()
-                .expect("http client"),
+            client: {
+                // reqwest is built without a default crypto provider.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                reqwest::Client::builder()
+            }
+            .timeout(Duration::from_secs(120))
+            .build()
+            .expect("http client"),
         };
         server.launch().await;
         server
