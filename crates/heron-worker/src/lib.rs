@@ -211,7 +211,7 @@ impl Worker {
         owner: &str,
     ) -> Result<ClassificationResult, WorkerError> {
         // Worker log lines carry the request id of the upload, like the API's.
-        let span = tracing::info_span!("task", request_id = %task.request_id, job_id = %task.job_id, task_id = %task.id);
+        let span = tracing::info_span!("task", request_id = %task.request_id, job_id = %task.job_id, task_id = %task.id, attempt = task.attempts);
         self.process_in_span(task, owner).instrument(span).await
     }
 

@@ -3,11 +3,16 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::support::{TestServer, sample, tools_available};
+use crate::support::{API_KEY, TestServer, assert_error, sample, shared_storage, tools_available};
 
 /// Twenty files, a mix of text and OCR work so that a job takes long
 /// enough to be interrupted.
-fn twenty_files(with_images: bool) -> Vec<(String, Vec<u8>)> {
+pub fn twenty_files(with_images: bool) -> Vec<(String, Vec<u8>)> {
+    files(20, with_images)
+}
+
+/// `count` files cycling through samples, named `file_NN.ext`.
+pub fn files(count: usize, with_images: bool) -> Vec<(String, Vec<u8>)> {
     let pool: Vec<&str> = if with_images {
         vec![
             "drivers_license_1.jpg",
@@ -24,7 +29,7 @@ fn twenty_files(with_images: bool) -> Vec<(String, Vec<u8>)> {
             "bank_statement_de915e6e.csv",
         ]
     };
-    (0..20)
+    (0..count)
         .map(|i| {
             let name = pool[i % pool.len()];
             let extension = name.rsplit('.').next().unwrap_or("bin");
@@ -69,8 +74,11 @@ async fn a_job_survives_a_server_killed_mid_way() {
     if !tools_available() {
         return;
     }
-    // One worker, so the job is surely unfinished when the server dies.
-    let mut server = TestServer::start(&[("HERON_WORKERS", "1")]).await;
+    // One worker, so the job is surely unfinished when the server dies. On
+    // a shared database the dead process's leases must expire first
+    // (another process may own them): a short lease keeps that quick.
+    let mut server =
+        TestServer::start(&[("HERON_WORKERS", "1"), ("HERON_TASK_LEASE_SECS", "5")]).await;
     let files = twenty_files(true);
     let response = server.upload(&files).await;
     assert_eq!(response.status(), 202);
@@ -94,10 +102,12 @@ async fn a_job_survives_a_server_killed_mid_way() {
     server.restart().await;
     let job = server.wait_for_job(&job_id, Duration::from_secs(180)).await;
     check_results(&job, &files);
-    assert!(
-        server.log().contains("resuming tasks left unfinished"),
-        "the restart should resume leased tasks"
-    );
+    if !shared_storage() {
+        assert!(
+            server.log().contains("resuming tasks left unfinished"),
+            "the embedded store's restart should resume leased tasks at once"
+        );
+    }
 }
 
 /// The same bytes under the same name, classified by the same model and
@@ -126,4 +136,176 @@ async fn an_identical_upload_reuses_the_stored_result() {
     let renamed = vec![("other_name.pdf".to_owned(), sample("invoice_1.pdf"))];
     let third: Vec<serde_json::Value> = server.upload(&renamed).await.json().await.unwrap();
     assert_eq!(third[0]["cached"], false, "{:#}", third[0]);
+}
+
+/// `DELETE /v1/jobs/{id}` stops a job's remaining files; the list shows
+/// it; a finished or unknown job cannot be cancelled.
+#[tokio::test]
+async fn a_queued_job_can_be_cancelled_and_listed() {
+    // No workers: the job stays queued until cancelled.
+    let server = TestServer::start(&[("HERON_WORKERS", "0")]).await;
+    let response = server.upload(&twenty_files(false)).await;
+    assert_eq!(response.status(), 202);
+    let job_id = response.json::<serde_json::Value>().await.unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let queued: serde_json::Value = server
+        .get(&format!("/v1/jobs/{job_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queued["status"], "queued");
+    assert_eq!(queued["progress"]["pending"], 20, "{queued:#}");
+
+    let cancelled = server
+        .client
+        .delete(server.url(&format!("/v1/jobs/{job_id}")))
+        .header("x-api-key", API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), 200);
+    let cancelled: serde_json::Value = cancelled.json().await.unwrap();
+    assert_eq!(cancelled["status"], "cancelled");
+    assert_eq!(cancelled["progress"]["cancelled"], 20, "{cancelled:#}");
+    assert!(cancelled["finished_at"].is_string());
+
+    let again = server
+        .client
+        .delete(server.url(&format!("/v1/jobs/{job_id}")))
+        .header("x-api-key", API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_error(again, 409, "job_not_cancellable").await;
+    let unknown = server
+        .client
+        .delete(server.url("/v1/jobs/nope"))
+        .header("x-api-key", API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_error(unknown, 404, "job_not_found").await;
+
+    let list: serde_json::Value = server
+        .get("/v1/jobs?status=cancelled")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["jobs"].as_array().unwrap().len(), 1, "{list:#}");
+    assert_eq!(list["jobs"][0]["job_id"], job_id.as_str());
+    let none: serde_json::Value = server
+        .get("/v1/jobs?status=done")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(none["jobs"].as_array().unwrap().is_empty());
+    assert_error(server.get("/v1/jobs?limit=0").await, 400, "invalid_query").await;
+    assert_error(
+        server.get("/v1/jobs?status=bogus").await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    assert_error(
+        server.get("/v1/jobs?cursor=zzz").await,
+        400,
+        "invalid_query",
+    )
+    .await;
+}
+
+/// The same `Idempotency-Key` and body returns the first answer without
+/// new work; another body under the key is refused.
+#[tokio::test]
+async fn an_idempotency_key_replays_the_first_answer() {
+    let server = TestServer::start(&[]).await;
+    let batch = vec![
+        ("a.txt".to_owned(), sample("form_cb775b0e.txt")),
+        ("b.csv".to_owned(), sample("bank_statement_cb1ec9cf.csv")),
+    ];
+    let key = [("idempotency-key", "order-4711")];
+    let first = server.upload_with(&batch, Some(API_KEY), &key).await;
+    assert_eq!(first.status(), 200);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: serde_json::Value = first.json().await.unwrap();
+
+    let second = server.upload_with(&batch, Some(API_KEY), &key).await;
+    assert_eq!(second.status(), 200);
+    assert_eq!(second.headers()["idempotent-replayed"], "true");
+    let second: serde_json::Value = second.json().await.unwrap();
+    assert_eq!(first, second, "the same answer, same document ids");
+
+    let list: serde_json::Value = server.get("/v1/jobs").await.json().await.unwrap();
+    assert_eq!(
+        list["jobs"].as_array().unwrap().len(),
+        1,
+        "no new job: {list:#}"
+    );
+
+    let other = vec![("a.txt".to_owned(), sample("form_d18644b3.txt"))];
+    let refused = server.upload_with(&other, Some(API_KEY), &key).await;
+    assert_error(refused, 422, "idempotency_key_reused").await;
+    let long_key = "k".repeat(300);
+    let invalid = server
+        .upload_with(
+            &other,
+            Some(API_KEY),
+            &[("idempotency-key", long_key.as_str())],
+        )
+        .await;
+    assert_error(invalid, 400, "invalid_idempotency_key").await;
+
+    // An asynchronous batch replays its job id.
+    let many = twenty_files(false);
+    let key = [("idempotency-key", "batch-1")];
+    let queued: serde_json::Value = server
+        .upload_with(&many, Some(API_KEY), &key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let replayed: serde_json::Value = server
+        .upload_with(&many, Some(API_KEY), &key)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(queued["job_id"], replayed["job_id"]);
+}
+
+/// The dead-letter routes need an admin key: an ordinary key is `403`.
+#[tokio::test]
+async fn dead_letters_are_for_admin_keys_only() {
+    let server = TestServer::start(&[("HERON_ADMIN_API_KEYS", "admin-key-0123456789")]).await;
+    assert_error(server.get("/v1/admin/dead-letters").await, 403, "forbidden").await;
+    let anonymous = server
+        .client
+        .get(server.url("/v1/admin/dead-letters"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(anonymous, 401, "unauthorized").await;
+    let admin = server
+        .client
+        .get(server.url("/v1/admin/dead-letters"))
+        .header("x-api-key", "admin-key-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(admin.status(), 200);
+    let body: serde_json::Value = admin.json().await.unwrap();
+    assert_eq!(body["dead_letters"], serde_json::json!([]));
+    let retry = server
+        .client
+        .post(server.url("/v1/admin/dead-letters/nope/retry"))
+        .header("x-api-key", "admin-key-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_error(retry, 404, "dead_letter_not_found").await;
 }

@@ -10,6 +10,8 @@
 //! - `jobs`: asynchronous batches, restart in the middle of a job.
 //! - `errors`: every documented error status and its envelope.
 //! - `operations`: health, readiness, version, metrics, docs, shutdown.
+//! - `scale_out`: API and `heron worker` processes on PostgreSQL, killed
+//!   mid-batch and mid-upload.
 //! - `robustness`: the robust-pdf corpus of broken PDFs through the API.
 //! - `cli`: the local `heron classify` and `heron extract` commands.
 //! - `taxonomy`: a new industry added by a taxonomy file and examples only.
@@ -21,5 +23,6 @@ mod errors;
 mod jobs;
 mod operations;
 mod robustness;
+mod scale_out;
 mod support;
 mod taxonomy;

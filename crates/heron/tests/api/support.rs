@@ -47,15 +47,51 @@ pub fn tools_available() -> bool {
     ok
 }
 
-/// A running server, killed when dropped.
+/// Which `heron` command a [`TestServer`] runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// `heron serve`: the API (and in-process workers unless
+    /// `HERON_WORKERS=0`).
+    Api,
+    /// `heron worker`: tasks only; its address serves health, readiness
+    /// and metrics.
+    Worker,
+}
+
+/// A running `heron serve` or `heron worker`, killed when dropped.
 pub struct TestServer {
     pub base: String,
     pub data_dir: PathBuf,
+    role: Role,
     child: Option<Child>,
     port: u16,
     env: Vec<(String, String)>,
     _temp: Option<tempfile::TempDir>,
     pub client: reqwest::Client,
+}
+
+/// Whether this run of the suite uses PostgreSQL and S3.
+pub fn shared_storage() -> bool {
+    std::env::var("HERON_TEST_SHARED_STORAGE").is_ok_and(|v| v == "1")
+}
+
+/// `HERON_DATABASE_URL` and `HERON_BLOB_STORE` of a fresh database and
+/// prefix, when this run uses shared storage.
+pub async fn shared_storage_env() -> Vec<(String, String)> {
+    if !shared_storage() {
+        return Vec::new();
+    }
+    let admin = heron_store::testing::postgres_admin_url()
+        .expect("HERON_TEST_SHARED_STORAGE=1 needs HERON_TEST_DATABASE_URL");
+    let database = heron_store::testing::fresh_postgres_database(&admin)
+        .await
+        .expect("creating a PostgreSQL test database");
+    let blobs = heron_store::testing::s3_test_location()
+        .expect("HERON_TEST_SHARED_STORAGE=1 needs HERON_TEST_BLOB_STORE");
+    vec![
+        ("HERON_DATABASE_URL".to_owned(), database),
+        ("HERON_BLOB_STORE".to_owned(), blobs),
+    ]
 }
 
 fn free_port() -> u16 {
@@ -65,17 +101,38 @@ fn free_port() -> u16 {
 
 impl TestServer {
     /// Start a server with a fresh data directory and extra environment.
+    /// Under `HERON_TEST_SHARED_STORAGE=1` (the suite's second run in
+    /// `scripts/test`) it also gets a fresh PostgreSQL database and S3
+    /// prefix instead of the embedded SQLite file and blob folder.
     pub async fn start(env: &[(&str, &str)]) -> TestServer {
+        let mut env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        env.extend(shared_storage_env().await);
+        Self::start_owned(env).await
+    }
+
+    /// Start `role` with exactly `env` (no storage of its own chosen):
+    /// processes of one deployment share the database and blob store
+    /// named there.
+    pub async fn start_role(role: Role, env: &[(String, String)]) -> TestServer {
+        Self::start_as(role, env.to_vec()).await
+    }
+
+    async fn start_owned(env: Vec<(String, String)>) -> TestServer {
+        Self::start_as(Role::Api, env).await
+    }
+
+    async fn start_as(role: Role, env: Vec<(String, String)>) -> TestServer {
         let temp = tempfile::tempdir().expect("temporary data directory");
         let mut server = TestServer {
+            role,
             base: String::new(),
             data_dir: temp.path().to_path_buf(),
             child: None,
             port: 0,
-            env: env
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
+            env,
             _temp: Some(temp),
             client: {
                 // reqwest is built without a default crypto provider.
@@ -102,12 +159,16 @@ impl TestServer {
         command
             .arg("--data-dir")
             .arg(&self.data_dir)
-            .arg("serve")
+            .arg(match self.role {
+                Role::Api => "serve",
+                Role::Worker => "worker",
+            })
             .arg("--bind")
             .arg(format!("127.0.0.1:{}", self.port))
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("ALLOWED_API_KEYS", API_KEY)
+            .envs(std::env::vars().filter(|(k, _)| k.starts_with("AWS_")))
             .env("HERON_LOG_FORMAT", "json")
             // One default model for the whole test run (trained by the
             // first server, loaded by the others).
@@ -122,7 +183,7 @@ impl TestServer {
         for (key, value) in &self.env {
             command.env(key, value);
         }
-        self.child = Some(command.spawn().expect("starting heron serve"));
+        self.child = Some(command.spawn().expect("starting heron"));
         self.wait_ready().await;
     }
 
@@ -138,13 +199,13 @@ impl TestServer {
                 && let Ok(Some(status)) = child.try_wait()
             {
                 panic!(
-                    "heron serve exited with {status} before it was ready:\n{}",
+                    "heron exited with {status} before it was ready:\n{}",
                     self.log()
                 );
             }
             assert!(
                 Instant::now() < deadline,
-                "heron serve not ready after 60 s:\n{}",
+                "heron not ready after 60 s:\n{}",
                 self.log()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
