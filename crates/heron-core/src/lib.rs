@@ -7,11 +7,13 @@
 //!
 //! What does not: I/O other than reading configuration, HTTP, SQL, models.
 
+pub mod breaker;
 pub mod job;
 pub mod label;
 pub mod notice;
 pub mod result;
 pub mod settings;
+pub mod webhook;
 
 pub use job::JobStatus;
 pub use label::{Label, LabelError};

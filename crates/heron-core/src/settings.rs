@@ -120,6 +120,13 @@ pub struct Settings {
     /// Keys allowed on admin routes (dead letters); never accepted for
     /// other routes unless also in `ALLOWED_API_KEYS`.
     pub admin_api_keys: Vec<Secret>,
+    /// Signs deliveries to jobs' own `callback_url`s (registered endpoints
+    /// have secrets of their own). Unset: `callback_url` is refused.
+    pub webhook_secret: Option<Secret>,
+    pub webhook_max_attempts: u32,
+    pub webhook_timeout: Duration,
+    /// Allow webhooks to link-local addresses (cloud metadata services).
+    pub webhook_allow_link_local: bool,
 }
 
 /// Values given on the command line, which win over every other source.
@@ -193,6 +200,10 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_RETRY_MAX_SECS", "300"),
     ("HERON_IDEMPOTENCY_TTL_HOURS", "24"),
     ("HERON_ADMIN_API_KEYS", ""),
+    ("HERON_WEBHOOK_SECRET", ""),
+    ("HERON_WEBHOOK_MAX_ATTEMPTS", "8"),
+    ("HERON_WEBHOOK_TIMEOUT_SECS", "10"),
+    ("HERON_WEBHOOK_ALLOW_LINK_LOCAL", "false"),
 ];
 
 /// The TOML key of an environment name: `HERON_DATA_DIR` → `data_dir`,
@@ -425,6 +436,23 @@ impl Settings {
                 .into_iter()
                 .map(Secret::new)
                 .collect(),
+            webhook_secret: optional(get("HERON_WEBHOOK_SECRET")).map(Secret::new),
+            webhook_max_attempts: parse_range(
+                "HERON_WEBHOOK_MAX_ATTEMPTS",
+                get("HERON_WEBHOOK_MAX_ATTEMPTS"),
+                1,
+                100,
+            )?,
+            webhook_timeout: Duration::from_secs(parse_range(
+                "HERON_WEBHOOK_TIMEOUT_SECS",
+                get("HERON_WEBHOOK_TIMEOUT_SECS"),
+                1,
+                300,
+            )?),
+            webhook_allow_link_local: parse_bool(
+                "HERON_WEBHOOK_ALLOW_LINK_LOCAL",
+                get("HERON_WEBHOOK_ALLOW_LINK_LOCAL"),
+            )?,
         })
     }
 

@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use crate::{error, jobs, ops, upload};
+use crate::{error, jobs, ops, upload, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,6 +18,10 @@ use crate::{error, jobs, ops, upload};
         jobs::cancel_job,
         jobs::dead_letters,
         jobs::retry_dead_letter,
+        webhooks::job_deliveries,
+        webhooks::add_endpoint,
+        webhooks::list_endpoints,
+        webhooks::remove_endpoint,
         ops::health,
         ops::ready,
         ops::version,
@@ -38,13 +42,19 @@ use crate::{error, jobs, ops, upload};
         jobs::DeadLetterList,
         jobs::DeadLetterItem,
         jobs::RetryAccepted,
+        webhooks::DeliveryList,
+        webhooks::Delivery,
+        webhooks::DeliveryAttempt,
+        webhooks::NewEndpoint,
+        webhooks::Endpoint,
+        webhooks::EndpointList,
         error::ErrorEnvelope,
         error::ErrorBody,
     )),
     tags(
         (name = "classification", description = "Upload files and read results"),
         (name = "jobs", description = "Batches: state, results, list, cancellation"),
-        (name = "admin", description = "Dead-letter queue (HERON_ADMIN_API_KEYS)"),
+        (name = "admin", description = "Dead-letter queue and webhook endpoints (HERON_ADMIN_API_KEYS)"),
         (name = "operations", description = "Health, readiness, versions, metrics"),
     )
 )]

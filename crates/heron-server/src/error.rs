@@ -45,8 +45,12 @@ pub enum ApiError {
     MetricsDisabled,
     #[error("the service is not ready: {0}")]
     Unavailable(String),
-    #[error("a dependency is unavailable ({0}); nothing was lost, try again shortly")]
-    DependencyUnavailable(String),
+    #[error("the {dependency} is unavailable; nothing was lost, try again shortly")]
+    DependencyUnavailable {
+        dependency: &'static str,
+        /// Set when an open circuit refused the call (no new failure).
+        retry_after: Option<std::time::Duration>,
+    },
     #[error("this key may not use admin routes (HERON_ADMIN_API_KEYS)")]
     Forbidden,
     #[error("invalid Idempotency-Key: {0}")]
@@ -59,6 +63,16 @@ pub enum ApiError {
     JobNotCancellable { job_id: String, status: String },
     #[error("task {0} is not in the dead-letter queue")]
     DeadLetterNotFound(String),
+    #[error("invalid callback URL: {0}")]
+    InvalidCallbackUrl(String),
+    #[error(
+        "callback_url needs HERON_WEBHOOK_SECRET to sign deliveries; ask the operator to set it"
+    )]
+    CallbacksNotConfigured,
+    #[error("invalid JSON body: {0}")]
+    InvalidBody(String),
+    #[error("webhook endpoint {0} not found")]
+    EndpointNotFound(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -78,11 +92,15 @@ impl ApiError {
                 StatusCode::NOT_FOUND
             }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Unavailable(_) | ApiError::DependencyUnavailable(_) => {
+            ApiError::Unavailable(_) | ApiError::DependencyUnavailable { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::InvalidIdempotencyKey(_) => StatusCode::BAD_REQUEST,
+            ApiError::InvalidIdempotencyKey(_)
+            | ApiError::InvalidCallbackUrl(_)
+            | ApiError::CallbacksNotConfigured
+            | ApiError::InvalidBody(_) => StatusCode::BAD_REQUEST,
+            ApiError::EndpointNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::IdempotencyKeyInUse { .. } | ApiError::JobNotCancellable { .. } => {
                 StatusCode::CONFLICT
@@ -108,13 +126,17 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::MetricsDisabled => "metrics_disabled",
             ApiError::Unavailable(_) => "service_unavailable",
-            ApiError::DependencyUnavailable(_) => "dependency_unavailable",
+            ApiError::DependencyUnavailable { .. } => "dependency_unavailable",
             ApiError::Forbidden => "forbidden",
             ApiError::InvalidIdempotencyKey(_) => "invalid_idempotency_key",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::IdempotencyKeyInUse { .. } => "idempotency_key_in_use",
             ApiError::JobNotCancellable { .. } => "job_not_cancellable",
             ApiError::DeadLetterNotFound(_) => "dead_letter_not_found",
+            ApiError::InvalidCallbackUrl(_) => "invalid_callback_url",
+            ApiError::CallbacksNotConfigured => "callbacks_not_configured",
+            ApiError::InvalidBody(_) => "invalid_body",
+            ApiError::EndpointNotFound(_) => "endpoint_not_found",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -160,10 +182,27 @@ impl IntoResponse for ApiError {
         }
         let retry_later = status == StatusCode::SERVICE_UNAVAILABLE
             || matches!(self, ApiError::IdempotencyKeyInUse { .. });
+        let failure = match &self {
+            ApiError::DependencyUnavailable {
+                dependency,
+                retry_after: None,
+            } => Some(DependencyFailed(dependency)),
+            _ => None,
+        };
+        let retry_after = match &self {
+            ApiError::DependencyUnavailable {
+                retry_after: Some(wait),
+                ..
+            } => wait.as_secs().max(1),
+            _ => 5,
+        };
         if retry_later {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        if let Some(failure) = failure {
+            response.extensions_mut().insert(failure);
         }
         response
     }
@@ -179,7 +218,10 @@ impl From<heron_store::StoreError> for ApiError {
             }
             error if error.is_transient() => {
                 tracing::warn!(error = %error, "a dependency is unavailable");
-                ApiError::DependencyUnavailable(dependency_name(&error).to_owned())
+                ApiError::DependencyUnavailable {
+                    dependency: dependency_name(&error),
+                    retry_after: None,
+                }
             }
             error => ApiError::Internal(error.to_string()),
         }
@@ -188,10 +230,18 @@ impl From<heron_store::StoreError> for ApiError {
 
 fn dependency_name(error: &heron_store::StoreError) -> &'static str {
     match error {
-        heron_store::StoreError::Database(_) => "database",
-        _ => "blob store",
+        heron_store::StoreError::Database(_) => DATABASE,
+        _ => BLOB_STORE,
     }
 }
+
+pub const DATABASE: &str = "database";
+pub const BLOB_STORE: &str = "blob store";
+
+/// Marks a response caused by a failing dependency, for the circuit
+/// breakers (`breakers::layer`).
+#[derive(Debug, Clone, Copy)]
+pub struct DependencyFailed(pub &'static str);
 
 impl From<heron_worker::WorkerError> for ApiError {
     fn from(error: heron_worker::WorkerError) -> Self {

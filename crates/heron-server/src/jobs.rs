@@ -293,7 +293,7 @@ pub async fn retry_dead_letter(
 }
 
 /// Milliseconds since the epoch as RFC 3339 (UTC).
-fn rfc3339(ms: i64) -> String {
+pub(crate) fn rfc3339(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .ok()
         .and_then(|t| {

@@ -9,6 +9,7 @@
 //! → metrics → body limit → routes (→ API-key check on protected routes).
 
 mod auth;
+mod breakers;
 mod docs;
 mod error;
 mod explain;
@@ -17,6 +18,7 @@ mod jobs;
 mod ops;
 mod request_id;
 mod upload;
+mod webhooks;
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -31,7 +33,7 @@ use heron_core::Settings;
 use heron_core::settings::Secret;
 use heron_pipeline::Pipeline;
 use heron_store::{BlobStore, Store};
-use heron_worker::{Worker, WorkerConfig};
+use heron_worker::{WebhookConfig, Webhooks, Worker, WorkerConfig};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -56,6 +58,7 @@ pub struct AppState {
     metrics: Option<PrometheusHandle>,
     /// Distinguishes this process's leases from other processes'.
     instance_id: String,
+    breakers: breakers::Breakers,
 }
 
 /// What the server needs, opened by the caller (the `heron` binary).
@@ -158,6 +161,14 @@ pub fn router(state: AppState) -> Router {
             "/v1/jobs/{job_id}",
             get(jobs::get_job).delete(jobs::cancel_job),
         )
+        .route(
+            "/v1/jobs/{job_id}/deliveries",
+            get(webhooks::job_deliveries),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            breakers::layer,
+        ))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_key,
@@ -167,6 +178,14 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/admin/dead-letters/{task_id}/retry",
             post(jobs::retry_dead_letter),
+        )
+        .route(
+            "/v1/admin/webhooks",
+            get(webhooks::list_endpoints).post(webhooks::add_endpoint),
+        )
+        .route(
+            "/v1/admin/webhooks/{endpoint_id}",
+            axum::routing::delete(webhooks::remove_endpoint),
         )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -256,9 +275,10 @@ impl Running {
                 None
             },
             instance_id: instance_id.clone(),
+            breakers: breakers::Breakers::new(),
         };
         let (stop_workers, stop_signal) = watch::channel(false);
-        let workers = (0..settings.workers)
+        let mut workers: Vec<_> = (0..settings.workers)
             .map(|n| {
                 let worker = worker.clone();
                 let signal = stop_signal.clone();
@@ -266,6 +286,24 @@ impl Running {
                 tokio::spawn(worker.run(owner, signal))
             })
             .collect();
+        // Processes that work also deliver webhooks (an API-only process
+        // leaves them to the workers).
+        if settings.workers > 0 {
+            let webhooks = Webhooks::new(
+                store.clone(),
+                WebhookConfig {
+                    secret: settings.webhook_secret.clone(),
+                    max_attempts: settings.webhook_max_attempts,
+                    timeout: settings.webhook_timeout,
+                    allow_link_local: settings.webhook_allow_link_local,
+                    retry_base: settings.retry_base,
+                    retry_max: settings.retry_max,
+                    lease: settings.webhook_timeout * 3,
+                },
+            );
+            let owner = format!("{instance_id}:webhooks");
+            workers.push(tokio::spawn(webhooks.run(owner, stop_signal.clone())));
+        }
         Running {
             state,
             store,

@@ -43,13 +43,15 @@ pub struct Readiness {
     responses((status = 200, body = Readiness), (status = 503, body = Readiness))
 )]
 pub async fn ready(State(state): State<AppState>) -> Response {
-    let database = match state.store.ping().await {
-        Ok(()) => "ok".to_owned(),
-        Err(e) => format!("down: {e}"),
+    // An open circuit answers for its dependency without waiting on it;
+    // otherwise the dependency is asked, and the answer feeds its breaker.
+    let database = match crate::breakers::describe(&state.breakers.database) {
+        Some(open) => open,
+        None => probe(&state.breakers.database, state.store.ping()).await,
     };
-    let blob_store = match state.blobs.check().await {
-        Ok(()) => "ok".to_owned(),
-        Err(e) => format!("down: {e}"),
+    let blob_store = match crate::breakers::describe(&state.breakers.blob_store) {
+        Some(open) => open,
+        None => probe(&state.breakers.blob_store, state.blobs.check()).await,
     };
     let model = state.pipeline.model().id().to_owned();
     let ocr = if state.pipeline.ocr().is_available() {
@@ -71,6 +73,27 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, axum::Json(body)).into_response()
+}
+
+/// Run a dependency check, bounded in time, and tell its breaker.
+async fn probe(
+    breaker: &heron_core::breaker::CircuitBreaker,
+    check: impl std::future::Future<Output = Result<(), heron_store::StoreError>>,
+) -> String {
+    match tokio::time::timeout(std::time::Duration::from_secs(3), check).await {
+        Ok(Ok(())) => {
+            breaker.success();
+            "ok".to_owned()
+        }
+        Ok(Err(e)) => {
+            breaker.failure();
+            format!("down: {e}")
+        }
+        Err(_) => {
+            breaker.failure();
+            "down: no answer within 3 s".to_owned()
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

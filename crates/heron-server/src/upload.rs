@@ -37,6 +37,9 @@ pub struct UploadForm {
     /// One or more files, each a part named `files`.
     #[schema(value_type = Vec<String>, format = Binary)]
     files: Vec<Vec<u8>>,
+    /// Optional http(s) URL told when the job finishes (or header
+    /// `X-Callback-Url`); deliveries are signed (`Heron-Signature`).
+    callback_url: Option<String>,
 }
 
 /// The answer to a batch that became a job.
@@ -45,6 +48,15 @@ pub struct JobAccepted {
     pub job_id: String,
     /// Always `queued`.
     pub status: String,
+}
+
+/// An upload request once its body is read.
+struct Request {
+    request_id: String,
+    received: Vec<Received>,
+    show_explanations: bool,
+    /// Checked: an allowed http(s) URL.
+    callback: Option<String>,
 }
 
 /// A file written to the blob store, not yet in a job.
@@ -72,7 +84,7 @@ struct Received {
     responses(
         (status = 200, description = "Results, one per file", body = [ClassificationResult]),
         (status = 202, description = "Batch queued as a job", body = JobAccepted),
-        (status = 400, description = "No files (`no_files`) or a malformed body (`invalid_multipart`)", body = ErrorEnvelope),
+        (status = 400, description = "No files (`no_files`), a malformed body (`invalid_multipart`), a refused callback URL (`invalid_callback_url`, `callbacks_not_configured`)", body = ErrorEnvelope),
         (status = 401, description = "Missing or unknown key (`unauthorized`)", body = ErrorEnvelope),
         (status = 413, description = "A file over MAX_FILE_SIZE_MB (`file_too_large`) or too many files (`batch_too_large`)", body = ErrorEnvelope),
         (status = 409, description = "The first request with this Idempotency-Key is still being answered (`idempotency_key_in_use`)", body = ErrorEnvelope),
@@ -90,9 +102,15 @@ pub async fn upload(
 ) -> Result<Response, ApiError> {
     let show_explanations = explain(query)?;
     let key = idempotency_key(&headers)?;
+    state.breakers.check_blob_store()?;
     let mut multipart = multipart.map_err(|e| ApiError::InvalidMultipart(e.body_text()))?;
     let mut received: Vec<Received> = Vec::new();
+    let mut callback = header_text(&headers, "x-callback-url");
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        if field.name() == Some("callback_url") {
+            callback = Some(field.text().await.map_err(multipart_error)?);
+            continue;
+        }
         if field.name() != Some("files") {
             continue;
         }
@@ -102,18 +120,29 @@ pub async fn upload(
                 limit: state.settings.max_batch_size,
             });
         }
-        received.push(receive_file(&state, field).await?);
+        let file = receive_file(&state, field).await;
+        if file.is_ok() {
+            state.breakers.blob_store.success();
+        }
+        received.push(file?);
     }
     if received.is_empty() {
         return Err(ApiError::NoFiles);
     }
+    let callback = callback_url(&state, callback)?;
     metrics::counter!("heron_files_received_total").increment(received.len() as u64);
+    let request = Request {
+        request_id,
+        received,
+        show_explanations,
+        callback,
+    };
 
     let Some(key) = key else {
-        let (status, body) = answer(&state, request_id, received, show_explanations, None).await?;
+        let (status, body) = answer(&state, request, None).await?;
         return Ok(json_response(status, body, false));
     };
-    let hash = request_hash(&received, show_explanations);
+    let hash = request_hash(&request);
     let ttl = state.settings.idempotency_ttl;
     match state.store.claim_idempotency_key(&key, &hash, ttl).await? {
         KeyClaim::New => {}
@@ -125,7 +154,7 @@ pub async fn upload(
         KeyClaim::InProgress { job_id } => return Err(ApiError::IdempotencyKeyInUse { job_id }),
         KeyClaim::Mismatch => return Err(ApiError::IdempotencyKeyReused),
     }
-    match answer(&state, request_id, received, show_explanations, Some(&key)).await {
+    match answer(&state, request, Some(&key)).await {
         Ok((status, body)) => {
             state
                 .store
@@ -149,11 +178,15 @@ pub async fn upload(
 /// idempotent request can store it as sent.
 async fn answer(
     state: &AppState,
-    request_id: String,
-    received: Vec<Received>,
-    show_explanations: bool,
+    request: Request,
     idempotency_key: Option<&str>,
 ) -> Result<(StatusCode, String), ApiError> {
+    let Request {
+        request_id,
+        received,
+        show_explanations,
+        callback,
+    } = request;
     let synchronous = received.len() <= state.settings.sync_max_files;
     let job_id = uuid::Uuid::new_v4().simple().to_string();
     let owner = format!("{}:request:{request_id}", state.instance_id);
@@ -172,6 +205,7 @@ async fn answer(
                 size_bytes: file.size_bytes,
             })
             .collect(),
+        callback_url: callback,
     };
     match idempotency_key {
         Some(key) => state.store.create_job_for_key(&job, key).await?,
@@ -232,6 +266,33 @@ fn json_response(status: StatusCode, body: String, replayed: bool) -> Response {
     response
 }
 
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The job's callback URL (form field `callback_url` or header
+/// `X-Callback-Url`), checked against the webhook address policy; refused
+/// when there is no secret to sign deliveries with.
+fn callback_url(state: &AppState, given: Option<String>) -> Result<Option<String>, ApiError> {
+    let Some(given) = given.filter(|u| !u.trim().is_empty()) else {
+        return Ok(None);
+    };
+    if given.len() > 2048 {
+        return Err(ApiError::InvalidCallbackUrl(
+            "longer than 2048 characters".to_owned(),
+        ));
+    }
+    let url = heron_core::webhook::check_url(&given, state.settings.webhook_allow_link_local)
+        .map_err(|e| ApiError::InvalidCallbackUrl(e.to_string()))?;
+    if state.settings.webhook_secret.is_none() {
+        return Err(ApiError::CallbacksNotConfigured);
+    }
+    Ok(Some(url.to_string()))
+}
+
 /// The `Idempotency-Key` header, if sent: 1–255 visible ASCII characters.
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(value) = headers.get("idempotency-key") else {
@@ -250,15 +311,17 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 /// What makes two uploads "the same request": every file's name and
-/// content, in order, and the query.
-fn request_hash(received: &[Received], show_explanations: bool) -> String {
+/// content, in order, the query and the callback URL.
+fn request_hash(request: &Request) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(if show_explanations {
+    hasher.update(if request.show_explanations {
         &b"explain\n"[..]
     } else {
         &b"plain\n"[..]
     });
-    for file in received {
+    hasher.update(request.callback.as_deref().unwrap_or("").as_bytes());
+    hasher.update(b"\n");
+    for file in &request.received {
         hasher.update(file.filename.as_bytes());
         hasher.update(b"\0");
         hasher.update(file.sha256.as_bytes());

@@ -219,6 +219,7 @@ impl Store {
         .bind(id)
         .execute(&mut *transaction)
         .await?;
+        crate::webhooks::queue_deliveries(&mut transaction, id, "job.cancelled", now).await?;
         transaction.commit().await?;
         Ok(Cancelled::Cancelled { tasks })
     }

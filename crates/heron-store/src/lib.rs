@@ -15,12 +15,14 @@ mod db;
 mod idempotency;
 mod jobs;
 mod queue;
+mod webhooks;
 
 pub use blobs::{BlobStore, BlobWriter, LocalBlob, StoredBlob};
 pub use db::{Backend, PoolConfig, redact_url};
 pub use idempotency::KeyClaim;
 pub use jobs::{Cancelled, DeadLetter, JobListing, JobPage, JobRecord, JobSummary, Progress};
 pub use queue::{ClaimedTask, NewJob, NewTask, Store};
+pub use webhooks::{AttemptOutcome, AttemptRecord, DeliveryRecord, DueDelivery, WebhookEndpoint};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]

@@ -38,6 +38,9 @@ pub struct NewJob {
     pub lease_owner: Option<String>,
     pub lease: Duration,
     pub tasks: Vec<NewTask>,
+    /// Told when the job finishes (checked by the caller: http(s), not a
+    /// link-local or metadata address).
+    pub callback_url: Option<String>,
 }
 
 /// One uploaded file of a job.
@@ -397,8 +400,8 @@ pub(crate) async fn insert_job(
 ) -> Result<(), StoreError> {
     let now = now_ms();
     sqlx::query(
-        "INSERT INTO jobs (id, status, total_files, request_id, synchronous, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        "INSERT INTO jobs (id, status, total_files, request_id, synchronous, callback_url, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $7, $6, $6)",
     )
     .bind(&job.id)
     .bind(if job.synchronous { "processing" } else { "queued" })
@@ -406,6 +409,7 @@ pub(crate) async fn insert_job(
     .bind(&job.request_id)
     .bind(i64::from(job.synchronous))
     .bind(now)
+    .bind(job.callback_url.as_deref())
     .execute(&mut **transaction)
     .await?;
     let (state, expires) = match &job.lease_owner {
@@ -436,13 +440,13 @@ pub(crate) async fn insert_job(
 }
 
 /// Mark a job done when none of its tasks is pending or leased any more
-/// (a cancelled job stays cancelled).
+/// (a cancelled job stays cancelled), and queue its webhook deliveries.
 pub(crate) async fn finish_job_if_settled(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
     job_id: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    let finished = sqlx::query(
         "UPDATE jobs SET status = 'done', updated_at = $1, finished_at = $1
           WHERE id = $2 AND status IN ('queued', 'processing')
             AND NOT EXISTS (SELECT 1 FROM tasks WHERE job_id = $2 AND state IN ('pending', 'leased'))",
@@ -451,6 +455,9 @@ pub(crate) async fn finish_job_if_settled(
     .bind(job_id)
     .execute(&mut **transaction)
     .await?;
+    if finished.rows_affected() == 1 {
+        crate::webhooks::queue_deliveries(transaction, job_id, "job.completed", now).await?;
+    }
     Ok(())
 }
 

@@ -32,6 +32,7 @@ fn job(id: &str, files: usize) -> NewJob {
         synchronous: false,
         lease_owner: None,
         lease: Duration::from_secs(60),
+        callback_url: None,
         tasks: (0..files)
             .map(|i| NewTask {
                 id: format!("{id}-t{i}"),

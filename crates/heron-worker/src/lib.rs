@@ -11,6 +11,10 @@
 //! The same [`Worker::process`] serves the in-process workers, the
 //! synchronous path of `POST /v1/files` and `heron worker`.
 
+mod webhooks;
+
+pub use webhooks::{WebhookConfig, Webhooks};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -22,6 +26,9 @@ use tracing::Instrument;
 
 /// How long an idle worker waits before looking for work again.
 const IDLE_POLL: Duration = Duration::from_millis(200);
+/// The longest pause of a worker whose database or blob store keeps
+/// failing.
+const MAX_PAUSE: Duration = Duration::from_secs(10);
 /// How often exhausted tasks are looked for.
 const REAP_EVERY: Duration = Duration::from_secs(5);
 
@@ -60,13 +67,16 @@ impl WorkerConfig {
     /// `[0, min(max, base · 2^(attempts-1))]`, so that workers that failed
     /// together do not retry together.
     pub fn retry_delay(&self, attempts: u32) -> Duration {
-        let exponent = attempts.saturating_sub(1).min(20);
-        let ceiling = self
-            .retry_base
-            .saturating_mul(1u32 << exponent)
-            .min(self.retry_max);
-        ceiling.mul_f64(rand::random::<f64>())
+        backoff(self.retry_base, self.retry_max, attempts)
     }
+}
+
+/// Exponential backoff with full jitter: uniform in `[0, min(max, base ·
+/// 2^(attempts-1))]`.
+pub fn backoff(base: Duration, max: Duration, attempts: u32) -> Duration {
+    let exponent = attempts.saturating_sub(1).min(20);
+    let ceiling = base.saturating_mul(1u32 << exponent).min(max);
+    ceiling.mul_f64(rand::random::<f64>())
 }
 
 /// Shared by every worker of a process.
@@ -169,6 +179,7 @@ impl Worker {
     /// hand when shutdown comes is finished; the loop then stops claiming.
     pub async fn run(self, owner: String, mut shutdown: watch::Receiver<bool>) {
         let mut last_reap = Instant::now() - REAP_EVERY;
+        let mut failures: u32 = 0;
         tracing::info!(worker = %owner, "worker started");
         while !*shutdown.borrow() {
             if last_reap.elapsed() >= REAP_EVERY {
@@ -180,15 +191,27 @@ impl Worker {
                     tracing::warn!(worker = %owner, error = %e, "could not purge expired idempotency keys");
                 }
             }
-            match self.tick(&owner).await {
-                Ok(true) => continue,
-                Ok(false) => {}
-                Err(e) => {
-                    tracing::warn!(worker = %owner, error = %e, "claiming or processing a task failed")
+            let pause = match self.tick(&owner).await {
+                Ok(true) => {
+                    failures = 0;
+                    continue;
                 }
-            }
+                Ok(false) => {
+                    failures = 0;
+                    IDLE_POLL
+                }
+                Err(e) => {
+                    // The database or blob store is failing: back off
+                    // (doubling, up to MAX_PAUSE) rather than hammer it.
+                    failures += 1;
+                    tracing::warn!(worker = %owner, error = %e, failures, "claiming or processing a task failed");
+                    IDLE_POLL
+                        .saturating_mul(1 << failures.min(8))
+                        .min(MAX_PAUSE)
+                }
+            };
             tokio::select! {
-                _ = tokio::time::sleep(IDLE_POLL) => {}
+                _ = tokio::time::sleep(pause) => {}
                 _ = shutdown.changed() => {}
             }
         }

@@ -14,6 +14,7 @@
 //!   mid-batch and mid-upload.
 //! - `robustness`: the robust-pdf corpus of broken PDFs through the API.
 //! - `cli`: the local `heron classify` and `heron extract` commands.
+//! - `webhooks`: signed deliveries, retries after a 500, refused URLs.
 //! - `taxonomy`: a new industry added by a taxonomy file and examples only.
 
 mod classify;
@@ -26,3 +27,4 @@ mod robustness;
 mod scale_out;
 mod support;
 mod taxonomy;
+mod webhooks;

@@ -162,3 +162,190 @@ async fn an_api_killed_mid_upload_leaves_no_partial_job() {
     assert_eq!(jobs.len(), 1, "{list:#}");
     assert_eq!(jobs[0]["total_files"], 12);
 }
+
+/// A PostgreSQL cluster of this test's own, to stop and start: from
+/// `HERON_TEST_PG_BIN`, run as `HERON_TEST_PG_USER` (set by
+/// scripts/with-test-services).
+struct PrivatePostgres {
+    bin: std::path::PathBuf,
+    user: String,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl PrivatePostgres {
+    fn start() -> Option<PrivatePostgres> {
+        let (Ok(bin), Ok(user)) = (
+            std::env::var("HERON_TEST_PG_BIN"),
+            std::env::var("HERON_TEST_PG_USER"),
+        ) else {
+            eprintln!(
+                "\n!!! SKIPPED: HERON_TEST_PG_BIN is not set (scripts/with-test-services sets it) !!!\n"
+            );
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        std::process::Command::new("chown")
+            .arg(&user)
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let server = PrivatePostgres {
+            bin: bin.into(),
+            user,
+            dir,
+            port,
+        };
+        server.pg(&["initdb", "-D", "data", "-U", "heron", "--auth=trust"]);
+        server.resume();
+        Some(server)
+    }
+
+    /// Run a PostgreSQL program as its user, in the cluster's directory.
+    fn pg(&self, args: &[&str]) {
+        let program = self.bin.join(args[0]);
+        let mut command = if nix_is_root() {
+            let mut c = std::process::Command::new("runuser");
+            c.args(["-u", &self.user, "--"]).arg(program);
+            c
+        } else {
+            std::process::Command::new(program)
+        };
+        let status = command
+            .args(&args[1..])
+            .current_dir(self.dir.path())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{args:?} failed");
+    }
+
+    fn resume(&self) {
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {} -k {}",
+            self.port,
+            self.dir.path().display()
+        );
+        self.pg(&[
+            "pg_ctl", "-D", "data", "-l", "log", "-w", "-o", &options, "start",
+        ]);
+    }
+
+    fn stop(&self) {
+        self.pg(&["pg_ctl", "-D", "data", "-m", "immediate", "-w", "stop"]);
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://heron@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for PrivatePostgres {
+    fn drop(&mut self) {
+        let program = self.bin.join("pg_ctl");
+        let _ = if nix_is_root() {
+            std::process::Command::new("runuser")
+                .args(["-u", &self.user, "--"])
+                .arg(program)
+                .args(["-D", "data", "-m", "immediate", "stop"])
+                .current_dir(self.dir.path())
+                .output()
+        } else {
+            std::process::Command::new(program)
+                .args(["-D", "data", "-m", "immediate", "stop"])
+                .current_dir(self.dir.path())
+                .output()
+        };
+    }
+}
+
+fn nix_is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
+
+/// Stop PostgreSQL under a running service: requests get `503` quickly
+/// (the breaker opens and fails fast), readiness names the database;
+/// start it again and the service recovers without a restart.
+#[tokio::test]
+async fn a_database_outage_answers_503_fast_and_the_service_recovers() {
+    let Some(postgres) = PrivatePostgres::start() else {
+        return;
+    };
+    let blob_dir = tempfile::tempdir().unwrap();
+    let env = vec![
+        ("HERON_DATABASE_URL".to_owned(), postgres.url()),
+        (
+            "HERON_BLOB_STORE".to_owned(),
+            blob_dir.path().display().to_string(),
+        ),
+        ("HERON_WORKERS".to_owned(), "1".to_owned()),
+    ];
+    let server = TestServer::start_role(Role::Api, &env).await;
+    let files = files(2, false);
+    assert_eq!(server.upload(&files).await.status(), 200);
+    assert_eq!(server.get("/v1/jobs").await.status(), 200);
+
+    postgres.stop();
+    let mut slowest_after_trip = Duration::ZERO;
+    for n in 0..8 {
+        let started = Instant::now();
+        let response = server.get("/v1/jobs").await;
+        let took = started.elapsed();
+        assert_eq!(response.status(), 503, "request {n} during the outage");
+        assert!(response.headers().contains_key("retry-after"));
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "dependency_unavailable");
+        assert!(took < Duration::from_secs(7), "request {n} took {took:?}");
+        if n >= 4 {
+            slowest_after_trip = slowest_after_trip.max(took);
+        }
+    }
+    assert!(
+        slowest_after_trip < Duration::from_millis(500),
+        "an open circuit should fail fast, took {slowest_after_trip:?}"
+    );
+    let ready = server
+        .client
+        .get(server.url("/v1/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    let ready: serde_json::Value = ready.json().await.unwrap();
+    assert!(
+        ready["database"].as_str().unwrap().starts_with("down"),
+        "{ready}"
+    );
+    assert_eq!(ready["blob_store"], "ok", "{ready}");
+
+    postgres.resume();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = server.get("/v1/jobs").await.status();
+        if status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not recovered: {status}\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(server.upload(&files).await.status(), 200);
+    let ready = server
+        .client
+        .get(server.url("/v1/ready"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+}

@@ -1,0 +1,206 @@
+//! Webhook routes: a job's deliveries and their attempts, and the admin
+//! routes that register and remove endpoints.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorEnvelope};
+use crate::jobs::rfc3339;
+
+/// One delivery of a job's notification, with every attempt.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Delivery {
+    pub delivery_id: String,
+    pub url: String,
+    /// `job.completed` or `job.cancelled`.
+    pub event: String,
+    /// `pending`, `delivered` or `failed` (attempts used up).
+    pub state: String,
+    pub attempts: Vec<DeliveryAttempt>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryAttempt {
+    pub attempt: u32,
+    pub attempted_at: String,
+    /// The receiver's HTTP status, when it answered.
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryList {
+    pub deliveries: Vec<Delivery>,
+}
+
+/// The webhook deliveries of a job.
+#[utoipa::path(
+    get,
+    path = "/v1/jobs/{job_id}/deliveries",
+    tag = "jobs",
+    params(("job_id" = String, Path, description = "Id returned by POST /v1/files")),
+    responses(
+        (status = 200, description = "Deliveries and their attempts", body = DeliveryList),
+        (status = 401, description = "Missing or unknown key", body = ErrorEnvelope),
+        (status = 404, description = "Unknown job (`job_not_found`)", body = ErrorEnvelope),
+    )
+)]
+pub async fn job_deliveries(
+    State(state): State<AppState>,
+    Path(job_id): Path<String>,
+) -> Result<axum::Json<DeliveryList>, ApiError> {
+    if state.store.job(&job_id).await?.is_none() {
+        return Err(ApiError::JobNotFound(job_id));
+    }
+    let deliveries = state.store.deliveries(&job_id).await?;
+    Ok(axum::Json(DeliveryList {
+        deliveries: deliveries
+            .into_iter()
+            .map(|d| Delivery {
+                delivery_id: d.id,
+                url: d.url,
+                event: d.event,
+                state: d.state,
+                attempts: d
+                    .attempts
+                    .into_iter()
+                    .map(|a| DeliveryAttempt {
+                        attempt: a.attempt,
+                        attempted_at: rfc3339(a.attempted_at_ms),
+                        status_code: a.status_code,
+                        error: a.error,
+                        duration_ms: a.duration_ms,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewEndpoint {
+    /// http(s) URL that receives every finished job.
+    pub url: String,
+}
+
+/// A registered endpoint; `secret` only in the answer to its creation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Endpoint {
+    pub endpoint_id: String,
+    pub url: String,
+    pub created_at: String,
+    /// Verifies `Heron-Signature`; shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndpointList {
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// Register a webhook endpoint (admin). Every job that finishes from now
+/// on is POSTed to it, signed with the secret in this answer.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/webhooks",
+    tag = "admin",
+    request_body = NewEndpoint,
+    responses(
+        (status = 201, description = "Registered; the secret is shown once", body = Endpoint),
+        (status = 400, description = "Not an allowed http(s) URL (`invalid_callback_url`) or bad JSON (`invalid_body`)", body = ErrorEnvelope),
+        (status = 401, description = "Missing or unknown key", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin key (`forbidden`)", body = ErrorEnvelope),
+    )
+)]
+pub async fn add_endpoint(
+    State(state): State<AppState>,
+    body: Result<axum::Json<NewEndpoint>, JsonRejection>,
+) -> Result<(StatusCode, axum::Json<Endpoint>), ApiError> {
+    let axum::Json(body) = body.map_err(|e| ApiError::InvalidBody(e.body_text()))?;
+    let url = heron_core::webhook::check_url(&body.url, state.settings.webhook_allow_link_local)
+        .map_err(|e| ApiError::InvalidCallbackUrl(e.to_string()))?;
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let secret = format!(
+        "whsec_{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    state
+        .store
+        .add_webhook_endpoint(&id, url.as_str(), &secret)
+        .await?;
+    tracing::info!(endpoint = %id, url = %url, "webhook endpoint registered");
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(Endpoint {
+            endpoint_id: id,
+            url: url.to_string(),
+            created_at: rfc3339(now_ms()),
+            secret: Some(secret),
+        }),
+    ))
+}
+
+/// The registered webhook endpoints (admin).
+#[utoipa::path(
+    get,
+    path = "/v1/admin/webhooks",
+    tag = "admin",
+    responses(
+        (status = 200, description = "Endpoints", body = EndpointList),
+        (status = 401, description = "Missing or unknown key", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin key (`forbidden`)", body = ErrorEnvelope),
+    )
+)]
+pub async fn list_endpoints(
+    State(state): State<AppState>,
+) -> Result<axum::Json<EndpointList>, ApiError> {
+    let endpoints = state.store.webhook_endpoints().await?;
+    Ok(axum::Json(EndpointList {
+        endpoints: endpoints
+            .into_iter()
+            .map(|e| Endpoint {
+                endpoint_id: e.id,
+                url: e.url,
+                created_at: rfc3339(e.created_at_ms),
+                secret: None,
+            })
+            .collect(),
+    }))
+}
+
+/// Remove a webhook endpoint (admin); pending deliveries to it still go.
+#[utoipa::path(
+    delete,
+    path = "/v1/admin/webhooks/{endpoint_id}",
+    tag = "admin",
+    params(("endpoint_id" = String, Path, description = "From POST /v1/admin/webhooks")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 401, description = "Missing or unknown key", body = ErrorEnvelope),
+        (status = 403, description = "Not an admin key (`forbidden`)", body = ErrorEnvelope),
+        (status = 404, description = "No such endpoint (`endpoint_not_found`)", body = ErrorEnvelope),
+    )
+)]
+pub async fn remove_endpoint(
+    State(state): State<AppState>,
+    Path(endpoint_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if state.store.remove_webhook_endpoint(&endpoint_id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::EndpointNotFound(endpoint_id))
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

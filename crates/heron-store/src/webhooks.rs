@@ -1,0 +1,298 @@
+//! Webhook endpoints, deliveries and their attempts.
+//!
+//! When a job reaches a final state, [`queue_deliveries`] (called in the
+//! transaction that finishes it) queues one delivery for the job's
+//! callback URL and one per active registered endpoint. Workers claim due
+//! deliveries under a lease like tasks, and record every attempt.
+
+use std::time::Duration;
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::clock::{ms, now_ms};
+use crate::{Store, StoreError};
+
+/// A registered endpoint (its secret is shown only when it is created).
+#[derive(Debug, Clone)]
+pub struct WebhookEndpoint {
+    pub id: String,
+    pub url: String,
+    pub created_at_ms: i64,
+}
+
+/// A delivery handed to a worker.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub id: String,
+    pub job_id: String,
+    pub url: String,
+    pub event: String,
+    /// Including this one.
+    pub attempt: u32,
+    /// The registered endpoint's secret; `None` for a job's own callback
+    /// URL (signed with the service's `HERON_WEBHOOK_SECRET`).
+    pub endpoint_secret: Option<String>,
+}
+
+/// What one attempt came to.
+#[derive(Debug, Clone)]
+pub struct AttemptOutcome {
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub duration: Duration,
+    /// `None`: delivered, or failed for good. `Some(delay)`: try again
+    /// after it.
+    pub retry_after: Option<Duration>,
+    pub delivered: bool,
+}
+
+/// A delivery with its attempts, as the API shows it.
+#[derive(Debug, Clone)]
+pub struct DeliveryRecord {
+    pub id: String,
+    pub url: String,
+    pub event: String,
+    pub state: String,
+    pub attempts: Vec<AttemptRecord>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AttemptRecord {
+    pub attempt: u32,
+    pub attempted_at_ms: i64,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: i64,
+}
+
+impl Store {
+    /// Register an endpoint that receives every finished job.
+    pub async fn add_webhook_endpoint(
+        &self,
+        id: &str,
+        url: &str,
+        secret: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (id, url, secret, active, created_at) VALUES ($1, $2, $3, 1, $4)",
+        )
+        .bind(id)
+        .bind(url)
+        .bind(secret)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, url, created_at FROM webhook_endpoints WHERE active = 1 ORDER BY created_at",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(WebhookEndpoint {
+                    id: row.try_get("id")?,
+                    url: row.try_get("url")?,
+                    created_at_ms: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Stop sending to an endpoint. False when there is no such endpoint.
+    pub async fn remove_webhook_endpoint(&self, id: &str) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE webhook_endpoints SET active = 0 WHERE id = $1 AND active = 1")
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Claim the delivery due soonest for `owner`.
+    pub async fn claim_delivery(
+        &self,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<Option<DueDelivery>, StoreError> {
+        const DUE: &str = "state = 'pending'
+             AND ((lease_owner IS NULL AND next_attempt_at <= $3) OR lease_expires_at <= $3)";
+        let lock = match self.backend() {
+            crate::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            crate::Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE webhook_deliveries
+                SET lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1, updated_at = $3
+              WHERE id = (SELECT id FROM webhook_deliveries WHERE {DUE}
+                           ORDER BY next_attempt_at LIMIT 1 {lock})
+                AND {DUE}
+          RETURNING id, job_id, url, event, attempts, endpoint_id"
+        );
+        let now = now_ms();
+        // Built from constants only.
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(owner)
+            .bind(now + ms(lease))
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let endpoint_id: Option<String> = row.try_get("endpoint_id")?;
+        let endpoint_secret = match endpoint_id {
+            Some(id) => {
+                sqlx::query_scalar("SELECT secret FROM webhook_endpoints WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
+            None => None,
+        };
+        Ok(Some(DueDelivery {
+            id: row.try_get("id")?,
+            job_id: row.try_get("job_id")?,
+            url: row.try_get("url")?,
+            event: row.try_get("event")?,
+            attempt: row.try_get::<i64, _>("attempts")?.max(0) as u32,
+            endpoint_secret,
+        }))
+    }
+
+    /// Record an attempt and move the delivery on: delivered, due again
+    /// after the outcome's delay, or failed for good.
+    pub async fn record_delivery_attempt(
+        &self,
+        delivery: &DueDelivery,
+        owner: &str,
+        outcome: &AttemptOutcome,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO webhook_attempts (delivery_id, attempt, attempted_at, status_code, error, duration_ms)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&delivery.id)
+        .bind(i64::from(delivery.attempt))
+        .bind(now)
+        .bind(outcome.status_code.map(i64::from))
+        .bind(outcome.error.as_deref())
+        .bind(ms(outcome.duration))
+        .execute(&mut *transaction)
+        .await?;
+        let (state, next) = match (outcome.delivered, outcome.retry_after) {
+            (true, _) => ("delivered", now),
+            (false, Some(delay)) => ("pending", now + ms(delay)),
+            (false, None) => ("failed", now),
+        };
+        sqlx::query(
+            "UPDATE webhook_deliveries
+                SET state = $1, next_attempt_at = $2, lease_owner = NULL, lease_expires_at = NULL, updated_at = $3
+              WHERE id = $4 AND lease_owner = $5",
+        )
+        .bind(state)
+        .bind(next)
+        .bind(now)
+        .bind(&delivery.id)
+        .bind(owner)
+        .execute(&mut *transaction)
+        .await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// The deliveries of a job with every attempt, oldest first.
+    pub async fn deliveries(&self, job_id: &str) -> Result<Vec<DeliveryRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, url, event, state FROM webhook_deliveries WHERE job_id = $1 ORDER BY created_at, id",
+        )
+        .bind(job_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut deliveries = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: String = row.try_get("id")?;
+            let attempts = sqlx::query(
+                "SELECT attempt, attempted_at, status_code, error, duration_ms FROM webhook_attempts
+                  WHERE delivery_id = $1 ORDER BY attempt",
+            )
+            .bind(&id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(attempt_record)
+            .collect::<Result<Vec<_>, _>>()?;
+            deliveries.push(DeliveryRecord {
+                id,
+                url: row.try_get("url")?,
+                event: row.try_get("event")?,
+                state: row.try_get("state")?,
+                attempts,
+            });
+        }
+        Ok(deliveries)
+    }
+}
+
+fn attempt_record(row: &AnyRow) -> Result<AttemptRecord, StoreError> {
+    Ok(AttemptRecord {
+        attempt: row.try_get::<i64, _>("attempt")?.max(0) as u32,
+        attempted_at_ms: row.try_get("attempted_at")?,
+        status_code: row
+            .try_get::<Option<i64>, _>("status_code")?
+            .and_then(|c| u16::try_from(c).ok()),
+        error: row.try_get("error")?,
+        duration_ms: row.try_get("duration_ms")?,
+    })
+}
+
+/// Queue the deliveries of a job that just reached a final state (`event`
+/// is `job.completed` or `job.cancelled`), within the transaction that
+/// finished it: a finished job is never without its notifications.
+pub(crate) async fn queue_deliveries(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    job_id: &str,
+    event: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    // The job's own callback URL…
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (id, job_id, endpoint_id, url, event, state, attempts,
+                                         next_attempt_at, created_at, updated_at)
+         SELECT $1, id, NULL, callback_url, $2, 'pending', 0, $3, $3, $3
+           FROM jobs WHERE id = $4 AND callback_url IS NOT NULL",
+    )
+    .bind(uuid::Uuid::new_v4().simple().to_string())
+    .bind(event)
+    .bind(now)
+    .bind(job_id)
+    .execute(&mut **transaction)
+    .await?;
+    // …and every registered endpoint.
+    let endpoints: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, url FROM webhook_endpoints WHERE active = 1")
+            .fetch_all(&mut **transaction)
+            .await?;
+    for (endpoint_id, url) in endpoints {
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (id, job_id, endpoint_id, url, event, state, attempts,
+                                             next_attempt_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6, $6)",
+        )
+        .bind(uuid::Uuid::new_v4().simple().to_string())
+        .bind(job_id)
+        .bind(endpoint_id)
+        .bind(url)
+        .bind(event)
+        .bind(now)
+        .execute(&mut **transaction)
+        .await?;
+    }
+    Ok(())
+}

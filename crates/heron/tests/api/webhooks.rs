@@ -1,0 +1,228 @@
+//! Webhooks: a job's callback URL and a registered endpoint receive the
+//! finished job, signed; a receiver that first answers 500 gets the
+//! delivery again; every attempt is visible; forbidden URLs are refused.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use hmac::{KeyInit, Mac};
+
+use crate::support::{API_KEY, TestServer, assert_error, sample};
+
+const ADMIN_KEY: &str = "admin-key-for-webhooks-0123";
+const CALLBACK_SECRET: &str = "whsec-callback-test-secret";
+
+/// What the receiver saw: path, headers of interest, body.
+#[derive(Debug, Clone)]
+struct Received {
+    path: String,
+    signature: String,
+    event: String,
+    delivery: String,
+    body: Vec<u8>,
+    answered: u16,
+}
+
+/// A loopback receiver that answers 500 to the first request on each
+/// path and 200 afterwards.
+async fn receiver() -> (String, Arc<Mutex<Vec<Received>>>) {
+    let seen: Arc<Mutex<Vec<Received>>> = Arc::default();
+    let log = seen.clone();
+    let app = axum::Router::new().fallback(
+        move |uri: axum::http::Uri, headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let log = log.clone();
+            async move {
+                let header = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                let mut log = log.lock().unwrap();
+                let first = !log.iter().any(|r| r.path == uri.path());
+                let answered = if first { 500 } else { 200 };
+                log.push(Received {
+                    path: uri.path().to_owned(),
+                    signature: header("heron-signature"),
+                    event: header("heron-event"),
+                    delivery: header("heron-delivery"),
+                    body: body.to_vec(),
+                    answered,
+                });
+                axum::http::StatusCode::from_u16(answered).unwrap()
+            }
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{address}"), seen)
+}
+
+/// Recompute `Heron-Signature` as a receiver would and compare.
+fn verify(signature: &str, secret: &str, body: &[u8]) {
+    let (timestamp, v1) = signature
+        .split_once(',')
+        .and_then(|(t, v)| Some((t.strip_prefix("t=")?, v.strip_prefix("v1=")?)))
+        .unwrap_or_else(|| panic!("malformed signature {signature:?}"));
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.").as_bytes());
+    mac.update(body);
+    let expected = hex::encode(mac.finalize().into_bytes());
+    assert_eq!(v1, expected, "signature does not verify");
+    let sent: u64 = timestamp.parse().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(now.abs_diff(sent) < 300, "stale timestamp {sent}");
+}
+
+#[tokio::test]
+async fn finished_jobs_are_posted_signed_and_retried_after_a_500() {
+    let (base, seen) = receiver().await;
+    let server = TestServer::start(&[
+        ("HERON_WEBHOOK_SECRET", CALLBACK_SECRET),
+        ("HERON_ADMIN_API_KEYS", ADMIN_KEY),
+        ("HERON_SYNC_MAX_FILES", "0"),
+        ("HERON_RETRY_BASE_MS", "200"),
+    ])
+    .await;
+
+    // A registered endpoint, with a secret of its own.
+    let registered: serde_json::Value = server
+        .client
+        .post(server.url("/v1/admin/webhooks"))
+        .header("x-api-key", ADMIN_KEY)
+        .json(&serde_json::json!({"url": format!("{base}/endpoint")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let endpoint_secret = registered["secret"]
+        .as_str()
+        .expect("secret shown once")
+        .to_owned();
+
+    let files = vec![
+        ("a.txt".to_owned(), sample("form_cb775b0e.txt")),
+        ("b.csv".to_owned(), sample("bank_statement_cb1ec9cf.csv")),
+    ];
+    let callback = format!("{base}/hook");
+    let response = server
+        .upload_with(
+            &files,
+            Some(API_KEY),
+            &[("x-callback-url", callback.as_str())],
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+    let job_id = response.json::<serde_json::Value>().await.unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server.wait_for_job(&job_id, Duration::from_secs(60)).await;
+
+    // Both targets: a 500, then a delivery.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let delivered = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.answered == 200)
+            .count();
+        if delivered == 2 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "deliveries: {:?}",
+            seen.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    for received in &seen {
+        let secret = if received.path == "/hook" {
+            CALLBACK_SECRET
+        } else {
+            endpoint_secret.as_str()
+        };
+        verify(&received.signature, secret, &received.body);
+        assert_eq!(received.event, "job.completed");
+        let body: serde_json::Value = serde_json::from_slice(&received.body).unwrap();
+        assert_eq!(body["job_id"], job_id.as_str());
+        assert_eq!(body["status"], "done");
+        assert_eq!(body["results"].as_array().unwrap().len(), 2);
+        assert_eq!(body["delivery_id"], received.delivery.as_str());
+    }
+    // A wrong secret does not verify.
+    let wrong =
+        std::panic::catch_unwind(|| verify(&seen[0].signature, "not-the-secret", &seen[0].body));
+    assert!(wrong.is_err());
+
+    // Every attempt is visible.
+    let deliveries: serde_json::Value = server
+        .get(&format!("/v1/jobs/{job_id}/deliveries"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let deliveries = deliveries["deliveries"].as_array().unwrap();
+    assert_eq!(deliveries.len(), 2, "{deliveries:#?}");
+    for delivery in deliveries {
+        assert_eq!(delivery["state"], "delivered", "{delivery:#}");
+        let codes: Vec<_> = delivery["attempts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["status_code"].as_u64())
+            .collect();
+        assert_eq!(codes, [Some(500), Some(200)], "{delivery:#}");
+    }
+}
+
+#[tokio::test]
+async fn forbidden_callback_urls_are_refused() {
+    let server = TestServer::start(&[
+        ("HERON_WEBHOOK_SECRET", CALLBACK_SECRET),
+        ("HERON_ADMIN_API_KEYS", ADMIN_KEY),
+    ])
+    .await;
+    let files = vec![("a.txt".to_owned(), sample("form_cb775b0e.txt"))];
+    for url in [
+        "http://169.254.169.254/latest/meta-data/",
+        "ftp://example.com/hook",
+        "http://[fe80::1]/hook",
+    ] {
+        let response = server
+            .upload_with(&files, Some(API_KEY), &[("x-callback-url", url)])
+            .await;
+        assert_error(response, 400, "invalid_callback_url").await;
+    }
+    let endpoint = server
+        .client
+        .post(server.url("/v1/admin/webhooks"))
+        .header("x-api-key", ADMIN_KEY)
+        .json(&serde_json::json!({"url": "http://169.254.169.254/"}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(endpoint, 400, "invalid_callback_url").await;
+
+    // Without a signing secret, callbacks are refused rather than unsigned.
+    let unsigned = TestServer::start(&[]).await;
+    let response = unsigned
+        .upload_with(
+            &files,
+            Some(API_KEY),
+            &[("x-callback-url", "http://127.0.0.1:9/x")],
+        )
+        .await;
+    assert_error(response, 400, "callbacks_not_configured").await;
+}

@@ -1,0 +1,68 @@
+"""Checks of the deployment files that no bundled schema covers.
+
+- deploy/k8s/worker-autoscaling.yaml: a KEDA ScaledObject that targets the
+  worker Deployment and scales on a PostgreSQL query of Heron's own queue
+  table and states (read from the migrations, so a renamed column fails).
+- deploy/k8s/kustomization.yaml: lists every manifest in the folder.
+- deploy/compose.yaml: the API without workers, workers, PostgreSQL and an
+  S3 server, wired to each other.
+"""
+
+import pathlib
+import re
+import sys
+
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+K8S = ROOT / "deploy" / "k8s"
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+
+
+def documents(path):
+    return [d for d in yaml.safe_load_all(path.read_text()) if d]
+
+
+migrations = "".join(p.read_text() for p in sorted((ROOT / "crates/heron-store/migrations").glob("*.sql")))
+task_states = set(re.search(r"state\s+TEXT NOT NULL\s+CHECK \(state IN \(([^)]*)\)\)", migrations).group(1).replace("'", "").replace(" ", "").split(","))
+
+deployments = {d["metadata"]["name"] for f in K8S.glob("*.yaml") for d in documents(f) if d.get("kind") == "Deployment"}
+
+(scaled,) = documents(K8S / "worker-autoscaling.yaml")
+check(scaled["apiVersion"] == "keda.sh/v1alpha1" and scaled["kind"] == "ScaledObject", "ScaledObject kind")
+spec = scaled["spec"]
+check(spec["scaleTargetRef"]["name"] in deployments, f"ScaledObject targets an unknown Deployment {spec['scaleTargetRef']['name']}")
+check(0 < spec["minReplicaCount"] <= spec["maxReplicaCount"], "replica bounds")
+for trigger in spec["triggers"]:
+    check(trigger["type"] == "postgresql", "trigger type")
+    query = trigger["metadata"]["query"]
+    check("FROM tasks" in query, "the query reads the tasks table")
+    for state in re.findall(r"'([a-z]+)'", query):
+        check(state in task_states, f"the query names an unknown task state {state!r}")
+    check(int(trigger["metadata"]["targetQueryValue"]) > 0, "targetQueryValue")
+
+kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
+listed = set(kustomization["resources"])
+on_disk = {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml", "secret.example.yaml"}
+check(listed == on_disk, f"kustomization resources {sorted(listed)} != manifests {sorted(on_disk)}")
+
+compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text())
+services = compose["services"]
+check({"api", "worker", "postgres", "s3"} <= set(services), "compose services")
+check(services["api"]["command"][:3] == ["serve", "--workers", "0"], "the compose API runs no workers")
+check(services["worker"]["command"][0] == "worker", "compose workers run heron worker")
+check(services["worker"]["deploy"]["replicas"] >= 2, "at least two workers")
+for name in ("api", "worker"):
+    env = services[name]["environment"]
+    check(env["HERON_DATABASE_URL"].startswith("postgres://") and "@postgres:" in env["HERON_DATABASE_URL"], f"{name} uses the compose PostgreSQL")
+    check(env["HERON_BLOB_STORE"].startswith("s3://") and env["AWS_ENDPOINT_URL"].startswith("http://s3:"), f"{name} uses the compose S3 server")
+
+if failures:
+    print("deployment checks failed:\n  " + "\n  ".join(failures), file=sys.stderr)
+    sys.exit(1)
+print(f"deployment files OK ({len(deployments)} Deployments, ScaledObject, kustomization, compose)")
