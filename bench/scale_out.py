@@ -11,9 +11,10 @@ workers:    an API with no workers and 1, then 2, `heron worker` processes
             reused) uploaded as jobs of 50; files/s from the first upload
             to the last result, and the ratio 2 workers : 1.
 upload-rss: an API with no workers; --clients clients upload one file each
-            at once, 1 MB and then 10 MB files; peak RSS (VmHWM) of the API
-            after each round. Bounded memory means the 10 MB round does not
-            cost ~10x the 1 MB round.
+            at once, in rounds of growing size (--sizes, MB); peak RSS
+            (VmHWM) of the API after each round. Bounded memory means the
+            peak stops growing with the file size (S3 uploads hold at most
+            a few 5 MiB parts each; a local blob folder none).
 Only the standard library is used.
 """
 import argparse
@@ -124,12 +125,15 @@ def workers(heron, count_files):
     print(f"ratio 2:1 = {rates[2] / rates[1]:.2f}")
 
 
-def upload_rss(heron, clients):
+def upload_rss(heron, clients, sizes, local_blobs):
     env = fresh_deployment()
-    env["MAX_FILE_SIZE_MB"] = "12"
+    env["MAX_FILE_SIZE_MB"] = str(max(sizes) + 1)
+    if local_blobs:
+        env["HERON_BLOB_STORE"] = tempfile.mkdtemp(prefix="heron-bench-blobs-")
+    print(f"blob store: {env['HERON_BLOB_STORE']}")
     api, port = launch(heron, "serve", env, ["--workers", "0"])
     print(f"idle: VmRSS {rss_kib(api.pid, 'VmRSS') / 1024:.0f} MiB")
-    for megabytes in (1, 10):
+    for megabytes in sizes:
         payload = os.urandom(megabytes * 1024 * 1024)
         statuses = []
 
@@ -158,12 +162,14 @@ def main():
                                                         "release", "heron"))
     parser.add_argument("--files", type=int, default=200)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--sizes", default="1,10,40", help="file sizes in MB, one round each")
+    parser.add_argument("--local-blobs", action="store_true", help="a local blob folder instead of S3")
     args = parser.parse_args()
     os.environ.setdefault("HERON_SYNC_MAX_FILES", "0")
     if args.mode == "workers":
         workers(args.heron, args.files)
     else:
-        upload_rss(args.heron, args.clients)
+        upload_rss(args.heron, args.clients, [int(x) for x in args.sizes.split(",")], args.local_blobs)
 
 
 if __name__ == "__main__":

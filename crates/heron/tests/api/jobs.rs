@@ -80,12 +80,7 @@ async fn a_job_survives_a_server_killed_mid_way() {
     let mut server =
         TestServer::start(&[("HERON_WORKERS", "1"), ("HERON_TASK_LEASE_SECS", "5")]).await;
     let files = twenty_files(true);
-    let response = server.upload(&files).await;
-    assert_eq!(response.status(), 202);
-    let job_id = response.json::<serde_json::Value>().await.unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let job_id = server.upload_job(&files).await;
     tokio::time::sleep(Duration::from_millis(700)).await;
     let before: serde_json::Value = server
         .get(&format!("/v1/jobs/{job_id}"))
@@ -144,12 +139,7 @@ async fn an_identical_upload_reuses_the_stored_result() {
 async fn a_queued_job_can_be_cancelled_and_listed() {
     // No workers: the job stays queued until cancelled.
     let server = TestServer::start(&[("HERON_WORKERS", "0")]).await;
-    let response = server.upload(&twenty_files(false)).await;
-    assert_eq!(response.status(), 202);
-    let job_id = response.json::<serde_json::Value>().await.unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let job_id = server.upload_job(&twenty_files(false)).await;
     let queued: serde_json::Value = server
         .get(&format!("/v1/jobs/{job_id}"))
         .await
@@ -159,34 +149,16 @@ async fn a_queued_job_can_be_cancelled_and_listed() {
     assert_eq!(queued["status"], "queued");
     assert_eq!(queued["progress"]["pending"], 20, "{queued:#}");
 
-    let cancelled = server
-        .client
-        .delete(server.url(&format!("/v1/jobs/{job_id}")))
-        .header("x-api-key", API_KEY)
-        .send()
-        .await
-        .unwrap();
+    let cancelled = server.delete(&format!("/v1/jobs/{job_id}")).await;
     assert_eq!(cancelled.status(), 200);
     let cancelled: serde_json::Value = cancelled.json().await.unwrap();
     assert_eq!(cancelled["status"], "cancelled");
     assert_eq!(cancelled["progress"]["cancelled"], 20, "{cancelled:#}");
     assert!(cancelled["finished_at"].is_string());
 
-    let again = server
-        .client
-        .delete(server.url(&format!("/v1/jobs/{job_id}")))
-        .header("x-api-key", API_KEY)
-        .send()
-        .await
-        .unwrap();
+    let again = server.delete(&format!("/v1/jobs/{job_id}")).await;
     assert_error(again, 409, "job_not_cancellable").await;
-    let unknown = server
-        .client
-        .delete(server.url("/v1/jobs/nope"))
-        .header("x-api-key", API_KEY)
-        .send()
-        .await
-        .unwrap();
+    let unknown = server.delete("/v1/jobs/nope").await;
     assert_error(unknown, 404, "job_not_found").await;
 
     let list: serde_json::Value = server

@@ -59,12 +59,7 @@ async fn a_worker_killed_mid_batch_loses_no_file_and_doubles_none() {
     let survivor = TestServer::start_role(Role::Worker, &worker_env).await;
 
     let batch = files(50, true);
-    let response = api.upload(&batch).await;
-    assert_eq!(response.status(), 202);
-    let job_id = response.json::<serde_json::Value>().await.unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let job_id = api.upload_job(&batch).await;
 
     // Kill one worker once both have been at work for a while.
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -348,4 +343,228 @@ async fn a_database_outage_answers_503_fast_and_the_service_recovers() {
         .await
         .unwrap();
     assert_eq!(ready.status(), 200);
+}
+
+/// An S3 server of this test's own (s3s-fs from `HERON_TEST_S3S_BIN`), to
+/// stop and start on the same port and folder.
+struct PrivateS3 {
+    bin: String,
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl PrivateS3 {
+    fn start() -> Option<PrivateS3> {
+        let Ok(bin) = std::env::var("HERON_TEST_S3S_BIN") else {
+            eprintln!(
+                "\n!!! SKIPPED: HERON_TEST_S3S_BIN is not set (scripts/with-test-services sets it) !!!\n"
+            );
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("bucket")).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut server = PrivateS3 {
+            bin,
+            dir,
+            port,
+            child: None,
+        };
+        server.resume();
+        Some(server)
+    }
+
+    fn resume(&mut self) {
+        let child = std::process::Command::new(&self.bin)
+            .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
+            .args([
+                "--access-key",
+                "private-key",
+                "--secret-key",
+                "private-secret",
+            ])
+            .arg(self.dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "s3s-fs did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn env(&self) -> Vec<(String, String)> {
+        [
+            ("HERON_BLOB_STORE", "s3://bucket/heron".to_owned()),
+            (
+                "AWS_ENDPOINT_URL",
+                format!("http://127.0.0.1:{}", self.port),
+            ),
+            ("AWS_ACCESS_KEY_ID", "private-key".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", "private-secret".to_owned()),
+            ("AWS_REGION", "us-east-1".to_owned()),
+            ("AWS_ALLOW_HTTP", "true".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+}
+
+impl Drop for PrivateS3 {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The object store goes away after files were uploaded: the worker's
+/// transient failures are retried with backoff, then the files are
+/// dead-lettered (their job finishes, each result carrying the error);
+/// once the store is back an admin retries them and they are classified.
+/// API and worker share one SQLite file here: the lease-based queue is
+/// safe across processes on SQLite too.
+#[tokio::test]
+async fn files_the_blob_store_fails_are_dead_lettered_and_retried_by_an_admin() {
+    const ADMIN: &str = "admin-key-dead-letters-0123";
+    let Some(mut s3) = PrivateS3::start() else {
+        return;
+    };
+    let shared = tempfile::tempdir().unwrap();
+    let mut env = s3.env();
+    env.extend(
+        [
+            (
+                "HERON_DATABASE_URL",
+                format!("sqlite://{}/heron.db", shared.path().display()),
+            ),
+            ("HERON_ADMIN_API_KEYS", ADMIN.to_owned()),
+            ("HERON_SYNC_MAX_FILES", "0".to_owned()),
+            ("HERON_MAX_ATTEMPTS", "2".to_owned()),
+            ("HERON_RETRY_BASE_MS", "100".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v)),
+    );
+    let api = TestServer::start_role(Role::Api, &with(&env, &[("HERON_WORKERS", "0")])).await;
+    let batch = files(2, false);
+    let job_id = api.upload_job(&batch).await;
+
+    s3.stop();
+    let _worker =
+        TestServer::start_role(Role::Worker, &with(&env, &[("HERON_WORKERS", "1")])).await;
+    let failed = api.wait_for_job(&job_id, Duration::from_secs(60)).await;
+    assert_eq!(failed["progress"]["failed"], 2, "{failed:#}");
+    for result in failed["results"].as_array().unwrap() {
+        let errors = crate::support::notice_codes(result, "errors");
+        assert_eq!(errors, ["internal_error"], "{result:#}");
+    }
+    let admin_get = |path: &str| {
+        api.client
+            .get(api.url(path))
+            .header("x-api-key", ADMIN)
+            .send()
+    };
+    let dead: serde_json::Value = admin_get("/v1/admin/dead-letters")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let dead = dead["dead_letters"].as_array().unwrap().clone();
+    assert_eq!(dead.len(), 2, "{dead:#?}");
+    assert!(
+        dead.iter()
+            .all(|d| d["attempts"] == 2 && d["job_id"] == job_id.as_str())
+    );
+
+    s3.resume();
+    for letter in &dead {
+        let task = letter["task_id"].as_str().unwrap();
+        let retried = api
+            .client
+            .post(api.url(&format!("/v1/admin/dead-letters/{task}/retry")))
+            .header("x-api-key", ADMIN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(retried.status(), 202);
+    }
+    // Each retry reopens the job until its file is processed again.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let current = job(&api, &job_id).await;
+        if current["progress"]["done"] == 2 && current["status"] == "done" {
+            break current;
+        }
+        assert!(Instant::now() < deadline, "not reprocessed: {current:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for result in done["results"].as_array().unwrap() {
+        assert!(
+            result["errors"].as_array().unwrap().is_empty(),
+            "{result:#}"
+        );
+    }
+}
+
+/// SIGTERM to a busy worker: it stops claiming, finishes the file in
+/// hand, hands back nothing half-done and exits cleanly; another worker
+/// then finishes the job at once — without waiting for any lease (they
+/// are two minutes long here) to expire.
+#[tokio::test]
+async fn a_terminated_worker_finishes_its_file_and_leaves_the_rest_to_others() {
+    if !tools_available() {
+        return;
+    }
+    let blob_dir = tempfile::tempdir().unwrap();
+    let Some(mut env) = deployment(blob_dir.path()).await else {
+        return;
+    };
+    env.retain(|(k, _)| k != "HERON_TASK_LEASE_SECS");
+    let api = TestServer::start_role(Role::Api, &with(&env, &[("HERON_WORKERS", "0")])).await;
+    let mut first =
+        TestServer::start_role(Role::Worker, &with(&env, &[("HERON_WORKERS", "1")])).await;
+    let batch = files(20, true);
+    let job_id = api.upload_job(&batch).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while job(&api, &job_id).await["progress"]["done"]
+        .as_u64()
+        .unwrap_or(0)
+        < 2
+    {
+        assert!(Instant::now() < deadline, "no progress");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = first.terminate();
+    assert!(status.success(), "worker exit status {status}");
+    let after = job(&api, &job_id).await;
+    assert_eq!(
+        after["progress"]["processing"], 0,
+        "nothing left leased: {after:#}"
+    );
+    assert!(
+        after["progress"]["pending"].as_u64().unwrap() > 0,
+        "{after:#}"
+    );
+
+    // Leases last 120 s: finishing within 60 s means none was left held.
+    let _second =
+        TestServer::start_role(Role::Worker, &with(&env, &[("HERON_WORKERS", "2")])).await;
+    let done = api.wait_for_job(&job_id, Duration::from_secs(60)).await;
+    assert_eq!(done["results"].as_array().unwrap().len(), 20);
 }

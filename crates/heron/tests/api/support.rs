@@ -187,10 +187,16 @@ impl TestServer {
         self.wait_ready().await;
     }
 
+    /// Wait until the API is ready, or a worker is alive (a worker may be
+    /// started while its dependencies are down, on purpose).
     async fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(60);
+        let probe = match self.role {
+            Role::Api => "/v1/ready",
+            Role::Worker => "/v1/health",
+        };
         loop {
-            if let Ok(response) = self.client.get(self.url("/v1/ready")).send().await
+            if let Ok(response) = self.client.get(self.url(probe)).send().await
                 && response.status() == 200
             {
                 return;
@@ -298,6 +304,24 @@ impl TestServer {
             .send()
             .await
             .unwrap_or_else(|e| panic!("POST {path}: {e}"))
+    }
+
+    /// Upload a batch that must become a job (`202`); its id.
+    pub async fn upload_job(&self, files: &[(String, Vec<u8>)]) -> String {
+        let response = self.upload(files).await;
+        assert_eq!(response.status(), 202, "expected a job");
+        let body: serde_json::Value = response.json().await.expect("job JSON");
+        body["job_id"].as_str().expect("job_id").to_owned()
+    }
+
+    /// `DELETE path` with the test key.
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(path))
+            .header("x-api-key", API_KEY)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("DELETE {path}: {e}"))
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
