@@ -188,6 +188,10 @@ impl Pipeline {
 
     /// Classify one file. Never fails: problems become notices.
     pub fn classify(&self, input: &FileInput<'_>) -> ClassificationResult {
+        // Spans of the pipeline and each stage: with tracing exported
+        // (OTLP), they hang under the task's span, itself under the
+        // request that uploaded the file.
+        let _span = tracing::info_span!("pipeline", size_bytes = input.size_bytes).entered();
         let started = Instant::now();
         let model = self.model();
         let mut run = Run::new(&model, &self.names, input);
@@ -223,9 +227,11 @@ impl Pipeline {
         run.format = format;
 
         let extraction_started = Instant::now();
-        let extraction = self
-            .extractor
-            .extract(input.path, kind, &self.config.limits);
+        let extraction =
+            tracing::info_span!("stage.extract", kind = kind.mime_type()).in_scope(|| {
+                self.extractor
+                    .extract(input.path, kind, &self.config.limits)
+            });
         metrics::histogram!("heron_extraction_seconds")
             .record(extraction_started.elapsed().as_secs_f64());
         let mut extraction = match extraction {
@@ -243,7 +249,8 @@ impl Pipeline {
         // usually carry the title ("INVOICE", "Account Statement").
         let heading = heading_text(&extraction);
         if heron_extract::has_meaningful_text(&heading) {
-            run.metadata = Some(self.score_text(model, &heading, format, &mut run.scored));
+            run.metadata =
+                Some(self.score_text("stage.metadata", model, &heading, format, &mut run.scored));
         }
         if run.stage_max(&run.metadata) >= self.config.early_exit_confidence {
             run.early_exit = Some(DecidedBy::Metadata);
@@ -253,7 +260,13 @@ impl Pipeline {
 
         // Text stage: the whole text layer.
         if extraction.has_text() {
-            run.text = Some(self.score_text(model, &extraction.text(), format, &mut run.scored));
+            run.text = Some(self.score_text(
+                "stage.text",
+                model,
+                &extraction.text(),
+                format,
+                &mut run.scored,
+            ));
             if run.stage_max(&run.text) >= self.config.early_exit_confidence {
                 run.early_exit = Some(DecidedBy::TextModel);
                 run.warnings.extend(extraction.warnings);
@@ -264,7 +277,8 @@ impl Pipeline {
         // OCR stage: images, and PDF pages without a usable text layer.
         if heron_extract::needs_ocr(kind, &extraction) {
             let ocr_started = Instant::now();
-            let outcome = self.run_ocr(input.path, kind, &mut extraction, deadline);
+            let outcome = tracing::info_span!("stage.ocr")
+                .in_scope(|| self.run_ocr(input.path, kind, &mut extraction, deadline));
             metrics::histogram!("heron_ocr_seconds").record(ocr_started.elapsed().as_secs_f64());
             match outcome {
                 Ok(()) if extraction.ocr_used => {
@@ -281,6 +295,7 @@ impl Pipeline {
                     run.pages = extraction.pages.clone();
                     if extraction.has_text() {
                         run.ocr = Some(self.score_text(
+                            "stage.ocr_text",
                             model,
                             &extraction.text(),
                             format,
@@ -302,13 +317,17 @@ impl Pipeline {
         }
     }
 
+    /// Classify `text`; `stage` names the span (`stage.metadata`,
+    /// `stage.text`, `stage.ocr_text`).
     fn score_text(
         &self,
+        stage: &'static str,
         model: &TextModel,
         text: &str,
         format: &str,
         scored: &mut Option<(String, Prediction)>,
     ) -> Vec<f64> {
+        let _span = tracing::info_span!("stage", otel.name = stage).entered();
         let started = Instant::now();
         let input = features::with_signals(text, format);
         let prediction = model.predict(&input);

@@ -206,6 +206,7 @@ async fn answer(
             })
             .collect(),
         callback_url: callback,
+        trace_context: heron_worker::trace::current_traceparent(),
     };
     match idempotency_key {
         Some(key) => state.store.create_job_for_key(&job, key).await?,

@@ -77,6 +77,7 @@ fn job(tasks: usize) -> NewJob {
         lease_owner: None,
         lease: Duration::from_secs(60),
         callback_url: None,
+        trace_context: None,
         tasks: (0..tasks)
             .map(|i| NewTask {
                 id: format!("t{i:06}"),

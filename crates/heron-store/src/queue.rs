@@ -41,6 +41,8 @@ pub struct NewJob {
     /// Told when the job finishes (checked by the caller: http(s), not a
     /// link-local or metadata address).
     pub callback_url: Option<String>,
+    /// W3C `traceparent` of the creating request, when traces are on.
+    pub trace_context: Option<String>,
 }
 
 /// One uploaded file of a job.
@@ -64,11 +66,13 @@ pub struct ClaimedTask {
     /// Including this one.
     pub attempts: u32,
     pub request_id: String,
+    /// The job's W3C `traceparent`, if the request was traced.
+    pub trace_context: Option<String>,
 }
 
 /// The columns of a [`ClaimedTask`], for every statement that returns one.
 const TASK_COLUMNS: &str = "t.id, t.job_id, t.position, t.filename, t.sha256, t.size_bytes, \
-                            t.attempts, j.request_id";
+                            t.attempts, j.request_id, j.trace_context";
 
 impl Store {
     /// Open the database named by `url` (`sqlite://path`,
@@ -133,7 +137,8 @@ impl Store {
                            ORDER BY created_at, position LIMIT 1 {lock})
                 AND {CLAIMABLE}
           RETURNING id, job_id, position, filename, sha256, size_bytes, attempts,
-                    (SELECT request_id FROM jobs WHERE jobs.id = tasks.job_id) AS request_id"
+                    (SELECT request_id FROM jobs WHERE jobs.id = tasks.job_id) AS request_id,
+                    (SELECT trace_context FROM jobs WHERE jobs.id = tasks.job_id) AS trace_context"
         );
         let now = now_ms();
         // Built from constants only.
@@ -400,16 +405,22 @@ pub(crate) async fn insert_job(
 ) -> Result<(), StoreError> {
     let now = now_ms();
     sqlx::query(
-        "INSERT INTO jobs (id, status, total_files, request_id, synchronous, callback_url, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $7, $6, $6)",
+        "INSERT INTO jobs (id, status, total_files, request_id, synchronous, callback_url,
+                           trace_context, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $7, $8, $6, $6)",
     )
     .bind(&job.id)
-    .bind(if job.synchronous { "processing" } else { "queued" })
+    .bind(if job.synchronous {
+        "processing"
+    } else {
+        "queued"
+    })
     .bind(job.tasks.len() as i64)
     .bind(&job.request_id)
     .bind(i64::from(job.synchronous))
     .bind(now)
     .bind(job.callback_url.as_deref())
+    .bind(job.trace_context.as_deref())
     .execute(&mut **transaction)
     .await?;
     let (state, expires) = match &job.lease_owner {
@@ -480,5 +491,6 @@ pub(crate) fn claimed_task(row: &AnyRow) -> Result<ClaimedTask, StoreError> {
         size_bytes: row.try_get::<i64, _>("size_bytes")?.max(0) as u64,
         attempts: row.try_get::<i64, _>("attempts")?.max(0) as u32,
         request_id: row.try_get("request_id")?,
+        trace_context: row.try_get("trace_context")?,
     })
 }

@@ -33,6 +33,7 @@ fn job(id: &str, files: usize) -> NewJob {
         lease_owner: None,
         lease: Duration::from_secs(60),
         callback_url: None,
+        trace_context: None,
         tasks: (0..files)
             .map(|i| NewTask {
                 id: format!("{id}-t{i}"),
@@ -42,6 +43,23 @@ fn job(id: &str, files: usize) -> NewJob {
             })
             .collect(),
     }
+}
+
+/// Claim for `owner` with a one-minute lease.
+async fn claim(store: &Store, owner: &str, max_attempts: u32) -> Option<heron_store::ClaimedTask> {
+    store
+        .claim(owner, Duration::from_secs(60), max_attempts)
+        .await
+        .unwrap()
+}
+
+/// Complete `task_id` as `owner` with a result for `filename`; whether it
+/// was accepted.
+async fn complete(store: &Store, task_id: &str, owner: &str, filename: &str) -> bool {
+    store
+        .complete(task_id, owner, &result(filename))
+        .await
+        .unwrap()
 }
 
 /// A fresh store on every back-end available: SQLite always, PostgreSQL
@@ -70,7 +88,7 @@ async fn a_job_finishes_with_its_last_task_and_keeps_upload_order() {
             JobStatus::Queued
         );
         let mut claimed = Vec::new();
-        while let Some(task) = store.claim("w1", Duration::from_secs(60), 3).await.unwrap() {
+        while let Some(task) = claim(&store, "w1", 3).await {
             claimed.push(task);
         }
         assert_eq!(claimed.len(), 3);
@@ -79,12 +97,7 @@ async fn a_job_finishes_with_its_last_task_and_keeps_upload_order() {
             JobStatus::Processing
         );
         for task in claimed.iter().rev() {
-            assert!(
-                store
-                    .complete(&task.id, "w1", &result(&task.filename))
-                    .await
-                    .unwrap()
-            );
+            assert!(complete(&store, &task.id, "w1", &task.filename).await);
         }
         let record = store.job("j1").await.unwrap().unwrap();
         assert_eq!(record.status, JobStatus::Done);
@@ -104,32 +117,13 @@ async fn an_expired_lease_is_reclaimed_and_the_old_owner_cannot_complete() {
             .unwrap()
             .unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let second = store
-            .claim("live-worker", Duration::from_secs(60), 3)
-            .await
-            .unwrap()
-            .unwrap();
+        let second = claim(&store, "live-worker", 3).await.unwrap();
         assert_eq!(first.id, second.id);
         assert_eq!(second.attempts, 2);
-        assert!(
-            !store
-                .complete(&first.id, "dead-worker", &result("late"))
-                .await
-                .unwrap()
-        );
-        assert!(
-            store
-                .complete(&second.id, "live-worker", &result("f0.txt"))
-                .await
-                .unwrap()
-        );
+        assert!(!complete(&store, &first.id, "dead-worker", "late").await);
+        assert!(complete(&store, &second.id, "live-worker", "f0.txt").await);
         // A second completion of the same task is refused: one result per file.
-        assert!(
-            !store
-                .complete(&second.id, "live-worker", &result("again"))
-                .await
-                .unwrap()
-        );
+        assert!(!complete(&store, &second.id, "live-worker", "again").await);
         let record = store.job("j2").await.unwrap().unwrap();
         assert_eq!(record.results.len(), 1);
         assert_eq!(record.results[0].filename, "f0.txt");
@@ -146,13 +140,7 @@ async fn exhausted_tasks_are_not_claimed_and_can_be_buried() {
             .unwrap()
             .unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
-        assert!(
-            store
-                .claim("w2", Duration::from_secs(60), 1)
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(claim(&store, "w2", 1).await.is_none());
         let exhausted = store.exhausted_tasks(1).await.unwrap();
         assert_eq!(exhausted.len(), 1);
         assert!(
@@ -172,11 +160,7 @@ async fn exhausted_tasks_are_not_claimed_and_can_be_buried() {
 async fn released_tasks_go_back_to_the_queue() {
     for (store, _dir) in stores().await {
         store.create_job(&job("j4", 2)).await.unwrap();
-        store
-            .claim("stopping", Duration::from_secs(60), 3)
-            .await
-            .unwrap()
-            .unwrap();
+        claim(&store, "stopping", 3).await.unwrap();
         assert_eq!(store.release("stopping").await.unwrap(), 1);
         let summary = store.summary().await.unwrap();
         assert_eq!((summary.pending_tasks, summary.leased_tasks), (2, 0));
@@ -207,11 +191,7 @@ async fn a_transient_failure_is_retried_after_its_delay_then_dead_lettered_and_r
 {
     for (store, _dir) in stores().await {
         store.create_job(&job("j6", 1)).await.unwrap();
-        let task = store
-            .claim("w", Duration::from_secs(60), 2)
-            .await
-            .unwrap()
-            .unwrap();
+        let task = claim(&store, "w", 2).await.unwrap();
         assert!(
             store
                 .retry_later(
@@ -224,19 +204,9 @@ async fn a_transient_failure_is_retried_after_its_delay_then_dead_lettered_and_r
                 .unwrap()
         );
         // Not claimable before its delay has passed.
-        assert!(
-            store
-                .claim("w", Duration::from_secs(60), 2)
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(claim(&store, "w", 2).await.is_none());
         tokio::time::sleep(Duration::from_millis(350)).await;
-        let again = store
-            .claim("w", Duration::from_secs(60), 2)
-            .await
-            .unwrap()
-            .unwrap();
+        let again = claim(&store, "w", 2).await.unwrap();
         assert_eq!((again.id.as_str(), again.attempts), (task.id.as_str(), 2));
         assert!(
             store
@@ -265,11 +235,7 @@ async fn a_transient_failure_is_retried_after_its_delay_then_dead_lettered_and_r
         let record = store.job("j6").await.unwrap().unwrap();
         assert_eq!(record.status, JobStatus::Processing);
         assert!(record.results.is_empty());
-        let fresh = store
-            .claim("w", Duration::from_secs(60), 2)
-            .await
-            .unwrap()
-            .unwrap();
+        let fresh = claim(&store, "w", 2).await.unwrap();
         assert_eq!(fresh.attempts, 1);
     }
 }
@@ -278,22 +244,9 @@ async fn a_transient_failure_is_retried_after_its_delay_then_dead_lettered_and_r
 async fn a_cancelled_job_runs_no_more_tasks_and_discards_late_results() {
     for (store, _dir) in stores().await {
         store.create_job(&job("j7", 3)).await.unwrap();
-        let first = store
-            .claim("w", Duration::from_secs(60), 3)
-            .await
-            .unwrap()
-            .unwrap();
-        assert!(
-            store
-                .complete(&first.id, "w", &result("f0.txt"))
-                .await
-                .unwrap()
-        );
-        let second = store
-            .claim("w", Duration::from_secs(60), 3)
-            .await
-            .unwrap()
-            .unwrap();
+        let first = claim(&store, "w", 3).await.unwrap();
+        assert!(complete(&store, &first.id, "w", "f0.txt").await);
+        let second = claim(&store, "w", 3).await.unwrap();
         assert_eq!(
             store.cancel_job("j7").await.unwrap(),
             heron_store::Cancelled::Cancelled { tasks: 2 }
@@ -304,19 +257,8 @@ async fn a_cancelled_job_runs_no_more_tasks_and_discards_late_results() {
                 .await
                 .unwrap()
         );
-        assert!(
-            !store
-                .complete(&second.id, "w", &result("late"))
-                .await
-                .unwrap()
-        );
-        assert!(
-            store
-                .claim("w", Duration::from_secs(60), 3)
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(!complete(&store, &second.id, "w", "late").await);
+        assert!(claim(&store, "w", 3).await.is_none());
         let record = store.job("j7").await.unwrap().unwrap();
         assert_eq!(record.status, JobStatus::Cancelled);
         assert_eq!((record.progress.done, record.progress.cancelled), (1, 2));
@@ -368,18 +310,13 @@ async fn an_idempotency_key_binds_one_body_and_replays_its_answer() {
     use heron_store::KeyClaim;
     for (store, _dir) in stores().await {
         let day = Duration::from_secs(86_400);
+        let key = |key: &'static str, hash: &'static str, ttl: Duration| {
+            let store = store.clone();
+            async move { store.claim_idempotency_key(key, hash, ttl).await.unwrap() }
+        };
+        assert_eq!(key("k1", "hash-a", day).await, KeyClaim::New);
         assert_eq!(
-            store
-                .claim_idempotency_key("k1", "hash-a", day)
-                .await
-                .unwrap(),
-            KeyClaim::New
-        );
-        assert_eq!(
-            store
-                .claim_idempotency_key("k1", "hash-a", day)
-                .await
-                .unwrap(),
+            key("k1", "hash-a", day).await,
             KeyClaim::InProgress { job_id: None }
         );
         store
@@ -387,10 +324,7 @@ async fn an_idempotency_key_binds_one_body_and_replays_its_answer() {
             .await
             .unwrap();
         assert_eq!(
-            store
-                .claim_idempotency_key("k1", "hash-a", day)
-                .await
-                .unwrap(),
+            key("k1", "hash-a", day).await,
             KeyClaim::InProgress {
                 job_id: Some("idem".into())
             }
@@ -400,49 +334,22 @@ async fn an_idempotency_key_binds_one_body_and_replays_its_answer() {
             .await
             .unwrap();
         assert_eq!(
-            store
-                .claim_idempotency_key("k1", "hash-a", day)
-                .await
-                .unwrap(),
+            key("k1", "hash-a", day).await,
             KeyClaim::Replay {
                 status_code: 202,
                 body: "{\"job_id\":\"idem\"}".into()
             }
         );
-        assert_eq!(
-            store
-                .claim_idempotency_key("k1", "hash-b", day)
-                .await
-                .unwrap(),
-            KeyClaim::Mismatch
-        );
+        assert_eq!(key("k1", "hash-b", day).await, KeyClaim::Mismatch);
         // A key whose request failed before creating a job is given back.
-        assert_eq!(
-            store.claim_idempotency_key("k2", "h", day).await.unwrap(),
-            KeyClaim::New
-        );
+        assert_eq!(key("k2", "h", day).await, KeyClaim::New);
         store.release_idempotency_key("k2").await.unwrap();
-        assert_eq!(
-            store
-                .claim_idempotency_key("k2", "other", day)
-                .await
-                .unwrap(),
-            KeyClaim::New
-        );
+        assert_eq!(key("k2", "other", day).await, KeyClaim::New);
         // An expired key binds nothing.
         let short = Duration::from_millis(1);
-        assert_eq!(
-            store.claim_idempotency_key("k3", "h", short).await.unwrap(),
-            KeyClaim::New
-        );
+        assert_eq!(key("k3", "h", short).await, KeyClaim::New);
         tokio::time::sleep(Duration::from_millis(5)).await;
-        assert_eq!(
-            store
-                .claim_idempotency_key("k3", "other", day)
-                .await
-                .unwrap(),
-            KeyClaim::New
-        );
+        assert_eq!(key("k3", "other", day).await, KeyClaim::New);
     }
 }
 
@@ -460,12 +367,7 @@ async fn concurrent_claimers_never_share_a_task() {
                     .await
                     .unwrap()
                 {
-                    assert!(
-                        store
-                            .complete(&task.id, &owner, &result(&task.filename))
-                            .await
-                            .unwrap()
-                    );
+                    assert!(complete(&store, &task.id, &owner, &task.filename).await);
                     mine.push(task.id);
                 }
                 mine

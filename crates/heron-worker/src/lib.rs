@@ -11,6 +11,7 @@
 //! The same [`Worker::process`] serves the in-process workers, the
 //! synchronous path of `POST /v1/files` and `heron worker`.
 
+pub mod trace;
 mod webhooks;
 
 pub use webhooks::{WebhookConfig, Webhooks};
@@ -235,6 +236,9 @@ impl Worker {
     ) -> Result<ClassificationResult, WorkerError> {
         // Worker log lines carry the request id of the upload, like the API's.
         let span = tracing::info_span!("task", request_id = %task.request_id, job_id = %task.job_id, task_id = %task.id, attempt = task.attempts);
+        if let Some(parent) = &task.trace_context {
+            trace::set_parent(&span, parent);
+        }
         self.process_in_span(task, owner).instrument(span).await
     }
 
@@ -260,8 +264,11 @@ impl Worker {
         let permit = self.slots.clone().acquire_owned().await;
         let pipeline = self.pipeline.clone();
         let job = task.clone();
+        // The pipeline's spans belong under this task's.
+        let span = tracing::Span::current();
         let mut work = tokio::task::spawn_blocking(move || {
             let _permit = permit;
+            let _span = span.enter();
             let Some(blob) = blob else {
                 return error_result(
                     &job,

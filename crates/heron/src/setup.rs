@@ -13,29 +13,106 @@ use heron_core::Settings;
 use heron_core::settings::LogFormat;
 use heron_extract::{ExtractionLimits, Extractor, IsolatedExtractor, OcrEngine};
 use heron_pipeline::{Pipeline, PipelineConfig};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig as _;
+use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Structured logs to stderr: JSON lines (with the request id of the span
 /// they belong to) or human-readable text.
 pub fn init_logging(settings: &Settings, default_level: &str) {
+    let _ = tracing_subscriber::registry()
+        .with(log_filter(settings, default_level))
+        .with(log_layer(settings))
+        .try_init();
+}
+
+/// Traces exported over OTLP/HTTP while this lives; dropping it flushes
+/// the spans not yet sent. Drop it outside the async runtime.
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        if let Some(provider) = self.provider.take()
+            && let Err(e) = provider.shutdown()
+        {
+            eprintln!("warning: flushing traces: {e}");
+        }
+    }
+}
+
+/// [`init_logging`], plus OpenTelemetry traces of every span (HTTP
+/// request, task, pipeline stages) exported over OTLP/HTTP (JSON) when
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set; the standard `OTEL_*` variables
+/// (service name, batch delays, headers) apply.
+pub fn init_logging_and_traces(
+    settings: &Settings,
+    default_level: &str,
+    service: &'static str,
+) -> anyhow::Result<Telemetry> {
+    let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .ok()
+        .filter(|e| !e.trim().is_empty());
+    let Some(endpoint) = endpoint else {
+        init_logging(settings, default_level);
+        return Ok(Telemetry { provider: None });
+    };
+    // reqwest is built without a default TLS crypto provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(opentelemetry_otlp::Protocol::HttpJson)
+        .build()
+        .context("setting up the OTLP trace exporter")?;
+    let service_name = std::env::var("OTEL_SERVICE_NAME").unwrap_or_else(|_| service.to_owned());
+    let provider = SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(
+            opentelemetry_sdk::Resource::builder()
+                .with_service_name(service_name)
+                .build(),
+        )
+        .build();
+    let tracer = provider.tracer("heron");
+    let _ = tracing_subscriber::registry()
+        .with(log_filter(settings, default_level))
+        .with(log_layer(settings))
+        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .try_init();
+    tracing::info!(endpoint = %endpoint, "exporting traces over OTLP/HTTP");
+    Ok(Telemetry {
+        provider: Some(provider),
+    })
+}
+
+fn log_filter(settings: &Settings, default_level: &str) -> EnvFilter {
     let level = if settings.debug {
         "debug"
     } else {
         default_level
     };
-    let filter = EnvFilter::try_from_env("RUST_LOG")
-        .unwrap_or_else(|_| EnvFilter::new(format!("{level},sqlx=warn,tower_http=warn")));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match settings.log_format {
-        LogFormat::Json => builder
+    EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(format!("{level},sqlx=warn,tower_http=warn")))
+}
+
+fn log_layer<S>(settings: &Settings) -> Box<dyn tracing_subscriber::Layer<S> + Send + Sync>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    match settings.log_format {
+        LogFormat::Json => layer
             .json()
             .with_current_span(true)
             .with_span_list(false)
-            .try_init(),
-        LogFormat::Pretty => builder.try_init(),
-    };
+            .boxed(),
+        LogFormat::Pretty => layer.boxed(),
+    }
 }
 
 /// An exclusive lock on the data directory, held while the process runs:

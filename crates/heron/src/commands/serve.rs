@@ -14,7 +14,7 @@ use crate::setup;
 
 pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    setup::init_logging(&settings, "info");
+    let _telemetry = setup::init_logging_and_traces(&settings, "info", "heron-api")?;
     let _lock = setup::lock_data_dir(&settings.data_dir)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -12,7 +12,7 @@ use crate::commands::serve::open_service;
 use crate::setup;
 
 pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
-    setup::init_logging(&settings, "info");
+    let _telemetry = setup::init_logging_and_traces(&settings, "info", "heron-worker")?;
     if settings.database_url.is_none() {
         anyhow::bail!(
             "heron worker needs a database shared with the API: pass --database-url \

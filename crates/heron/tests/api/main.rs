@@ -15,6 +15,8 @@
 //! - `robustness`: the robust-pdf corpus of broken PDFs through the API.
 //! - `cli`: the local `heron classify` and `heron extract` commands.
 //! - `webhooks`: signed deliveries, retries after a 500, refused URLs.
+//! - `traces`: one OpenTelemetry trace from the request through the queue
+//!   to the worker's pipeline stages, received by an OTLP/HTTP collector.
 //! - `taxonomy`: a new industry added by a taxonomy file and examples only.
 
 mod classify;
@@ -27,4 +29,5 @@ mod robustness;
 mod scale_out;
 mod support;
 mod taxonomy;
+mod traces;
 mod webhooks;

@@ -307,12 +307,7 @@ async fn a_database_outage_answers_503_fast_and_the_service_recovers() {
         slowest_after_trip < Duration::from_millis(500),
         "an open circuit should fail fast, took {slowest_after_trip:?}"
     );
-    let ready = server
-        .client
-        .get(server.url("/v1/ready"))
-        .send()
-        .await
-        .unwrap();
+    let ready = server.get("/v1/ready").await;
     assert_eq!(ready.status(), 503);
     let ready: serde_json::Value = ready.json().await.unwrap();
     assert!(
@@ -336,12 +331,7 @@ async fn a_database_outage_answers_503_fast_and_the_service_recovers() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     assert_eq!(server.upload(&files).await.status(), 200);
-    let ready = server
-        .client
-        .get(server.url("/v1/ready"))
-        .send()
-        .await
-        .unwrap();
+    let ready = server.get("/v1/ready").await;
     assert_eq!(ready.status(), 200);
 }
 
