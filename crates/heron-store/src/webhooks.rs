@@ -207,6 +207,30 @@ impl Store {
         Ok(())
     }
 
+    /// Put a claimed delivery back without attempting it (its target's
+    /// circuit is open): due again after `delay`, the attempt not counted.
+    pub async fn postpone_delivery(
+        &self,
+        delivery: &DueDelivery,
+        owner: &str,
+        delay: Duration,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        sqlx::query(
+            "UPDATE webhook_deliveries
+                SET next_attempt_at = $1, attempts = attempts - 1, lease_owner = NULL,
+                    lease_expires_at = NULL, updated_at = $2
+              WHERE id = $3 AND lease_owner = $4 AND state = 'pending'",
+        )
+        .bind(now + ms(delay))
+        .bind(now)
+        .bind(&delivery.id)
+        .bind(owner)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The deliveries of a job with every attempt, oldest first.
     pub async fn deliveries(&self, job_id: &str) -> Result<Vec<DeliveryRecord>, StoreError> {
         let rows = sqlx::query(

@@ -7,10 +7,18 @@
 //! de-duplicates on `Heron-Delivery`). Each attempt resolves the host,
 //! checks the address against the policy of `heron_core::webhook`, and
 //! connects to that very address, with redirects off.
+//!
+//! Each target (host and port) has a circuit breaker: after repeated
+//! failures its deliveries are postponed without an attempt (and without
+//! using one up) until the circuit lets a probe through, so a dead
+//! receiver costs no connection timeouts and no other target waits.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use heron_core::breaker::CircuitBreaker;
 use heron_core::settings::Secret;
 use heron_core::webhook::{check_address, check_url, signature};
 use heron_store::{AttemptOutcome, DueDelivery, JobRecord, Store};
@@ -21,6 +29,10 @@ use crate::WorkerError;
 
 /// How often an idle delivery loop looks for due deliveries.
 const IDLE_POLL: Duration = Duration::from_millis(250);
+/// Consecutive failed attempts that open a target's circuit.
+const TARGET_THRESHOLD: u32 = 5;
+/// How long an open target circuit postpones deliveries.
+const TARGET_COOLDOWN: Duration = Duration::from_secs(30);
 
 /// Delivery settings.
 #[derive(Debug, Clone)]
@@ -40,6 +52,8 @@ pub struct WebhookConfig {
 pub struct Webhooks {
     store: Store,
     config: WebhookConfig,
+    /// Circuit breakers by target (`host:port`).
+    targets: Arc<Mutex<HashMap<String, Arc<CircuitBreaker>>>>,
 }
 
 /// The body of a delivery.
@@ -67,7 +81,11 @@ impl Webhooks {
     pub fn new(store: Store, config: WebhookConfig) -> Webhooks {
         // reqwest is built without a default TLS crypto provider.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        Webhooks { store, config }
+        Webhooks {
+            store,
+            config,
+            targets: Arc::default(),
+        }
     }
 
     /// Deliver until `shutdown` turns true.
@@ -90,8 +108,22 @@ impl Webhooks {
         let Some(delivery) = self.store.claim_delivery(owner, self.config.lease).await? else {
             return Ok(false);
         };
+        let breaker = self.breaker(&delivery.url);
+        if let Err(open) = breaker.check() {
+            self.store
+                .postpone_delivery(&delivery, owner, open.retry_in)
+                .await?;
+            tracing::debug!(delivery = %delivery.id, "webhook target's circuit is open; postponed");
+            return Ok(true);
+        }
         let started = Instant::now();
         let attempt = self.attempt(&delivery).await;
+        match &attempt {
+            // A receiver that answers, even with an error, is up; a 5xx or
+            // no answer counts against it.
+            Ok(status) if *status < 500 => breaker.success(),
+            _ => breaker.failure(),
+        }
         let (status_code, error) = match attempt {
             Ok(status) if (200..300).contains(&status) => (Some(status), None),
             Ok(status) => (
@@ -132,6 +164,31 @@ impl Webhooks {
             }
         }
         Ok(true)
+    }
+
+    /// The breaker of a delivery's target.
+    fn breaker(&self, url: &str) -> Arc<CircuitBreaker> {
+        let target = url::Url::parse(url)
+            .ok()
+            .map(|u| {
+                format!(
+                    "{}:{}",
+                    u.host_str().unwrap_or_default(),
+                    u.port_or_known_default().unwrap_or(0)
+                )
+            })
+            .unwrap_or_default();
+        let mut targets = self.targets.lock().unwrap_or_else(|e| e.into_inner());
+        targets
+            .entry(target)
+            .or_insert_with(|| {
+                Arc::new(CircuitBreaker::new(
+                    "webhook target",
+                    TARGET_THRESHOLD,
+                    TARGET_COOLDOWN,
+                ))
+            })
+            .clone()
     }
 
     /// One POST; the receiver's status, or why none came.

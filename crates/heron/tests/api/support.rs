@@ -308,10 +308,28 @@ impl TestServer {
 
     /// Upload a batch that must become a job (`202`); its id.
     pub async fn upload_job(&self, files: &[(String, Vec<u8>)]) -> String {
-        let response = self.upload(files).await;
+        self.upload_job_with(files, &[]).await
+    }
+
+    /// [`TestServer::upload_job`] with extra headers.
+    pub async fn upload_job_with(
+        &self,
+        files: &[(String, Vec<u8>)],
+        headers: &[(&str, &str)],
+    ) -> String {
+        let response = self.upload_with(files, Some(API_KEY), headers).await;
         assert_eq!(response.status(), 202, "expected a job");
         let body: serde_json::Value = response.json().await.expect("job JSON");
         body["job_id"].as_str().expect("job_id").to_owned()
+    }
+
+    /// `GET path` with the test key, as JSON.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get(path)
+            .await
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: not JSON: {e}"))
     }
 
     /// `DELETE path` with the test key.

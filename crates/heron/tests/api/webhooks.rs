@@ -112,18 +112,9 @@ async fn finished_jobs_are_posted_signed_and_retried_after_a_500() {
         ("b.csv".to_owned(), sample("bank_statement_cb1ec9cf.csv")),
     ];
     let callback = format!("{base}/hook");
-    let response = server
-        .upload_with(
-            &files,
-            Some(API_KEY),
-            &[("x-callback-url", callback.as_str())],
-        )
+    let job_id = server
+        .upload_job_with(&files, &[("x-callback-url", callback.as_str())])
         .await;
-    assert_eq!(response.status(), 202);
-    let job_id = response.json::<serde_json::Value>().await.unwrap()["job_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     server.wait_for_job(&job_id, Duration::from_secs(60)).await;
 
     // Both targets: a 500, then a delivery.
@@ -167,12 +158,9 @@ async fn finished_jobs_are_posted_signed_and_retried_after_a_500() {
     assert!(wrong.is_err());
 
     // Every attempt is visible.
-    let deliveries: serde_json::Value = server
-        .get(&format!("/v1/jobs/{job_id}/deliveries"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let deliveries = server
+        .get_json(&format!("/v1/jobs/{job_id}/deliveries"))
+        .await;
     let deliveries = deliveries["deliveries"].as_array().unwrap();
     assert_eq!(deliveries.len(), 2, "{deliveries:#?}");
     for delivery in deliveries {
@@ -225,4 +213,58 @@ async fn forbidden_callback_urls_are_refused() {
         )
         .await;
     assert_error(response, 400, "callbacks_not_configured").await;
+}
+
+/// A receiver that is down: attempts are retried with backoff until the
+/// target's circuit opens after 5 failures; then deliveries wait without
+/// using attempts up.
+#[tokio::test]
+async fn a_dead_receiver_opens_its_circuit_and_stops_using_attempts() {
+    // A port nothing listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = TestServer::start(&[
+        ("HERON_WEBHOOK_SECRET", CALLBACK_SECRET),
+        ("HERON_SYNC_MAX_FILES", "0"),
+        ("HERON_RETRY_BASE_MS", "20"),
+        ("HERON_RETRY_MAX_SECS", "1"),
+        ("HERON_WEBHOOK_MAX_ATTEMPTS", "50"),
+    ])
+    .await;
+    let files = vec![("a.txt".to_owned(), sample("form_cb775b0e.txt"))];
+    let callback = format!("http://127.0.0.1:{port}/hook");
+    let job_id = server
+        .upload_job_with(&files, &[("x-callback-url", callback.as_str())])
+        .await;
+    server.wait_for_job(&job_id, Duration::from_secs(60)).await;
+
+    let attempts = || async {
+        let deliveries = server
+            .get_json(&format!("/v1/jobs/{job_id}/deliveries"))
+            .await;
+        let delivery = deliveries["deliveries"][0].clone();
+        (
+            delivery["attempts"].as_array().map_or(0, Vec::len),
+            delivery["state"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while attempts().await.0 < 5 {
+        assert!(
+            Instant::now() < deadline,
+            "too few attempts: {:?}",
+            attempts().await
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (count, state) = attempts().await;
+    assert_eq!(
+        (count, state.as_str()),
+        (5, "pending"),
+        "the open circuit should hold further attempts"
+    );
 }
