@@ -131,7 +131,7 @@ pub async fn add_endpoint(
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
-    state
+    let endpoint = state
         .store
         .add_webhook_endpoint(&id, url.as_str(), &secret)
         .await?;
@@ -139,9 +139,9 @@ pub async fn add_endpoint(
     Ok((
         StatusCode::CREATED,
         axum::Json(Endpoint {
-            endpoint_id: id,
-            url: url.to_string(),
-            created_at: rfc3339(now_ms()),
+            endpoint_id: endpoint.id,
+            url: endpoint.url,
+            created_at: rfc3339(endpoint.created_at_ms),
             secret: Some(secret),
         }),
     ))
@@ -197,10 +197,4 @@ pub async fn remove_endpoint(
     } else {
         Err(ApiError::EndpointNotFound(endpoint_id))
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

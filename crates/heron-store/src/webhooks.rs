@@ -73,17 +73,22 @@ impl Store {
         id: &str,
         url: &str,
         secret: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<WebhookEndpoint, StoreError> {
+        let now = now_ms();
         sqlx::query(
             "INSERT INTO webhook_endpoints (id, url, secret, active, created_at) VALUES ($1, $2, $3, 1, $4)",
         )
         .bind(id)
         .bind(url)
         .bind(secret)
-        .bind(now_ms())
+        .bind(now)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(WebhookEndpoint {
+            id: id.to_owned(),
+            url: url.to_owned(),
+            created_at_ms: now,
+        })
     }
 
     pub async fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>, StoreError> {
