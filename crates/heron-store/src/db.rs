@@ -31,6 +31,16 @@ impl Backend {
             Backend::Postgres => "postgres",
         }
     }
+
+    /// The clause a claim's sub-select ends with: PostgreSQL locks the
+    /// row and lets concurrent claimers skip it; SQLite serialises
+    /// writers, so it needs none.
+    pub(crate) fn row_lock(self) -> &'static str {
+        match self {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        }
+    }
 }
 
 /// Pool limits; both engines honour them.

@@ -125,10 +125,7 @@ impl Store {
         const CLAIMABLE: &str = "attempts < $4
              AND ((state = 'pending' AND available_at <= $3)
                OR (state = 'leased' AND lease_expires_at <= $3))";
-        let lock = match self.backend {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
+        let lock = self.backend.row_lock();
         let sql = format!(
             "UPDATE tasks
                 SET state = 'leased', lease_owner = $1, lease_expires_at = $2,

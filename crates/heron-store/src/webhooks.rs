@@ -126,17 +126,16 @@ impl Store {
     ) -> Result<Option<DueDelivery>, StoreError> {
         const DUE: &str = "state = 'pending'
              AND ((lease_owner IS NULL AND next_attempt_at <= $3) OR lease_expires_at <= $3)";
-        let lock = match self.backend() {
-            crate::Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            crate::Backend::Sqlite => "",
-        };
+        let lock = self.backend().row_lock();
         let sql = format!(
             "UPDATE webhook_deliveries
                 SET lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1, updated_at = $3
               WHERE id = (SELECT id FROM webhook_deliveries WHERE {DUE}
                            ORDER BY next_attempt_at LIMIT 1 {lock})
                 AND {DUE}
-          RETURNING id, job_id, url, event, attempts, endpoint_id"
+          RETURNING id, job_id, url, event, attempts,
+                    (SELECT secret FROM webhook_endpoints
+                      WHERE webhook_endpoints.id = webhook_deliveries.endpoint_id) AS endpoint_secret"
         );
         let now = now_ms();
         // Built from constants only.
@@ -149,23 +148,13 @@ impl Store {
         else {
             return Ok(None);
         };
-        let endpoint_id: Option<String> = row.try_get("endpoint_id")?;
-        let endpoint_secret = match endpoint_id {
-            Some(id) => {
-                sqlx::query_scalar("SELECT secret FROM webhook_endpoints WHERE id = $1")
-                    .bind(id)
-                    .fetch_optional(&self.pool)
-                    .await?
-            }
-            None => None,
-        };
         Ok(Some(DueDelivery {
             id: row.try_get("id")?,
             job_id: row.try_get("job_id")?,
             url: row.try_get("url")?,
             event: row.try_get("event")?,
             attempt: row.try_get::<i64, _>("attempts")?.max(0) as u32,
-            endpoint_secret,
+            endpoint_secret: row.try_get("endpoint_secret")?,
         }))
     }
 

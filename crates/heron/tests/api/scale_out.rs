@@ -203,6 +203,13 @@ impl PrivatePostgres {
 
     /// Run a PostgreSQL program as its user, in the cluster's directory.
     fn pg(&self, args: &[&str]) {
+        let status = self.command(args).status().unwrap();
+        assert!(status.success(), "{args:?} failed");
+    }
+
+    /// `args[0]` of the PostgreSQL binaries with the rest as arguments,
+    /// as the cluster's user, in its directory.
+    fn command(&self, args: &[&str]) -> std::process::Command {
         let program = self.bin.join(args[0]);
         let mut command = if nix_is_root() {
             let mut c = std::process::Command::new("runuser");
@@ -211,13 +218,12 @@ impl PrivatePostgres {
         } else {
             std::process::Command::new(program)
         };
-        let status = command
+        command
             .args(&args[1..])
             .current_dir(self.dir.path())
             .stdout(std::process::Stdio::null())
-            .status()
-            .unwrap();
-        assert!(status.success(), "{args:?} failed");
+            .stderr(std::process::Stdio::null());
+        command
     }
 
     fn resume(&self) {
@@ -242,20 +248,10 @@ impl PrivatePostgres {
 
 impl Drop for PrivatePostgres {
     fn drop(&mut self) {
-        let program = self.bin.join("pg_ctl");
-        let _ = if nix_is_root() {
-            std::process::Command::new("runuser")
-                .args(["-u", &self.user, "--"])
-                .arg(program)
-                .args(["-D", "data", "-m", "immediate", "stop"])
-                .current_dir(self.dir.path())
-                .output()
-        } else {
-            std::process::Command::new(program)
-                .args(["-D", "data", "-m", "immediate", "stop"])
-                .current_dir(self.dir.path())
-                .output()
-        };
+        // Already stopped is fine.
+        let _ = self
+            .command(&["pg_ctl", "-D", "data", "-m", "immediate", "stop"])
+            .status();
     }
 }
 
