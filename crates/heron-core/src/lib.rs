@@ -7,6 +7,7 @@
 //!
 //! What does not: I/O other than reading configuration, HTTP, SQL, models.
 
+pub mod access;
 pub mod breaker;
 pub mod job;
 pub mod label;

@@ -127,6 +127,35 @@ pub struct Settings {
     pub webhook_timeout: Duration,
     /// Allow webhooks to link-local addresses (cloud metadata services).
     pub webhook_allow_link_local: bool,
+    /// OpenID Connect issuers whose signed tokens are accepted (their
+    /// discovery documents name the JWKS).
+    pub oidc_issuers: Vec<String>,
+    /// The `aud` a token must carry; required when issuers are set.
+    pub oidc_audience: Option<String>,
+    /// The claim naming the caller's tenant.
+    pub oidc_tenant_claim: String,
+    /// The claim listing the caller's roles (an array or a space-separated
+    /// string).
+    pub oidc_roles_claim: String,
+    /// Clock skew allowed on `exp` and `nbf`.
+    pub oidc_leeway: Duration,
+    /// How long a fetched JWKS is trusted before it is fetched again.
+    pub oidc_jwks_cache: Duration,
+    /// Development only: accept HS256 tokens signed with this secret.
+    pub jwt_hs256_secret: Option<Secret>,
+    /// Requests per second per API key (the burst is twice this).
+    pub rate_limit_key_rps: u32,
+    /// Requests per second per tenant, over all its keys.
+    pub rate_limit_tenant_rps: u32,
+    /// Upload bytes per tenant per rolling day; 0 is unlimited.
+    pub quota_tenant_bytes_per_day: u64,
+    /// Failed authentications per client address per minute before `429`.
+    pub auth_failures_per_minute: u32,
+    /// Days a document (file, results) is kept, for tenants without a
+    /// retention setting of their own; `None` keeps it until deleted.
+    pub retention_days: Option<u32>,
+    /// How often expired documents are purged.
+    pub purge_interval: Duration,
 }
 
 /// Values given on the command line, which win over every other source.
@@ -204,6 +233,19 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_WEBHOOK_MAX_ATTEMPTS", "8"),
     ("HERON_WEBHOOK_TIMEOUT_SECS", "10"),
     ("HERON_WEBHOOK_ALLOW_LINK_LOCAL", "false"),
+    ("HERON_OIDC_ISSUERS", ""),
+    ("HERON_OIDC_AUDIENCE", ""),
+    ("HERON_OIDC_TENANT_CLAIM", "tenant"),
+    ("HERON_OIDC_ROLES_CLAIM", "roles"),
+    ("HERON_OIDC_LEEWAY_SECS", "60"),
+    ("HERON_OIDC_JWKS_CACHE_SECS", "600"),
+    ("HERON_JWT_HS256_SECRET", ""),
+    ("HERON_RATE_LIMIT_KEY_RPS", "20"),
+    ("HERON_RATE_LIMIT_TENANT_RPS", "50"),
+    ("HERON_QUOTA_TENANT_MB_PER_DAY", "10240"),
+    ("HERON_AUTH_FAILURES_PER_MINUTE", "30"),
+    ("HERON_RETENTION_DAYS", ""),
+    ("HERON_PURGE_INTERVAL_SECS", "3600"),
 ];
 
 /// The TOML key of an environment name: `HERON_DATA_DIR` → `data_dir`,
@@ -453,6 +495,54 @@ impl Settings {
                 "HERON_WEBHOOK_ALLOW_LINK_LOCAL",
                 get("HERON_WEBHOOK_ALLOW_LINK_LOCAL"),
             )?,
+            oidc_issuers: parse_list(get("HERON_OIDC_ISSUERS"), "HERON_OIDC_ISSUERS")?,
+            oidc_audience: optional(get("HERON_OIDC_AUDIENCE")),
+            oidc_tenant_claim: non_empty(
+                "HERON_OIDC_TENANT_CLAIM",
+                get("HERON_OIDC_TENANT_CLAIM"),
+            )?
+            .to_owned(),
+            oidc_roles_claim: non_empty("HERON_OIDC_ROLES_CLAIM", get("HERON_OIDC_ROLES_CLAIM"))?
+                .to_owned(),
+            oidc_leeway: Duration::from_secs(parse_range(
+                "HERON_OIDC_LEEWAY_SECS",
+                get("HERON_OIDC_LEEWAY_SECS"),
+                0,
+                600,
+            )?),
+            oidc_jwks_cache: Duration::from_secs(parse_range(
+                "HERON_OIDC_JWKS_CACHE_SECS",
+                get("HERON_OIDC_JWKS_CACHE_SECS"),
+                10,
+                86_400,
+            )?),
+            jwt_hs256_secret: optional(get("HERON_JWT_HS256_SECRET")).map(Secret::new),
+            rate_limit_key_rps: parse_positive(
+                "HERON_RATE_LIMIT_KEY_RPS",
+                get("HERON_RATE_LIMIT_KEY_RPS"),
+            )?,
+            rate_limit_tenant_rps: parse_positive(
+                "HERON_RATE_LIMIT_TENANT_RPS",
+                get("HERON_RATE_LIMIT_TENANT_RPS"),
+            )?,
+            quota_tenant_bytes_per_day: parse_number::<u64>(
+                "HERON_QUOTA_TENANT_MB_PER_DAY",
+                get("HERON_QUOTA_TENANT_MB_PER_DAY"),
+            )?
+            .saturating_mul(1024 * 1024),
+            auth_failures_per_minute: parse_positive(
+                "HERON_AUTH_FAILURES_PER_MINUTE",
+                get("HERON_AUTH_FAILURES_PER_MINUTE"),
+            )?,
+            retention_days: optional(get("HERON_RETENTION_DAYS"))
+                .map(|days| parse_range("HERON_RETENTION_DAYS", &days, 1, 36_500))
+                .transpose()?,
+            purge_interval: Duration::from_secs(parse_range(
+                "HERON_PURGE_INTERVAL_SECS",
+                get("HERON_PURGE_INTERVAL_SECS"),
+                1,
+                86_400 * 7,
+            )?),
         })
     }
 

@@ -71,6 +71,8 @@ async fn drain(store: Store, owner: String) -> Result<usize, heron_store::StoreE
 
 fn job(tasks: usize) -> NewJob {
     NewJob {
+        tenant: "bench".to_owned(),
+        actor: "bench".to_owned(),
         id: "bench".to_owned(),
         request_id: "bench".to_owned(),
         synchronous: false,

@@ -252,6 +252,35 @@ impl BlobStore {
         }
     }
 
+    /// Delete the blob `sha256`; deleting a missing blob is not an error
+    /// (erasure may be retried).
+    pub async fn remove(&self, sha256: &str) -> Result<(), StoreError> {
+        match self.location.as_ref() {
+            Location::Local { root } => {
+                match tokio::fs::remove_file(local_path(root, sha256)).await {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                    _ => Ok(()),
+                }
+            }
+            Location::Remote { store, .. } => match store.delete(&object_path(sha256)).await {
+                Err(object_store::Error::NotFound { .. }) | Ok(()) => Ok(()),
+                Err(other) => Err(object_error(other)),
+            },
+        }
+    }
+
+    /// Whether the blob `sha256` is stored (tests of erasure use this).
+    pub async fn contains(&self, sha256: &str) -> Result<bool, StoreError> {
+        match self.location.as_ref() {
+            Location::Local { root } => Ok(tokio::fs::try_exists(local_path(root, sha256)).await?),
+            Location::Remote { store, .. } => match store.head(&object_path(sha256)).await {
+                Ok(_) => Ok(true),
+                Err(object_store::Error::NotFound { .. }) => Ok(false),
+                Err(other) => Err(object_error(other)),
+            },
+        }
+    }
+
     /// Whether the store can be reached and written (for readiness): the
     /// local folder accepts a file; the bucket answers a listing.
     pub async fn check(&self) -> Result<(), StoreError> {

@@ -84,6 +84,7 @@ impl Store {
 
     /// [`Store::create_job`], recording the job on the claimed `key` in the
     /// same transaction.
+    /// Keys are global: callers scope them (the server prefixes the tenant).
     pub async fn create_job_for_key(&self, job: &NewJob, key: &str) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
         insert_job(&mut transaction, job).await?;

@@ -8,6 +8,7 @@ use heron_core::{ClassificationResult, JobStatus};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::audit::{Actor, AuditEntry, append};
 use crate::clock::now_ms;
 use crate::queue::{finish_job_if_settled, from_json};
 use crate::{Store, StoreError};
@@ -88,12 +89,15 @@ pub struct JobSummary {
 }
 
 impl Store {
-    /// A job with its finished results, or `None` for an unknown id.
-    pub async fn job(&self, id: &str) -> Result<Option<JobRecord>, StoreError> {
+    /// A job of `tenant` with its finished results, or `None` for an
+    /// unknown id or another tenant's job (indistinguishable).
+    pub async fn job(&self, tenant: &str, id: &str) -> Result<Option<JobRecord>, StoreError> {
         let Some(row) = sqlx::query(
-            "SELECT id, status, total_files, error_message, created_at, finished_at FROM jobs WHERE id = $1",
+            "SELECT id, status, total_files, error_message, created_at, finished_at FROM jobs
+              WHERE id = $1 AND tenant_id = $2",
         )
         .bind(id)
+        .bind(tenant)
         .fetch_optional(&self.pool)
         .await?
         else {
@@ -139,10 +143,11 @@ impl Store {
         }))
     }
 
-    /// Jobs newest first, optionally of one status, `limit` per page,
-    /// continuing after `cursor` (from the previous page).
+    /// `tenant`'s jobs newest first, optionally of one status, `limit` per
+    /// page, continuing after `cursor` (from the previous page).
     pub async fn jobs(
         &self,
+        tenant: &str,
         status: Option<JobStatus>,
         limit: u32,
         cursor: Option<&str>,
@@ -153,7 +158,7 @@ impl Store {
         };
         let rows = sqlx::query(
             "SELECT id, status, total_files, created_at, finished_at FROM jobs
-              WHERE ($1 IS NULL OR status = $1)
+              WHERE ($1 IS NULL OR status = $1) AND tenant_id = $5
                 AND (created_at < $2 OR (created_at = $2 AND id < $3))
               ORDER BY created_at DESC, id DESC
               LIMIT $4",
@@ -162,6 +167,7 @@ impl Store {
         .bind(before_time)
         .bind(&before_id)
         .bind(i64::from(limit) + 1)
+        .bind(tenant)
         .fetch_all(&self.pool)
         .await?;
         let mut jobs = rows
@@ -189,13 +195,24 @@ impl Store {
     /// Cancel a job that has not finished: its pending tasks will not run,
     /// and results of tasks being processed now are discarded (their
     /// workers lose the lease). Results already stored stay.
-    pub async fn cancel_job(&self, id: &str) -> Result<Cancelled, StoreError> {
+    /// Recorded as `job.cancel` in the same transaction.
+    pub async fn cancel_job(
+        &self,
+        tenant: &str,
+        id: &str,
+        actor: &Actor,
+    ) -> Result<Cancelled, StoreError> {
         let now = now_ms();
         let mut transaction = self.pool.begin().await?;
-        let current: Option<String> = sqlx::query_scalar("SELECT status FROM jobs WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *transaction)
-            .await?;
+        // A write first (the job's own row, unchanged): SQLite takes its
+        // write lock before the status is read.
+        let current: Option<String> = sqlx::query_scalar(
+            "UPDATE jobs SET updated_at = updated_at WHERE id = $1 AND tenant_id = $2 RETURNING status",
+        )
+        .bind(id)
+        .bind(tenant)
+        .fetch_optional(&mut *transaction)
+        .await?;
         let Some(current) = current else {
             return Ok(Cancelled::NotFound);
         };
@@ -220,17 +237,26 @@ impl Store {
         .execute(&mut *transaction)
         .await?;
         crate::webhooks::queue_deliveries(&mut transaction, id, "job.cancelled", now).await?;
+        let entry = AuditEntry::ok(tenant, actor, "job.cancel", format!("job:{id}"))
+            .with_detail(serde_json::json!({ "tasks": tasks }));
+        append(&mut transaction, &entry).await?;
         transaction.commit().await?;
         Ok(Cancelled::Cancelled { tasks })
     }
 
-    /// The dead-letter queue, most recent first.
-    pub async fn dead_letters(&self, limit: u32) -> Result<Vec<DeadLetter>, StoreError> {
+    /// `tenant`'s dead-letter queue, most recent first.
+    pub async fn dead_letters(
+        &self,
+        tenant: &str,
+        limit: u32,
+    ) -> Result<Vec<DeadLetter>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, job_id, filename, attempts, last_error, updated_at FROM tasks
-              WHERE state = 'dead' ORDER BY updated_at DESC LIMIT $1",
+            "SELECT t.id, t.job_id, t.filename, t.attempts, t.last_error, t.updated_at
+               FROM tasks t JOIN jobs j ON j.id = t.job_id
+              WHERE t.state = 'dead' AND j.tenant_id = $2 ORDER BY t.updated_at DESC LIMIT $1",
         )
         .bind(i64::from(limit))
+        .bind(tenant)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -250,17 +276,25 @@ impl Store {
     /// Send a dead-lettered task back to the queue with fresh attempts; its
     /// error result is dropped and its job reopened. False when the task is
     /// not in the dead-letter state.
-    pub async fn retry_dead_letter(&self, task_id: &str) -> Result<bool, StoreError> {
+    /// Recorded as `dead_letter.retry`.
+    pub async fn retry_dead_letter(
+        &self,
+        tenant: &str,
+        task_id: &str,
+        actor: &Actor,
+    ) -> Result<bool, StoreError> {
         let now = now_ms();
         let mut transaction = self.pool.begin().await?;
         let job_id: Option<String> = sqlx::query_scalar(
             "UPDATE tasks SET state = 'pending', attempts = 0, result_json = NULL, result_key = NULL,
                               available_at = $1, updated_at = $1
               WHERE id = $2 AND state = 'dead'
+                AND job_id IN (SELECT id FROM jobs WHERE tenant_id = $3)
           RETURNING job_id",
         )
         .bind(now)
         .bind(task_id)
+        .bind(tenant)
         .fetch_optional(&mut *transaction)
         .await?;
         let Some(job_id) = job_id else {
@@ -277,6 +311,13 @@ impl Store {
         // A job cancelled meanwhile stays cancelled; settle it again in
         // case the retried task was its last.
         finish_job_if_settled(&mut transaction, &job_id, now).await?;
+        let entry = AuditEntry::ok(
+            tenant,
+            actor,
+            "dead_letter.retry",
+            format!("document:{task_id}"),
+        );
+        append(&mut transaction, &entry).await?;
         transaction.commit().await?;
         Ok(true)
     }

@@ -9,13 +9,20 @@
 //! only accepted from the worker that still holds the lease, so a file
 //! never gets two results.
 
+mod audit;
 mod blobs;
 mod clock;
 mod db;
+mod documents;
 mod idempotency;
 mod jobs;
+mod keys;
 mod queue;
 mod webhooks;
+
+pub use audit::{Actor, AuditEntry, AuditFilter, AuditRecord, AuditVerification, ChainSummary};
+pub use documents::{DocumentRecord, TenantSettings};
+pub use keys::{ApiKeyRecord, IssuedKey, NewApiKey, constant_time_eq};
 
 pub use blobs::{BlobStore, BlobWriter, LocalBlob, StoredBlob};
 pub use db::{Backend, PoolConfig, redact_url};

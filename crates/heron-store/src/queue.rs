@@ -17,6 +17,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 use crate::StoreError;
+use crate::audit::{AuditEntry, append};
 use crate::clock::{ms, now_ms};
 use crate::db::{self, Backend, PoolConfig};
 
@@ -31,6 +32,10 @@ pub struct Store {
 #[derive(Debug, Clone)]
 pub struct NewJob {
     pub id: String,
+    /// Whose job it is: every read of it is scoped to this tenant.
+    pub tenant: String,
+    /// Who created it, for the audit log (`job.create`, recorded with it).
+    pub actor: String,
     pub request_id: String,
     /// Answered within the request (≤ the sync limit); its tasks are
     /// created already leased by `lease_owner`.
@@ -68,11 +73,12 @@ pub struct ClaimedTask {
     pub request_id: String,
     /// The job's W3C `traceparent`, if the request was traced.
     pub trace_context: Option<String>,
+    pub tenant: String,
 }
 
 /// The columns of a [`ClaimedTask`], for every statement that returns one.
 const TASK_COLUMNS: &str = "t.id, t.job_id, t.position, t.filename, t.sha256, t.size_bytes, \
-                            t.attempts, j.request_id, j.trace_context";
+                            t.attempts, j.request_id, j.trace_context, j.tenant_id";
 
 impl Store {
     /// Open the database named by `url` (`sqlite://path`,
@@ -93,6 +99,13 @@ impl Store {
         Ok(Store { pool, backend })
     }
 
+    /// The connection pool, for tests that must write behind the store's
+    /// back (tampering with the audit log, ageing rows).
+    #[doc(hidden)]
+    pub fn pool_for_tests(&self) -> &AnyPool {
+        &self.pool
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -103,8 +116,8 @@ impl Store {
         Ok(())
     }
 
-    /// Create a job and all its tasks in one transaction: a job exists with
-    /// every file or not at all.
+    /// Create a job and all its tasks in one transaction, with its audit
+    /// entry: a job exists with every file or not at all.
     pub async fn create_job(&self, job: &NewJob) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
         insert_job(&mut transaction, job).await?;
@@ -135,7 +148,8 @@ impl Store {
                 AND {CLAIMABLE}
           RETURNING id, job_id, position, filename, sha256, size_bytes, attempts,
                     (SELECT request_id FROM jobs WHERE jobs.id = tasks.job_id) AS request_id,
-                    (SELECT trace_context FROM jobs WHERE jobs.id = tasks.job_id) AS trace_context"
+                    (SELECT trace_context FROM jobs WHERE jobs.id = tasks.job_id) AS trace_context,
+                    (SELECT tenant_id FROM jobs WHERE jobs.id = tasks.job_id) AS tenant_id"
         );
         let now = now_ms();
         // Built from constants only.
@@ -228,20 +242,25 @@ impl Store {
             .await
     }
 
-    /// The latest stored result of a file with these bytes whose result
-    /// key is `result_key` (same model, settings and name), if any.
+    /// The latest stored result of `tenant`'s file with these bytes whose
+    /// result key is `result_key` (same model, settings and name), if any.
+    /// Never another tenant's: whether someone else uploaded a file must
+    /// not be observable.
     pub async fn reusable_result(
         &self,
+        tenant: &str,
         sha256: &str,
         result_key: &str,
     ) -> Result<Option<ClassificationResult>, StoreError> {
         let row: Option<(String,)> = sqlx::query_as(
-            "SELECT result_json FROM tasks
-              WHERE sha256 = $1 AND result_key = $2 AND state = 'done' AND result_json IS NOT NULL
-              ORDER BY updated_at DESC LIMIT 1",
+            "SELECT t.result_json FROM tasks t JOIN jobs j ON j.id = t.job_id
+              WHERE t.sha256 = $1 AND t.result_key = $2 AND t.state = 'done'
+                AND t.result_json IS NOT NULL AND j.tenant_id = $3
+              ORDER BY t.updated_at DESC LIMIT 1",
         )
         .bind(sha256)
         .bind(result_key)
+        .bind(tenant)
         .fetch_optional(&self.pool)
         .await?;
         row.map(|(json,)| from_json(&json)).transpose()
@@ -403,8 +422,8 @@ pub(crate) async fn insert_job(
     let now = now_ms();
     sqlx::query(
         "INSERT INTO jobs (id, status, total_files, request_id, synchronous, callback_url,
-                           trace_context, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $7, $8, $6, $6)",
+                           trace_context, tenant_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $7, $8, $9, $6, $6)",
     )
     .bind(&job.id)
     .bind(if job.synchronous {
@@ -418,6 +437,7 @@ pub(crate) async fn insert_job(
     .bind(now)
     .bind(job.callback_url.as_deref())
     .bind(job.trace_context.as_deref())
+    .bind(&job.tenant)
     .execute(&mut **transaction)
     .await?;
     let (state, expires) = match &job.lease_owner {
@@ -444,6 +464,20 @@ pub(crate) async fn insert_job(
         .execute(&mut **transaction)
         .await?;
     }
+    let entry = AuditEntry {
+        tenant: job.tenant.clone(),
+        actor: job.actor.clone(),
+        action: "job.create".to_owned(),
+        resource: format!("job:{}", job.id),
+        outcome: "ok".to_owned(),
+        request_id: job.request_id.clone(),
+        detail: serde_json::json!({
+            "files": job.tasks.len(),
+            "bytes": job.tasks.iter().map(|t| t.size_bytes).sum::<u64>(),
+        })
+        .to_string(),
+    };
+    append(transaction, &entry).await?;
     Ok(())
 }
 
@@ -489,5 +523,6 @@ pub(crate) fn claimed_task(row: &AnyRow) -> Result<ClaimedTask, StoreError> {
         attempts: row.try_get::<i64, _>("attempts")?.max(0) as u32,
         request_id: row.try_get("request_id")?,
         trace_context: row.try_get("trace_context")?,
+        tenant: row.try_get("tenant_id")?,
     })
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::audit::{Actor, AuditEntry, append};
 use crate::clock::{ms, now_ms};
 use crate::{Store, StoreError};
 
@@ -68,22 +69,34 @@ pub struct AttemptRecord {
 
 impl Store {
     /// Register an endpoint that receives every finished job.
+    /// Recorded as `webhook.add`.
     pub async fn add_webhook_endpoint(
         &self,
+        tenant: &str,
         id: &str,
         url: &str,
         secret: &str,
+        actor: &Actor,
     ) -> Result<WebhookEndpoint, StoreError> {
         let now = now_ms();
+        let mut transaction = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO webhook_endpoints (id, url, secret, active, created_at) VALUES ($1, $2, $3, 1, $4)",
+            "INSERT INTO webhook_endpoints (id, url, secret, active, created_at, tenant_id)
+             VALUES ($1, $2, $3, 1, $4, $5)",
         )
         .bind(id)
         .bind(url)
         .bind(secret)
         .bind(now)
-        .execute(&self.pool)
+        .bind(tenant)
+        .execute(&mut *transaction)
         .await?;
+        append(
+            &mut transaction,
+            &AuditEntry::ok(tenant, actor, "webhook.add", format!("webhook:{id}")),
+        )
+        .await?;
+        transaction.commit().await?;
         Ok(WebhookEndpoint {
             id: id.to_owned(),
             url: url.to_owned(),
@@ -91,10 +104,15 @@ impl Store {
         })
     }
 
-    pub async fn webhook_endpoints(&self) -> Result<Vec<WebhookEndpoint>, StoreError> {
+    pub async fn webhook_endpoints(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<WebhookEndpoint>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, url, created_at FROM webhook_endpoints WHERE active = 1 ORDER BY created_at",
+            "SELECT id, url, created_at FROM webhook_endpoints
+              WHERE active = 1 AND tenant_id = $1 ORDER BY created_at",
         )
+        .bind(tenant)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -109,13 +127,31 @@ impl Store {
     }
 
     /// Stop sending to an endpoint. False when there is no such endpoint.
-    pub async fn remove_webhook_endpoint(&self, id: &str) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("UPDATE webhook_endpoints SET active = 0 WHERE id = $1 AND active = 1")
-                .bind(id)
-                .execute(&self.pool)
-                .await?;
-        Ok(done.rows_affected() == 1)
+    /// Recorded as `webhook.remove`.
+    pub async fn remove_webhook_endpoint(
+        &self,
+        tenant: &str,
+        id: &str,
+        actor: &Actor,
+    ) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE webhook_endpoints SET active = 0 WHERE id = $1 AND active = 1 AND tenant_id = $2",
+        )
+        .bind(id)
+        .bind(tenant)
+        .execute(&mut *transaction)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        append(
+            &mut transaction,
+            &AuditEntry::ok(tenant, actor, "webhook.remove", format!("webhook:{id}")),
+        )
+        .await?;
+        transaction.commit().await?;
+        Ok(true)
     }
 
     /// Claim the delivery due soonest for `owner`.
@@ -292,11 +328,14 @@ pub(crate) async fn queue_deliveries(
     .bind(job_id)
     .execute(&mut **transaction)
     .await?;
-    // …and every registered endpoint.
-    let endpoints: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, url FROM webhook_endpoints WHERE active = 1")
-            .fetch_all(&mut **transaction)
-            .await?;
+    // …and every endpoint its tenant registered.
+    let endpoints: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, url FROM webhook_endpoints
+          WHERE active = 1 AND tenant_id = (SELECT tenant_id FROM jobs WHERE id = $1)",
+    )
+    .bind(job_id)
+    .fetch_all(&mut **transaction)
+    .await?;
     for (endpoint_id, url) in endpoints {
         sqlx::query(
             "INSERT INTO webhook_deliveries (id, job_id, endpoint_id, url, event, state, attempts,

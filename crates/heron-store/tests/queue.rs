@@ -5,86 +5,18 @@
 
 use std::time::Duration;
 
-use heron_core::{ClassificationResult, DecidedBy, JobStatus};
-use heron_store::{NewJob, NewTask, Store};
+mod support;
 
-fn result(name: &str) -> ClassificationResult {
-    ClassificationResult {
-        filename: name.to_owned(),
-        mime_type: "text/plain".to_owned(),
-        size_bytes: 1,
-        label: "form".to_owned(),
-        confidence: 0.9,
-        pipeline_version: "test".to_owned(),
-        processing_ms: 1.0,
-        request_id: "r".to_owned(),
-        sha256: "00".to_owned(),
-        predicted_label: "form".to_owned(),
-        decided_by: DecidedBy::TextModel,
-        ..ClassificationResult::default()
-    }
-}
-
-fn job(id: &str, files: usize) -> NewJob {
-    NewJob {
-        id: id.to_owned(),
-        request_id: format!("req-{id}"),
-        synchronous: false,
-        lease_owner: None,
-        lease: Duration::from_secs(60),
-        callback_url: None,
-        trace_context: None,
-        tasks: (0..files)
-            .map(|i| NewTask {
-                id: format!("{id}-t{i}"),
-                filename: format!("f{i}.txt"),
-                sha256: format!("{i:064}"),
-                size_bytes: 10,
-            })
-            .collect(),
-    }
-}
-
-/// Claim for `owner` with a one-minute lease.
-async fn claim(store: &Store, owner: &str, max_attempts: u32) -> Option<heron_store::ClaimedTask> {
-    store
-        .claim(owner, Duration::from_secs(60), max_attempts)
-        .await
-        .unwrap()
-}
-
-/// Complete `task_id` as `owner` with a result for `filename`; whether it
-/// was accepted.
-async fn complete(store: &Store, task_id: &str, owner: &str, filename: &str) -> bool {
-    store
-        .complete(task_id, owner, &result(filename))
-        .await
-        .unwrap()
-}
-
-/// A fresh store on every back-end available: SQLite always, PostgreSQL
-/// when configured.
-async fn stores() -> Vec<(Store, tempfile::TempDir)> {
-    let dir = tempfile::tempdir().unwrap();
-    let mut stores = vec![(Store::open(None, dir.path()).await.unwrap(), dir)];
-    if let Some(admin) = heron_store::testing::postgres_admin_url() {
-        let url = heron_store::testing::fresh_postgres_database(&admin)
-            .await
-            .expect("creating a PostgreSQL test database");
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(Some(&url), dir.path()).await.unwrap();
-        assert_eq!(store.backend(), heron_store::Backend::Postgres);
-        stores.push((store, dir));
-    }
-    stores
-}
+use heron_core::JobStatus;
+use heron_store::Store;
+use support::{actor, claim, complete, job, result, stores};
 
 #[tokio::test]
 async fn a_job_finishes_with_its_last_task_and_keeps_upload_order() {
     for (store, _dir) in stores().await {
         store.create_job(&job("j1", 3)).await.unwrap();
         assert_eq!(
-            store.job("j1").await.unwrap().unwrap().status,
+            store.job("t1", "j1").await.unwrap().unwrap().status,
             JobStatus::Queued
         );
         let mut claimed = Vec::new();
@@ -93,17 +25,17 @@ async fn a_job_finishes_with_its_last_task_and_keeps_upload_order() {
         }
         assert_eq!(claimed.len(), 3);
         assert_eq!(
-            store.job("j1").await.unwrap().unwrap().status,
+            store.job("t1", "j1").await.unwrap().unwrap().status,
             JobStatus::Processing
         );
         for task in claimed.iter().rev() {
             assert!(complete(&store, &task.id, "w1", &task.filename).await);
         }
-        let record = store.job("j1").await.unwrap().unwrap();
+        let record = store.job("t1", "j1").await.unwrap().unwrap();
         assert_eq!(record.status, JobStatus::Done);
         let names: Vec<_> = record.results.iter().map(|r| r.filename.as_str()).collect();
         assert_eq!(names, ["f0.txt", "f1.txt", "f2.txt"]);
-        assert!(store.job("nope").await.unwrap().is_none());
+        assert!(store.job("t1", "nope").await.unwrap().is_none());
     }
 }
 
@@ -124,7 +56,7 @@ async fn an_expired_lease_is_reclaimed_and_the_old_owner_cannot_complete() {
         assert!(complete(&store, &second.id, "live-worker", "f0.txt").await);
         // A second completion of the same task is refused: one result per file.
         assert!(!complete(&store, &second.id, "live-worker", "again").await);
-        let record = store.job("j2").await.unwrap().unwrap();
+        let record = store.job("t1", "j2").await.unwrap().unwrap();
         assert_eq!(record.results.len(), 1);
         assert_eq!(record.results[0].filename, "f0.txt");
     }
@@ -150,7 +82,7 @@ async fn exhausted_tasks_are_not_claimed_and_can_be_buried() {
                 .unwrap()
         );
         assert_eq!(
-            store.job("j3").await.unwrap().unwrap().status,
+            store.job("t1", "j3").await.unwrap().unwrap().status,
             JobStatus::Done
         );
     }
@@ -176,7 +108,7 @@ async fn data_survives_reopening() {
         store.close().await;
     }
     let store = Store::open(None, dir.path()).await.unwrap();
-    assert_eq!(store.job("j5").await.unwrap().unwrap().total_files, 2);
+    assert_eq!(store.job("t1", "j5").await.unwrap().unwrap().total_files, 2);
     assert!(
         store
             .claim("w", Duration::from_secs(5), 3)
@@ -219,10 +151,10 @@ async fn a_transient_failure_is_retried_after_its_delay_then_dead_lettered_and_r
                 .await
                 .unwrap()
         );
-        let record = store.job("j6").await.unwrap().unwrap();
+        let record = store.job("t1", "j6").await.unwrap().unwrap();
         assert_eq!(record.status, JobStatus::Done);
         assert_eq!((record.progress.failed, record.results.len()), (1, 1));
-        let dead = store.dead_letters(10).await.unwrap();
+        let dead = store.dead_letters("t1", 10).await.unwrap();
         assert_eq!(dead.len(), 1);
         assert_eq!(
             dead[0].last_error.as_deref(),
@@ -230,9 +162,19 @@ async fn a_transient_failure_is_retried_after_its_delay_then_dead_lettered_and_r
         );
         assert_eq!(store.summary().await.unwrap().dead_tasks, 1);
 
-        assert!(store.retry_dead_letter(&task.id).await.unwrap());
-        assert!(!store.retry_dead_letter(&task.id).await.unwrap());
-        let record = store.job("j6").await.unwrap().unwrap();
+        assert!(
+            store
+                .retry_dead_letter("t1", &task.id, &actor())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .retry_dead_letter("t1", &task.id, &actor())
+                .await
+                .unwrap()
+        );
+        let record = store.job("t1", "j6").await.unwrap().unwrap();
         assert_eq!(record.status, JobStatus::Processing);
         assert!(record.results.is_empty());
         let fresh = claim(&store, "w", 2).await.unwrap();
@@ -248,7 +190,7 @@ async fn a_cancelled_job_runs_no_more_tasks_and_discards_late_results() {
         assert!(complete(&store, &first.id, "w", "f0.txt").await);
         let second = claim(&store, "w", 3).await.unwrap();
         assert_eq!(
-            store.cancel_job("j7").await.unwrap(),
+            store.cancel_job("t1", "j7", &actor()).await.unwrap(),
             heron_store::Cancelled::Cancelled { tasks: 2 }
         );
         assert!(
@@ -259,15 +201,15 @@ async fn a_cancelled_job_runs_no_more_tasks_and_discards_late_results() {
         );
         assert!(!complete(&store, &second.id, "w", "late").await);
         assert!(claim(&store, "w", 3).await.is_none());
-        let record = store.job("j7").await.unwrap().unwrap();
+        let record = store.job("t1", "j7").await.unwrap().unwrap();
         assert_eq!(record.status, JobStatus::Cancelled);
         assert_eq!((record.progress.done, record.progress.cancelled), (1, 2));
         assert_eq!(
-            store.cancel_job("j7").await.unwrap(),
+            store.cancel_job("t1", "j7", &actor()).await.unwrap(),
             heron_store::Cancelled::AlreadyFinished(JobStatus::Cancelled)
         );
         assert_eq!(
-            store.cancel_job("nope").await.unwrap(),
+            store.cancel_job("t1", "nope", &actor()).await.unwrap(),
             heron_store::Cancelled::NotFound
         );
     }
@@ -283,25 +225,25 @@ async fn the_job_list_pages_newest_first_and_filters_by_status() {
                 .unwrap();
             tokio::time::sleep(Duration::from_millis(3)).await;
         }
-        store.cancel_job("list1").await.unwrap();
-        let first = store.jobs(None, 2, None).await.unwrap();
+        store.cancel_job("t1", "list1", &actor()).await.unwrap();
+        let first = store.jobs("t1", None, 2, None).await.unwrap();
         let ids: Vec<_> = first.jobs.iter().map(|j| j.id.as_str()).collect();
         assert_eq!(ids, ["list4", "list3"]);
         let mut seen = ids.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let mut cursor = first.next_cursor;
         while let Some(after) = cursor {
-            let page = store.jobs(None, 2, Some(&after)).await.unwrap();
+            let page = store.jobs("t1", None, 2, Some(&after)).await.unwrap();
             seen.extend(page.jobs.iter().map(|j| j.id.clone()));
             cursor = page.next_cursor;
         }
         assert_eq!(seen, ["list4", "list3", "list2", "list1", "list0"]);
         let cancelled = store
-            .jobs(Some(JobStatus::Cancelled), 10, None)
+            .jobs("t1", Some(JobStatus::Cancelled), 10, None)
             .await
             .unwrap();
         assert_eq!(cancelled.jobs.len(), 1);
         assert_eq!(cancelled.jobs[0].id, "list1");
-        assert!(store.jobs(None, 2, Some("garbage")).await.is_err());
+        assert!(store.jobs("t1", None, 2, Some("garbage")).await.is_err());
     }
 }
 
@@ -381,7 +323,7 @@ async fn concurrent_claimers_never_share_a_task() {
         all.sort();
         all.dedup();
         assert_eq!((total, all.len()), (40, 40));
-        let record = store.job("race").await.unwrap().unwrap();
+        let record = store.job("t1", "race").await.unwrap().unwrap();
         assert_eq!((record.status, record.results.len()), (JobStatus::Done, 40));
     }
 }

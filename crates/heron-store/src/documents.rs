@@ -1,0 +1,268 @@
+//! Documents (one uploaded file: a task row and its blob), their erasure,
+//! and retention.
+//!
+//! Erasing a document deletes its task row (with its result), its job when
+//! it was the job's last file (with the job's webhook deliveries and
+//! idempotency record, which hold results too), and queues its blob for
+//! deletion when no other document has the same bytes — all in one
+//! transaction with its audit entry. The blob goes just after the commit;
+//! [`Store::drain_blob_deletions`] retries any a crash left behind.
+
+use heron_core::ClassificationResult;
+use sqlx::Row;
+
+use crate::audit::{Actor, AuditEntry, append};
+use crate::clock::now_ms;
+use crate::queue::{finish_job_if_settled, from_json};
+use crate::{BlobStore, Store, StoreError};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Everything stored about one document.
+#[derive(Debug, Clone)]
+pub struct DocumentRecord {
+    pub id: String,
+    pub job_id: String,
+    pub tenant: String,
+    pub filename: String,
+    pub sha256: String,
+    pub size_bytes: u64,
+    /// `pending`, `leased`, `done`, `dead`, `cancelled`.
+    pub state: String,
+    pub result: Option<ClassificationResult>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// A tenant's own settings; `None` fields follow the deployment's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TenantSettings {
+    pub retention_days: Option<u32>,
+}
+
+impl Store {
+    /// A document of `tenant`; `None` for an unknown id and for another
+    /// tenant's (the two must be indistinguishable).
+    pub async fn document(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<DocumentRecord>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT t.id, t.job_id, j.tenant_id, t.filename, t.sha256, t.size_bytes, t.state,
+                    t.result_json, t.created_at, t.updated_at
+               FROM tasks t JOIN jobs j ON j.id = t.job_id
+              WHERE t.id = $1 AND j.tenant_id = $2",
+        )
+        .bind(id)
+        .bind(tenant)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let result: Option<String> = row.try_get("result_json")?;
+        Ok(Some(DocumentRecord {
+            id: row.try_get("id")?,
+            job_id: row.try_get("job_id")?,
+            tenant: row.try_get("tenant_id")?,
+            filename: row.try_get("filename")?,
+            sha256: row.try_get("sha256")?,
+            size_bytes: row.try_get::<i64, _>("size_bytes")?.max(0) as u64,
+            state: row.try_get("state")?,
+            result: result.as_deref().map(from_json).transpose()?,
+            created_at_ms: row.try_get("created_at")?,
+            updated_at_ms: row.try_get("updated_at")?,
+        }))
+    }
+
+    /// Erase a document of `tenant` everywhere (see the module docs),
+    /// recording `action` (`document.erase` or `document.purge`). False
+    /// when the tenant has no such document. The blob is deleted from
+    /// `blobs` before this returns, unless another document shares it.
+    pub async fn erase_document(
+        &self,
+        blobs: &BlobStore,
+        tenant: &str,
+        id: &str,
+        actor: &Actor,
+        action: &str,
+    ) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        // A write first: SQLite takes its write lock before anything is read.
+        let Some((job_id, sha256)): Option<(String, String)> = sqlx::query_as(
+            "DELETE FROM tasks
+              WHERE id = $1 AND job_id IN (SELECT id FROM jobs WHERE tenant_id = $2)
+          RETURNING job_id, sha256",
+        )
+        .bind(id)
+        .bind(tenant)
+        .fetch_optional(&mut *transaction)
+        .await?
+        else {
+            return Ok(false);
+        };
+        // A stored answer to an idempotent request carries the result.
+        sqlx::query("DELETE FROM idempotency_keys WHERE job_id = $1")
+            .bind(&job_id)
+            .execute(&mut *transaction)
+            .await?;
+        let remaining: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE job_id = $1")
+            .bind(&job_id)
+            .fetch_one(&mut *transaction)
+            .await?;
+        let now = now_ms();
+        if remaining == 0 {
+            sqlx::query("DELETE FROM jobs WHERE id = $1")
+                .bind(&job_id)
+                .execute(&mut *transaction)
+                .await?;
+        } else {
+            sqlx::query(
+                "UPDATE jobs SET total_files = total_files - 1, updated_at = $1 WHERE id = $2",
+            )
+            .bind(now)
+            .bind(&job_id)
+            .execute(&mut *transaction)
+            .await?;
+            finish_job_if_settled(&mut transaction, &job_id, now).await?;
+        }
+        let shared: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE sha256 = $1")
+            .bind(&sha256)
+            .fetch_one(&mut *transaction)
+            .await?;
+        if shared == 0 {
+            sqlx::query(
+                "INSERT INTO blob_deletions (sha256, queued_at) VALUES ($1, $2)
+                 ON CONFLICT (sha256) DO NOTHING",
+            )
+            .bind(&sha256)
+            .bind(now)
+            .execute(&mut *transaction)
+            .await?;
+        }
+        let entry = AuditEntry::ok(tenant, actor, action, format!("document:{id}"))
+            .with_detail(serde_json::json!({ "job_id": job_id, "job_erased": remaining == 0 }));
+        append(&mut transaction, &entry).await?;
+        transaction.commit().await?;
+        if shared == 0 {
+            self.drain_blob_deletions(blobs).await?;
+        }
+        Ok(true)
+    }
+
+    /// Delete the queued blobs that still no task refers to (a new upload
+    /// of the same bytes keeps its blob). Returns how many were deleted.
+    pub async fn drain_blob_deletions(&self, blobs: &BlobStore) -> Result<u64, StoreError> {
+        let queued: Vec<(String,)> =
+            sqlx::query_as("SELECT sha256 FROM blob_deletions ORDER BY queued_at LIMIT 500")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut deleted = 0;
+        for (sha256,) in queued {
+            let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE sha256 = $1")
+                .bind(&sha256)
+                .fetch_one(&self.pool)
+                .await?;
+            if used == 0 {
+                blobs.remove(&sha256).await?;
+                deleted += 1;
+            }
+            sqlx::query("DELETE FROM blob_deletions WHERE sha256 = $1")
+                .bind(&sha256)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(deleted)
+    }
+
+    /// Documents past their tenant's retention (or `default_days` for
+    /// tenants without one) whose processing is over, oldest first: (tenant,
+    /// document id).
+    pub async fn expired_documents(
+        &self,
+        default_days: Option<u32>,
+        limit: u32,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT j.tenant_id, t.id
+               FROM tasks t JOIN jobs j ON j.id = t.job_id
+               LEFT JOIN tenant_settings s ON s.tenant_id = j.tenant_id
+              WHERE t.state IN ('done', 'dead', 'cancelled')
+                AND COALESCE(s.retention_days, $1) IS NOT NULL
+                AND t.created_at < $2 - COALESCE(s.retention_days, $1) * $3
+              ORDER BY t.created_at LIMIT $4",
+        )
+        .bind(default_days.map(i64::from))
+        .bind(now_ms())
+        .bind(DAY_MS)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    /// Erase every expired document (`document.purge` in the audit log);
+    /// returns how many.
+    pub async fn purge_expired(
+        &self,
+        blobs: &BlobStore,
+        default_days: Option<u32>,
+    ) -> Result<u64, StoreError> {
+        let actor = Actor::system("retention");
+        let mut purged = 0;
+        loop {
+            let expired = self.expired_documents(default_days, 200).await?;
+            if expired.is_empty() {
+                break;
+            }
+            for (tenant, id) in &expired {
+                if self
+                    .erase_document(blobs, tenant, id, &actor, "document.purge")
+                    .await?
+                {
+                    purged += 1;
+                }
+            }
+        }
+        self.drain_blob_deletions(blobs).await?;
+        Ok(purged)
+    }
+
+    pub async fn tenant_settings(&self, tenant: &str) -> Result<TenantSettings, StoreError> {
+        let days: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT retention_days FROM tenant_settings WHERE tenant_id = $1")
+                .bind(tenant)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(TenantSettings {
+            retention_days: days
+                .and_then(|(d,)| d)
+                .map(|d| u32::try_from(d).unwrap_or(u32::MAX)),
+        })
+    }
+
+    /// Replace a tenant's settings, recording `tenant.settings`.
+    pub async fn set_tenant_settings(
+        &self,
+        tenant: &str,
+        settings: TenantSettings,
+        actor: &Actor,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO tenant_settings (tenant_id, retention_days, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (tenant_id) DO UPDATE SET retention_days = $2, updated_at = $3",
+        )
+        .bind(tenant)
+        .bind(settings.retention_days.map(i64::from))
+        .bind(now_ms())
+        .execute(&mut *transaction)
+        .await?;
+        let entry = AuditEntry::ok(tenant, actor, "tenant.settings", format!("tenant:{tenant}"))
+            .with_detail(serde_json::json!({ "retention_days": settings.retention_days }));
+        append(&mut transaction, &entry).await?;
+        transaction.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,325 @@
+//! Tenants, keys, the audit chain, erasure and retention on real databases
+//! (SQLite, and PostgreSQL when `HERON_TEST_DATABASE_URL` names one).
+
+mod support;
+
+use heron_core::access::{Scope, Scopes};
+use heron_store::{AuditFilter, BlobStore, NewApiKey, TenantSettings};
+use support::{actor, claim, complete, job, stores};
+
+#[tokio::test]
+async fn another_tenants_job_is_invisible() {
+    for (store, _dir) in stores().await {
+        store.create_job(&job("mine", 1)).await.unwrap();
+        assert!(store.job("t1", "mine").await.unwrap().is_some());
+        assert!(store.job("t2", "mine").await.unwrap().is_none());
+        assert!(store.document("t2", "mine-t0").await.unwrap().is_none());
+        assert!(
+            store
+                .jobs("t2", None, 10, None)
+                .await
+                .unwrap()
+                .jobs
+                .is_empty()
+        );
+        assert_eq!(
+            store.cancel_job("t2", "mine", &actor()).await.unwrap(),
+            heron_store::Cancelled::NotFound
+        );
+        // A done result is reused only within its tenant.
+        let task = claim(&store, "w", 3).await.unwrap();
+        assert_eq!(task.tenant, "t1");
+        store
+            .complete_reusable(&task.id, "w", &support::result("f0.txt"), Some("k"))
+            .await
+            .unwrap();
+        assert!(
+            store
+                .reusable_result("t1", &task.sha256, "k")
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            store
+                .reusable_result("t2", &task.sha256, "k")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn keys_authenticate_until_revoked_or_expired_and_store_no_secret() {
+    for (store, _dir) in stores().await {
+        let scopes: Scopes = [Scope::Classify, Scope::Read].into_iter().collect();
+        let issued = store
+            .create_api_key(
+                &NewApiKey {
+                    tenant: "acme".to_owned(),
+                    name: "ci".to_owned(),
+                    scopes,
+                    expires_at_ms: None,
+                },
+                &actor(),
+            )
+            .await
+            .unwrap();
+        let found = store.authenticate_key(&issued.key).await.unwrap().unwrap();
+        assert_eq!((found.tenant.as_str(), found.scopes), ("acme", scopes));
+        assert!(
+            store.api_keys(Some("acme")).await.unwrap()[0]
+                .last_used_at_ms
+                .is_some()
+        );
+        // A wrong secret with the right id, and garbage, are refused.
+        let (prefix, _) = issued.key.rsplit_once('_').unwrap();
+        let forged = format!("{prefix}_{}", "0".repeat(64));
+        assert!(store.authenticate_key(&forged).await.unwrap().is_none());
+        assert!(store.authenticate_key("hk_nope").await.unwrap().is_none());
+        // Another tenant cannot revoke it; its own admin can.
+        assert!(
+            !store
+                .revoke_api_key("other", &issued.record.id, &actor())
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .revoke_api_key("acme", &issued.record.id, &actor())
+                .await
+                .unwrap()
+        );
+        assert!(store.authenticate_key(&issued.key).await.unwrap().is_none());
+        // An expired key is refused.
+        let expired = store
+            .create_api_key(
+                &NewApiKey {
+                    tenant: "acme".to_owned(),
+                    name: "old".to_owned(),
+                    scopes,
+                    expires_at_ms: Some(1),
+                },
+                &actor(),
+            )
+            .await
+            .unwrap();
+        assert!(
+            store
+                .authenticate_key(&expired.key)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let secret = issued.key.rsplit('_').next().unwrap().to_owned();
+        let actions: Vec<String> = store
+            .audit_entries(
+                "acme",
+                &AuditFilter {
+                    limit: 10,
+                    ..AuditFilter::default()
+                },
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                assert!(!r.entry.detail.contains(&secret));
+                r.entry.action
+            })
+            .collect();
+        assert_eq!(actions, ["key.create", "key.revoke", "key.create"]);
+    }
+}
+
+#[tokio::test]
+async fn the_audit_chain_detects_an_edited_a_deleted_and_a_truncated_entry() {
+    for (store, _dir) in stores().await {
+        for n in 0..4 {
+            store.create_job(&job(&format!("a{n}"), 1)).await.unwrap();
+        }
+        let clean = store.verify_audit().await.unwrap();
+        assert!(clean.problems.is_empty(), "{:?}", clean.problems);
+        assert_eq!(clean.chains[0].entries, 4);
+
+        let pool = raw_pool(&store).await;
+        sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 2")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let edited = store.verify_audit().await.unwrap();
+        assert!(
+            edited
+                .problems
+                .iter()
+                .any(|p| p.contains("entry 2 was altered")),
+            "{:?}",
+            edited.problems
+        );
+
+        sqlx::query("DELETE FROM audit_log WHERE seq = 3")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let deleted = store.verify_audit().await.unwrap();
+        assert!(
+            deleted.problems.iter().any(|p| p.contains("missing")),
+            "{:?}",
+            deleted.problems
+        );
+
+        sqlx::query("DELETE FROM audit_log WHERE seq = 4")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let truncated = store.verify_audit().await.unwrap();
+        assert!(
+            truncated
+                .problems
+                .iter()
+                .any(|p| p.contains("head records entry 4")),
+            "{:?}",
+            truncated.problems
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_erased_document_leaves_nothing_behind() {
+    for (store, dir) in stores().await {
+        let blobs = BlobStore::open_local(&dir.path().join("blobs"))
+            .await
+            .unwrap();
+        let mut writer = blobs.writer(1 << 20).await.unwrap();
+        writer.write(b"a bank statement").await.unwrap();
+        let blob = writer.commit().await.unwrap();
+        let mut new = job("erase", 2);
+        for task in &mut new.tasks {
+            task.sha256 = blob.sha256.clone();
+            task.size_bytes = blob.size_bytes;
+        }
+        store.create_job(&new).await.unwrap();
+        while let Some(task) = claim(&store, "w", 3).await {
+            assert!(complete(&store, &task.id, "w", &task.filename).await);
+        }
+        // Another tenant cannot erase it.
+        assert!(
+            !store
+                .erase_document(&blobs, "t2", "erase-t0", &actor(), "document.erase")
+                .await
+                .unwrap()
+        );
+        // The first copy goes; the blob stays for the second.
+        assert!(
+            store
+                .erase_document(&blobs, "t1", "erase-t0", &actor(), "document.erase")
+                .await
+                .unwrap()
+        );
+        assert!(store.document("t1", "erase-t0").await.unwrap().is_none());
+        assert!(blobs.contains(&blob.sha256).await.unwrap());
+        let remaining = store.job("t1", "erase").await.unwrap().unwrap();
+        assert_eq!((remaining.total_files, remaining.results.len()), (1, 1));
+        // The last copy takes the blob and the job with it.
+        assert!(
+            store
+                .erase_document(&blobs, "t1", "erase-t1", &actor(), "document.erase")
+                .await
+                .unwrap()
+        );
+        assert!(!blobs.contains(&blob.sha256).await.unwrap());
+        assert!(store.job("t1", "erase").await.unwrap().is_none());
+        let pool = raw_pool(&store).await;
+        let left: i64 = sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM tasks WHERE sha256 = $1)
+                  + (SELECT COUNT(*) FROM jobs WHERE id = 'erase')
+                  + (SELECT COUNT(*) FROM blob_deletions)",
+        )
+        .bind(&blob.sha256)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        assert_eq!(left, 0);
+        let erased: Vec<String> = store
+            .audit_entries(
+                "t1",
+                &AuditFilter {
+                    action: Some("document.erase".to_owned()),
+                    limit: 10,
+                    ..AuditFilter::default()
+                },
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.entry.resource)
+            .collect();
+        assert_eq!(erased, ["document:erase-t1", "document:erase-t0"]);
+        assert!(store.verify_audit().await.unwrap().problems.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn retention_purges_only_expired_documents_of_each_tenant() {
+    for (store, dir) in stores().await {
+        let blobs = BlobStore::open_local(&dir.path().join("blobs"))
+            .await
+            .unwrap();
+        store.create_job(&job("old", 1)).await.unwrap();
+        let task = claim(&store, "w", 3).await.unwrap();
+        assert!(complete(&store, &task.id, "w", "f").await);
+        // Nothing is expired under a year of retention…
+        assert_eq!(store.purge_expired(&blobs, Some(365)).await.unwrap(), 0);
+        // …and the tenant's own setting wins over the default. Age the
+        // document by two days.
+        let pool = raw_pool(&store).await;
+        sqlx::query("UPDATE tasks SET created_at = created_at - 172800000 WHERE id = $1")
+            .bind(&task.id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        store
+            .set_tenant_settings(
+                "t1",
+                TenantSettings {
+                    retention_days: Some(3),
+                },
+                &actor(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.purge_expired(&blobs, Some(1)).await.unwrap(), 0);
+        store
+            .set_tenant_settings(
+                "t1",
+                TenantSettings {
+                    retention_days: Some(1),
+                },
+                &actor(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.purge_expired(&blobs, None).await.unwrap(), 1);
+        assert!(store.document("t1", &task.id).await.unwrap().is_none());
+        let purges = store
+            .audit_entries(
+                "t1",
+                &AuditFilter {
+                    actor: Some("system:retention".to_owned()),
+                    limit: 10,
+                    ..AuditFilter::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(purges.len(), 1);
+        assert_eq!(purges[0].entry.action, "document.purge");
+    }
+}
+
+/// A connection of our own to the store's database, to tamper with it
+/// as an attacker with database access would.
+async fn raw_pool(store: &heron_store::Store) -> sqlx::AnyPool {
+    store.pool_for_tests().clone()
+}
