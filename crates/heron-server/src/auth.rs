@@ -1,21 +1,49 @@
-//! API-key authentication, as the original: `x-api-key` must be one of
-//! `ALLOWED_API_KEYS`. `Authorization: Bearer <key>` is accepted too.
+//! Who is calling: API keys and bearer tokens become a [`Principal`] (a
+//! tenant, scopes, an actor id for the audit log).
 //!
-//! Keys are compared through their SHA-256 digests with a constant-time
-//! equality, so neither timing nor length leaks how close a guess was.
+//! Credentials arrive as `x-api-key` (the original's header) or
+//! `Authorization: Bearer`. In order:
+//! - a JWT (three dot-separated parts) when issuers are configured;
+//! - a key issued by Heron (`hk_<id>_<secret>`), looked up in the store;
+//! - a key of `HERON_ADMIN_API_KEYS` (default tenant, every scope) or of
+//!   `ALLOWED_API_KEYS` / the generated key (default tenant, every scope
+//!   but `admin`), compared through SHA-256 digests in constant time.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::HeaderMap;
+use heron_core::access::{DEFAULT_TENANT, Scopes};
 use heron_core::settings::Secret;
+use heron_store::{Actor, Store, constant_time_eq};
 use sha2::{Digest, Sha256};
 
-use crate::AppState;
 use crate::error::ApiError;
+use crate::oidc::Verifier;
 
-/// Digests of the accepted keys.
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Every read and write of this request is confined to this tenant.
+    pub tenant: String,
+    pub scopes: Scopes,
+    /// For the audit log: `key:<id>`, `env-key:<fingerprint>`,
+    /// `token:<issuer>#<subject>`. Never a secret.
+    pub actor: String,
+    /// Whose request-rate bucket this request draws from.
+    pub rate_key: String,
+}
+
+impl Principal {
+    pub fn actor(&self, request_id: &str) -> Actor {
+        Actor {
+            id: self.actor.clone(),
+            request_id: request_id.to_owned(),
+        }
+    }
+}
+
+/// Digests of keys given in the environment.
 #[derive(Debug, Clone)]
 pub struct ApiKeys {
     digests: Vec<[u8; 32]>,
@@ -28,11 +56,16 @@ impl ApiKeys {
         }
     }
 
-    pub fn accepts(&self, presented: &str) -> bool {
+    /// The matching key's digest. Every key is compared, so time does not
+    /// depend on which one matched.
+    pub fn find(&self, presented: &str) -> Option<[u8; 32]> {
         let presented = digest(presented);
-        // Check every key, so time does not depend on which one matched.
-        self.digests.iter().fold(false, |found, key| {
-            found | constant_time_eq(key, &presented)
+        self.digests.iter().fold(None, |found, key| {
+            if constant_time_eq(key, &presented) {
+                Some(*key)
+            } else {
+                found
+            }
         })
     }
 }
@@ -41,16 +74,79 @@ fn digest(key: &str) -> [u8; 32] {
     Sha256::digest(key.as_bytes()).into()
 }
 
-fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.iter()
-        .zip(b)
-        .fold(0u8, |difference, (x, y)| difference | (x ^ y))
-        == 0
+/// Turns credentials into principals.
+#[derive(Clone)]
+pub struct Authenticator {
+    env_keys: ApiKeys,
+    admin_keys: ApiKeys,
+    tokens: Option<Arc<Verifier>>,
 }
 
-/// The key a request presents: `x-api-key`, else `Authorization: Bearer`.
-fn presented_key(request: &Request) -> Option<&str> {
-    let headers = request.headers();
+impl Authenticator {
+    pub fn new(
+        env_keys: &[Secret],
+        admin_keys: &[Secret],
+        tokens: Option<Arc<Verifier>>,
+    ) -> Authenticator {
+        Authenticator {
+            env_keys: ApiKeys::new(env_keys),
+            admin_keys: ApiKeys::new(admin_keys),
+            tokens,
+        }
+    }
+
+    /// The caller of a request: `Ok(None)` when it sent no credential or
+    /// an unknown key, `Err` for a token that does not verify (its reason
+    /// is told) or a store failure.
+    pub async fn authenticate(
+        &self,
+        store: &Store,
+        headers: &HeaderMap,
+    ) -> Result<Option<Principal>, ApiError> {
+        let Some(presented) = presented_credential(headers) else {
+            return Ok(None);
+        };
+        if looks_like_jwt(presented)
+            && let Some(tokens) = &self.tokens
+        {
+            return tokens
+                .verify(presented)
+                .await
+                .map(Some)
+                .map_err(|e| ApiError::InvalidToken(e.to_string()));
+        }
+        if presented.starts_with("hk_") {
+            return Ok(store.authenticate_key(presented).await?.map(|key| {
+                let actor = format!("key:{}", key.id);
+                Principal {
+                    tenant: key.tenant,
+                    scopes: key.scopes,
+                    rate_key: actor.clone(),
+                    actor,
+                }
+            }));
+        }
+        let (digest, scopes) = if let Some(d) = self.admin_keys.find(presented) {
+            (d, Scopes::all())
+        } else if let Some(d) = self.env_keys.find(presented) {
+            (d, Scopes::all_but_admin())
+        } else {
+            return Ok(None);
+        };
+        // A fingerprint of the digest names the key without revealing it.
+        let actor = format!("env-key:{}", &hex::encode(digest)[..12]);
+        Ok(Some(Principal {
+            tenant: DEFAULT_TENANT.to_owned(),
+            scopes,
+            rate_key: actor.clone(),
+            actor,
+        }))
+    }
+}
+
+/// The credential a request presents: `x-api-key`, else `Authorization:
+/// Bearer`.
+fn presented_credential(headers: &HeaderMap) -> Option<&str> {
     headers
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
@@ -61,39 +157,11 @@ fn presented_key(request: &Request) -> Option<&str> {
                 .and_then(|v| v.strip_prefix("Bearer "))
         })
         .map(str::trim)
+        .filter(|v| !v.is_empty())
 }
 
-/// Middleware for the protected routes.
-pub async fn require_key(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    match presented_key(&request) {
-        Some(key) if state.api_keys.accepts(key) => Ok(next.run(request).await),
-        _ => {
-            metrics::counter!("heron_auth_failures_total").increment(1);
-            Err(ApiError::Unauthorized)
-        }
-    }
-}
-
-/// Middleware for the admin routes: a key of `HERON_ADMIN_API_KEYS`. A
-/// valid ordinary key is told it lacks the right (`403`), anything else is
-/// `401`.
-pub async fn require_admin_key(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
-    match presented_key(&request) {
-        Some(key) if state.admin_keys.accepts(key) => Ok(next.run(request).await),
-        Some(key) if state.api_keys.accepts(key) => Err(ApiError::Forbidden),
-        _ => {
-            metrics::counter!("heron_auth_failures_total").increment(1);
-            Err(ApiError::Unauthorized)
-        }
-    }
+fn looks_like_jwt(credential: &str) -> bool {
+    credential.starts_with("eyJ") && credential.split('.').count() == 3
 }
 
 /// The keys to accept: `ALLOWED_API_KEYS`, or else a key generated once and
@@ -143,11 +211,19 @@ mod tests {
     #[test]
     fn keys_match_exactly() {
         let keys = ApiKeys::new(&[Secret::new("alpha"), Secret::new("beta")]);
-        assert!(keys.accepts("alpha"));
-        assert!(keys.accepts("beta"));
-        assert!(!keys.accepts("alph"));
-        assert!(!keys.accepts(""));
-        assert!(!ApiKeys::new(&[]).accepts("anything"));
+        assert!(keys.find("alpha").is_some());
+        assert!(keys.find("beta").is_some());
+        assert_ne!(keys.find("alpha"), keys.find("beta"));
+        assert!(keys.find("alph").is_none());
+        assert!(keys.find("").is_none());
+        assert!(ApiKeys::new(&[]).find("anything").is_none());
+    }
+
+    #[test]
+    fn only_jwt_shaped_bearers_go_to_the_token_verifier() {
+        assert!(looks_like_jwt("eyJhbGciOi.eyJzdWIi.c2ln"));
+        assert!(!looks_like_jwt("hk_0123_abcd"));
+        assert!(!looks_like_jwt("eyJ.only-two"));
     }
 
     #[test]

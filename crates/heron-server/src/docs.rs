@@ -2,14 +2,16 @@
 
 use utoipa::OpenApi;
 
-use crate::{error, jobs, ops, upload, webhooks};
+use crate::{admin, documents, error, jobs, ops, upload, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Heron document classifier",
         description = "Classifies uploaded business documents (invoices, statements, IDs...). \
-                       Compatible with the HeronAI v1 API. Authenticate with the `x-api-key` header.",
+                       Compatible with the HeronAI v1 API. Authenticate with the `x-api-key` header \
+                       (or `Authorization: Bearer` with a key or an OIDC token); every route's \
+                       required scope is in `policy.rs`.",
     ),
     paths(
         upload::upload,
@@ -22,6 +24,14 @@ use crate::{error, jobs, ops, upload, webhooks};
         webhooks::add_endpoint,
         webhooks::list_endpoints,
         webhooks::remove_endpoint,
+        documents::get_document,
+        documents::erase_document,
+        admin::create_key,
+        admin::list_keys,
+        admin::revoke_key,
+        admin::get_tenant,
+        admin::put_tenant,
+        admin::audit_log,
         ops::health,
         ops::ready,
         ops::version,
@@ -48,13 +58,22 @@ use crate::{error, jobs, ops, upload, webhooks};
         webhooks::NewEndpoint,
         webhooks::Endpoint,
         webhooks::EndpointList,
+        documents::DocumentResponse,
+        admin::NewKey,
+        admin::KeyInfo,
+        admin::KeyList,
+        admin::TenantSettingsBody,
+        admin::TenantInfo,
+        admin::AuditItem,
+        admin::AuditPage,
         error::ErrorEnvelope,
         error::ErrorBody,
     )),
     tags(
         (name = "classification", description = "Upload files and read results"),
         (name = "jobs", description = "Batches: state, results, list, cancellation"),
-        (name = "admin", description = "Dead-letter queue and webhook endpoints (HERON_ADMIN_API_KEYS)"),
+        (name = "documents", description = "One uploaded file: read, erase"),
+        (name = "admin", description = "A tenant's keys, settings, audit log, dead letters and webhook endpoints (admin scope)"),
         (name = "operations", description = "Health, readiness, versions, metrics"),
     )
 )]

@@ -51,8 +51,26 @@ pub enum ApiError {
         /// Set when an open circuit refused the call (no new failure).
         retry_after: Option<std::time::Duration>,
     },
-    #[error("this key may not use admin routes (HERON_ADMIN_API_KEYS)")]
-    Forbidden,
+    #[error("this credential lacks the {0:?} scope this route needs")]
+    Forbidden(&'static str),
+    #[error("invalid bearer token: {0}")]
+    InvalidToken(String),
+    #[error("too many requests for this {scope}; retry in {retry_after_secs} s")]
+    RateLimited {
+        scope: &'static str,
+        retry_after_secs: u64,
+    },
+    #[error(
+        "the tenant's upload quota of {limit_mb} MB per day is used up; retry in {retry_after_secs} s"
+    )]
+    QuotaExceeded {
+        limit_mb: u64,
+        retry_after_secs: u64,
+    },
+    #[error("document {0} not found")]
+    DocumentNotFound(String),
+    #[error("API key {0} not found")]
+    KeyNotFound(String),
     #[error("invalid Idempotency-Key: {0}")]
     InvalidIdempotencyKey(String),
     #[error("this Idempotency-Key was used with a different request body within its lifetime")]
@@ -80,7 +98,11 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            ApiError::RateLimited { .. } | ApiError::QuotaExceeded { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
+            ApiError::DocumentNotFound(_) | ApiError::KeyNotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NoFiles | ApiError::InvalidMultipart(_) | ApiError::InvalidQuery(_) => {
                 StatusCode::BAD_REQUEST
             }
@@ -95,7 +117,7 @@ impl ApiError {
             ApiError::Unavailable(_) | ApiError::DependencyUnavailable { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::InvalidIdempotencyKey(_)
             | ApiError::InvalidCallbackUrl(_)
             | ApiError::CallbacksNotConfigured
@@ -127,7 +149,12 @@ impl ApiError {
             ApiError::MetricsDisabled => "metrics_disabled",
             ApiError::Unavailable(_) => "service_unavailable",
             ApiError::DependencyUnavailable { .. } => "dependency_unavailable",
-            ApiError::Forbidden => "forbidden",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::InvalidToken(_) => "invalid_token",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::QuotaExceeded { .. } => "quota_exceeded",
+            ApiError::DocumentNotFound(_) => "document_not_found",
+            ApiError::KeyNotFound(_) => "key_not_found",
             ApiError::InvalidIdempotencyKey(_) => "invalid_idempotency_key",
             ApiError::IdempotencyKeyReused => "idempotency_key_reused",
             ApiError::IdempotencyKeyInUse { .. } => "idempotency_key_in_use",
@@ -175,12 +202,18 @@ impl IntoResponse for ApiError {
         };
         let mut response = (status, axum::Json(envelope)).into_response();
         if status == StatusCode::UNAUTHORIZED {
+            let challenge = if matches!(self, ApiError::InvalidToken(_)) {
+                "Bearer error=\"invalid_token\""
+            } else {
+                "ApiKey header=\"x-api-key\""
+            };
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("ApiKey header=\"x-api-key\""),
+                HeaderValue::from_static(challenge),
             );
         }
         let retry_later = status == StatusCode::SERVICE_UNAVAILABLE
+            || status == StatusCode::TOO_MANY_REQUESTS
             || matches!(self, ApiError::IdempotencyKeyInUse { .. });
         let failure = match &self {
             ApiError::DependencyUnavailable {
@@ -194,6 +227,12 @@ impl IntoResponse for ApiError {
                 retry_after: Some(wait),
                 ..
             } => wait.as_secs().max(1),
+            ApiError::RateLimited {
+                retry_after_secs, ..
+            }
+            | ApiError::QuotaExceeded {
+                retry_after_secs, ..
+            } => (*retry_after_secs).max(1),
             _ => 5,
         };
         if retry_later {

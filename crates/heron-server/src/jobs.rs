@@ -2,16 +2,19 @@
 //! `GET /v1/jobs` (the list), `DELETE /v1/jobs/{job_id}` (cancel), and the
 //! admin routes of the dead-letter queue.
 
+use axum::Extension;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use heron_core::{ClassificationResult, JobStatus};
-use heron_store::{Cancelled, JobRecord};
+use heron_store::{AuditEntry, Cancelled, JobRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::auth::Principal;
 use crate::error::{ApiError, ErrorEnvelope};
 use crate::explain::{ExplainQuery, explain, shown};
+use crate::request_id::RequestId;
 
 /// A job as the original API reports it, plus progress.
 #[derive(Debug, Serialize, ToSchema)]
@@ -83,15 +86,26 @@ impl JobResponse {
 )]
 pub async fn get_job(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
     Path(job_id): Path<String>,
     query: Result<Query<ExplainQuery>, QueryRejection>,
 ) -> Result<axum::Json<JobResponse>, ApiError> {
     let show_explanations = explain(query)?;
     let record = state
         .store
-        .job(&job_id)
+        .job(&principal.tenant, &job_id)
         .await?
         .ok_or_else(|| ApiError::JobNotFound(job_id.clone()))?;
+    // Results are document data: reading them is audited.
+    let entry = AuditEntry::ok(
+        &principal.tenant,
+        &principal.actor(&request_id),
+        "job.read",
+        format!("job:{job_id}"),
+    )
+    .with_detail(serde_json::json!({ "results": record.results.len() }));
+    state.store.audit(&entry).await?;
     Ok(axum::Json(JobResponse::new(record, show_explanations)))
 }
 
@@ -114,9 +128,16 @@ pub async fn get_job(
 )]
 pub async fn cancel_job(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
     Path(job_id): Path<String>,
 ) -> Result<axum::Json<JobResponse>, ApiError> {
-    match state.store.cancel_job(&job_id).await? {
+    let actor = principal.actor(&request_id);
+    match state
+        .store
+        .cancel_job(&principal.tenant, &job_id, &actor)
+        .await?
+    {
         Cancelled::Cancelled { tasks } => {
             tracing::info!(job_id = %job_id, tasks, "job cancelled");
         }
@@ -130,7 +151,7 @@ pub async fn cancel_job(
     }
     let record = state
         .store
-        .job(&job_id)
+        .job(&principal.tenant, &job_id)
         .await?
         .ok_or_else(|| ApiError::JobNotFound(job_id.clone()))?;
     Ok(axum::Json(JobResponse::new(record, false)))
@@ -179,6 +200,7 @@ pub struct JobSummaryItem {
 )]
 pub async fn list_jobs(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<axum::Json<JobList>, ApiError> {
     let Query(query) = query.map_err(|e| ApiError::InvalidQuery(e.body_text()))?;
@@ -190,7 +212,12 @@ pub async fn list_jobs(
     }
     let page = state
         .store
-        .jobs(query.status, limit, query.cursor.as_deref())
+        .jobs(
+            &principal.tenant,
+            query.status,
+            limit,
+            query.cursor.as_deref(),
+        )
         .await?;
     Ok(axum::Json(JobList {
         jobs: page
@@ -232,13 +259,14 @@ pub struct DeadLetterList {
     responses(
         (status = 200, description = "Dead-lettered files", body = DeadLetterList),
         (status = 401, description = "Missing or unknown key", body = ErrorEnvelope),
-        (status = 403, description = "Not an admin key (`forbidden`)", body = ErrorEnvelope),
+        (status = 403, description = "The credential lacks the admin scope (`forbidden`)", body = ErrorEnvelope),
     )
 )]
 pub async fn dead_letters(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
 ) -> Result<axum::Json<DeadLetterList>, ApiError> {
-    let dead = state.store.dead_letters(500).await?;
+    let dead = state.store.dead_letters(&principal.tenant, 500).await?;
     Ok(axum::Json(DeadLetterList {
         dead_letters: dead
             .into_iter()
@@ -271,15 +299,22 @@ pub struct RetryAccepted {
     responses(
         (status = 202, description = "Queued again", body = RetryAccepted),
         (status = 401, description = "Missing or unknown key", body = ErrorEnvelope),
-        (status = 403, description = "Not an admin key (`forbidden`)", body = ErrorEnvelope),
+        (status = 403, description = "The credential lacks the admin scope (`forbidden`)", body = ErrorEnvelope),
         (status = 404, description = "Not a dead letter (`dead_letter_not_found`)", body = ErrorEnvelope),
     )
 )]
 pub async fn retry_dead_letter(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
     Path(task_id): Path<String>,
 ) -> Result<(axum::http::StatusCode, axum::Json<RetryAccepted>), ApiError> {
-    if !state.store.retry_dead_letter(&task_id).await? {
+    let actor = principal.actor(&request_id);
+    if !state
+        .store
+        .retry_dead_letter(&principal.tenant, &task_id, &actor)
+        .await?
+    {
         return Err(ApiError::DeadLetterNotFound(task_id));
     }
     tracing::info!(task_id = %task_id, "dead letter queued again by an admin");

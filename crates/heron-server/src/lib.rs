@@ -6,17 +6,25 @@
 //! beside it. The only crate that knows HTTP or JSON envelopes.
 //!
 //! Layers, outermost first: panic catcher → request id (and its log span)
-//! → metrics → body limit → routes (→ API-key check on protected routes).
+//! → security headers → metrics → body limit → routes (→ the access policy
+//! of `policy.rs` on every route: authentication, scope, rate limits →
+//! circuit breakers on routes that use the database or blob store).
 
+mod admin;
 mod auth;
 mod breakers;
 mod docs;
+mod documents;
 mod error;
 mod explain;
 mod http_metrics;
 mod jobs;
+mod limits;
+mod oidc;
 mod ops;
+pub mod policy;
 mod request_id;
+mod security_headers;
 mod upload;
 mod webhooks;
 
@@ -28,7 +36,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::Uri;
 use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use heron_core::Settings;
 use heron_core::settings::Secret;
 use heron_pipeline::Pipeline;
@@ -52,9 +60,8 @@ pub struct AppState {
     blobs: BlobStore,
     pipeline: Arc<Pipeline>,
     worker: Worker,
-    api_keys: auth::ApiKeys,
-    /// `HERON_ADMIN_API_KEYS`: the admin routes.
-    admin_keys: auth::ApiKeys,
+    auth: auth::Authenticator,
+    limits: Arc<Limits>,
     metrics: Option<PrometheusHandle>,
     /// Distinguishes this process's leases from other processes'.
     instance_id: String,
@@ -88,6 +95,27 @@ impl ServerParts {
     }
 }
 
+/// The rate limiters of this process.
+struct Limits {
+    per_key: limits::Limiter,
+    per_tenant: limits::Limiter,
+    /// Failed authentications per client address.
+    auth_failures: limits::Limiter,
+}
+
+impl Limits {
+    fn new(settings: &Settings) -> Limits {
+        let key = f64::from(settings.rate_limit_key_rps);
+        let tenant = f64::from(settings.rate_limit_tenant_rps);
+        let failures = f64::from(settings.auth_failures_per_minute);
+        Limits {
+            per_key: limits::Limiter::new(key, key * 2.0),
+            per_tenant: limits::Limiter::new(tenant, tenant * 2.0),
+            auth_failures: limits::Limiter::new(failures / 60.0, failures),
+        }
+    }
+}
+
 /// Why the server stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -95,6 +123,8 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Store(#[from] heron_store::StoreError),
+    #[error("configuration: {0}")]
+    Config(String),
 }
 
 /// The process-wide Prometheus recorder (a recorder can be installed once).
@@ -154,7 +184,8 @@ pub fn build_worker(
 pub fn router(state: AppState) -> Router {
     let body_limit =
         state.settings.max_file_size_bytes as usize * state.settings.max_batch_size + 1024 * 1024;
-    let protected = Router::new()
+    // Which scope each route needs is in `policy::POLICY`, not here.
+    let data = Router::new()
         .route("/v1/files", post(upload::upload))
         .route("/v1/jobs", get(jobs::list_jobs))
         .route(
@@ -165,15 +196,20 @@ pub fn router(state: AppState) -> Router {
             "/v1/jobs/{job_id}/deliveries",
             get(webhooks::job_deliveries),
         )
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            breakers::layer,
-        ))
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_key,
-        ));
-    let admin = Router::new()
+        .route(
+            "/v1/documents/{document_id}",
+            get(documents::get_document).delete(documents::erase_document),
+        )
+        .route("/v1/audit", get(admin::audit_log))
+        .route(
+            "/v1/admin/keys",
+            get(admin::list_keys).post(admin::create_key),
+        )
+        .route("/v1/admin/keys/{key_id}", delete(admin::revoke_key))
+        .route(
+            "/v1/admin/tenant",
+            get(admin::get_tenant).put(admin::put_tenant),
+        )
         .route("/v1/admin/dead-letters", get(jobs::dead_letters))
         .route(
             "/v1/admin/dead-letters/{task_id}/retry",
@@ -185,25 +221,31 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/v1/admin/webhooks/{endpoint_id}",
-            axum::routing::delete(webhooks::remove_endpoint),
+            delete(webhooks::remove_endpoint),
         )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            auth::require_admin_key,
+            breakers::layer,
         ));
     let public = Router::new()
         .route("/v1/version", get(ops::version))
         .route("/redoc", get(|| async { Redirect::permanent("/docs/") }));
-    Router::new()
-        .merge(protected)
-        .merge(admin)
+    let routed = Router::new()
+        .merge(data)
         .merge(public)
         .merge(probes())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            policy::enforce,
+        ));
+    Router::new()
+        .merge(routed)
         .merge(SwaggerUi::new("/docs").url("/openapi.json", ApiDoc::openapi()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(http_metrics::layer))
+        .layer(middleware::from_fn(security_headers::layer))
         .layer(middleware::from_fn(request_id::layer))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
@@ -250,8 +292,9 @@ struct Running {
 }
 
 impl Running {
-    /// Build the state and start `settings.workers` task loops.
-    fn start(parts: ServerParts) -> Running {
+    /// Build the state and start `settings.workers` task loops (and, in a
+    /// process that works, webhook delivery and retention).
+    fn start(parts: ServerParts) -> Result<Running, ServerError> {
         let ServerParts {
             settings,
             store,
@@ -267,8 +310,12 @@ impl Running {
             blobs,
             pipeline,
             worker: worker.clone(),
-            api_keys: auth::ApiKeys::new(&api_keys),
-            admin_keys: auth::ApiKeys::new(&settings.admin_api_keys),
+            auth: auth::Authenticator::new(
+                &api_keys,
+                &settings.admin_api_keys,
+                oidc::Verifier::from_settings(&settings).map_err(ServerError::Config)?,
+            ),
+            limits: Arc::new(Limits::new(&settings)),
             metrics: if settings.prometheus_enabled {
                 prometheus()
             } else {
@@ -303,15 +350,22 @@ impl Running {
             );
             let owner = format!("{instance_id}:webhooks");
             workers.push(tokio::spawn(webhooks.run(owner, stop_signal.clone())));
+            workers.push(tokio::spawn(heron_worker::run_retention(
+                store.clone(),
+                state.blobs.clone(),
+                settings.retention_days,
+                settings.purge_interval,
+                stop_signal.clone(),
+            )));
         }
-        Running {
+        Ok(Running {
             state,
             store,
             settings,
             instance_id,
             stop_workers,
             workers,
-        }
+        })
     }
 
     /// Stop claiming; let each worker finish its task within the grace
@@ -351,9 +405,11 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let running = Running::start(parts);
+    let running = Running::start(parts)?;
     tracing::info!(address = %listener.local_addr()?, workers = running.settings.workers, "heron is listening");
-    axum::serve(listener, router(running.state.clone()))
+    let app =
+        router(running.state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     tracing::info!("stopped accepting requests");
@@ -368,7 +424,7 @@ pub async fn run_worker(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let running = Running::start(parts);
+    let running = Running::start(parts)?;
     tracing::info!(address = %listener.local_addr()?, workers = running.settings.workers, "heron worker is running");
     axum::serve(listener, worker_router(running.state.clone()))
         .with_graceful_shutdown(shutdown)

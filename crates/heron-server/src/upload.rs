@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::auth::Principal;
 use crate::error::{ApiError, ErrorEnvelope};
 use crate::explain::{ExplainQuery, explain, shown};
 use crate::request_id::RequestId;
@@ -52,6 +53,7 @@ pub struct JobAccepted {
 
 /// An upload request once its body is read.
 struct Request {
+    principal: Principal,
     request_id: String,
     received: Vec<Received>,
     show_explanations: bool,
@@ -95,14 +97,17 @@ struct Received {
 )]
 pub async fn upload(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Extension(RequestId(request_id)): Extension<RequestId>,
     headers: HeaderMap,
     query: Result<Query<ExplainQuery>, QueryRejection>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiError> {
     let show_explanations = explain(query)?;
-    let key = idempotency_key(&headers)?;
+    // Keys are the client's names: two tenants may pick the same one.
+    let key = idempotency_key(&headers)?.map(|key| format!("{}/{key}", principal.tenant));
     state.breakers.check_blob_store()?;
+    check_quota(&state, &principal, &headers).await?;
     let mut multipart = multipart.map_err(|e| ApiError::InvalidMultipart(e.body_text()))?;
     let mut received: Vec<Received> = Vec::new();
     let mut callback = header_text(&headers, "x-callback-url");
@@ -132,6 +137,7 @@ pub async fn upload(
     let callback = callback_url(&state, callback)?;
     metrics::counter!("heron_files_received_total").increment(received.len() as u64);
     let request = Request {
+        principal,
         request_id,
         received,
         show_explanations,
@@ -182,6 +188,7 @@ async fn answer(
     idempotency_key: Option<&str>,
 ) -> Result<(StatusCode, String), ApiError> {
     let Request {
+        principal,
         request_id,
         received,
         show_explanations,
@@ -192,6 +199,8 @@ async fn answer(
     let owner = format!("{}:request:{request_id}", state.instance_id);
     let job = NewJob {
         id: job_id.clone(),
+        tenant: principal.tenant.clone(),
+        actor: principal.actor.clone(),
         request_id,
         synchronous,
         lease_owner: synchronous.then(|| owner.clone()),
@@ -272,6 +281,38 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
+}
+
+/// Refuse an upload that would take the tenant past its bytes-per-day
+/// quota, before any byte is stored (the request's `Content-Length` counts
+/// as its size).
+async fn check_quota(
+    state: &AppState,
+    principal: &Principal,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
+    let quota = state.settings.quota_tenant_bytes_per_day;
+    if quota == 0 {
+        return Ok(());
+    }
+    let day_ago = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 - 86_400_000;
+    let used = state
+        .store
+        .tenant_upload_bytes_since(&principal.tenant, day_ago)
+        .await?;
+    let incoming = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    if used.saturating_add(incoming) > quota {
+        metrics::counter!("heron_quota_refusals_total").increment(1);
+        return Err(ApiError::QuotaExceeded {
+            limit_mb: quota / (1024 * 1024),
+            retry_after_secs: 3600,
+        });
+    }
+    Ok(())
 }
 
 /// The job's callback URL (form field `callback_url` or header

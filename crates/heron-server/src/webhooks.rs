@@ -1,6 +1,8 @@
 //! Webhook routes: a job's deliveries and their attempts, and the admin
-//! routes that register and remove endpoints.
+//! routes that register and remove a tenant's endpoints (each receives
+//! its own tenant's finished jobs only).
 
+use axum::Extension;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -8,8 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::auth::Principal;
 use crate::error::{ApiError, ErrorEnvelope};
 use crate::jobs::rfc3339;
+use crate::request_id::RequestId;
 
 /// One delivery of a job's notification, with every attempt.
 #[derive(Debug, Serialize, ToSchema)]
@@ -52,9 +56,10 @@ pub struct DeliveryList {
 )]
 pub async fn job_deliveries(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
     Path(job_id): Path<String>,
 ) -> Result<axum::Json<DeliveryList>, ApiError> {
-    if state.store.job(&job_id).await?.is_none() {
+    if state.store.job(&principal.tenant, &job_id).await?.is_none() {
         return Err(ApiError::JobNotFound(job_id));
     }
     let deliveries = state.store.deliveries(&job_id).await?;
@@ -115,11 +120,13 @@ pub struct EndpointList {
         (status = 201, description = "Registered; the secret is shown once", body = Endpoint),
         (status = 400, description = "Not an allowed http(s) URL (`invalid_callback_url`) or bad JSON (`invalid_body`)", body = ErrorEnvelope),
         (status = 401, description = "Missing or unknown key", body = ErrorEnvelope),
-        (status = 403, description = "Not an admin key (`forbidden`)", body = ErrorEnvelope),
+        (status = 403, description = "The credential lacks the admin scope (`forbidden`)", body = ErrorEnvelope),
     )
 )]
 pub async fn add_endpoint(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
     body: Result<axum::Json<NewEndpoint>, JsonRejection>,
 ) -> Result<(StatusCode, axum::Json<Endpoint>), ApiError> {
     let axum::Json(body) = body.map_err(|e| ApiError::InvalidBody(e.body_text()))?;
@@ -133,7 +140,13 @@ pub async fn add_endpoint(
     );
     let endpoint = state
         .store
-        .add_webhook_endpoint(&id, url.as_str(), &secret)
+        .add_webhook_endpoint(
+            &principal.tenant,
+            &id,
+            url.as_str(),
+            &secret,
+            &principal.actor(&request_id),
+        )
         .await?;
     tracing::info!(endpoint = %id, url = %url, "webhook endpoint registered");
     Ok((
@@ -155,13 +168,14 @@ pub async fn add_endpoint(
     responses(
         (status = 200, description = "Endpoints", body = EndpointList),
         (status = 401, description = "Missing or unknown key", body = ErrorEnvelope),
-        (status = 403, description = "Not an admin key (`forbidden`)", body = ErrorEnvelope),
+        (status = 403, description = "The credential lacks the admin scope (`forbidden`)", body = ErrorEnvelope),
     )
 )]
 pub async fn list_endpoints(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
 ) -> Result<axum::Json<EndpointList>, ApiError> {
-    let endpoints = state.store.webhook_endpoints().await?;
+    let endpoints = state.store.webhook_endpoints(&principal.tenant).await?;
     Ok(axum::Json(EndpointList {
         endpoints: endpoints
             .into_iter()
@@ -184,15 +198,22 @@ pub async fn list_endpoints(
     responses(
         (status = 204, description = "Removed"),
         (status = 401, description = "Missing or unknown key", body = ErrorEnvelope),
-        (status = 403, description = "Not an admin key (`forbidden`)", body = ErrorEnvelope),
+        (status = 403, description = "The credential lacks the admin scope (`forbidden`)", body = ErrorEnvelope),
         (status = 404, description = "No such endpoint (`endpoint_not_found`)", body = ErrorEnvelope),
     )
 )]
 pub async fn remove_endpoint(
     State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
     Path(endpoint_id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state.store.remove_webhook_endpoint(&endpoint_id).await? {
+    let actor = principal.actor(&request_id);
+    if state
+        .store
+        .remove_webhook_endpoint(&principal.tenant, &endpoint_id, &actor)
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::EndpointNotFound(endpoint_id))

@@ -122,6 +122,9 @@ pub(crate) async fn connect(
                             "PRAGMA synchronous = NORMAL",
                             "PRAGMA foreign_keys = ON",
                             "PRAGMA busy_timeout = 10000",
+                            // Erased documents are overwritten, not left in
+                            // free pages.
+                            "PRAGMA secure_delete = ON",
                         ] {
                             connection.execute(pragma).await?;
                         }

@@ -229,6 +229,23 @@ impl Store {
         Ok(purged)
     }
 
+    /// Bytes `tenant` uploaded since `since_ms` (the daily quota).
+    pub async fn tenant_upload_bytes_since(
+        &self,
+        tenant: &str,
+        since_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let total: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(t.size_bytes), 0) AS BIGINT) FROM tasks t JOIN jobs j ON j.id = t.job_id
+              WHERE j.tenant_id = $1 AND j.created_at >= $2",
+        )
+        .bind(tenant)
+        .bind(since_ms)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(total.max(0) as u64)
+    }
+
     pub async fn tenant_settings(&self, tenant: &str) -> Result<TenantSettings, StoreError> {
         let days: Option<(Option<i64>,)> =
             sqlx::query_as("SELECT retention_days FROM tenant_settings WHERE tenant_id = $1")

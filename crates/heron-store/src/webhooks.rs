@@ -34,6 +34,8 @@ pub struct DueDelivery {
     /// The registered endpoint's secret; `None` for a job's own callback
     /// URL (signed with the service's `HERON_WEBHOOK_SECRET`).
     pub endpoint_secret: Option<String>,
+    /// The job's tenant.
+    pub tenant: String,
 }
 
 /// What one attempt came to.
@@ -171,7 +173,8 @@ impl Store {
                 AND {DUE}
           RETURNING id, job_id, url, event, attempts,
                     (SELECT secret FROM webhook_endpoints
-                      WHERE webhook_endpoints.id = webhook_deliveries.endpoint_id) AS endpoint_secret"
+                      WHERE webhook_endpoints.id = webhook_deliveries.endpoint_id) AS endpoint_secret,
+                    (SELECT tenant_id FROM jobs WHERE jobs.id = webhook_deliveries.job_id) AS tenant_id"
         );
         let now = now_ms();
         // Built from constants only.
@@ -191,6 +194,7 @@ impl Store {
             event: row.try_get("event")?,
             attempt: row.try_get::<i64, _>("attempts")?.max(0) as u32,
             endpoint_secret: row.try_get("endpoint_secret")?,
+            tenant: row.try_get("tenant_id")?,
         }))
     }
 

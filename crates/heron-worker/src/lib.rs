@@ -11,9 +11,11 @@
 //! The same [`Worker::process`] serves the in-process workers, the
 //! synchronous path of `POST /v1/files` and `heron worker`.
 
+mod retention;
 pub mod trace;
 mod webhooks;
 
+pub use retention::run_retention;
 pub use webhooks::{WebhookConfig, Webhooks};
 
 use std::sync::Arc;
@@ -328,7 +330,11 @@ impl Worker {
         result_key: &str,
     ) -> Result<Option<ClassificationResult>, WorkerError> {
         let started = std::time::Instant::now();
-        let Some(mut result) = self.store.reusable_result(&task.sha256, result_key).await? else {
+        let Some(mut result) = self
+            .store
+            .reusable_result(&task.tenant, &task.sha256, result_key)
+            .await?
+        else {
             return Ok(None);
         };
         result.cached = true;

@@ -200,7 +200,7 @@ impl Webhooks {
         };
         let job = self
             .store
-            .job(&delivery.job_id)
+            .job(&delivery.tenant, &delivery.job_id)
             .await
             .map_err(|e| e.to_string())?
             .ok_or("the job no longer exists")?;

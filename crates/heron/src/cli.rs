@@ -48,6 +48,11 @@ pub enum Command {
     Eval(EvalArgs),
     /// List, inspect, activate or roll back trained models.
     Models(ModelsArgs),
+    /// Create, list and revoke API keys (of any tenant: this is the
+    /// operator's tool; a tenant's admins use /v1/admin/keys).
+    Keys(KeysArgs),
+    /// Check the audit log's hash chains.
+    Audit(AuditArgs),
     /// Internal: an extraction child process (started by heron itself).
     #[command(hide = true)]
     ExtractWorker(ExtractWorkerArgs),
@@ -186,4 +191,65 @@ pub enum ModelsCommand {
     Activate { id: String },
     /// Go back to the previously activated model.
     Rollback,
+}
+
+#[derive(Debug, Args)]
+pub struct KeysArgs {
+    #[command(subcommand)]
+    pub command: KeysCommand,
+    /// Database URL (default: SQLite in the data directory).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Issue a key and print it (once: only its hash is stored).
+    Create {
+        /// The tenant the key acts for (a-z, 0-9, _ and -).
+        #[arg(long)]
+        tenant: String,
+        /// Comma-separated: classify, read, review, train, admin.
+        #[arg(long, value_name = "LIST", default_value = "")]
+        scopes: String,
+        /// Comma-separated roles (uploader, reader, reviewer, trainer,
+        /// admin), added to the scopes.
+        #[arg(long, value_name = "LIST", default_value = "")]
+        roles: String,
+        /// `90d`, `12h` or `never`.
+        #[arg(long, default_value = "never")]
+        expires: String,
+        /// What the key is for.
+        #[arg(long, default_value = "created by heron keys")]
+        name: String,
+    },
+    /// Every key (or one tenant's), without secrets.
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Revoke a key: it stops working at once.
+    Revoke {
+        #[arg(long)]
+        tenant: String,
+        /// The key's id (`hk_<id>_…`, or from `heron keys list`).
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub command: AuditCommand,
+    /// Database URL (default: SQLite in the data directory).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every tenant's chain; exit 1 when an entry was edited,
+    /// removed or added out of order. Prints each chain's head hash, to
+    /// keep somewhere the database's writers cannot reach.
+    Verify,
 }

@@ -1,10 +1,12 @@
 //! One module per subcommand.
 
+mod audit;
 mod classify;
 mod eval;
 mod eval_charts;
 mod extract;
 mod generate;
+mod keys;
 pub mod models;
 pub(crate) mod serve;
 mod train;
@@ -36,6 +38,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             overrides.database_url = args.storage.database_url.clone();
             overrides.blob_store = args.storage.blob_store.clone();
         }
+        Command::Keys(args) => overrides.database_url = args.database_url.clone(),
+        Command::Audit(args) => overrides.database_url = args.database_url.clone(),
         Command::Worker(args) => {
             overrides.bind = Some(args.bind.clone());
             overrides.workers = args.concurrency;
@@ -54,6 +58,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Train(args) => train::run(settings, &args),
         Command::Eval(args) => eval::run(settings, &args),
         Command::Models(args) => models::run(settings, &args),
+        Command::Keys(args) => keys::run(settings, &args),
+        Command::Audit(args) => audit::run(settings, &args),
         Command::ExtractWorker(_) => Ok(ExitCode::SUCCESS),
     }
 }

@@ -17,6 +17,9 @@
 //! - `webhooks`: signed deliveries, retries after a 500, refused URLs.
 //! - `traces`: one OpenTelemetry trace from the request through the queue
 //!   to the worker's pipeline stages, received by an OTLP/HTTP collector.
+//! - `security`: the authorization matrix (every route × role × own or
+//!   other tenant), cross-tenant isolation, rate limits, the audit log and
+//!   its tamper check, erasure and retention, `heron keys`.
 //! - `taxonomy`: a new industry added by a taxonomy file and examples only.
 
 mod classify;
@@ -27,6 +30,7 @@ mod jobs;
 mod operations;
 mod robustness;
 mod scale_out;
+mod security;
 mod support;
 mod taxonomy;
 mod traces;

@@ -226,6 +226,101 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
+    /// Run the `heron` command line on this server's data directory and
+    /// database (`heron keys …`, `heron audit verify`).
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_heron"));
+        command
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .envs(std::env::vars().filter(|(k, _)| k.starts_with("AWS_")));
+        for (key, value) in &self.env {
+            command.env(key, value);
+        }
+        command.output().expect("running heron")
+    }
+
+    /// A new API key from `heron keys create`.
+    pub fn create_key(&self, tenant: &str, roles: &str) -> String {
+        let output = self.cli(&["keys", "create", "--tenant", tenant, "--roles", roles]);
+        assert!(
+            output.status.success(),
+            "heron keys create: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout)
+            .expect("key is text")
+            .trim()
+            .to_owned()
+    }
+
+    /// The database this server uses, opened beside it (to read or tamper
+    /// with rows as someone with database access could).
+    pub async fn open_store(&self) -> heron_store::Store {
+        let url = self
+            .env
+            .iter()
+            .find(|(k, _)| k == "HERON_DATABASE_URL")
+            .map(|(_, v)| v.clone());
+        heron_store::Store::open(url.as_deref(), &self.data_dir)
+            .await
+            .expect("opening the server's database")
+    }
+
+    /// The server's blob store.
+    pub async fn open_blobs(&self) -> heron_store::BlobStore {
+        let spec = self
+            .env
+            .iter()
+            .find(|(k, _)| k == "HERON_BLOB_STORE")
+            .map(|(_, v)| v.clone());
+        heron_store::BlobStore::open(spec.as_deref(), &self.data_dir)
+            .await
+            .expect("opening the server's blob store")
+    }
+
+    /// A request with `key` (none: anonymous) and an optional JSON body.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(key) = key {
+            request = request.header("authorization", format!("Bearer {key}"));
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// Upload one small text file with `key`; its result's document id.
+    pub async fn upload_document(&self, key: &str, name: &str, text: &str) -> String {
+        let response = self
+            .upload_with(
+                &[(name.to_owned(), text.as_bytes().to_vec())],
+                Some(key),
+                &[],
+            )
+            .await;
+        assert_eq!(response.status(), 200, "upload");
+        let results: serde_json::Value = response.json().await.expect("results");
+        results[0]["document_id"]
+            .as_str()
+            .expect("document_id")
+            .to_owned()
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map(Child::id).expect("server running")
     }

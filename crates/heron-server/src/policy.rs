@@ -1,0 +1,188 @@
+//! The access policy: which scope every route needs, in one table, and the
+//! middleware that enforces it on every request.
+//!
+//! A route missing from [`POLICY`] is refused (fail closed), and a test
+//! checks that every route of the API description is in it. For each
+//! request the middleware, in order: refuses a client address that failed
+//! authentication too often (`429`), authenticates (`401`), checks the
+//! scope (`403`, audited as `access.denied`), draws from the key's and the
+//! tenant's rate buckets (`429`), and hands the [`Principal`] to the
+//! handler. Handlers scope every query to the principal's tenant.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use heron_core::access::Scope;
+use heron_store::AuditEntry;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::limits::Decision;
+use crate::request_id::RequestId;
+
+/// What a route requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone who can reach the port (probes, version, API description).
+    Public,
+    /// An authenticated caller holding this scope.
+    Scope(Scope),
+}
+
+use Access::Public;
+use Scope::{Admin, Classify, Read};
+
+/// Every route: method, path (as routed), what it requires.
+pub const POLICY: &[(&str, &str, Access)] = &[
+    ("GET", "/v1/health", Public),
+    ("GET", "/v1/ready", Public),
+    ("GET", "/metrics", Public),
+    ("GET", "/v1/version", Public),
+    ("GET", "/redoc", Public),
+    ("POST", "/v1/files", Access::Scope(Classify)),
+    ("GET", "/v1/jobs", Access::Scope(Read)),
+    ("GET", "/v1/jobs/{job_id}", Access::Scope(Read)),
+    ("DELETE", "/v1/jobs/{job_id}", Access::Scope(Classify)),
+    ("GET", "/v1/jobs/{job_id}/deliveries", Access::Scope(Read)),
+    ("GET", "/v1/documents/{document_id}", Access::Scope(Read)),
+    (
+        "DELETE",
+        "/v1/documents/{document_id}",
+        Access::Scope(Admin),
+    ),
+    ("GET", "/v1/audit", Access::Scope(Admin)),
+    ("GET", "/v1/admin/keys", Access::Scope(Admin)),
+    ("POST", "/v1/admin/keys", Access::Scope(Admin)),
+    ("DELETE", "/v1/admin/keys/{key_id}", Access::Scope(Admin)),
+    ("GET", "/v1/admin/tenant", Access::Scope(Admin)),
+    ("PUT", "/v1/admin/tenant", Access::Scope(Admin)),
+    ("GET", "/v1/admin/dead-letters", Access::Scope(Admin)),
+    (
+        "POST",
+        "/v1/admin/dead-letters/{task_id}/retry",
+        Access::Scope(Admin),
+    ),
+    ("GET", "/v1/admin/webhooks", Access::Scope(Admin)),
+    ("POST", "/v1/admin/webhooks", Access::Scope(Admin)),
+    (
+        "DELETE",
+        "/v1/admin/webhooks/{endpoint_id}",
+        Access::Scope(Admin),
+    ),
+];
+
+/// What `method path` requires; `None` for a route nobody declared.
+pub fn access(method: &Method, path: &str) -> Option<Access> {
+    POLICY
+        .iter()
+        .find(|(m, p, _)| *m == method.as_str() && *p == path)
+        .map(|(_, _, access)| *access)
+}
+
+/// The middleware of every routed request (see the module docs).
+pub async fn enforce(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let path = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_default();
+    let Some(access) = access(request.method(), &path) else {
+        return Err(ApiError::Internal(format!(
+            "route {} {path} has no access policy",
+            request.method()
+        )));
+    };
+    let Access::Scope(needed) = access else {
+        return Ok(next.run(request).await);
+    };
+    let client = client_address(&request);
+    let guard = state.limits.auth_failures.check(&client);
+    if !guard.allowed {
+        return Ok(rate_limited("client address", guard).with_rate(guard));
+    }
+    let principal = match state
+        .auth
+        .authenticate(&state.store, request.headers())
+        .await
+    {
+        Ok(Some(principal)) => principal,
+        Ok(None) => return Err(auth_failed(&state, &client, ApiError::Unauthorized)),
+        Err(error @ ApiError::InvalidToken(_)) => return Err(auth_failed(&state, &client, error)),
+        Err(other) => return Err(other),
+    };
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    if !principal.scopes.contains(needed) {
+        let entry = AuditEntry::ok(
+            &principal.tenant,
+            &principal.actor(&request_id),
+            "access.denied",
+            format!("route:{} {path}", request.method()),
+        )
+        .with_outcome("denied")
+        .with_detail(serde_json::json!({ "needed": needed.as_str() }));
+        state.store.audit(&entry).await?;
+        return Err(ApiError::Forbidden(needed.as_str()));
+    }
+    let per_key = state.limits.per_key.take(&principal.rate_key);
+    if !per_key.allowed {
+        return Ok(rate_limited("key", per_key).with_rate(per_key));
+    }
+    let per_tenant = state.limits.per_tenant.take(&principal.tenant);
+    if !per_tenant.allowed {
+        return Ok(rate_limited("tenant", per_tenant).with_rate(per_tenant));
+    }
+    request.extensions_mut().insert(principal);
+    let mut response = next.run(request).await;
+    rate_headers(&mut response, per_key);
+    Ok(response)
+}
+
+/// Count a failed authentication against the client's address.
+fn auth_failed(state: &AppState, client: &str, error: ApiError) -> ApiError {
+    metrics::counter!("heron_auth_failures_total").increment(1);
+    state.limits.auth_failures.take(client);
+    error
+}
+
+fn client_address(request: &Request) -> String {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+}
+
+fn rate_limited(scope: &'static str, decision: Decision) -> ApiError {
+    metrics::counter!("heron_rate_limited_total", "scope" => scope).increment(1);
+    ApiError::RateLimited {
+        scope,
+        retry_after_secs: decision.retry_after_secs,
+    }
+}
+
+/// `RateLimit-Limit`, `-Remaining`, `-Reset` (IETF draft names).
+pub fn rate_headers(response: &mut Response, decision: Decision) {
+    let headers = response.headers_mut();
+    headers.insert("ratelimit-limit", HeaderValue::from(decision.limit));
+    headers.insert("ratelimit-remaining", HeaderValue::from(decision.remaining));
+    headers.insert("ratelimit-reset", HeaderValue::from(decision.reset_secs));
+}
+
+impl ApiError {
+    /// A refused request's response with its rate headers.
+    pub fn with_rate(self, decision: Decision) -> Response {
+        let mut response = self.into_response();
+        rate_headers(&mut response, decision);
+        response
+    }
+}

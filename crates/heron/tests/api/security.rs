@@ -1,0 +1,636 @@
+//! Tenants, keys, the access policy, rate limits, the audit log, erasure
+//! and retention, through the real server.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use heron_core::access::Role;
+use heron_server::policy::{Access, POLICY};
+use serde_json::json;
+
+use crate::support::{API_KEY, TestServer, assert_error};
+
+const ADMIN_KEY: &str = "env-admin-key-0123456789";
+
+/// Limits out of the way: the matrix sends hundreds of requests.
+const NO_LIMITS: [(&str, &str); 3] = [
+    ("HERON_RATE_LIMIT_KEY_RPS", "100000"),
+    ("HERON_RATE_LIMIT_TENANT_RPS", "100000"),
+    ("HERON_ADMIN_API_KEYS", ADMIN_KEY),
+];
+
+/// One tenant's keys (one per role) and resources.
+struct Tenant {
+    name: &'static str,
+    keys: BTreeMap<&'static str, String>,
+    job_id: String,
+    document_id: String,
+    key_id: String,
+    webhook_id: String,
+}
+
+impl Tenant {
+    async fn create(server: &TestServer, name: &'static str) -> Tenant {
+        let admin = server.create_key(name, "admin");
+        let mut keys = BTreeMap::new();
+        for role in Role::ALL {
+            let key = if role == Role::Admin {
+                admin.clone()
+            } else {
+                new_key(server, &admin, role.as_str()).await.1
+            };
+            keys.insert(role.as_str(), key);
+        }
+        let document_id = server
+            .upload_document(&keys["uploader"], "note.txt", &sample_text(name))
+            .await;
+        let jobs = json_of(server.call("GET", "/v1/jobs", Some(&admin), None).await).await;
+        let job_id = jobs["jobs"][0]["job_id"]
+            .as_str()
+            .expect("a job")
+            .to_owned();
+        let (key_id, _) = new_key(server, &admin, "reader").await;
+        let webhook_id = new_webhook(server, &admin).await;
+        Tenant {
+            name,
+            keys,
+            job_id,
+            document_id,
+            key_id,
+            webhook_id,
+        }
+    }
+
+    fn admin(&self) -> &str {
+        &self.keys["admin"]
+    }
+}
+
+fn sample_text(tenant: &str) -> String {
+    format!(
+        "INVOICE No. {tenant}-1001\nDate: 2024-03-01\nBill to: Example Ltd\n\
+         Item: consulting 10 h at 100.00\nSubtotal 1000.00\nVAT 20% 200.00\nTotal due 1200.00\n"
+    )
+}
+
+async fn json_of(response: reqwest::Response) -> serde_json::Value {
+    let status = response.status();
+    let body = response.text().await.expect("body");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{status}: not JSON ({e}): {body}"))
+}
+
+/// A key made by a tenant admin through the API: (id, key).
+async fn new_key(server: &TestServer, admin: &str, role: &str) -> (String, String) {
+    let response = server
+        .call(
+            "POST",
+            "/v1/admin/keys",
+            Some(admin),
+            Some(json!({ "name": format!("{role} key"), "roles": [role] })),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let body = json_of(response).await;
+    (
+        body["key_id"].as_str().unwrap().to_owned(),
+        body["key"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn new_webhook(server: &TestServer, admin: &str) -> String {
+    let response = server
+        .call(
+            "POST",
+            "/v1/admin/webhooks",
+            Some(admin),
+            Some(json!({ "url": "http://127.0.0.1:9/hook" })),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    json_of(response).await["endpoint_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// What a caller holding the scope should get for `method route` on the
+/// owner's resource (`foreign`: another tenant's).
+fn expected_success(method: &str, route: &str, foreign: bool) -> u16 {
+    let found = |status| if foreign { 404 } else { status };
+    match (method, route) {
+        ("POST", "/v1/files") => 200,
+        ("GET", "/v1/jobs/{job_id}") | ("GET", "/v1/jobs/{job_id}/deliveries") => found(200),
+        // The job finished: found, but no longer cancellable.
+        ("DELETE", "/v1/jobs/{job_id}") => found(409),
+        ("GET", "/v1/documents/{document_id}") => found(200),
+        ("DELETE", "/v1/documents/{document_id}") => found(204),
+        ("POST", "/v1/admin/keys") | ("POST", "/v1/admin/webhooks") => 201,
+        ("DELETE", "/v1/admin/keys/{key_id}") | ("DELETE", "/v1/admin/webhooks/{endpoint_id}") => {
+            found(204)
+        }
+        // Nothing is dead-lettered: found nowhere.
+        ("POST", "/v1/admin/dead-letters/{task_id}/retry") => 404,
+        _ => 200,
+    }
+}
+
+/// The concrete request for `method route` against `owner`'s resources.
+/// Requests that would consume the resource get a fresh one.
+async fn concrete(
+    server: &TestServer,
+    method: &str,
+    route: &str,
+    owner: &Tenant,
+    fresh: bool,
+) -> (String, Option<serde_json::Value>) {
+    let document = if fresh && method == "DELETE" && route.contains("{document_id}") {
+        server
+            .upload_document(
+                &owner.keys["uploader"],
+                "fresh.txt",
+                &sample_text(owner.name),
+            )
+            .await
+    } else {
+        owner.document_id.clone()
+    };
+    let key_id = if fresh && method == "DELETE" && route.contains("{key_id}") {
+        new_key(server, owner.admin(), "reader").await.0
+    } else {
+        owner.key_id.clone()
+    };
+    let webhook_id = if fresh && method == "DELETE" && route.contains("{endpoint_id}") {
+        new_webhook(server, owner.admin()).await
+    } else {
+        owner.webhook_id.clone()
+    };
+    let path = route
+        .replace("{job_id}", &owner.job_id)
+        .replace("{document_id}", &document)
+        .replace("{task_id}", &owner.document_id)
+        .replace("{key_id}", &key_id)
+        .replace("{endpoint_id}", &webhook_id);
+    let body = match (method, route) {
+        ("POST", "/v1/admin/keys") => Some(json!({ "name": "matrix", "scopes": ["read"] })),
+        ("POST", "/v1/admin/webhooks") => Some(json!({ "url": "http://127.0.0.1:9/other" })),
+        ("PUT", "/v1/admin/tenant") => Some(json!({ "retention_days": 365 })),
+        _ => None,
+    };
+    (path, body)
+}
+
+async fn send(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<serde_json::Value>,
+    owner: &Tenant,
+) -> reqwest::Response {
+    if path == "/v1/files" {
+        let file = (
+            "matrix.txt".to_owned(),
+            sample_text(owner.name).into_bytes(),
+        );
+        return server.upload_with(&[file], key, &[]).await;
+    }
+    server.call(method, path, key, body).await
+}
+
+#[tokio::test]
+async fn every_route_declares_its_scope_and_the_matrix_of_roles_and_tenants_holds() {
+    let server = TestServer::start(&NO_LIMITS).await;
+    // Every route of the API description is in the policy, and the reverse.
+    let doc = json_of(server.call("GET", "/openapi.json", None, None).await).await;
+    let mut documented = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.push((method.to_ascii_uppercase(), path.clone()));
+        }
+    }
+    for (method, path) in &documented {
+        assert!(
+            POLICY.iter().any(|(m, p, _)| m == method && p == path),
+            "{method} {path} is routed but has no entry in policy::POLICY"
+        );
+    }
+    for (method, path, _) in POLICY {
+        let undocumented = ["/redoc"];
+        assert!(
+            undocumented.contains(path) || documented.iter().any(|(m, p)| m == method && p == path),
+            "{method} {path} is in the policy but not in the API description"
+        );
+    }
+
+    let acme = Tenant::create(&server, "acme").await;
+    let globex = Tenant::create(&server, "globex").await;
+    let mut checked = 0;
+    for (method, route, access) in POLICY {
+        let Access::Scope(scope) = access else {
+            let response = server.call(method, route, None, None).await;
+            assert!(
+                response.status().as_u16() < 400 || *route == "/v1/ready",
+                "public {method} {route}: {}",
+                response.status()
+            );
+            continue;
+        };
+        // Nobody, and a wrong key, are turned away.
+        let (path, body) = concrete(&server, method, route, &acme, false).await;
+        let anonymous = send(&server, method, &path, None, body.clone(), &acme).await;
+        assert_eq!(anonymous.status(), 401, "anonymous {method} {route}");
+        for role in Role::ALL {
+            let key = &acme.keys[role.as_str()];
+            for foreign in [false, true] {
+                let owner = if foreign { &globex } else { &acme };
+                let allowed = role.scopes().contains(*scope);
+                let (path, body) = concrete(&server, method, route, owner, allowed).await;
+                let response = send(&server, method, &path, Some(key), body, owner).await;
+                let expected = if allowed {
+                    expected_success(method, route, foreign)
+                } else {
+                    403
+                };
+                let status = response.status().as_u16();
+                let text = response.text().await.unwrap_or_default();
+                assert_eq!(
+                    status, expected,
+                    "{role} of acme: {method} {route} on {}'s resource: {text}",
+                    owner.name
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 180, "only {checked} cases");
+
+    // Lists show only the caller's tenant.
+    for (path, field, id_field, foreign_id) in [
+        ("/v1/jobs", "jobs", "job_id", &globex.job_id),
+        ("/v1/admin/keys", "keys", "key_id", &globex.key_id),
+        (
+            "/v1/admin/webhooks",
+            "endpoints",
+            "endpoint_id",
+            &globex.webhook_id,
+        ),
+    ] {
+        let body = json_of(server.call("GET", path, Some(acme.admin()), None).await).await;
+        let ids: Vec<&str> = body[field]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item[id_field].as_str().unwrap())
+            .collect();
+        assert!(!ids.is_empty(), "{path}");
+        assert!(!ids.contains(&foreign_id.as_str()), "{path} leaks globex");
+    }
+    let audit = json_of(
+        server
+            .call("GET", "/v1/audit?limit=500", Some(acme.admin()), None)
+            .await,
+    )
+    .await;
+    let text = audit.to_string();
+    assert!(!text.contains(&globex.document_id) && !text.contains(&globex.job_id));
+    assert!(text.contains("access.denied"), "denials are audited");
+
+    // No key, token or secret was ever written to the log.
+    let log = server.log();
+    for secret in acme.keys.values().chain(globex.keys.values()) {
+        let tail = secret.rsplit('_').next().unwrap();
+        assert!(!log.contains(tail), "a key's secret is in the log");
+    }
+    assert!(!log.contains(ADMIN_KEY) && !log.contains(API_KEY));
+}
+
+#[tokio::test]
+async fn another_tenant_cannot_see_reuse_or_replay_what_a_tenant_uploaded() {
+    let server = TestServer::start(&NO_LIMITS).await;
+    let acme = server.create_key("acme", "uploader");
+    let globex = server.create_key("globex", "uploader");
+    let text = sample_text("shared").into_bytes();
+    let file = [("same.txt".to_owned(), text)];
+    let first = json_of(
+        server
+            .upload_with(&file, Some(&acme), &[("idempotency-key", "order-1")])
+            .await,
+    )
+    .await;
+    // The same bytes, name and idempotency key from another tenant: a new
+    // document, classified afresh, not acme's stored answer.
+    let second = json_of(
+        server
+            .upload_with(&file, Some(&globex), &[("idempotency-key", "order-1")])
+            .await,
+    )
+    .await;
+    assert_ne!(first[0]["document_id"], second[0]["document_id"]);
+    assert_eq!(second[0]["cached"], false, "{second}");
+    // Within one tenant the same upload is reused.
+    let third = json_of(server.upload_with(&file, Some(&globex), &[]).await).await;
+    assert_eq!(third[0]["cached"], true, "{third}");
+
+    let acme_doc = first[0]["document_id"].as_str().unwrap();
+    let foreign = server
+        .call(
+            "GET",
+            &format!("/v1/documents/{acme_doc}"),
+            Some(&globex),
+            None,
+        )
+        .await;
+    let unknown = server
+        .call("GET", "/v1/documents/0123456789abcdef", Some(&globex), None)
+        .await;
+    assert_eq!(foreign.status(), unknown.status());
+    let (foreign, unknown) = (json_of(foreign).await, json_of(unknown).await);
+    assert_eq!(foreign["error"]["code"], unknown["error"]["code"]);
+    assert_eq!(foreign["error"]["code"], "document_not_found");
+}
+
+#[tokio::test]
+async fn rate_limits_answer_429_with_their_headers_and_stop_key_guessing() {
+    let server = TestServer::start(&[
+        ("HERON_RATE_LIMIT_KEY_RPS", "1"),
+        ("HERON_AUTH_FAILURES_PER_MINUTE", "3"),
+        ("HERON_QUOTA_TENANT_MB_PER_DAY", "1"),
+    ])
+    .await;
+    // Burst of two, then refused.
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let response = server.call("GET", "/v1/jobs", Some(API_KEY), None).await;
+        statuses.push(response.status().as_u16());
+        if response.status() == 429 {
+            assert!(response.headers().contains_key("retry-after"));
+            assert_eq!(response.headers()["ratelimit-limit"], "2");
+            assert_eq!(response.headers()["ratelimit-remaining"], "0");
+            assert_error(response, 429, "rate_limited").await;
+        } else {
+            assert!(response.headers().contains_key("ratelimit-remaining"));
+        }
+    }
+    assert_eq!(statuses, [200, 200, 429]);
+
+    // Three wrong keys, then even the right key from that address waits.
+    for _ in 0..3 {
+        let response = server.call("GET", "/v1/jobs", Some("guess"), None).await;
+        assert_eq!(response.status(), 401);
+    }
+    let blocked = server.call("GET", "/v1/jobs", Some(API_KEY), None).await;
+    assert_error(blocked, 429, "rate_limited").await;
+
+    // The byte quota (another server: this address is blocked a while).
+    let server = TestServer::start(&[("HERON_QUOTA_TENANT_MB_PER_DAY", "1")]).await;
+    let big = vec![b'a'; 700 * 1024];
+    let file = [("big.txt".to_owned(), big)];
+    assert_eq!(server.upload(&file).await.status(), 200);
+    assert_error(server.upload(&file).await, 429, "quota_exceeded").await;
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let server = TestServer::start(&[]).await;
+    for path in ["/v1/health", "/v1/jobs", "/v1/nowhere"] {
+        let response = server.get(path).await;
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["cache-control"], "no-store", "{path}");
+        assert!(headers.contains_key("content-security-policy"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_records_actions_and_heron_audit_verify_detects_tampering() {
+    let server = TestServer::start(&NO_LIMITS).await;
+    let admin = server.create_key("acme", "admin");
+    let document = server
+        .upload_document(&admin, "a.txt", &sample_text("acme"))
+        .await;
+    let read = server
+        .call(
+            "GET",
+            &format!("/v1/documents/{document}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(read.status(), 200);
+    let erased = server
+        .call(
+            "DELETE",
+            &format!("/v1/documents/{document}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(erased.status(), 204);
+
+    let page = json_of(server.call("GET", "/v1/audit", Some(&admin), None).await).await;
+    let actions: Vec<&str> = page["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "document.erase",
+            "document.read",
+            "job.create",
+            "key.create"
+        ]
+    );
+    let entry = &page["entries"][0];
+    assert_eq!(entry["resource"], format!("document:{document}"));
+    assert!(entry["actor"].as_str().unwrap().starts_with("key:"));
+    assert!(!entry["request_id"].as_str().unwrap().is_empty());
+    let filtered = json_of(
+        server
+            .call("GET", "/v1/audit?action=job.create", Some(&admin), None)
+            .await,
+    )
+    .await;
+    assert_eq!(filtered["entries"].as_array().unwrap().len(), 1);
+
+    let verify = server.cli(&["audit", "verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("tenant acme: 4 entries"));
+
+    // Someone with database access edits the record of the read.
+    let store = server.open_store().await;
+    sqlx::query("UPDATE audit_log SET actor = 'nobody' WHERE action = 'document.read'")
+        .execute(store.pool_for_tests())
+        .await
+        .unwrap();
+    store.close().await;
+    let verify = server.cli(&["audit", "verify"]);
+    assert!(!verify.status.success());
+    assert!(
+        String::from_utf8_lossy(&verify.stderr).contains("entry 3 was altered"),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_purged_document_leaves_nothing_behind() {
+    let mut env = NO_LIMITS.to_vec();
+    env.push(("HERON_PURGE_INTERVAL_SECS", "1"));
+    let server = TestServer::start(&env).await;
+    let admin = server.create_key("acme", "admin");
+    let name = "unique-purge-name-7f3a.txt";
+    let text = "Pay slip for Jane Q. Purgeable, employee 445566, net pay 2,345.67";
+    let document = server.upload_document(&admin, name, text).await;
+    let kept = server
+        .upload_document(&admin, "kept.txt", &sample_text("kept"))
+        .await;
+    let detail = json_of(
+        server
+            .call(
+                "GET",
+                &format!("/v1/documents/{document}"),
+                Some(&admin),
+                None,
+            )
+            .await,
+    )
+    .await;
+    let sha256 = detail["sha256"].as_str().unwrap().to_owned();
+    let blobs = server.open_blobs().await;
+    assert!(blobs.contains(&sha256).await.unwrap());
+
+    // A one-day retention, and the document made two days old.
+    let response = server
+        .call(
+            "PUT",
+            "/v1/admin/tenant",
+            Some(&admin),
+            Some(json!({ "retention_days": 1 })),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let store = server.open_store().await;
+    sqlx::query("UPDATE tasks SET created_at = created_at - 172800000 WHERE id = $1")
+        .bind(&document)
+        .execute(store.pool_for_tests())
+        .await
+        .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let response = server
+            .call(
+                "GET",
+                &format!("/v1/documents/{document}"),
+                Some(&admin),
+                None,
+            )
+            .await;
+        if response.status() == 404 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not purged:\n{}", server.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Nothing of it anywhere: rows, stored answers, deliveries, the blob.
+    let pool = store.pool_for_tests();
+    for (table, column) in [
+        ("tasks", "filename"),
+        ("tasks", "sha256"),
+        ("tasks", "result_json"),
+        ("idempotency_keys", "response_json"),
+        ("audit_log", "detail"),
+    ] {
+        let sql = format!(
+            "SELECT COUNT(*) FROM {table} WHERE {column} LIKE '%' || $1 || '%' OR {column} LIKE '%' || $2 || '%'"
+        );
+        let found: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(name)
+            .bind(&sha256)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(
+            found, 0,
+            "{table}.{column} still mentions the purged document"
+        );
+    }
+    assert!(
+        !blobs.contains(&sha256).await.unwrap(),
+        "the blob is still stored"
+    );
+    // The other document stays, and the purge is on record.
+    let other = server
+        .call("GET", &format!("/v1/documents/{kept}"), Some(&admin), None)
+        .await;
+    assert_eq!(other.status(), 200);
+    let purges = json_of(
+        server
+            .call("GET", "/v1/audit?action=document.purge", Some(&admin), None)
+            .await,
+    )
+    .await;
+    let entry = &purges["entries"][0];
+    assert_eq!(entry["resource"], format!("document:{document}"));
+    assert_eq!(entry["actor"], "system:retention");
+    store.close().await;
+    let verify = server.cli(&["audit", "verify"]);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    assert!(!server.log().contains(text), "document text in the log");
+}
+
+#[tokio::test]
+async fn heron_keys_creates_lists_and_revokes_and_revoked_keys_stop_at_once() {
+    let server = TestServer::start(&NO_LIMITS).await;
+    let key = server.create_key("acme", "reader");
+    assert_eq!(
+        server
+            .call("GET", "/v1/jobs", Some(&key), None)
+            .await
+            .status(),
+        200
+    );
+    // Sent the original way too.
+    let original = server
+        .client
+        .get(server.url("/v1/jobs"))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(original.status(), 200);
+    let list = server.cli(&["keys", "list", "--tenant", "acme"]);
+    let listing = String::from_utf8_lossy(&list.stdout).into_owned();
+    let id = key.split('_').nth(1).unwrap();
+    assert!(
+        listing.contains(id) && listing.contains("active"),
+        "{listing}"
+    );
+    assert!(
+        !listing.contains(key.rsplit('_').next().unwrap()),
+        "secret listed"
+    );
+    let revoke = server.cli(&["keys", "revoke", "--tenant", "acme", id]);
+    assert!(revoke.status.success());
+    assert_error(
+        server.call("GET", "/v1/jobs", Some(&key), None).await,
+        401,
+        "unauthorized",
+    )
+    .await;
+    // A key for another tenant's id is not revocable from here.
+    let other = server.cli(&["keys", "revoke", "--tenant", "globex", id]);
+    assert!(!other.status.success());
+}
