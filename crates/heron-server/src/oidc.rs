@@ -27,7 +27,7 @@ use tokio::sync::Mutex;
 use crate::auth::Principal;
 
 /// The least time between two early JWKS fetches of one issuer.
-const REFRESH_COOLDOWN: Duration = Duration::from_secs(10);
+const REFRESH_COOLDOWN: Duration = Duration::from_secs(2);
 
 /// Why a token was refused (told to the client: none of it is secret).
 #[derive(Debug, thiserror::Error)]

@@ -9,6 +9,9 @@
 //!   error rate.
 //! - `jobs`: asynchronous batches, restart in the middle of a job.
 //! - `errors`: every documented error status and its envelope.
+//! - `oidc`: bearer JWTs from an OpenID Connect issuer on loopback: valid,
+//!   expired, early, wrong audience or issuer, unknown key, forged, key
+//!   rotation.
 //! - `operations`: health, readiness, version, metrics, docs, shutdown.
 //! - `scale_out`: API and `heron worker` processes on PostgreSQL, killed
 //!   mid-batch and mid-upload.
@@ -27,6 +30,7 @@ mod cli;
 mod decisions;
 mod errors;
 mod jobs;
+mod oidc;
 mod operations;
 mod robustness;
 mod scale_out;
