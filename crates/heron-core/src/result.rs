@@ -145,6 +145,10 @@ pub struct ClassificationResult {
     /// why.
     #[serde(default)]
     pub out_of_distribution: bool,
+    /// Personal data found in the text, counted by kind (`email`, `iban`,
+    /// `ssn`…). Never the values.
+    #[serde(default)]
+    pub pii: BTreeMap<String, u32>,
     /// Id of the model that classified the file.
     #[serde(default)]
     pub model_version: String,

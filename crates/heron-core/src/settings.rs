@@ -156,6 +156,10 @@ pub struct Settings {
     pub retention_days: Option<u32>,
     /// How often expired documents are purged.
     pub purge_interval: Duration,
+    /// Base64 of 32 bytes: encrypts texts and blobs at rest.
+    pub master_key: Option<Secret>,
+    /// A file holding the master key (preferred over the variable).
+    pub master_key_file: Option<PathBuf>,
 }
 
 /// Values given on the command line, which win over every other source.
@@ -246,6 +250,8 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_AUTH_FAILURES_PER_MINUTE", "30"),
     ("HERON_RETENTION_DAYS", ""),
     ("HERON_PURGE_INTERVAL_SECS", "3600"),
+    ("HERON_MASTER_KEY", ""),
+    ("HERON_MASTER_KEY_FILE", ""),
 ];
 
 /// The TOML key of an environment name: `HERON_DATA_DIR` → `data_dir`,
@@ -543,6 +549,8 @@ impl Settings {
                 1,
                 86_400 * 7,
             )?),
+            master_key: optional(get("HERON_MASTER_KEY")).map(Secret::new),
+            master_key_file: optional(get("HERON_MASTER_KEY_FILE")).map(PathBuf::from),
         })
     }
 

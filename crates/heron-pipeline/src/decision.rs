@@ -273,6 +273,8 @@ impl Run {
             evidence,
             labels,
             out_of_distribution: familiarity.is_out_of_distribution(),
+            // Counted by the pipeline, which has the text.
+            pii: BTreeMap::new(),
             model_version: model.id().to_owned(),
             taxonomy_version: format!(
                 "{}+{}",

@@ -63,6 +63,14 @@ pub struct FileInput<'a> {
     pub request_id: &'a str,
 }
 
+/// A result with the text it was read from.
+#[derive(Debug, Clone)]
+pub struct Classified {
+    pub result: ClassificationResult,
+    /// Pages separated by form feeds; empty when nothing was read.
+    pub text: String,
+}
+
 /// Extraction plus the detected type, for `heron extract` and the pipeline.
 #[derive(Debug, Clone)]
 pub struct ExtractedFile {
@@ -188,6 +196,12 @@ impl Pipeline {
 
     /// Classify one file. Never fails: problems become notices.
     pub fn classify(&self, input: &FileInput<'_>) -> ClassificationResult {
+        self.classify_document(input).result
+    }
+
+    /// Classify one file and keep its text (pages separated by form
+    /// feeds), with the personal data found in it counted on the result.
+    pub fn classify_document(&self, input: &FileInput<'_>) -> Classified {
         // Spans of the pipeline and each stage: with tracing exported
         // (OTLP), they hang under the task's span, itself under the
         // request that uploaded the file.
@@ -196,7 +210,11 @@ impl Pipeline {
         let model = self.model();
         let mut run = Run::new(&model, &self.names, input);
         self.run_stages(input, &model, &mut run);
-        run.finish(self, &model, input, started)
+        let text = run.pages.join("\u{c}");
+        let mut result = run.finish(self, &model, input, started);
+        result.pii = tracing::info_span!("stage.pii")
+            .in_scope(|| heron_pii::summary(&heron_pii::detect(&text)));
+        Classified { result, text }
     }
 
     fn run_stages(&self, input: &FileInput<'_>, model: &TextModel, run: &mut Run) {

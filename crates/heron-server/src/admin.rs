@@ -205,12 +205,17 @@ pub struct TenantSettingsBody {
     /// Days a document (file and results) is kept; none: the deployment's
     /// `HERON_RETENTION_DAYS`.
     pub retention_days: Option<u32>,
+    /// Keep only the redacted form of documents' extracted text (from the
+    /// next upload on).
+    #[serde(default)]
+    pub store_redacted_text: bool,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TenantInfo {
     pub tenant: String,
     pub retention_days: Option<u32>,
+    pub store_redacted_text: bool,
     /// What is in force: the tenant's own value, else the deployment's.
     pub effective_retention_days: Option<u32>,
 }
@@ -238,6 +243,7 @@ fn tenant_info(state: &AppState, tenant: String, settings: TenantSettings) -> Te
     TenantInfo {
         tenant,
         retention_days: settings.retention_days,
+        store_redacted_text: settings.store_redacted_text,
         effective_retention_days: settings.retention_days.or(state.settings.retention_days),
     }
 }
@@ -269,6 +275,7 @@ pub async fn put_tenant(
     }
     let settings = TenantSettings {
         retention_days: body.retention_days,
+        store_redacted_text: body.store_redacted_text,
     };
     state
         .store

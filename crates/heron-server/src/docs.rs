@@ -25,6 +25,7 @@ use crate::{admin, documents, error, jobs, ops, upload, webhooks};
         webhooks::list_endpoints,
         webhooks::remove_endpoint,
         documents::get_document,
+        documents::get_text,
         documents::erase_document,
         admin::create_key,
         admin::list_keys,

@@ -1,13 +1,17 @@
 //! Documents (one uploaded file each; its id is the result's
-//! `document_id`): read everything stored about one, erase one.
+//! `document_id`): read everything stored about one, its text (redacted
+//! by default), erase one.
 
 use axum::Extension;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use heron_core::ClassificationResult;
+use heron_core::access::Scope;
 use heron_store::AuditEntry;
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Principal;
@@ -77,6 +81,88 @@ pub async fn get_document(
         created_at: rfc3339(record.created_at_ms),
         updated_at: rfc3339(record.updated_at_ms),
     }))
+}
+
+/// Query of the text route.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TextQuery {
+    /// Replace personal data by placeholders (`[EMAIL]`, `[SSN]`…).
+    /// Default `true`; `false` needs the `review` scope.
+    pub redact: Option<bool>,
+}
+
+/// A document's extracted text (pages separated by form feeds), as
+/// `text/plain`. The first line names who exported it, for whom and when
+/// (provenance; also in the `Heron-Provenance` header). Redacted unless
+/// `redact=false` is asked by a caller with the `review` scope; a tenant
+/// that stores only redacted text has nothing else to give. Audited as
+/// `document.text`.
+#[utoipa::path(
+    get,
+    path = "/v1/documents/{document_id}/text",
+    tag = "documents",
+    params(("document_id" = String, Path, description = "A result's document_id"), TextQuery),
+    responses(
+        (status = 200, description = "The text", body = String, content_type = "text/plain"),
+        (status = 400, description = "Bad query (`invalid_query`)", body = ErrorEnvelope),
+        (status = 401, description = "Missing or unknown credential", body = ErrorEnvelope),
+        (status = 403, description = "Unredacted text needs the review scope (`forbidden`)", body = ErrorEnvelope),
+        (status = 404, description = "Unknown document, another tenant's, or no text (`document_not_found`)", body = ErrorEnvelope),
+    )
+)]
+pub async fn get_text(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    Path(document_id): Path<String>,
+    query: Result<Query<TextQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::InvalidQuery(e.body_text()))?;
+    let redact = query.redact.unwrap_or(true);
+    // Part of the access policy that depends on the query: seeing
+    // personal data takes more than reading.
+    if !redact && !principal.scopes.contains(Scope::Review) {
+        return Err(ApiError::Forbidden(Scope::Review.as_str()));
+    }
+    let (text, stored_redacted) = state
+        .store
+        .document_text(&principal.tenant, &document_id)
+        .await?
+        .ok_or_else(|| ApiError::DocumentNotFound(document_id.clone()))?;
+    let entry = AuditEntry::ok(
+        &principal.tenant,
+        &principal.actor(&request_id),
+        "document.text",
+        format!("document:{document_id}"),
+    )
+    .with_detail(serde_json::json!({ "redacted": redact || stored_redacted }));
+    state.store.audit(&entry).await?;
+    let body = if redact && !stored_redacted {
+        heron_pii::redact_text(&text)
+    } else {
+        text
+    };
+    let provenance = format!(
+        "exported by Heron for {} of tenant {} at {} (request {request_id}, document {document_id}{})",
+        principal.actor,
+        principal.tenant,
+        rfc3339(crate::admin::now_ms()),
+        if redact || stored_redacted {
+            ", redacted"
+        } else {
+            ""
+        }
+    );
+    let mut response = (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("[{provenance}]\n{body}"),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&provenance) {
+        response.headers_mut().insert("heron-provenance", value);
+    }
+    Ok(response)
 }
 
 /// Erase a document everywhere: its file (unless another document of any

@@ -200,6 +200,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/documents/{document_id}",
             get(documents::get_document).delete(documents::erase_document),
         )
+        .route("/v1/documents/{document_id}/text", get(documents::get_text))
         .route("/v1/audit", get(admin::audit_log))
         .route(
             "/v1/admin/keys",

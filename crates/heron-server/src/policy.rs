@@ -48,6 +48,12 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("DELETE", "/v1/jobs/{job_id}", Access::Scope(Classify)),
     ("GET", "/v1/jobs/{job_id}/deliveries", Access::Scope(Read)),
     ("GET", "/v1/documents/{document_id}", Access::Scope(Read)),
+    // Unredacted text (`?redact=false`) also needs `review`.
+    (
+        "GET",
+        "/v1/documents/{document_id}/text",
+        Access::Scope(Read),
+    ),
     (
         "DELETE",
         "/v1/documents/{document_id}",

@@ -107,8 +107,15 @@ pub async fn upload(
     // Keys are the client's names: two tenants may pick the same one.
     let key = idempotency_key(&headers)?.map(|key| format!("{}/{key}", principal.tenant));
     state.breakers.check_blob_store()?;
-    check_quota(&state, &principal, &headers).await?;
     let mut multipart = multipart.map_err(|e| ApiError::InvalidMultipart(e.body_text()))?;
+    if let Err(refused) = check_quota(&state, &principal, &headers).await {
+        // Read the body to its end (storing nothing) so that the client,
+        // still sending, gets the answer rather than a reset connection.
+        while let Ok(Some(mut field)) = multipart.next_field().await {
+            while let Ok(Some(_)) = field.chunk().await {}
+        }
+        return Err(refused);
+    }
     let mut received: Vec<Received> = Vec::new();
     let mut callback = header_text(&headers, "x-callback-url");
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {

@@ -54,10 +54,31 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_by_time ON audit_log (tenant_id, at);
 
 -- Per-tenant settings; a tenant without a row uses the deployment's.
+-- store_redacted_text: keep only the redacted form of extracted text.
 CREATE TABLE tenant_settings (
-    tenant_id      TEXT PRIMARY KEY,
-    retention_days BIGINT,
-    updated_at     BIGINT NOT NULL
+    tenant_id           TEXT PRIMARY KEY,
+    retention_days      BIGINT,
+    store_redacted_text BIGINT NOT NULL DEFAULT 0,
+    updated_at          BIGINT NOT NULL
+);
+
+-- A document's extracted text (pages separated by form feeds), erased
+-- with its task. `body` is the text, or with encryption at rest
+-- `enc:v1:<data key id>:<base64 nonce + ciphertext>`.
+CREATE TABLE document_texts (
+    task_id  TEXT PRIMARY KEY REFERENCES tasks (id) ON DELETE CASCADE,
+    body     TEXT NOT NULL,
+    redacted BIGINT NOT NULL DEFAULT 0
+);
+
+-- Envelope encryption: each object's data key, wrapped (AES-256-GCM) by
+-- the master key named by master_key_id. Rotating the master key re-wraps
+-- these rows and touches no object.
+CREATE TABLE data_keys (
+    id            TEXT PRIMARY KEY,
+    master_key_id TEXT NOT NULL,
+    wrapped       TEXT NOT NULL,
+    created_at    BIGINT NOT NULL
 );
 
 -- Blobs no task refers to any more (an erased or purged document's file),

@@ -13,7 +13,7 @@ use sqlx::Row;
 
 use crate::audit::{Actor, AuditEntry, append};
 use crate::clock::now_ms;
-use crate::queue::{finish_job_if_settled, from_json};
+use crate::queue::{DocumentText, finish_job_if_settled, from_json};
 use crate::{BlobStore, Store, StoreError};
 
 const DAY_MS: i64 = 86_400_000;
@@ -38,6 +38,8 @@ pub struct DocumentRecord {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TenantSettings {
     pub retention_days: Option<u32>,
+    /// Keep only the redacted form of extracted text.
+    pub store_redacted_text: bool,
 }
 
 impl Store {
@@ -247,16 +249,77 @@ impl Store {
     }
 
     pub async fn tenant_settings(&self, tenant: &str) -> Result<TenantSettings, StoreError> {
-        let days: Option<(Option<i64>,)> =
-            sqlx::query_as("SELECT retention_days FROM tenant_settings WHERE tenant_id = $1")
-                .bind(tenant)
+        let row: Option<(Option<i64>, i64)> = sqlx::query_as(
+            "SELECT retention_days, store_redacted_text FROM tenant_settings WHERE tenant_id = $1",
+        )
+        .bind(tenant)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((days, redacted)) = row else {
+            return Ok(TenantSettings::default());
+        };
+        Ok(TenantSettings {
+            retention_days: days.map(|d| u32::try_from(d).unwrap_or(u32::MAX)),
+            store_redacted_text: redacted != 0,
+        })
+    }
+
+    /// Store a document's text within `transaction` (sealed when a master
+    /// key is configured).
+    pub(crate) async fn insert_text(
+        &self,
+        transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+        task_id: &str,
+        text: DocumentText<'_>,
+    ) -> Result<(), StoreError> {
+        let body = self.seal_text(transaction, text.text).await?;
+        sqlx::query(
+            "INSERT INTO document_texts (task_id, body, redacted) VALUES ($1, $2, $3)
+             ON CONFLICT (task_id) DO UPDATE SET body = $2, redacted = $3",
+        )
+        .bind(task_id)
+        .bind(body)
+        .bind(i64::from(text.redacted))
+        .execute(&mut **transaction)
+        .await?;
+        Ok(())
+    }
+
+    /// The stored text of a document, whoever's it is: for the worker that
+    /// reuses a result of the same tenant (never for answering a request).
+    pub async fn text_of_task(&self, id: &str) -> Result<Option<(String, bool)>, StoreError> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT body, redacted FROM document_texts WHERE task_id = $1")
+                .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(TenantSettings {
-            retention_days: days
-                .and_then(|(d,)| d)
-                .map(|d| u32::try_from(d).unwrap_or(u32::MAX)),
-        })
+        match row {
+            Some((body, redacted)) => Ok(Some((self.open_text(&body).await?, redacted != 0))),
+            None => Ok(None),
+        }
+    }
+
+    /// The stored text of `tenant`'s document and whether it was stored
+    /// redacted; `None` for an unknown or foreign document or one without
+    /// text.
+    pub async fn document_text(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<(String, bool)>, StoreError> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT d.body, d.redacted FROM document_texts d
+               JOIN tasks t ON t.id = d.task_id JOIN jobs j ON j.id = t.job_id
+              WHERE d.task_id = $1 AND j.tenant_id = $2",
+        )
+        .bind(id)
+        .bind(tenant)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((body, redacted)) = row else {
+            return Ok(None);
+        };
+        Ok(Some((self.open_text(&body).await?, redacted != 0)))
     }
 
     /// Replace a tenant's settings, recording `tenant.settings`.
@@ -268,16 +331,22 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO tenant_settings (tenant_id, retention_days, updated_at) VALUES ($1, $2, $3)
-             ON CONFLICT (tenant_id) DO UPDATE SET retention_days = $2, updated_at = $3",
+            "INSERT INTO tenant_settings (tenant_id, retention_days, store_redacted_text, updated_at)
+             VALUES ($1, $2, $4, $3)
+             ON CONFLICT (tenant_id) DO UPDATE
+                SET retention_days = $2, store_redacted_text = $4, updated_at = $3",
         )
         .bind(tenant)
         .bind(settings.retention_days.map(i64::from))
         .bind(now_ms())
+        .bind(i64::from(settings.store_redacted_text))
         .execute(&mut *transaction)
         .await?;
         let entry = AuditEntry::ok(tenant, actor, "tenant.settings", format!("tenant:{tenant}"))
-            .with_detail(serde_json::json!({ "retention_days": settings.retention_days }));
+            .with_detail(serde_json::json!({
+                "retention_days": settings.retention_days,
+                "store_redacted_text": settings.store_redacted_text,
+            }));
         append(&mut transaction, &entry).await?;
         transaction.commit().await?;
         Ok(())

@@ -12,6 +12,7 @@
 mod audit;
 mod blobs;
 mod clock;
+mod crypto;
 mod db;
 mod documents;
 mod idempotency;
@@ -21,6 +22,7 @@ mod queue;
 mod webhooks;
 
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditRecord, AuditVerification, ChainSummary};
+pub use crypto::MasterKey;
 pub use documents::{DocumentRecord, TenantSettings};
 pub use keys::{ApiKeyRecord, IssuedKey, NewApiKey, constant_time_eq};
 
@@ -28,7 +30,7 @@ pub use blobs::{BlobStore, BlobWriter, LocalBlob, StoredBlob};
 pub use db::{Backend, PoolConfig, redact_url};
 pub use idempotency::KeyClaim;
 pub use jobs::{Cancelled, DeadLetter, JobListing, JobPage, JobRecord, JobSummary, Progress};
-pub use queue::{ClaimedTask, NewJob, NewTask, Store};
+pub use queue::{ClaimedTask, DocumentText, NewJob, NewTask, Store};
 pub use webhooks::{AttemptOutcome, AttemptRecord, DeliveryRecord, DueDelivery, WebhookEndpoint};
 
 /// Why a storage operation failed.
@@ -57,6 +59,8 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("invalid page cursor {0:?}")]
     InvalidCursor(String),
+    #[error("encryption: {0}")]
+    Encryption(String),
 }
 
 impl StoreError {

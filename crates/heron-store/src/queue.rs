@@ -26,6 +26,8 @@ use crate::db::{self, Backend, PoolConfig};
 pub struct Store {
     pub(crate) pool: AnyPool,
     backend: Backend,
+    /// Set: texts and blobs written from now on are encrypted.
+    pub(crate) master: Option<std::sync::Arc<crate::crypto::MasterKey>>,
 }
 
 /// A job to create: one per upload request.
@@ -57,6 +59,14 @@ pub struct NewTask {
     pub filename: String,
     pub sha256: String,
     pub size_bytes: u64,
+}
+
+/// A document's extracted text, to store with its result.
+#[derive(Debug, Clone, Copy)]
+pub struct DocumentText<'a> {
+    pub text: &'a str,
+    /// Personal data was replaced by placeholders before storing.
+    pub redacted: bool,
 }
 
 /// A task handed to a worker under a lease.
@@ -96,7 +106,11 @@ impl Store {
     ) -> Result<Store, StoreError> {
         let (url, backend) = db::resolve_url(url, data_dir)?;
         let pool = db::connect(&url, backend, config).await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            master: None,
+        })
     }
 
     /// The connection pool, for tests that must write behind the store's
@@ -225,20 +239,22 @@ impl Store {
         owner: &str,
         result: &ClassificationResult,
     ) -> Result<bool, StoreError> {
-        self.complete_reusable(task_id, owner, result, None).await
+        self.complete_reusable(task_id, owner, result, None, None)
+            .await
     }
 
     /// [`Store::complete`], recording `result_key` (see
-    /// [`Store::reusable_result`]) with the result.
+    /// [`Store::reusable_result`]) and the document's text with the result.
     pub async fn complete_reusable(
         &self,
         task_id: &str,
         owner: &str,
         result: &ClassificationResult,
         result_key: Option<&str>,
+        text: Option<DocumentText<'_>>,
     ) -> Result<bool, StoreError> {
         let json = to_json(result)?;
-        self.finish_task(task_id, Some(owner), "done", &json, None, result_key)
+        self.finish_task(task_id, Some(owner), "done", &json, None, result_key, text)
             .await
     }
 
@@ -246,14 +262,15 @@ impl Store {
     /// result key is `result_key` (same model, settings and name), if any.
     /// Never another tenant's: whether someone else uploaded a file must
     /// not be observable.
+    /// Returns the result and the id of the document it belongs to.
     pub async fn reusable_result(
         &self,
         tenant: &str,
         sha256: &str,
         result_key: &str,
-    ) -> Result<Option<ClassificationResult>, StoreError> {
-        let row: Option<(String,)> = sqlx::query_as(
-            "SELECT t.result_json FROM tasks t JOIN jobs j ON j.id = t.job_id
+    ) -> Result<Option<(ClassificationResult, String)>, StoreError> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT t.result_json, t.id FROM tasks t JOIN jobs j ON j.id = t.job_id
               WHERE t.sha256 = $1 AND t.result_key = $2 AND t.state = 'done'
                 AND t.result_json IS NOT NULL AND j.tenant_id = $3
               ORDER BY t.updated_at DESC LIMIT 1",
@@ -263,7 +280,8 @@ impl Store {
         .bind(tenant)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|(json,)| from_json(&json)).transpose()
+        row.map(|(json, id)| Ok((from_json(&json)?, id)))
+            .transpose()
     }
 
     /// A transient failure (the blob store or database was unreachable, a
@@ -305,10 +323,11 @@ impl Store {
         reason: &str,
     ) -> Result<bool, StoreError> {
         let json = to_json(result)?;
-        self.finish_task(task_id, owner, "dead", &json, Some(reason), None)
+        self.finish_task(task_id, owner, "dead", &json, Some(reason), None, None)
             .await
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn finish_task(
         &self,
         task_id: &str,
@@ -317,6 +336,7 @@ impl Store {
         result_json: &str,
         error: Option<&str>,
         result_key: Option<&str>,
+        text: Option<DocumentText<'_>>,
     ) -> Result<bool, StoreError> {
         let now = now_ms();
         let mut transaction = self.pool.begin().await?;
@@ -336,6 +356,9 @@ impl Store {
         .await?;
         if updated.rows_affected() == 0 {
             return Ok(false);
+        }
+        if let Some(text) = text {
+            self.insert_text(&mut transaction, task_id, text).await?;
         }
         let job_id: String = sqlx::query_scalar("SELECT job_id FROM tasks WHERE id = $1")
             .bind(task_id)

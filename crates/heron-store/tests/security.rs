@@ -30,7 +30,7 @@ async fn another_tenants_job_is_invisible() {
         let task = claim(&store, "w", 3).await.unwrap();
         assert_eq!(task.tenant, "t1");
         store
-            .complete_reusable(&task.id, "w", &support::result("f0.txt"), Some("k"))
+            .complete_reusable(&task.id, "w", &support::result("f0.txt"), Some("k"), None)
             .await
             .unwrap();
         assert!(
@@ -284,6 +284,7 @@ async fn retention_purges_only_expired_documents_of_each_tenant() {
                 "t1",
                 TenantSettings {
                     retention_days: Some(3),
+                    store_redacted_text: false,
                 },
                 &actor(),
             )
@@ -295,6 +296,7 @@ async fn retention_purges_only_expired_documents_of_each_tenant() {
                 "t1",
                 TenantSettings {
                     retention_days: Some(1),
+                    store_redacted_text: false,
                 },
                 &actor(),
             )

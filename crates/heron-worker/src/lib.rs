@@ -22,8 +22,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use heron_core::{ClassificationResult, DecidedBy, Notice, NoticeCode};
-use heron_pipeline::{FileInput, Pipeline};
-use heron_store::{BlobStore, ClaimedTask, Store, StoreError};
+use heron_pipeline::{Classified, FileInput, Pipeline};
+use heron_store::{BlobStore, ClaimedTask, DocumentText, Store, StoreError};
 use tokio::sync::{Semaphore, watch};
 use tracing::Instrument;
 
@@ -263,6 +263,12 @@ impl Worker {
             }
             Err(e) => return Err(e.into()),
         };
+        // A tenant may keep only the redacted form of its documents' text.
+        let redact = self
+            .store
+            .tenant_settings(&task.tenant)
+            .await?
+            .store_redacted_text;
         let permit = self.slots.clone().acquire_owned().await;
         let pipeline = self.pipeline.clone();
         let job = task.clone();
@@ -272,7 +278,7 @@ impl Worker {
             let _permit = permit;
             let _span = span.enter();
             let Some(blob) = blob else {
-                return error_result(
+                let result = error_result(
                     &job,
                     &pipeline.version(),
                     Notice::new(
@@ -280,6 +286,10 @@ impl Worker {
                         "the stored file is missing or damaged",
                     ),
                 );
+                return Classified {
+                    result,
+                    text: String::new(),
+                };
             };
             let input = FileInput {
                 path: blob.path(),
@@ -288,11 +298,15 @@ impl Worker {
                 sha256: &job.sha256,
                 request_id: &job.request_id,
             };
-            pipeline.classify(&input)
+            let mut classified = pipeline.classify_document(&input);
+            if redact {
+                classified.text = heron_pii::redact_text(&classified.text);
+            }
+            classified
         });
         let mut renew = tokio::time::interval(self.config.lease / 3);
         renew.tick().await;
-        let mut result = loop {
+        let Classified { mut result, text } = loop {
             tokio::select! {
                 joined = &mut work => break joined.map_err(|e| WorkerError::Join(e.to_string()))?,
                 _ = renew.tick() => {
@@ -308,7 +322,16 @@ impl Worker {
         let reusable = result.errors.is_empty().then_some(result_key.as_str());
         if self
             .store
-            .complete_reusable(&task.id, owner, &result, reusable)
+            .complete_reusable(
+                &task.id,
+                owner,
+                &result,
+                reusable,
+                (!text.is_empty()).then_some(DocumentText {
+                    text: &text,
+                    redacted: redact,
+                }),
+            )
             .await?
         {
             metrics::counter!("heron_tasks_completed_total").increment(1);
@@ -319,10 +342,9 @@ impl Worker {
         Ok(result)
     }
 
-    /// Complete `task` with the stored result of an earlier upload of the
-    /// same bytes under the same result key, marked `cached`, if there is
-    /// one. Results never cross deployments' data; within one, every
-    /// upload shares the cache (there are no tenants yet).
+    /// Complete `task` with the stored result (and text) of an earlier
+    /// upload of the same tenant with the same bytes under the same result
+    /// key, marked `cached`, if there is one. Results never cross tenants.
     async fn reuse(
         &self,
         task: &ClaimedTask,
@@ -330,20 +352,30 @@ impl Worker {
         result_key: &str,
     ) -> Result<Option<ClassificationResult>, WorkerError> {
         let started = std::time::Instant::now();
-        let Some(mut result) = self
+        let Some((mut result, source)) = self
             .store
             .reusable_result(&task.tenant, &task.sha256, result_key)
             .await?
         else {
             return Ok(None);
         };
+        let text = self.store.text_of_task(&source).await?;
         result.cached = true;
         result.document_id = Some(task.id.clone());
         result.request_id = task.request_id.clone();
         result.processing_ms = (started.elapsed().as_secs_f64() * 1e7).round() / 1e4;
         if self
             .store
-            .complete_reusable(&task.id, owner, &result, Some(result_key))
+            .complete_reusable(
+                &task.id,
+                owner,
+                &result,
+                Some(result_key),
+                text.as_ref().map(|(text, redacted)| DocumentText {
+                    text,
+                    redacted: *redacted,
+                }),
+            )
             .await?
         {
             metrics::counter!("heron_tasks_completed_total").increment(1);

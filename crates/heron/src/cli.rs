@@ -228,6 +228,14 @@ pub enum KeysCommand {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Re-wrap every stored data key under a new master key (documents
+    /// are not re-encrypted). The current key comes from
+    /// HERON_MASTER_KEY_FILE / HERON_MASTER_KEY.
+    RotateMaster {
+        /// File with the new key's base64 (`openssl rand -base64 32`).
+        #[arg(long, value_name = "FILE")]
+        new_key_file: PathBuf,
+    },
     /// Revoke a key: it stops working at once.
     Revoke {
         #[arg(long)]

@@ -121,6 +121,36 @@ pub struct DataDirLock {
     _file: std::fs::File,
 }
 
+/// The master key of encryption at rest, from `HERON_MASTER_KEY_FILE` or
+/// `HERON_MASTER_KEY`; `None` when neither is set.
+pub fn master_key(
+    settings: &Settings,
+) -> anyhow::Result<Option<std::sync::Arc<heron_store::MasterKey>>> {
+    let key = match (&settings.master_key_file, &settings.master_key) {
+        (Some(path), _) => heron_store::MasterKey::from_file(path)
+            .with_context(|| format!("HERON_MASTER_KEY_FILE {}", path.display()))?,
+        (None, Some(secret)) => {
+            heron_store::MasterKey::from_base64(secret.expose()).context("HERON_MASTER_KEY")?
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(std::sync::Arc::new(key)))
+}
+
+/// Attach the configured master key to `store` and check that it opens
+/// the data keys already stored (a wrong key stops start-up here).
+pub async fn with_encryption(
+    store: heron_store::Store,
+    settings: &Settings,
+) -> anyhow::Result<heron_store::Store> {
+    let store = store.with_master_key(master_key(settings)?);
+    store
+        .check_master_key()
+        .await
+        .context("checking the master key")?;
+    Ok(store)
+}
+
 pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<DataDirLock> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("creating data directory {}", data_dir.display()))?;

@@ -27,6 +27,9 @@ pub fn run(settings: Settings, args: &KeysArgs) -> anyhow::Result<ExitCode> {
             } => create(&store, tenant, scopes, roles, expires, name).await?,
             KeysCommand::List { tenant } => list(&store, tenant.as_deref()).await?,
             KeysCommand::Revoke { tenant, id } => revoke(&store, tenant, id).await?,
+            KeysCommand::RotateMaster { new_key_file } => {
+                rotate_master(&store, &settings, new_key_file).await?
+            }
         };
         store.close().await;
         Ok(code)
@@ -36,9 +39,10 @@ pub fn run(settings: Settings, args: &KeysArgs) -> anyhow::Result<ExitCode> {
 pub(super) async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating {}", settings.data_dir.display()))?;
-    Store::open(settings.database_url.as_deref(), &settings.data_dir)
+    let store = Store::open(settings.database_url.as_deref(), &settings.data_dir)
         .await
-        .context("opening the database")
+        .context("opening the database")?;
+    crate::setup::with_encryption(store, settings).await
 }
 
 /// Who acts when the operator runs a command: the local user.
@@ -134,6 +138,27 @@ async fn list(store: &Store, tenant: Option<&str>) -> anyhow::Result<ExitCode> {
             key.name
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Re-wrap every data key under a new master key. The old key comes from
+/// the settings; afterwards the service must be started with the new one.
+async fn rotate_master(
+    store: &Store,
+    settings: &Settings,
+    new_key_file: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let Some(old) = crate::setup::master_key(settings)? else {
+        bail!("no current master key: set HERON_MASTER_KEY_FILE (or HERON_MASTER_KEY) to it");
+    };
+    let new = heron_store::MasterKey::from_file(new_key_file)
+        .with_context(|| format!("the new master key {}", new_key_file.display()))?;
+    let count = store.rotate_master_key(&old, &new).await?;
+    eprintln!(
+        "{count} data keys re-wrapped from master key {} to {}; start Heron with the new key now",
+        old.id(),
+        new.id()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

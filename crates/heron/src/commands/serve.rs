@@ -70,6 +70,12 @@ pub(super) async fn open_service(
                     .map_or_else(|| "(embedded SQLite)".to_owned(), redact_url)
             )
         })?;
+    let store = setup::with_encryption(store, &settings).await?;
+    if store.encrypts() {
+        tracing::info!(
+            "encryption at rest is on: documents' texts are sealed under the master key"
+        );
+    }
     if settings.database_url.is_none() {
         // The embedded database: we hold the data directory's lock, so any
         // lease in it belongs to a predecessor that stopped; resume its

@@ -41,9 +41,12 @@ fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
 fn rsa_key(dir: &Path, kid: &str) -> Key {
     let pem = format!("{kid}.pem");
     openssl(dir, &["genrsa", "-traditional", "-out", &pem, "2048"]);
-    let der = openssl(dir, &["rsa", "-in", &pem, "-outform", "DER", "-traditional"]);
-    let modulus = String::from_utf8(openssl(dir, &["rsa", "-in", &pem, "-noout", "-modulus"]))
-        .unwrap();
+    let der = openssl(
+        dir,
+        &["rsa", "-in", &pem, "-outform", "DER", "-traditional"],
+    );
+    let modulus =
+        String::from_utf8(openssl(dir, &["rsa", "-in", &pem, "-noout", "-modulus"])).unwrap();
     let modulus = hex::decode(modulus.trim().trim_start_matches("Modulus=")).unwrap();
     Key {
         kid: kid.to_owned(),
@@ -58,10 +61,23 @@ fn rsa_key(dir: &Path, kid: &str) -> Key {
 
 fn ec_key(dir: &Path, kid: &str) -> Key {
     let pem = format!("{kid}.pem");
-    openssl(dir, &["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", &pem]);
+    openssl(
+        dir,
+        &[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            &pem,
+        ],
+    );
     let pkcs8 = openssl(
         dir,
-        &["pkcs8", "-topk8", "-nocrypt", "-in", &pem, "-outform", "DER"],
+        &[
+            "pkcs8", "-topk8", "-nocrypt", "-in", &pem, "-outform", "DER",
+        ],
     );
     let public = openssl(dir, &["ec", "-in", &pem, "-pubout", "-outform", "DER"]);
     // The SubjectPublicKeyInfo ends with the point 04 || x || y.
@@ -131,7 +147,10 @@ impl Issuer {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 fn sign(key: &Key, claims: &Value) -> String {
@@ -170,16 +189,33 @@ async fn tokens_of_a_configured_issuer_are_verified_and_its_key_rotation_followe
 
     // RS256, a reader: may read, may not administer.
     let reader = sign(&rsa, &issuer.claims("acme", &["reader"]));
-    assert_eq!(server.call("GET", "/v1/jobs", Some(&reader), None).await.status(), 200);
+    assert_eq!(
+        server
+            .call("GET", "/v1/jobs", Some(&reader), None)
+            .await
+            .status(),
+        200
+    );
     assert_error(
-        server.call("GET", "/v1/admin/keys", Some(&reader), None).await,
+        server
+            .call("GET", "/v1/admin/keys", Some(&reader), None)
+            .await,
         403,
         "forbidden",
     )
     .await;
     // ES256, an admin of acme: sees acme only, and is named in the audit log.
-    let admin = sign(&ec, &issuer.claims("acme", &["admin", "someone-elses-role"]));
-    assert_eq!(server.call("GET", "/v1/admin/keys", Some(&admin), None).await.status(), 200);
+    let admin = sign(
+        &ec,
+        &issuer.claims("acme", &["admin", "someone-elses-role"]),
+    );
+    assert_eq!(
+        server
+            .call("GET", "/v1/admin/keys", Some(&admin), None)
+            .await
+            .status(),
+        200
+    );
     server
         .upload_document(API_KEY, "a.txt", "invoice total 10.00")
         .await;
@@ -246,7 +282,13 @@ async fn tokens_of_a_configured_issuer_are_verified_and_its_key_rotation_followe
     .unwrap();
     assert_refused(&server, &confused, "HS256").await;
     // API keys keep working beside tokens.
-    assert_eq!(server.call("GET", "/v1/jobs", Some(API_KEY), None).await.status(), 200);
+    assert_eq!(
+        server
+            .call("GET", "/v1/jobs", Some(API_KEY), None)
+            .await
+            .status(),
+        200
+    );
 
     // The issuer rotates: a new key replaces the old one. Heron fetches
     // the key set again when a token names the new key (after the short
@@ -255,7 +297,13 @@ async fn tokens_of_a_configured_issuer_are_verified_and_its_key_rotation_followe
     issuer.publish(&[&rotated, &ec]);
     tokio::time::sleep(Duration::from_millis(2_100)).await;
     let fresh = sign(&rotated, &issuer.claims("acme", &["reader"]));
-    assert_eq!(server.call("GET", "/v1/jobs", Some(&fresh), None).await.status(), 200);
+    assert_eq!(
+        server
+            .call("GET", "/v1/jobs", Some(&fresh), None)
+            .await
+            .status(),
+        200
+    );
     assert_refused(&server, &reader, "no key").await;
 
     // Nothing of a token reaches the log.

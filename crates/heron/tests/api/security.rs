@@ -122,7 +122,9 @@ fn expected_success(method: &str, route: &str, foreign: bool) -> u16 {
         ("GET", "/v1/jobs/{job_id}") | ("GET", "/v1/jobs/{job_id}/deliveries") => found(200),
         // The job finished: found, but no longer cancellable.
         ("DELETE", "/v1/jobs/{job_id}") => found(409),
-        ("GET", "/v1/documents/{document_id}") => found(200),
+        ("GET", "/v1/documents/{document_id}") | ("GET", "/v1/documents/{document_id}/text") => {
+            found(200)
+        }
         ("DELETE", "/v1/documents/{document_id}") => found(204),
         ("POST", "/v1/admin/keys") | ("POST", "/v1/admin/webhooks") => 201,
         ("DELETE", "/v1/admin/keys/{key_id}") | ("DELETE", "/v1/admin/webhooks/{endpoint_id}") => {
@@ -262,6 +264,7 @@ async fn every_route_declares_its_scope_and_the_matrix_of_roles_and_tenants_hold
             }
         }
     }
+    eprintln!("authorization matrix: {checked} cases checked");
     assert!(checked >= 180, "only {checked} cases");
 
     // Lists show only the caller's tenant.
@@ -633,4 +636,194 @@ async fn heron_keys_creates_lists_and_revokes_and_revoked_keys_stop_at_once() {
     // A key for another tenant's id is not revocable from here.
     let other = server.cli(&["keys", "revoke", "--tenant", "globex", id]);
     assert!(!other.status.success());
+}
+
+#[tokio::test]
+async fn text_comes_redacted_unless_a_reviewer_asks_and_results_count_personal_data() {
+    let server = TestServer::start(&NO_LIMITS).await;
+    let admin = server.create_key("acme", "admin");
+    let (_, reader) = new_key(&server, &admin, "reader").await;
+    let (_, reviewer) = new_key(&server, &admin, "reviewer").await;
+    let text = "PAY SLIP\nEmployee: Jane Doe\nSSN: 123-45-6789\nE-mail jane.doe@example.com\n\
+                Net pay 2,345.67 paid to IBAN DE89 3704 0044 0532 0130 00\n";
+    let response = server
+        .upload_with(
+            &[("slip.txt".to_owned(), text.as_bytes().to_vec())],
+            Some(&admin),
+            &[],
+        )
+        .await;
+    let results = json_of(response).await;
+    let result = &results[0];
+    assert_eq!(
+        result["pii"],
+        json!({ "email": 1, "iban": 1, "ssn": 1 }),
+        "{result}"
+    );
+    assert!(!result.to_string().contains("123-45-6789"));
+    let document = result["document_id"].as_str().unwrap();
+    let path = format!("/v1/documents/{document}/text");
+
+    let redacted = server.call("GET", &path, Some(&reader), None).await;
+    assert_eq!(redacted.status(), 200);
+    assert!(
+        redacted.headers()["heron-provenance"]
+            .to_str()
+            .unwrap()
+            .contains("tenant acme")
+    );
+    let redacted = redacted.text().await.unwrap();
+    assert!(
+        redacted.starts_with("[exported by Heron for key:"),
+        "{redacted}"
+    );
+    assert!(
+        redacted.contains("SSN: [SSN]")
+            && redacted.contains("[EMAIL]")
+            && redacted.contains("[IBAN]")
+    );
+    assert!(!redacted.contains("123-45-6789") && !redacted.contains("jane.doe@"));
+
+    let plain = format!("{path}?redact=false");
+    assert_error(
+        server.call("GET", &plain, Some(&reader), None).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let full = server
+        .call("GET", &plain, Some(&reviewer), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(full.contains("SSN: 123-45-6789"), "{full}");
+
+    // A tenant that keeps only redacted text has nothing else to give.
+    let response = server
+        .call(
+            "PUT",
+            "/v1/admin/tenant",
+            Some(&admin),
+            Some(json!({ "store_redacted_text": true })),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let other = server
+        .upload_document(&admin, "slip2.txt", &text.replace("Jane", "Joan"))
+        .await;
+    let stored = server
+        .call(
+            "GET",
+            &format!("/v1/documents/{other}/text?redact=false"),
+            Some(&admin),
+            None,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        stored.contains("[SSN]") && !stored.contains("123-45-6789"),
+        "{stored}"
+    );
+    let store = server.open_store().await;
+    let raw: Vec<String> = sqlx::query_scalar("SELECT body FROM document_texts WHERE task_id = $1")
+        .bind(&other)
+        .fetch_all(store.pool_for_tests())
+        .await
+        .unwrap();
+    assert!(!raw[0].contains("123-45-6789"));
+    store.close().await;
+}
+
+fn master_key_file(dir: &std::path::Path, name: &str) -> String {
+    use base64::Engine;
+    let bytes: Vec<u8> = [uuid_bytes(), uuid_bytes()].concat();
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        base64::engine::general_purpose::STANDARD.encode(bytes),
+    )
+    .unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn uuid_bytes() -> Vec<u8> {
+    use std::io::Read;
+    // Test keys only: 16 bytes from the system's randomness.
+    let mut bytes = vec![0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .expect("reading /dev/urandom");
+    bytes
+}
+
+#[tokio::test]
+async fn texts_are_encrypted_at_rest_a_wrong_master_key_stops_start_up_and_rotation_rewraps() {
+    let keys = tempfile::tempdir().unwrap();
+    let first = master_key_file(keys.path(), "first.key");
+    let second = master_key_file(keys.path(), "second.key");
+    let mut env = NO_LIMITS.to_vec();
+    env.push(("HERON_MASTER_KEY_FILE", first.as_str()));
+    let mut server = TestServer::start(&env).await;
+    let admin = server.create_key("acme", "admin");
+    let secret_text =
+        "Bank statement for account holder Jane Doe, SSN 123-45-6789, balance 9,876.54";
+    let document = server
+        .upload_document(&admin, "statement.txt", secret_text)
+        .await;
+    let path = format!("/v1/documents/{document}/text?redact=false");
+    let read = server
+        .call("GET", &path, Some(&admin), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(read.contains(secret_text), "{read}");
+
+    // What the database holds is sealed.
+    let store = server.open_store().await;
+    let raw: String = sqlx::query_scalar("SELECT body FROM document_texts WHERE task_id = $1")
+        .bind(&document)
+        .fetch_one(store.pool_for_tests())
+        .await
+        .unwrap();
+    assert!(raw.starts_with("enc:v1:"), "{raw}");
+    assert!(!raw.contains("Jane") && !raw.contains("123-45-6789"));
+    store.close().await;
+
+    // Started with another key, Heron refuses to run.
+    server.kill();
+    server.set_env("HERON_MASTER_KEY_FILE", &second);
+    let refused = server.cli(&["serve", "--bind", "127.0.0.1:0", "--workers", "0"]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("wrong master key"), "{stderr}");
+
+    // Rotation re-wraps the data keys; the new key then opens everything.
+    server.set_env("HERON_MASTER_KEY_FILE", &first);
+    let rotate = server.cli(&["keys", "rotate-master", "--new-key-file", &second]);
+    assert!(
+        rotate.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotate.stderr)
+    );
+    server.set_env("HERON_MASTER_KEY_FILE", &second);
+    server.restart().await;
+    let read = server
+        .call("GET", &path, Some(&admin), None)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(read.contains(secret_text), "{read}");
+    let store = server.open_store().await;
+    let after: String = sqlx::query_scalar("SELECT body FROM document_texts WHERE task_id = $1")
+        .bind(&document)
+        .fetch_one(store.pool_for_tests())
+        .await
+        .unwrap();
+    assert_eq!(after, raw, "rotation does not re-encrypt documents");
+    store.close().await;
 }

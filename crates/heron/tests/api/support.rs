@@ -226,6 +226,13 @@ impl TestServer {
         format!("{}{path}", self.base)
     }
 
+    /// Change one variable of the server's environment (takes effect at
+    /// the next `restart`, and in `cli`).
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.to_owned()));
+    }
+
     /// Run the `heron` command line on this server's data directory and
     /// database (`heron keys …`, `heron audit verify`).
     pub fn cli(&self, args: &[&str]) -> std::process::Output {
