@@ -50,7 +50,7 @@ pub struct KeyInfo {
 }
 
 impl KeyInfo {
-    fn new(record: ApiKeyRecord, key: Option<String>) -> KeyInfo {
+    pub(crate) fn new(record: ApiKeyRecord, key: Option<String>) -> KeyInfo {
         KeyInfo {
             key_id: record.id,
             name: record.name,
@@ -382,7 +382,7 @@ pub async fn audit_log(
     }))
 }
 
-fn parse_time(text: &str) -> Result<i64, ApiError> {
+pub(crate) fn parse_time(text: &str) -> Result<i64, ApiError> {
     let time = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
         .map_err(|e| ApiError::InvalidQuery(format!("{text:?} is not an RFC 3339 time: {e}")))?;
     Ok((time.unix_timestamp_nanos() / 1_000_000) as i64)

@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use crate::{admin, documents, error, jobs, ops, upload, webhooks};
+use crate::{admin, compliance, documents, error, jobs, ops, upload, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,7 @@ use crate::{admin, documents, error, jobs, ops, upload, webhooks};
         admin::get_tenant,
         admin::put_tenant,
         admin::audit_log,
+        compliance::report,
         ops::health,
         ops::ready,
         ops::version,
@@ -67,6 +68,11 @@ use crate::{admin, documents, error, jobs, ops, upload, webhooks};
         admin::TenantInfo,
         admin::AuditItem,
         admin::AuditPage,
+        compliance::ComplianceReport,
+        compliance::DocumentCounts,
+        compliance::AccessCount,
+        compliance::RetentionSettings,
+        compliance::ChainState,
         error::ErrorEnvelope,
         error::ErrorBody,
     )),

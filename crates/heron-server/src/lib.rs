@@ -13,6 +13,7 @@
 mod admin;
 mod auth;
 mod breakers;
+mod compliance;
 mod docs;
 mod documents;
 mod error;
@@ -202,6 +203,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/documents/{document_id}/text", get(documents::get_text))
         .route("/v1/audit", get(admin::audit_log))
+        .route("/v1/compliance/report", get(compliance::report))
         .route(
             "/v1/admin/keys",
             get(admin::list_keys).post(admin::create_key),

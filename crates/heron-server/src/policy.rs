@@ -60,6 +60,7 @@ pub const POLICY: &[(&str, &str, Access)] = &[
         Access::Scope(Admin),
     ),
     ("GET", "/v1/audit", Access::Scope(Admin)),
+    ("GET", "/v1/compliance/report", Access::Scope(Admin)),
     ("GET", "/v1/admin/keys", Access::Scope(Admin)),
     ("POST", "/v1/admin/keys", Access::Scope(Admin)),
     ("DELETE", "/v1/admin/keys/{key_id}", Access::Scope(Admin)),

@@ -246,19 +246,10 @@ impl Store {
                 .await?;
         let mut report = AuditVerification::default();
         for (tenant, head_seq, head_hash) in heads {
-            let (entries, last) = self.verify_chain(&tenant, &mut report.problems).await?;
-            if (last.0, last.1.as_str()) != (head_seq, head_hash.as_str()) {
-                report.problems.push(format!(
-                    "tenant {tenant}: the chain ends at entry {} but its head records entry {head_seq} \
-                     (entries were removed or the head was changed)",
-                    last.0
-                ));
-            }
-            report.chains.push(ChainSummary {
-                tenant,
-                entries,
-                head_hash,
-            });
+            let chain = self
+                .verify_against_head(tenant, head_seq, head_hash, &mut report.problems)
+                .await?;
+            report.chains.push(chain);
         }
         let orphans: Vec<(String,)> = sqlx::query_as(
             "SELECT DISTINCT tenant_id FROM audit_log
@@ -272,6 +263,92 @@ impl Store {
                 .push(format!("tenant {tenant}: entries without a chain head"));
         }
         Ok(report)
+    }
+
+    /// Check one tenant's chain (for its compliance report); `None` when
+    /// it has no entries yet.
+    pub async fn verify_tenant_audit(
+        &self,
+        tenant: &str,
+    ) -> Result<Option<(ChainSummary, Vec<String>)>, StoreError> {
+        let head: Option<(i64, String)> =
+            sqlx::query_as("SELECT seq, hash FROM audit_heads WHERE tenant_id = $1")
+                .bind(tenant)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((seq, hash)) = head else {
+            return Ok(None);
+        };
+        let mut problems = Vec::new();
+        let chain = self
+            .verify_against_head(tenant.to_owned(), seq, hash, &mut problems)
+            .await?;
+        Ok(Some((chain, problems)))
+    }
+
+    async fn verify_against_head(
+        &self,
+        tenant: String,
+        head_seq: i64,
+        head_hash: String,
+        problems: &mut Vec<String>,
+    ) -> Result<ChainSummary, StoreError> {
+        let (entries, last) = self.verify_chain(&tenant, problems).await?;
+        if (last.0, last.1.as_str()) != (head_seq, head_hash.as_str()) {
+            problems.push(format!(
+                "tenant {tenant}: the chain ends at entry {} but its head records entry {head_seq} \
+                 (entries were removed or the head was changed)",
+                last.0
+            ));
+        }
+        Ok(ChainSummary {
+            tenant,
+            entries,
+            head_hash,
+        })
+    }
+
+    /// Files uploaded in `[from, to)`, erased since or not (from the
+    /// `job.create` entries).
+    pub async fn audited_uploads(
+        &self,
+        tenant: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let details: Vec<String> = sqlx::query_scalar(
+            "SELECT detail FROM audit_log
+              WHERE tenant_id = $1 AND action = 'job.create' AND at >= $2 AND at < $3",
+        )
+        .bind(tenant)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(details
+            .iter()
+            .filter_map(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+            .filter_map(|d| d["files"].as_u64())
+            .sum())
+    }
+
+    /// How many times each actor did each action in `[from, to)`.
+    pub async fn audit_counts(
+        &self,
+        tenant: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<(String, String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT actor, action, COUNT(*) FROM audit_log
+              WHERE tenant_id = $1 AND at >= $2 AND at < $3
+              GROUP BY actor, action ORDER BY actor, action",
+        )
+        .bind(tenant)
+        .bind(from_ms)
+        .bind(to_ms)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Walk one chain in pages; returns the count and the last (seq, hash).

@@ -25,7 +25,8 @@ use object_store::{ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::StoreError;
+use crate::blob_crypto::{HEADER_LEN, Opener, Sealer, key_id};
+use crate::{Store, StoreError};
 
 /// Part size of multipart uploads: S3's minimum, so that an upload holds
 /// at most a few parts in memory however large the file.
@@ -39,6 +40,9 @@ const PARTS_IN_FLIGHT: usize = 2;
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     location: Arc<Location>,
+    /// Set when blobs are encrypted: the store that makes and unwraps
+    /// their data keys.
+    keys: Option<Store>,
 }
 
 #[derive(Debug)]
@@ -121,6 +125,7 @@ impl BlobStore {
             location: Arc::new(Location::Local {
                 root: root.to_path_buf(),
             }),
+            keys: None,
         })
     }
 
@@ -175,7 +180,18 @@ impl BlobStore {
                 url: url.to_owned(),
                 spool: spool.to_path_buf(),
             }),
+            keys: None,
         })
+    }
+
+    /// Encrypt blobs written from now on when `store` has a master key,
+    /// and read encrypted blobs with its data keys. Blobs written before
+    /// stay readable.
+    pub fn with_encryption(mut self, store: &Store) -> BlobStore {
+        if store.encrypts() {
+            self.keys = Some(store.clone());
+        }
+        self
     }
 
     /// `local:<dir>` or the `s3://` URL.
@@ -214,13 +230,22 @@ impl BlobStore {
                 }
             }
         };
-        Ok(BlobWriter {
+        let mut writer = BlobWriter {
             store: self.clone(),
             sink,
+            sealer: None,
             hasher: Sha256::new(),
             size: 0,
             limit,
-        })
+        };
+        if let Some(keys) = &self.keys
+            && let Some((id, key)) = keys.new_blob_key().await?
+        {
+            let (sealer, header) = Sealer::new(key, &id)?;
+            writer.write_raw(&header).await?;
+            writer.sealer = Some(sealer);
+        }
+        Ok(writer)
     }
 
     /// The blob `sha256` as a local file. A downloaded copy is checked
@@ -229,6 +254,11 @@ impl BlobStore {
         match self.location.as_ref() {
             Location::Local { root } => {
                 let path = local_path(root, sha256);
+                if self.local_is_sealed(&path).await? {
+                    return self
+                        .open_sealed_local(root, &path, sha256, size_bytes)
+                        .await;
+                }
                 let length = match tokio::fs::metadata(&path).await {
                     Ok(metadata) => metadata.len(),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -247,9 +277,58 @@ impl BlobStore {
                 })
             }
             Location::Remote { store, spool, .. } => {
-                download(store.as_ref(), spool, sha256, size_bytes).await
+                download(
+                    store.as_ref(),
+                    spool,
+                    sha256,
+                    size_bytes,
+                    self.keys.as_ref(),
+                )
+                .await
             }
         }
+    }
+
+    /// Whether a local blob file starts like an encrypted blob.
+    async fn local_is_sealed(&self, path: &Path) -> Result<bool, StoreError> {
+        use tokio::io::AsyncReadExt;
+        let mut file = match tokio::fs::File::open(path).await {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        let mut header = [0u8; HEADER_LEN];
+        let mut read = 0;
+        while read < HEADER_LEN {
+            let n = file.read(&mut header[read..]).await?;
+            if n == 0 {
+                break;
+            }
+            read += n;
+        }
+        Ok(key_id(&header[..read]).is_some())
+    }
+
+    /// Decrypt a local encrypted blob into a temporary file beside it.
+    async fn open_sealed_local(
+        &self,
+        root: &Path,
+        path: &Path,
+        sha256: &str,
+        size_bytes: u64,
+    ) -> Result<LocalBlob, StoreError> {
+        use tokio::io::AsyncReadExt;
+        let mut spooler = Spooler::new(&root.join("tmp"), sha256, size_bytes, self.keys.as_ref())?;
+        let mut file = tokio::fs::File::open(path).await?;
+        let mut buffer = vec![0u8; 256 * 1024];
+        loop {
+            let n = file.read(&mut buffer).await?;
+            if n == 0 {
+                break;
+            }
+            spooler.feed(&buffer[..n]).await?;
+        }
+        spooler.finish().await
     }
 
     /// Delete the blob `sha256`; deleting a missing blob is not an error
@@ -326,39 +405,155 @@ async fn download(
     spool: &Path,
     sha256: &str,
     size_bytes: u64,
+    keys: Option<&Store>,
 ) -> Result<LocalBlob, StoreError> {
-    let temporary = tempfile::Builder::new()
-        .prefix("blob-")
-        .tempfile_in(spool)?
-        .into_temp_path();
-    let mut file = tokio::fs::File::create(&temporary).await?;
+    let mut spooler = Spooler::new(spool, sha256, size_bytes, keys)?;
     let mut stream = store
         .get(&object_path(sha256))
         .await
         .map_err(object_error)?
         .into_stream();
-    let mut hasher = Sha256::new();
-    let mut size = 0u64;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(object_error)?;
-        size += chunk.len() as u64;
-        if size > size_bytes {
-            break;
+        spooler.feed(&chunk.map_err(object_error)?).await?;
+    }
+    spooler.finish().await
+}
+
+/// Writes a blob's plaintext to a spool file as its stored bytes arrive —
+/// decrypting them when they turn out to be an encrypted blob — and checks
+/// its size and SHA-256 at the end.
+struct Spooler<'a> {
+    temporary: tempfile::TempPath,
+    file: Option<tokio::fs::File>,
+    path: PathBuf,
+    sha256: &'a str,
+    size_bytes: u64,
+    keys: Option<&'a Store>,
+    /// The first bytes, until they show whether the blob is encrypted.
+    head: Vec<u8>,
+    opener: Option<Opener>,
+    plain: bool,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<'a> Spooler<'a> {
+    fn new(
+        spool: &Path,
+        sha256: &'a str,
+        size_bytes: u64,
+        keys: Option<&'a Store>,
+    ) -> Result<Spooler<'a>, StoreError> {
+        let temporary = tempfile::Builder::new()
+            .prefix("blob-")
+            .tempfile_in(spool)?
+            .into_temp_path();
+        Ok(Spooler {
+            path: temporary.to_path_buf(),
+            temporary,
+            file: None,
+            sha256,
+            size_bytes,
+            keys,
+            head: Vec::new(),
+            opener: None,
+            plain: false,
+            hasher: Sha256::new(),
+            size: 0,
+        })
+    }
+
+    async fn feed(&mut self, chunk: &[u8]) -> Result<(), StoreError> {
+        if let Some(opener) = &mut self.opener {
+            let plaintext = opener.push(chunk)?;
+            return self.write(&plaintext).await;
         }
-        hasher.update(&chunk);
-        file.write_all(&chunk).await?;
+        if self.plain {
+            return self.write(chunk).await;
+        }
+        self.head.extend_from_slice(chunk);
+        if self.head.len() >= HEADER_LEN {
+            self.decide().await?;
+        }
+        Ok(())
     }
-    file.flush().await?;
-    let actual = hex::encode(hasher.finalize());
-    if size != size_bytes || actual != sha256 {
-        return Err(StoreError::Corrupt(format!(
-            "blob {sha256} read back as {size} bytes hashing to {actual}"
-        )));
+
+    /// Plain or encrypted, from the first bytes.
+    async fn decide(&mut self) -> Result<(), StoreError> {
+        let head = std::mem::take(&mut self.head);
+        match key_id(&head) {
+            Some(id) => {
+                let keys = self.keys.ok_or_else(|| {
+                    StoreError::Encryption(
+                        "this blob is encrypted: configure the master key (HERON_MASTER_KEY_FILE)"
+                            .to_owned(),
+                    )
+                })?;
+                let mut opener = Opener::new(keys.data_key(&id).await?, &head[..HEADER_LEN])?;
+                let plaintext = opener.push(&head[HEADER_LEN..])?;
+                self.opener = Some(opener);
+                self.write(&plaintext).await
+            }
+            None => {
+                self.plain = true;
+                self.write(&head).await
+            }
+        }
     }
-    Ok(LocalBlob {
-        path: temporary.to_path_buf(),
-        _spooled: Some(temporary),
-    })
+
+    async fn write(&mut self, plaintext: &[u8]) -> Result<(), StoreError> {
+        self.size += plaintext.len() as u64;
+        if self.size > self.size_bytes {
+            return Err(self.mismatch());
+        }
+        self.hasher.update(plaintext);
+        if self.file.is_none() {
+            self.file = Some(tokio::fs::File::create(&self.path).await?);
+        }
+        if let Some(file) = &mut self.file {
+            file.write_all(plaintext).await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(mut self) -> Result<LocalBlob, StoreError> {
+        if !self.plain && self.opener.is_none() {
+            // Shorter than a header: a small plain blob.
+            self.decide().await?;
+        }
+        if let Some(opener) = self.opener.take() {
+            let plaintext = opener.finish()?;
+            self.write(&plaintext).await?;
+        }
+        if self.file.is_none() {
+            self.file = Some(tokio::fs::File::create(&self.path).await?);
+        }
+        if let Some(file) = &mut self.file {
+            file.flush().await?;
+        }
+        let actual = hex::encode(std::mem::take(&mut self.hasher).finalize());
+        if self.size != self.size_bytes || actual != self.sha256 {
+            return Err(self.mismatch());
+        }
+        Ok(LocalBlob {
+            path: self.path,
+            _spooled: Some(self.temporary),
+        })
+    }
+
+    fn mismatch(&self) -> StoreError {
+        StoreError::Corrupt(format!(
+            "blob {} read back as {}{} bytes, expected {}",
+            self.sha256,
+            if self.size > self.size_bytes {
+                "over "
+            } else {
+                ""
+            },
+            self.size,
+            self.size_bytes
+        ))
+    }
 }
 
 /// A blob being written. Dropped without [`BlobWriter::commit`], its
@@ -367,6 +562,8 @@ async fn download(
 pub struct BlobWriter {
     store: BlobStore,
     sink: Sink,
+    /// Set when the blob is encrypted.
+    sealer: Option<Sealer>,
     hasher: Sha256,
     size: u64,
     limit: u64,
@@ -394,15 +591,29 @@ impl BlobWriter {
             return Err(StoreError::TooLarge { limit: self.limit });
         }
         self.hasher.update(chunk);
+        match &mut self.sealer {
+            Some(sealer) => {
+                let sealed = sealer.push(chunk)?;
+                self.write_raw(&sealed).await
+            }
+            None => self.write_raw(chunk).await,
+        }
+    }
+
+    /// Append bytes as stored (ciphertext when encrypting).
+    async fn write_raw(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
         match &mut self.sink {
             Sink::File {
                 file: Some(file), ..
-            } => file.write_all(chunk).await?,
+            } => file.write_all(bytes).await?,
             Sink::Object {
                 writer: Some(writer),
                 ..
             } => writer
-                .put(bytes::Bytes::copy_from_slice(chunk))
+                .put(bytes::Bytes::copy_from_slice(bytes))
                 .await
                 .map_err(object_error)?,
             _ => {}
@@ -412,6 +623,10 @@ impl BlobWriter {
 
     /// Make the blob durable and move it to its content address.
     pub async fn commit(mut self) -> Result<StoredBlob, StoreError> {
+        if let Some(sealer) = self.sealer.take() {
+            let last = sealer.finish()?;
+            self.write_raw(&last).await?;
+        }
         let sha256 = hex::encode(std::mem::take(&mut self.hasher).finalize());
         match &mut self.sink {
             Sink::File { file, temporary } => {

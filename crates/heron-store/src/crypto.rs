@@ -261,6 +261,18 @@ impl Store {
         unwrap_data_key(master, id, &wrapped)
     }
 
+    /// A new data key for a blob, recorded at once.
+    pub(crate) async fn new_blob_key(&self) -> Result<Option<(String, LessSafeKey)>, StoreError> {
+        let Some(master) = &self.master else {
+            return Ok(None);
+        };
+        let key = new_data_key(master)?;
+        let mut transaction = self.pool.begin().await?;
+        insert_data_key(&mut transaction, master, &key).await?;
+        transaction.commit().await?;
+        Ok(Some((key.id, key.key)))
+    }
+
     /// `text` as stored: sealed under a new data key (recorded within
     /// `transaction`) when a master key is configured.
     pub(crate) async fn seal_text(

@@ -231,6 +231,53 @@ impl Store {
         Ok(purged)
     }
 
+    /// How many documents `tenant` has stored now.
+    pub async fn stored_documents(&self, tenant: &str) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tasks t JOIN jobs j ON j.id = t.job_id WHERE j.tenant_id = $1",
+        )
+        .bind(tenant)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    /// Personal data found in `tenant`'s documents uploaded in `[from,
+    /// to)` and still stored, summed by kind (read from their results, a
+    /// page at a time).
+    pub async fn pii_totals(
+        &self,
+        tenant: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<std::collections::BTreeMap<String, u64>, StoreError> {
+        let mut totals = std::collections::BTreeMap::new();
+        let mut after = String::new();
+        loop {
+            let page: Vec<(String, String)> = sqlx::query_as(
+                "SELECT t.id, t.result_json FROM tasks t JOIN jobs j ON j.id = t.job_id
+                  WHERE j.tenant_id = $1 AND t.created_at >= $2 AND t.created_at < $3
+                    AND t.result_json IS NOT NULL AND t.id > $4
+                  ORDER BY t.id LIMIT 500",
+            )
+            .bind(tenant)
+            .bind(from_ms)
+            .bind(to_ms)
+            .bind(&after)
+            .fetch_all(&self.pool)
+            .await?;
+            let Some((last, _)) = page.last() else {
+                break;
+            };
+            after = last.clone();
+            for (_, json) in &page {
+                for (kind, count) in from_json(json)?.pii {
+                    *totals.entry(kind).or_insert(0) += u64::from(count);
+                }
+            }
+        }
+        Ok(totals)
+    }
+
     /// Bytes `tenant` uploaded since `since_ms` (the daily quota).
     pub async fn tenant_upload_bytes_since(
         &self,

@@ -10,6 +10,7 @@
 //! never gets two results.
 
 mod audit;
+mod blob_crypto;
 mod blobs;
 mod clock;
 mod crypto;

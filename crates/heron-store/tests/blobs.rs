@@ -75,3 +75,38 @@ async fn the_size_limit_stops_an_upload_and_nothing_is_kept() {
         );
     }
 }
+
+#[tokio::test]
+async fn encrypted_blobs_read_back_identical_and_need_their_key() {
+    let keys_dir = tempfile::tempdir().unwrap();
+    let master = heron_store::MasterKey::from_bytes(&[9u8; 32]).unwrap();
+    let keys = heron_store::Store::open(None, keys_dir.path())
+        .await
+        .unwrap()
+        .with_master_key(Some(std::sync::Arc::new(master)));
+    for (plain_store, _dir) in stores().await {
+        // A blob written before encryption was turned on stays readable.
+        let old = payload(1000, 3);
+        let mut writer = plain_store.writer(1 << 20).await.unwrap();
+        writer.write(&old).await.unwrap();
+        let old_blob = writer.commit().await.unwrap();
+
+        let store = plain_store.clone().with_encryption(&keys);
+        // Several segments and a ragged end, written in odd chunks.
+        let bytes = payload(3 * 64 * 1024 + 123, 5);
+        let mut writer = store.writer(1 << 20).await.unwrap();
+        for chunk in bytes.chunks(10_000) {
+            writer.write(chunk).await.unwrap();
+        }
+        let blob = writer.commit().await.unwrap();
+        let read = store.fetch(&blob.sha256, blob.size_bytes).await.unwrap();
+        assert_eq!(std::fs::read(read.path()).unwrap(), bytes);
+        let read_old = store.fetch(&old_blob.sha256, 1000).await.unwrap();
+        assert_eq!(std::fs::read(read_old.path()).unwrap(), old);
+        // Without the key the encrypted blob cannot be read.
+        assert!(matches!(
+            plain_store.fetch(&blob.sha256, blob.size_bytes).await,
+            Err(StoreError::Encryption(_))
+        ));
+    }
+}

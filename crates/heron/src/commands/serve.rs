@@ -72,9 +72,7 @@ pub(super) async fn open_service(
         })?;
     let store = setup::with_encryption(store, &settings).await?;
     if store.encrypts() {
-        tracing::info!(
-            "encryption at rest is on: documents' texts are sealed under the master key"
-        );
+        tracing::info!("encryption at rest is on: files and texts are sealed under the master key");
     }
     if settings.database_url.is_none() {
         // The embedded database: we hold the data directory's lock, so any
@@ -94,7 +92,8 @@ pub(super) async fn open_service(
     }
     let blobs = BlobStore::open(settings.blob_store.as_deref(), &data_dir)
         .await
-        .context("opening the blob store")?;
+        .context("opening the blob store")?
+        .with_encryption(&store);
     tracing::info!(database = store.backend().as_str(), blobs = %blobs.describe(), "storage opened");
     let model_settings = settings.clone();
     let model = tokio::task::spawn_blocking(move || setup::load_model(&model_settings)).await??;

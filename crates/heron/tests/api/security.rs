@@ -760,7 +760,7 @@ fn uuid_bytes() -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn texts_are_encrypted_at_rest_a_wrong_master_key_stops_start_up_and_rotation_rewraps() {
+async fn files_and_texts_are_encrypted_at_rest_a_wrong_key_stops_start_up_and_rotation_rewraps() {
     let keys = tempfile::tempdir().unwrap();
     let first = master_key_file(keys.path(), "first.key");
     let second = master_key_file(keys.path(), "second.key");
@@ -792,6 +792,25 @@ async fn texts_are_encrypted_at_rest_a_wrong_master_key_stops_start_up_and_rotat
     assert!(raw.starts_with("enc:v1:"), "{raw}");
     assert!(!raw.contains("Jane") && !raw.contains("123-45-6789"));
     store.close().await;
+    // So is the file itself (checked on the local blob folder).
+    if !crate::support::shared_storage() {
+        let detail = json_of(
+            server
+                .call(
+                    "GET",
+                    &format!("/v1/documents/{document}"),
+                    Some(&admin),
+                    None,
+                )
+                .await,
+        )
+        .await;
+        let sha = detail["sha256"].as_str().unwrap();
+        let stored =
+            std::fs::read(server.data_dir.join("blobs").join(&sha[..2]).join(sha)).unwrap();
+        assert!(stored.starts_with(b"HERONBLOB1"));
+        assert!(!String::from_utf8_lossy(&stored).contains("Jane"));
+    }
 
     // Started with another key, Heron refuses to run.
     server.kill();
@@ -818,7 +837,29 @@ async fn texts_are_encrypted_at_rest_a_wrong_master_key_stops_start_up_and_rotat
         .await
         .unwrap();
     assert!(read.contains(secret_text), "{read}");
-    let store = server.open_store().await;
+    // The file sealed under the first key opens under the second.
+    let master = heron_store::MasterKey::from_file(std::path::Path::new(&second)).unwrap();
+    let store = server
+        .open_store()
+        .await
+        .with_master_key(Some(std::sync::Arc::new(master)));
+    let blobs = server.open_blobs().await.with_encryption(&store);
+    let sha = json_of(
+        server
+            .call(
+                "GET",
+                &format!("/v1/documents/{document}"),
+                Some(&admin),
+                None,
+            )
+            .await,
+    )
+    .await["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let file = blobs.fetch(&sha, secret_text.len() as u64).await.unwrap();
+    assert_eq!(std::fs::read(file.path()).unwrap(), secret_text.as_bytes());
     let after: String = sqlx::query_scalar("SELECT body FROM document_texts WHERE task_id = $1")
         .bind(&document)
         .fetch_one(store.pool_for_tests())
@@ -826,4 +867,86 @@ async fn texts_are_encrypted_at_rest_a_wrong_master_key_stops_start_up_and_rotat
         .unwrap();
     assert_eq!(after, raw, "rotation does not re-encrypt documents");
     store.close().await;
+}
+
+#[tokio::test]
+async fn the_compliance_report_counts_documents_personal_data_accesses_and_keys() {
+    let server = TestServer::start(&NO_LIMITS).await;
+    let admin = server.create_key("acme", "admin");
+    let globex = server.create_key("globex", "admin");
+    let slip = "Employee SSN 123-45-6789, e-mail jane@example.com, phone (212) 555-0147";
+    let first = server.upload_document(&admin, "one.txt", slip).await;
+    server
+        .upload_document(&admin, "two.txt", "Contact: joe@example.org")
+        .await;
+    server
+        .upload_document(&globex, "other.txt", "SSN 234-56-7890")
+        .await;
+    let erased = server
+        .call(
+            "DELETE",
+            &format!("/v1/documents/{first}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(erased.status(), 204);
+
+    let report = json_of(
+        server
+            .call("GET", "/v1/compliance/report", Some(&admin), None)
+            .await,
+    )
+    .await;
+    assert_eq!(report["tenant"], "acme");
+    assert_eq!(
+        report["documents"],
+        json!({ "stored": 1, "uploaded": 2, "erased": 1, "purged": 0 }),
+        "{report}"
+    );
+    // The erased document's personal data is gone with it.
+    assert_eq!(report["pii_found"], json!({ "email": 1 }), "{report}");
+    let accesses = report["accesses"].as_array().unwrap();
+    assert!(
+        accesses
+            .iter()
+            .any(|a| a["action"] == "document.erase" && a["count"] == 1)
+    );
+    assert_eq!(report["keys"].as_array().unwrap().len(), 1);
+    assert_eq!(report["audit_chain"]["intact"], true);
+    assert!(!report.to_string().contains("globex"));
+
+    let csv = server
+        .call(
+            "GET",
+            "/v1/compliance/report?format=csv",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with("section,name,value\n"), "{csv}");
+    assert!(
+        csv.contains("documents,erased,1\n") && csv.contains("pii_found,email,1\n"),
+        "{csv}"
+    );
+    assert_error(
+        server
+            .call(
+                "GET",
+                "/v1/compliance/report?format=xml",
+                Some(&admin),
+                None,
+            )
+            .await,
+        400,
+        "invalid_query",
+    )
+    .await;
 }
