@@ -160,6 +160,8 @@ pub struct Settings {
     pub master_key: Option<Secret>,
     /// A file holding the master key (preferred over the variable).
     pub master_key_file: Option<PathBuf>,
+    /// Web origins allowed to call the API from a browser; none by default.
+    pub cors_origins: Vec<String>,
 }
 
 /// Values given on the command line, which win over every other source.
@@ -252,6 +254,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_PURGE_INTERVAL_SECS", "3600"),
     ("HERON_MASTER_KEY", ""),
     ("HERON_MASTER_KEY_FILE", ""),
+    ("HERON_CORS_ORIGINS", ""),
 ];
 
 /// The TOML key of an environment name: `HERON_DATA_DIR` → `data_dir`,
@@ -551,6 +554,7 @@ impl Settings {
             )?),
             master_key: optional(get("HERON_MASTER_KEY")).map(Secret::new),
             master_key_file: optional(get("HERON_MASTER_KEY_FILE")).map(PathBuf::from),
+            cors_origins: parse_origins(get("HERON_CORS_ORIGINS"))?,
         })
     }
 
@@ -672,6 +676,25 @@ fn parse_bool(name: &'static str, value: &str) -> Result<bool, SettingsError> {
         "0" | "false" | "no" | "off" | "" => Ok(false),
         _ => Err(invalid(name, value, "expected true or false")),
     }
+}
+
+/// `https://app.example.com,https://admin.example.com`: exact origins
+/// (scheme, host, optional port), no wildcards.
+fn parse_origins(value: &str) -> Result<Vec<String>, SettingsError> {
+    let origins = parse_list(value, "HERON_CORS_ORIGINS")?;
+    for origin in &origins {
+        let parsed = url::Url::parse(origin)
+            .map_err(|e| invalid("HERON_CORS_ORIGINS", origin, format!("not an origin: {e}")))?;
+        let bare = parsed.path() == "/" && parsed.query().is_none() && !origin.ends_with('/');
+        if !matches!(parsed.scheme(), "http" | "https") || !bare {
+            return Err(invalid(
+                "HERON_CORS_ORIGINS",
+                origin,
+                "expected scheme://host[:port], without a path",
+            ));
+        }
+    }
+    Ok(origins)
 }
 
 /// A comma-separated list or a JSON array of strings, as the original accepted.

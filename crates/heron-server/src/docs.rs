@@ -26,6 +26,7 @@ use crate::{admin, compliance, documents, error, jobs, ops, upload, webhooks};
         webhooks::remove_endpoint,
         documents::get_document,
         documents::get_text,
+        documents::get_file,
         documents::erase_document,
         admin::create_key,
         admin::list_keys,

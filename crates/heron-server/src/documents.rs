@@ -5,7 +5,7 @@
 use axum::Extension;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use heron_core::ClassificationResult;
 use heron_core::access::Scope;
@@ -143,17 +143,12 @@ pub async fn get_text(
     } else {
         text
     };
-    let provenance = format!(
-        "exported by Heron for {} of tenant {} at {} (request {request_id}, document {document_id}{})",
-        principal.actor,
-        principal.tenant,
-        rfc3339(crate::admin::now_ms()),
-        if redact || stored_redacted {
-            ", redacted"
-        } else {
-            ""
-        }
-    );
+    let note = if redact || stored_redacted {
+        ", redacted"
+    } else {
+        ""
+    };
+    let provenance = provenance(&principal, &request_id, &document_id, note);
     let mut response = (
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         format!("[{provenance}]\n{body}"),
@@ -163,6 +158,96 @@ pub async fn get_text(
         response.headers_mut().insert("heron-provenance", value);
     }
     Ok(response)
+}
+
+/// The original file as uploaded (decrypted when stored encrypted), for a
+/// caller with the `review` scope; audited as `document.download`. The
+/// `Heron-Provenance` header names who downloaded it, for which tenant,
+/// when; a text file also starts with that line.
+#[utoipa::path(
+    get,
+    path = "/v1/documents/{document_id}/file",
+    tag = "documents",
+    params(("document_id" = String, Path, description = "A result's document_id")),
+    responses(
+        (status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 401, description = "Missing or unknown credential", body = ErrorEnvelope),
+        (status = 403, description = "The credential lacks the review scope (`forbidden`)", body = ErrorEnvelope),
+        (status = 404, description = "Unknown document, another tenant's, or its file was purged (`document_not_found`)", body = ErrorEnvelope),
+    )
+)]
+pub async fn get_file(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    Path(document_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let record = state
+        .store
+        .document(&principal.tenant, &document_id)
+        .await?
+        .ok_or_else(|| ApiError::DocumentNotFound(document_id.clone()))?;
+    let blob = match state.blobs.fetch(&record.sha256, record.size_bytes).await {
+        Ok(blob) => blob,
+        Err(heron_store::StoreError::MissingBlob(_)) => {
+            return Err(ApiError::DocumentNotFound(document_id));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    // At most MAX_FILE_SIZE_MB: read whole.
+    let bytes = tokio::fs::read(blob.path())
+        .await
+        .map_err(|e| ApiError::Internal(format!("reading a spooled blob: {e}")))?;
+    let entry = AuditEntry::ok(
+        &principal.tenant,
+        &principal.actor(&request_id),
+        "document.download",
+        format!("document:{document_id}"),
+    );
+    state.store.audit(&entry).await?;
+    let provenance = provenance(&principal, &request_id, &document_id, "");
+    let mime = record
+        .result
+        .as_ref()
+        .map(|r| r.mime_type.clone())
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    let body = if mime.starts_with("text/plain") {
+        let mut stamped = format!("[{provenance}]\n").into_bytes();
+        stamped.extend_from_slice(&bytes);
+        stamped
+    } else {
+        bytes
+    };
+    let disposition = format!(
+        "attachment; filename=\"{}\"",
+        record.filename.replace(['"', '\\'], "_")
+    );
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_TYPE, mime.as_str()),
+        (header::CONTENT_DISPOSITION, disposition.as_str()),
+        (
+            HeaderName::from_static("heron-provenance"),
+            provenance.as_str(),
+        ),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(name, value);
+        }
+    }
+    Ok(response)
+}
+
+/// Who exported a document, for whom, when.
+fn provenance(principal: &Principal, request_id: &str, document_id: &str, note: &str) -> String {
+    format!(
+        "exported by Heron for {} of tenant {} at {} (request {request_id}, document {document_id}{note})",
+        principal.actor,
+        principal.tenant,
+        rfc3339(crate::admin::now_ms()),
+    )
 }
 
 /// Erase a document everywhere: its file (unless another document of any

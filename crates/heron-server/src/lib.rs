@@ -202,6 +202,7 @@ pub fn router(state: AppState) -> Router {
             get(documents::get_document).delete(documents::erase_document),
         )
         .route("/v1/documents/{document_id}/text", get(documents::get_text))
+        .route("/v1/documents/{document_id}/file", get(documents::get_file))
         .route("/v1/audit", get(admin::audit_log))
         .route("/v1/compliance/report", get(compliance::report))
         .route(
@@ -248,12 +249,43 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(http_metrics::layer))
+        .layer(cors(&state.settings))
         .layer(middleware::from_fn(security_headers::layer))
         .layer(middleware::from_fn(request_id::layer))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
         ))
         .with_state(state)
+}
+
+/// Cross-origin access for the origins of `HERON_CORS_ORIGINS` only
+/// (none by default: browsers then refuse cross-origin reads).
+fn cors(settings: &Settings) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let origins: Vec<HeaderValue> = settings
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-api-key"),
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
+            header::RETRY_AFTER,
+        ])
+        .max_age(std::time::Duration::from_secs(600))
 }
 
 /// Liveness, readiness and metrics: all a `heron worker` serves.

@@ -33,52 +33,39 @@ pub enum Access {
 }
 
 use Access::Public;
-use Scope::{Admin, Classify, Read};
+use Scope::{Admin, Classify, Read, Review};
 
 /// Every route: method, path (as routed), what it requires.
+#[rustfmt::skip]
 pub const POLICY: &[(&str, &str, Access)] = &[
-    ("GET", "/v1/health", Public),
-    ("GET", "/v1/ready", Public),
-    ("GET", "/metrics", Public),
-    ("GET", "/v1/version", Public),
-    ("GET", "/redoc", Public),
-    ("POST", "/v1/files", Access::Scope(Classify)),
-    ("GET", "/v1/jobs", Access::Scope(Read)),
-    ("GET", "/v1/jobs/{job_id}", Access::Scope(Read)),
-    ("DELETE", "/v1/jobs/{job_id}", Access::Scope(Classify)),
-    ("GET", "/v1/jobs/{job_id}/deliveries", Access::Scope(Read)),
-    ("GET", "/v1/documents/{document_id}", Access::Scope(Read)),
+    ("GET",    "/v1/health",                              Public),
+    ("GET",    "/v1/ready",                               Public),
+    ("GET",    "/metrics",                                Public),
+    ("GET",    "/v1/version",                             Public),
+    ("GET",    "/redoc",                                  Public),
+    ("POST",   "/v1/files",                               Access::Scope(Classify)),
+    ("GET",    "/v1/jobs",                                Access::Scope(Read)),
+    ("GET",    "/v1/jobs/{job_id}",                       Access::Scope(Read)),
+    ("DELETE", "/v1/jobs/{job_id}",                       Access::Scope(Classify)),
+    ("GET",    "/v1/jobs/{job_id}/deliveries",            Access::Scope(Read)),
+    ("GET",    "/v1/documents/{document_id}",             Access::Scope(Read)),
     // Unredacted text (`?redact=false`) also needs `review`.
-    (
-        "GET",
-        "/v1/documents/{document_id}/text",
-        Access::Scope(Read),
-    ),
-    (
-        "DELETE",
-        "/v1/documents/{document_id}",
-        Access::Scope(Admin),
-    ),
-    ("GET", "/v1/audit", Access::Scope(Admin)),
-    ("GET", "/v1/compliance/report", Access::Scope(Admin)),
-    ("GET", "/v1/admin/keys", Access::Scope(Admin)),
-    ("POST", "/v1/admin/keys", Access::Scope(Admin)),
-    ("DELETE", "/v1/admin/keys/{key_id}", Access::Scope(Admin)),
-    ("GET", "/v1/admin/tenant", Access::Scope(Admin)),
-    ("PUT", "/v1/admin/tenant", Access::Scope(Admin)),
-    ("GET", "/v1/admin/dead-letters", Access::Scope(Admin)),
-    (
-        "POST",
-        "/v1/admin/dead-letters/{task_id}/retry",
-        Access::Scope(Admin),
-    ),
-    ("GET", "/v1/admin/webhooks", Access::Scope(Admin)),
-    ("POST", "/v1/admin/webhooks", Access::Scope(Admin)),
-    (
-        "DELETE",
-        "/v1/admin/webhooks/{endpoint_id}",
-        Access::Scope(Admin),
-    ),
+    ("GET",    "/v1/documents/{document_id}/text",        Access::Scope(Read)),
+    // The original holds every piece of personal data.
+    ("GET",    "/v1/documents/{document_id}/file",        Access::Scope(Review)),
+    ("DELETE", "/v1/documents/{document_id}",             Access::Scope(Admin)),
+    ("GET",    "/v1/audit",                               Access::Scope(Admin)),
+    ("GET",    "/v1/compliance/report",                   Access::Scope(Admin)),
+    ("GET",    "/v1/admin/keys",                          Access::Scope(Admin)),
+    ("POST",   "/v1/admin/keys",                          Access::Scope(Admin)),
+    ("DELETE", "/v1/admin/keys/{key_id}",                 Access::Scope(Admin)),
+    ("GET",    "/v1/admin/tenant",                        Access::Scope(Admin)),
+    ("PUT",    "/v1/admin/tenant",                        Access::Scope(Admin)),
+    ("GET",    "/v1/admin/dead-letters",                  Access::Scope(Admin)),
+    ("POST",   "/v1/admin/dead-letters/{task_id}/retry",  Access::Scope(Admin)),
+    ("GET",    "/v1/admin/webhooks",                      Access::Scope(Admin)),
+    ("POST",   "/v1/admin/webhooks",                      Access::Scope(Admin)),
+    ("DELETE", "/v1/admin/webhooks/{endpoint_id}",        Access::Scope(Admin)),
 ];
 
 /// What `method path` requires; `None` for a route nobody declared.

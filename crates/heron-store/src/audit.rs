@@ -172,6 +172,16 @@ pub(crate) async fn append(
     Ok(seq)
 }
 
+/// Append `entry` and commit: the last step of every audited action.
+pub(crate) async fn commit_audited(
+    mut transaction: sqlx::Transaction<'_, sqlx::Any>,
+    entry: &AuditEntry,
+) -> Result<(), StoreError> {
+    append(&mut transaction, entry).await?;
+    transaction.commit().await?;
+    Ok(())
+}
+
 /// SHA-256 over the previous hash and every field, each length-prefixed so
 /// that no two different entries hash the same bytes.
 fn entry_hash(prev_hash: &str, seq: i64, at_ms: i64, entry: &AuditEntry) -> String {
@@ -200,10 +210,7 @@ impl Store {
     /// Append one entry in a transaction of its own (reads, denials: the
     /// actions that write nothing else).
     pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await?;
-        append(&mut transaction, entry).await?;
-        transaction.commit().await?;
-        Ok(())
+        commit_audited(self.pool.begin().await?, entry).await
     }
 
     /// A tenant's entries, newest first.

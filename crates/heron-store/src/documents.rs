@@ -11,7 +11,7 @@
 use heron_core::ClassificationResult;
 use sqlx::Row;
 
-use crate::audit::{Actor, AuditEntry, append};
+use crate::audit::{Actor, AuditEntry, commit_audited};
 use crate::clock::now_ms;
 use crate::queue::{DocumentText, finish_job_if_settled, from_json};
 use crate::{BlobStore, Store, StoreError};
@@ -145,8 +145,7 @@ impl Store {
         }
         let entry = AuditEntry::ok(tenant, actor, action, format!("document:{id}"))
             .with_detail(serde_json::json!({ "job_id": job_id, "job_erased": remaining == 0 }));
-        append(&mut transaction, &entry).await?;
-        transaction.commit().await?;
+        commit_audited(transaction, &entry).await?;
         if shared == 0 {
             self.drain_blob_deletions(blobs).await?;
         }
@@ -394,8 +393,7 @@ impl Store {
                 "retention_days": settings.retention_days,
                 "store_redacted_text": settings.store_redacted_text,
             }));
-        append(&mut transaction, &entry).await?;
-        transaction.commit().await?;
+        commit_audited(transaction, &entry).await?;
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use heron_core::{ClassificationResult, JobStatus};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{Actor, AuditEntry, append};
+use crate::audit::{Actor, AuditEntry, commit_audited};
 use crate::clock::now_ms;
 use crate::queue::{finish_job_if_settled, from_json};
 use crate::{Store, StoreError};
@@ -239,8 +239,7 @@ impl Store {
         crate::webhooks::queue_deliveries(&mut transaction, id, "job.cancelled", now).await?;
         let entry = AuditEntry::ok(tenant, actor, "job.cancel", format!("job:{id}"))
             .with_detail(serde_json::json!({ "tasks": tasks }));
-        append(&mut transaction, &entry).await?;
-        transaction.commit().await?;
+        commit_audited(transaction, &entry).await?;
         Ok(Cancelled::Cancelled { tasks })
     }
 
@@ -317,8 +316,7 @@ impl Store {
             "dead_letter.retry",
             format!("document:{task_id}"),
         );
-        append(&mut transaction, &entry).await?;
-        transaction.commit().await?;
+        commit_audited(transaction, &entry).await?;
         Ok(true)
     }
 

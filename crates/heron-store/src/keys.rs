@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{Actor, AuditEntry, append};
+use crate::audit::{Actor, AuditEntry, commit_audited};
 use crate::clock::now_ms;
 use crate::{Store, StoreError};
 
@@ -92,8 +92,7 @@ impl Store {
                 "scopes": new.scopes.to_string(),
                 "expires_at_ms": new.expires_at_ms,
             }));
-        append(&mut transaction, &entry).await?;
-        transaction.commit().await?;
+        commit_audited(transaction, &entry).await?;
         Ok(IssuedKey {
             record: ApiKeyRecord {
                 id: id.clone(),
@@ -142,12 +141,11 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
-        append(
-            &mut transaction,
+        commit_audited(
+            transaction,
             &AuditEntry::ok(tenant, actor, "key.revoke", format!("key:{id}")),
         )
         .await?;
-        transaction.commit().await?;
         Ok(true)
     }
 

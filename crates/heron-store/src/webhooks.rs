@@ -10,7 +10,7 @@ use std::time::Duration;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{Actor, AuditEntry, append};
+use crate::audit::{Actor, AuditEntry, commit_audited};
 use crate::clock::{ms, now_ms};
 use crate::{Store, StoreError};
 
@@ -93,12 +93,11 @@ impl Store {
         .bind(tenant)
         .execute(&mut *transaction)
         .await?;
-        append(
-            &mut transaction,
+        commit_audited(
+            transaction,
             &AuditEntry::ok(tenant, actor, "webhook.add", format!("webhook:{id}")),
         )
         .await?;
-        transaction.commit().await?;
         Ok(WebhookEndpoint {
             id: id.to_owned(),
             url: url.to_owned(),
@@ -147,12 +146,11 @@ impl Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        append(
-            &mut transaction,
+        commit_audited(
+            transaction,
             &AuditEntry::ok(tenant, actor, "webhook.remove", format!("webhook:{id}")),
         )
         .await?;
-        transaction.commit().await?;
         Ok(true)
     }
 

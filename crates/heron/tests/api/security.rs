@@ -44,7 +44,7 @@ impl Tenant {
         let document_id = server
             .upload_document(&keys["uploader"], "note.txt", &sample_text(name))
             .await;
-        let jobs = json_of(server.call("GET", "/v1/jobs", Some(&admin), None).await).await;
+        let jobs = get_json(server, "/v1/jobs", &admin).await;
         let job_id = jobs["jobs"][0]["job_id"]
             .as_str()
             .expect("a job")
@@ -71,6 +71,11 @@ fn sample_text(tenant: &str) -> String {
         "INVOICE No. {tenant}-1001\nDate: 2024-03-01\nBill to: Example Ltd\n\
          Item: consulting 10 h at 100.00\nSubtotal 1000.00\nVAT 20% 200.00\nTotal due 1200.00\n"
     )
+}
+
+/// `GET path` with `key`, as JSON.
+async fn get_json(server: &TestServer, path: &str, key: &str) -> serde_json::Value {
+    json_of(server.call("GET", path, Some(key), None).await).await
 }
 
 async fn json_of(response: reqwest::Response) -> serde_json::Value {
@@ -122,9 +127,9 @@ fn expected_success(method: &str, route: &str, foreign: bool) -> u16 {
         ("GET", "/v1/jobs/{job_id}") | ("GET", "/v1/jobs/{job_id}/deliveries") => found(200),
         // The job finished: found, but no longer cancellable.
         ("DELETE", "/v1/jobs/{job_id}") => found(409),
-        ("GET", "/v1/documents/{document_id}") | ("GET", "/v1/documents/{document_id}/text") => {
-            found(200)
-        }
+        ("GET", "/v1/documents/{document_id}")
+        | ("GET", "/v1/documents/{document_id}/text")
+        | ("GET", "/v1/documents/{document_id}/file") => found(200),
         ("DELETE", "/v1/documents/{document_id}") => found(204),
         ("POST", "/v1/admin/keys") | ("POST", "/v1/admin/webhooks") => 201,
         ("DELETE", "/v1/admin/keys/{key_id}") | ("DELETE", "/v1/admin/webhooks/{endpoint_id}") => {
@@ -393,6 +398,46 @@ async fn rate_limits_answer_429_with_their_headers_and_stop_key_guessing() {
 }
 
 #[tokio::test]
+async fn only_configured_origins_may_call_from_a_browser() {
+    let server = TestServer::start(&[("HERON_CORS_ORIGINS", "https://app.example.com")]).await;
+    let preflight = |origin: &'static str| {
+        server
+            .client
+            .request(reqwest::Method::OPTIONS, server.url("/v1/jobs"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "x-api-key")
+            .send()
+    };
+    let allowed = preflight("https://app.example.com").await.unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.com"
+    );
+    let refused = preflight("https://evil.example.net").await.unwrap();
+    assert!(
+        !refused
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+    // Without the setting nobody is allowed.
+    let closed = TestServer::start(&[]).await;
+    let response = closed
+        .client
+        .get(closed.url("/v1/jobs"))
+        .header("origin", "https://app.example.com")
+        .header("x-api-key", API_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        !response
+            .headers()
+            .contains_key("access-control-allow-origin")
+    );
+}
+
+#[tokio::test]
 async fn every_response_carries_the_security_headers() {
     let server = TestServer::start(&[]).await;
     for path in ["/v1/health", "/v1/jobs", "/v1/nowhere"] {
@@ -431,7 +476,7 @@ async fn the_audit_log_records_actions_and_heron_audit_verify_detects_tampering(
         .await;
     assert_eq!(erased.status(), 204);
 
-    let page = json_of(server.call("GET", "/v1/audit", Some(&admin), None).await).await;
+    let page = get_json(&server, "/v1/audit", &admin).await;
     let actions: Vec<&str> = page["entries"]
         .as_array()
         .unwrap()
@@ -451,12 +496,7 @@ async fn the_audit_log_records_actions_and_heron_audit_verify_detects_tampering(
     assert_eq!(entry["resource"], format!("document:{document}"));
     assert!(entry["actor"].as_str().unwrap().starts_with("key:"));
     assert!(!entry["request_id"].as_str().unwrap().is_empty());
-    let filtered = json_of(
-        server
-            .call("GET", "/v1/audit?action=job.create", Some(&admin), None)
-            .await,
-    )
-    .await;
+    let filtered = get_json(&server, "/v1/audit?action=job.create", &admin).await;
     assert_eq!(filtered["entries"].as_array().unwrap().len(), 1);
 
     let verify = server.cli(&["audit", "verify"]);
@@ -495,17 +535,7 @@ async fn a_purged_document_leaves_nothing_behind() {
     let kept = server
         .upload_document(&admin, "kept.txt", &sample_text("kept"))
         .await;
-    let detail = json_of(
-        server
-            .call(
-                "GET",
-                &format!("/v1/documents/{document}"),
-                Some(&admin),
-                None,
-            )
-            .await,
-    )
-    .await;
+    let detail = get_json(&server, &format!("/v1/documents/{document}"), &admin).await;
     let sha256 = detail["sha256"].as_str().unwrap().to_owned();
     let blobs = server.open_blobs().await;
     assert!(blobs.contains(&sha256).await.unwrap());
@@ -575,12 +605,7 @@ async fn a_purged_document_leaves_nothing_behind() {
         .call("GET", &format!("/v1/documents/{kept}"), Some(&admin), None)
         .await;
     assert_eq!(other.status(), 200);
-    let purges = json_of(
-        server
-            .call("GET", "/v1/audit?action=document.purge", Some(&admin), None)
-            .await,
-    )
-    .await;
+    let purges = get_json(&server, "/v1/audit?action=document.purge", &admin).await;
     let entry = &purges["entries"][0];
     assert_eq!(entry["resource"], format!("document:{document}"));
     assert_eq!(entry["actor"], "system:retention");
@@ -698,6 +723,26 @@ async fn text_comes_redacted_unless_a_reviewer_asks_and_results_count_personal_d
         .await
         .unwrap();
     assert!(full.contains("SSN: 123-45-6789"), "{full}");
+    // The original file, stamped with its provenance, for reviewers only.
+    let file_path = format!("/v1/documents/{document}/file");
+    assert_error(
+        server.call("GET", &file_path, Some(&reader), None).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let original = server.call("GET", &file_path, Some(&reviewer), None).await;
+    assert_eq!(original.status(), 200);
+    assert!(
+        original.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("slip.txt")
+    );
+    let original = original.text().await.unwrap();
+    let (stamp, rest) = original.split_once('\n').unwrap();
+    assert!(stamp.starts_with("[exported by Heron for key:") && stamp.contains("tenant acme"));
+    assert_eq!(rest, text);
 
     // A tenant that keeps only redacted text has nothing else to give.
     let response = server
@@ -794,17 +839,7 @@ async fn files_and_texts_are_encrypted_at_rest_a_wrong_key_stops_start_up_and_ro
     store.close().await;
     // So is the file itself (checked on the local blob folder).
     if !crate::support::shared_storage() {
-        let detail = json_of(
-            server
-                .call(
-                    "GET",
-                    &format!("/v1/documents/{document}"),
-                    Some(&admin),
-                    None,
-                )
-                .await,
-        )
-        .await;
+        let detail = get_json(&server, &format!("/v1/documents/{document}"), &admin).await;
         let sha = detail["sha256"].as_str().unwrap();
         let stored =
             std::fs::read(server.data_dir.join("blobs").join(&sha[..2]).join(sha)).unwrap();
@@ -844,17 +879,7 @@ async fn files_and_texts_are_encrypted_at_rest_a_wrong_key_stops_start_up_and_ro
         .await
         .with_master_key(Some(std::sync::Arc::new(master)));
     let blobs = server.open_blobs().await.with_encryption(&store);
-    let sha = json_of(
-        server
-            .call(
-                "GET",
-                &format!("/v1/documents/{document}"),
-                Some(&admin),
-                None,
-            )
-            .await,
-    )
-    .await["sha256"]
+    let sha = get_json(&server, &format!("/v1/documents/{document}"), &admin).await["sha256"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -892,12 +917,7 @@ async fn the_compliance_report_counts_documents_personal_data_accesses_and_keys(
         .await;
     assert_eq!(erased.status(), 204);
 
-    let report = json_of(
-        server
-            .call("GET", "/v1/compliance/report", Some(&admin), None)
-            .await,
-    )
-    .await;
+    let report = get_json(&server, "/v1/compliance/report", &admin).await;
     assert_eq!(report["tenant"], "acme");
     assert_eq!(
         report["documents"],
