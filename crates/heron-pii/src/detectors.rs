@@ -62,16 +62,19 @@ static DOB: LazyLock<Regex> = LazyLock::new(|| {
         r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}\s+[a-z]{3,9}\.?\s+\d{4}|[a-z]{3,9}\.?\s+\d{1,2},?\s+\d{4}"
     ))
 });
+// Document numbers: a few letters at most, then a digit, so that a word
+// after the label ("DRIVER LICENSE / License No. …") is never taken for
+// the number and does not hide the label that follows it.
 static PASSPORT: LazyLock<Regex> = LazyLock::new(|| {
     regex(labelled!(
         r"passport|reisepass|passeport|pasaporte",
-        r"[A-Z0-9]{6,9}"
+        r"[A-Z]{0,3}\d[A-Z0-9]{4,8}"
     ))
 });
 static LICENCE: LazyLock<Regex> = LazyLock::new(|| {
     regex(labelled!(
         r"driver'?s?\s+licen[cs]e|driving\s+licen[cs]e|licen[cs]e|dl|f[üu]hrerschein",
-        r"[A-Z0-9](?:[A-Z0-9-]{4,17}[A-Z0-9])"
+        r"[A-Z]{0,4}\d[A-Z0-9-]{3,16}[A-Z0-9]"
     ))
 });
 static PHONE: LazyLock<Regex> = LazyLock::new(|| {
@@ -90,10 +93,11 @@ static PHONE_CONTEXT: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(?i)(?:tel|phone|mobile|cell|fax|call|telefon|t[ée]l[ée]phone)\b"));
 static US_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
     regex(concat!(
-        r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][a-z]+\.?\s+){1,4}",
-        r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Parkway|Pkwy|Circle|Cir|Highway|Hwy)\b\.?",
-        r"(?:,?\s+(?:Apt|Suite|Ste|Unit|#)\.?\s*[A-Za-z0-9-]+)?",
-        r"(?:,?\s+(?:[A-Z][a-z]+\s+){0,2}[A-Z][a-z]+,?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?)?"
+        // Words capitalised or in capitals (ID cards print addresses so).
+        r"\b\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][A-Za-z]+\.?\s+){1,4}",
+        r"(?i:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Parkway|Pkwy|Circle|Cir|Highway|Hwy)\b\.?",
+        r"(?:,?\s+(?i:Apt|Suite|Ste|Unit|#)\.?\s*[A-Za-z0-9-]+)?",
+        r"(?:,?\s+(?:[A-Z][A-Za-z]+\s+){0,2}[A-Z][A-Za-z]+,?\s+[A-Z]{2}\s+\d{5}(?:-\d{4})?)?"
     ))
 });
 static UK_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {

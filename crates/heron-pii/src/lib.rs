@@ -226,6 +226,23 @@ mod tests {
     }
 
     #[test]
+    fn an_ocr_read_licence_card_is_found() {
+        // Text Tesseract reads from the shared sample drivers_license_1.jpg.
+        let text = "ANY STATE\n\nDRIVER LICENSE\n\nLicense No. P99999999 Expires 00-00-00\n\n\
+                    JOE A SAMPLE\n\n123 ANY STREET\n\nANYTOWN, ANY STATE 99999\n\
+                    Sex: M Hair: Black\nEyes: Brown DOB: 01-01-81\n";
+        let found: Vec<(PiiKind, &str)> = kinds(text);
+        assert_eq!(
+            found,
+            [
+                (PiiKind::DriversLicence, "P99999999"),
+                (PiiKind::PostalAddress, "123 ANY STREET"),
+                (PiiKind::DateOfBirth, "01-01-81"),
+            ]
+        );
+    }
+
+    #[test]
     fn redaction_replaces_values_and_summary_counts_kinds() {
         let text = "Write to jane@example.com or john@example.org; SSN 123-45-6789.";
         let matches = detect(text);
