@@ -21,7 +21,7 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         ca-certificates tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra \
-        tesseract-ocr-spa tesseract-ocr-ita tesseract-ocr-por poppler-utils catdoc tini \
+        tesseract-ocr-spa tesseract-ocr-ita tesseract-ocr-por poppler-utils catdoc qpdf tini \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --create-home heron
 COPY --from=build /usr/local/bin/heron /usr/local/bin/heron

@@ -12,6 +12,10 @@ use std::str::FromStr;
 /// key, and every job created before tenants existed.
 pub const DEFAULT_TENANT: &str = "default";
 
+/// The audit chain of deployment-wide changes (models, the master key).
+/// No tenant can be named so: tenant ids start with a letter or digit.
+pub const DEPLOYMENT_TENANT: &str = "_deployment";
+
 /// One permission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {

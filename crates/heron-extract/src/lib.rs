@@ -31,6 +31,7 @@ pub mod preprocess;
 mod rtf;
 mod sniff;
 mod spreadsheet;
+pub mod stamp;
 mod text;
 pub mod tool;
 

@@ -212,12 +212,22 @@ pub async fn get_file(
         .map(|r| r.mime_type.clone())
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| "application/octet-stream".to_owned());
-    let body = if mime.starts_with("text/plain") {
+    let (body, stamped) = if mime.starts_with("text/plain") {
         let mut stamped = format!("[{provenance}]\n").into_bytes();
         stamped.extend_from_slice(&bytes);
-        stamped
+        (stamped, true)
+    } else if mime == "application/pdf" {
+        match stamp_pdf(blob, &provenance).await {
+            Ok(stamped) => (stamped, true),
+            Err(e) => {
+                // An encrypted or broken PDF qpdf cannot rewrite: the
+                // original goes out with the header only, and says so.
+                tracing::warn!(document_id = %document_id, error = %e, "could not stamp a PDF");
+                (bytes, false)
+            }
+        }
     } else {
-        bytes
+        (bytes, false)
     };
     let disposition = format!(
         "attachment; filename=\"{}\"",
@@ -232,12 +242,30 @@ pub async fn get_file(
             HeaderName::from_static("heron-provenance"),
             provenance.as_str(),
         ),
+        (
+            HeaderName::from_static("heron-stamp"),
+            if stamped { "stamped" } else { "header-only" },
+        ),
     ] {
         if let Ok(value) = HeaderValue::from_str(value) {
             headers.insert(name, value);
         }
     }
     Ok(response)
+}
+
+/// The PDF with its provenance as a footer on every page and in its
+/// information dictionary (qpdf, in a child process under a deadline).
+async fn stamp_pdf(blob: heron_store::LocalBlob, line: &str) -> Result<Vec<u8>, String> {
+    let line = line.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let output = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+        heron_extract::stamp::stamp_pdf(blob.path(), output.path(), &line)
+            .map_err(|e| e.to_string())?;
+        std::fs::read(output.path()).map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| e.to_string())?
 }
 
 /// Who exported a document, for whom, when.

@@ -7,6 +7,36 @@ use heron_core::Settings;
 
 use crate::cli::{AuditArgs, AuditCommand};
 
+/// Record a deployment-wide change (a model activated, the master key
+/// rotated) in the audit log's deployment chain, as the local operator.
+pub fn record_deployment_change(
+    settings: &Settings,
+    action: &str,
+    resource: String,
+    detail: serde_json::Value,
+) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let store = super::keys::open_store(settings).await?;
+        let entry = heron_store::AuditEntry::ok(
+            heron_core::access::DEPLOYMENT_TENANT,
+            &super::keys::operator(),
+            action,
+            resource,
+        )
+        .with_detail(detail);
+        store
+            .audit(&entry)
+            .await
+            .context("recording the change in the audit log")?;
+        store.close().await;
+        Ok(())
+    })
+}
+
 pub fn run(settings: Settings, args: &AuditArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -154,6 +154,14 @@ async fn rotate_master(
     let new = heron_store::MasterKey::from_file(new_key_file)
         .with_context(|| format!("the new master key {}", new_key_file.display()))?;
     let count = store.rotate_master_key(&old, &new).await?;
+    let entry = heron_store::AuditEntry::ok(
+        heron_core::access::DEPLOYMENT_TENANT,
+        &operator(),
+        "master_key.rotate",
+        format!("master_key:{}", new.id()),
+    )
+    .with_detail(serde_json::json!({ "from": old.id(), "data_keys": count }));
+    store.audit(&entry).await?;
     eprintln!(
         "{count} data keys re-wrapped from master key {} to {}; start Heron with the new key now",
         old.id(),

@@ -20,9 +20,29 @@ pub fn run(settings: Settings, args: &ModelsArgs) -> anyhow::Result<ExitCode> {
     match &args.command {
         ModelsCommand::List => list(&directory),
         ModelsCommand::Show { id } => show(&directory, id),
-        ModelsCommand::Activate { id } => activate(&directory, id),
-        ModelsCommand::Rollback => rollback(&directory),
+        ModelsCommand::Activate { id } => {
+            let code = activate(&directory, id)?;
+            record(&settings, "model.activate", id)?;
+            Ok(code)
+        }
+        ModelsCommand::Rollback => {
+            let code = rollback(&directory)?;
+            let active = std::fs::read_to_string(directory.join("active")).unwrap_or_default();
+            record(&settings, "model.rollback", active.trim())?;
+            Ok(code)
+        }
     }
+}
+
+/// Model changes go in the audit log's deployment chain.
+fn record(settings: &Settings, action: &str, model: &str) -> anyhow::Result<()> {
+    let model = if model.is_empty() { "default" } else { model };
+    super::audit::record_deployment_change(
+        settings,
+        action,
+        format!("model:{model}"),
+        serde_json::json!({}),
+    )
 }
 
 fn list(directory: &Path) -> anyhow::Result<ExitCode> {

@@ -85,6 +85,12 @@ pub fn run(settings: Settings, args: &TrainArgs) -> anyhow::Result<ExitCode> {
     )?;
     if args.activate {
         super::models::set_active(&directory, &format!("{}.htm", model.id()))?;
+        super::audit::record_deployment_change(
+            &settings,
+            "model.activate",
+            format!("model:{}", model.id()),
+            serde_json::json!({ "trained_from": args.data.display().to_string() }),
+        )?;
     }
     println!("{}", serde_json::to_string_pretty(&card)?);
     println!(

@@ -892,6 +892,10 @@ async fn files_and_texts_are_encrypted_at_rest_a_wrong_key_stops_start_up_and_ro
         .unwrap();
     assert_eq!(after, raw, "rotation does not re-encrypt documents");
     store.close().await;
+    // The rotation is on record, in the deployment's chain.
+    let verify = server.cli(&["audit", "verify"]);
+    let chains = String::from_utf8_lossy(&verify.stdout);
+    assert!(chains.contains("tenant _deployment: 1 entries"), "{chains}");
 }
 
 #[tokio::test]
@@ -969,4 +973,66 @@ async fn the_compliance_report_counts_documents_personal_data_accesses_and_keys(
         "invalid_query",
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_downloaded_pdf_carries_its_provenance_in_a_footer_and_its_metadata() {
+    if !crate::support::tools_available() {
+        return;
+    }
+    let server = TestServer::start(&NO_LIMITS).await;
+    let admin = server.create_key("acme", "admin");
+    let response = server
+        .upload_with(
+            &[(
+                "scan_0042.pdf".to_owned(),
+                crate::support::sample("invoice_1.pdf"),
+            )],
+            Some(&admin),
+            &[],
+        )
+        .await;
+    let document = json_of(response).await[0]["document_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = server
+        .call(
+            "GET",
+            &format!("/v1/documents/{document}/file"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["heron-stamp"], "stamped");
+    assert_eq!(response.headers()["content-type"], "application/pdf");
+    let bytes = response.bytes().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("downloaded.pdf");
+    std::fs::write(&path, &bytes).unwrap();
+    let run = |program: &str, args: &[&str]| {
+        let out = std::process::Command::new(program)
+            .args(args)
+            .arg(&path)
+            .args(if program == "pdftotext" {
+                &["-"][..]
+            } else {
+                &[][..]
+            })
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = run("pdftotext", &[]);
+    assert!(text.contains("INVOICE"), "the document is still there");
+    assert!(
+        text.contains("exported by Heron for key:") && text.contains("tenant acme"),
+        "{text}"
+    );
+    let info = run("pdfinfo", &["-custom"]);
+    assert!(
+        info.contains("HeronProvenance: exported by Heron"),
+        "{info}"
+    );
 }
