@@ -97,15 +97,18 @@ pub async fn get_job(
         .job(&principal.tenant, &job_id)
         .await?
         .ok_or_else(|| ApiError::JobNotFound(job_id.clone()))?;
-    // Results are document data: reading them is audited.
-    let entry = AuditEntry::ok(
-        &principal.tenant,
-        &principal.actor(&request_id),
-        "job.read",
-        format!("job:{job_id}"),
-    )
-    .with_detail(serde_json::json!({ "results": record.results.len() }));
-    state.store.audit(&entry).await?;
+    // Results are document data: reading them is audited. Polls of a job
+    // with no result yet read none and write nothing (clients poll often).
+    if !record.results.is_empty() {
+        let entry = AuditEntry::ok(
+            &principal.tenant,
+            &principal.actor(&request_id),
+            "job.read",
+            format!("job:{job_id}"),
+        )
+        .with_detail(serde_json::json!({ "results": record.results.len() }));
+        state.store.audit(&entry).await?;
+    }
     Ok(axum::Json(JobResponse::new(record, show_explanations)))
 }
 
