@@ -205,6 +205,13 @@ pub struct TenantSettingsBody {
     /// Days a document (file and results) is kept; none: the deployment's
     /// `HERON_RETENTION_DAYS`.
     pub retention_days: Option<u32>,
+    /// Days the uploaded file is kept, when sooner than the document (the
+    /// result stays; the file can no longer be downloaded).
+    #[serde(default)]
+    pub file_retention_days: Option<u32>,
+    /// Days the extracted text is kept, when sooner than the document.
+    #[serde(default)]
+    pub text_retention_days: Option<u32>,
     /// Keep only the redacted form of documents' extracted text (from the
     /// next upload on).
     #[serde(default)]
@@ -215,6 +222,8 @@ pub struct TenantSettingsBody {
 pub struct TenantInfo {
     pub tenant: String,
     pub retention_days: Option<u32>,
+    pub file_retention_days: Option<u32>,
+    pub text_retention_days: Option<u32>,
     pub store_redacted_text: bool,
     /// What is in force: the tenant's own value, else the deployment's.
     pub effective_retention_days: Option<u32>,
@@ -243,6 +252,8 @@ fn tenant_info(state: &AppState, tenant: String, settings: TenantSettings) -> Te
     TenantInfo {
         tenant,
         retention_days: settings.retention_days,
+        file_retention_days: settings.file_retention_days,
+        text_retention_days: settings.text_retention_days,
         store_redacted_text: settings.store_redacted_text,
         effective_retention_days: settings.retention_days.or(state.settings.retention_days),
     }
@@ -268,13 +279,21 @@ pub async fn put_tenant(
     body: Result<axum::Json<TenantSettingsBody>, JsonRejection>,
 ) -> Result<axum::Json<TenantInfo>, ApiError> {
     let axum::Json(body) = body.map_err(|e| ApiError::InvalidBody(e.body_text()))?;
-    if body.retention_days == Some(0) {
+    if [
+        body.retention_days,
+        body.file_retention_days,
+        body.text_retention_days,
+    ]
+    .contains(&Some(0))
+    {
         return Err(ApiError::InvalidBody(
-            "retention_days must be at least 1 (or null for the deployment's)".to_owned(),
+            "retention periods must be at least 1 day (or null)".to_owned(),
         ));
     }
     let settings = TenantSettings {
         retention_days: body.retention_days,
+        file_retention_days: body.file_retention_days,
+        text_retention_days: body.text_retention_days,
         store_redacted_text: body.store_redacted_text,
     };
     state

@@ -59,6 +59,9 @@ pub struct DocumentCounts {
     pub uploaded: u64,
     pub erased: i64,
     pub purged: i64,
+    /// Files removed by the file retention (documents kept).
+    pub files_purged: i64,
+    pub texts_purged: i64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,6 +74,8 @@ pub struct AccessCount {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RetentionSettings {
     pub retention_days: Option<u32>,
+    pub file_retention_days: Option<u32>,
+    pub text_retention_days: Option<u32>,
     pub effective_retention_days: Option<u32>,
     pub store_redacted_text: bool,
 }
@@ -187,6 +192,8 @@ async fn build(
             uploaded,
             erased: total("document.erase"),
             purged: total("document.purge"),
+            files_purged: total("document.file_purge"),
+            texts_purged: total("document.text_purge"),
         },
         pii_found: store.pii_totals(tenant, from, to).await?,
         accesses: counts
@@ -199,6 +206,8 @@ async fn build(
             .collect(),
         retention: RetentionSettings {
             retention_days: settings.retention_days,
+            file_retention_days: settings.file_retention_days,
+            text_retention_days: settings.text_retention_days,
             effective_retention_days: settings.retention_days.or(state.settings.retention_days),
             store_redacted_text: settings.store_redacted_text,
         },
@@ -224,6 +233,8 @@ fn to_csv(report: &ComplianceReport) -> String {
         ("uploaded", i64::try_from(d.uploaded).unwrap_or(i64::MAX)),
         ("erased", d.erased),
         ("purged", d.purged),
+        ("files_purged", d.files_purged),
+        ("texts_purged", d.texts_purged),
     ] {
         row("documents", name, &value.to_string());
     }
@@ -240,6 +251,16 @@ fn to_csv(report: &ComplianceReport) -> String {
     let r = &report.retention;
     let days = |d: Option<u32>| d.map_or_else(|| "none".to_owned(), |d| d.to_string());
     row("retention", "retention_days", &days(r.retention_days));
+    row(
+        "retention",
+        "file_retention_days",
+        &days(r.file_retention_days),
+    );
+    row(
+        "retention",
+        "text_retention_days",
+        &days(r.text_retention_days),
+    );
     row(
         "retention",
         "effective_retention_days",

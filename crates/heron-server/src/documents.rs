@@ -30,6 +30,8 @@ pub struct DocumentResponse {
     /// `pending`, `processing`, `done`, `failed`, `cancelled`.
     pub state: String,
     pub result: Option<ClassificationResult>,
+    /// The tenant's file retention removed the file (the result stays).
+    pub file_purged: bool,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -78,6 +80,7 @@ pub async fn get_document(
         size_bytes: record.size_bytes,
         state: state_name,
         result: record.result,
+        file_purged: record.file_purged,
         created_at: rfc3339(record.created_at_ms),
         updated_at: rfc3339(record.updated_at_ms),
     }))
@@ -187,6 +190,11 @@ pub async fn get_file(
         .document(&principal.tenant, &document_id)
         .await?
         .ok_or_else(|| ApiError::DocumentNotFound(document_id.clone()))?;
+    // The same bytes may be stored again for another document: this
+    // document's file is gone all the same.
+    if record.file_purged {
+        return Err(ApiError::DocumentNotFound(document_id));
+    }
     let blob = match state.blobs.fetch(&record.sha256, record.size_bytes).await {
         Ok(blob) => blob,
         Err(heron_store::StoreError::MissingBlob(_)) => {

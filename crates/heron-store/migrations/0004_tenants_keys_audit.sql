@@ -7,6 +7,11 @@ CREATE INDEX jobs_by_tenant_time ON jobs (tenant_id, created_at, id);
 
 ALTER TABLE webhook_endpoints ADD COLUMN tenant_id TEXT NOT NULL DEFAULT 'default';
 
+-- Set when the tenant's file retention passed: the file is gone (or, when
+-- another document has the same bytes, no longer this document's), the
+-- result stays until the document's own retention.
+ALTER TABLE tasks ADD COLUMN file_purged_at BIGINT;
+
 -- API keys: only the SHA-256 of the secret part is stored. A key reads
 -- `hk_<id>_<secret>`; the id finds the row, the secret's digest is then
 -- compared in constant time.
@@ -54,10 +59,14 @@ CREATE TABLE audit_log (
 CREATE INDEX audit_by_time ON audit_log (tenant_id, at);
 
 -- Per-tenant settings; a tenant without a row uses the deployment's.
--- store_redacted_text: keep only the redacted form of extracted text.
+-- retention_days: whole documents; file_ and text_retention_days: the
+-- uploaded file and the extracted text sooner. store_redacted_text: keep
+-- only the redacted form of extracted text.
 CREATE TABLE tenant_settings (
     tenant_id           TEXT PRIMARY KEY,
     retention_days      BIGINT,
+    file_retention_days BIGINT,
+    text_retention_days BIGINT,
     store_redacted_text BIGINT NOT NULL DEFAULT 0,
     updated_at          BIGINT NOT NULL
 );

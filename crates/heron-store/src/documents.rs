@@ -9,7 +9,7 @@
 //! [`Store::drain_blob_deletions`] retries any a crash left behind.
 
 use heron_core::ClassificationResult;
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
 use crate::audit::{Actor, AuditEntry, commit_audited};
 use crate::clock::now_ms;
@@ -30,6 +30,8 @@ pub struct DocumentRecord {
     /// `pending`, `leased`, `done`, `dead`, `cancelled`.
     pub state: String,
     pub result: Option<ClassificationResult>,
+    /// The file was removed by the tenant's file retention.
+    pub file_purged: bool,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
@@ -38,6 +40,10 @@ pub struct DocumentRecord {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TenantSettings {
     pub retention_days: Option<u32>,
+    /// Days the uploaded file is kept (sooner than the document).
+    pub file_retention_days: Option<u32>,
+    /// Days the extracted text is kept (sooner than the document).
+    pub text_retention_days: Option<u32>,
     /// Keep only the redacted form of extracted text.
     pub store_redacted_text: bool,
 }
@@ -52,7 +58,7 @@ impl Store {
     ) -> Result<Option<DocumentRecord>, StoreError> {
         let Some(row) = sqlx::query(
             "SELECT t.id, t.job_id, j.tenant_id, t.filename, t.sha256, t.size_bytes, t.state,
-                    t.result_json, t.created_at, t.updated_at
+                    t.result_json, t.created_at, t.updated_at, t.file_purged_at
                FROM tasks t JOIN jobs j ON j.id = t.job_id
               WHERE t.id = $1 AND j.tenant_id = $2",
         )
@@ -73,6 +79,7 @@ impl Store {
             size_bytes: row.try_get::<i64, _>("size_bytes")?.max(0) as u64,
             state: row.try_get("state")?,
             result: result.as_deref().map(from_json).transpose()?,
+            file_purged: row.try_get::<Option<i64>, _>("file_purged_at")?.is_some(),
             created_at_ms: row.try_get("created_at")?,
             updated_at_ms: row.try_get("updated_at")?,
         }))
@@ -129,10 +136,12 @@ impl Store {
             .await?;
             finish_job_if_settled(&mut transaction, &job_id, now).await?;
         }
-        let shared: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE sha256 = $1")
-            .bind(&sha256)
-            .fetch_one(&mut *transaction)
-            .await?;
+        let shared: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM tasks WHERE sha256 = $1 AND file_purged_at IS NULL",
+        )
+        .bind(&sha256)
+        .fetch_one(&mut *transaction)
+        .await?;
         if shared == 0 {
             sqlx::query(
                 "INSERT INTO blob_deletions (sha256, queued_at) VALUES ($1, $2)
@@ -161,10 +170,12 @@ impl Store {
                 .await?;
         let mut deleted = 0;
         for (sha256,) in queued {
-            let used: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tasks WHERE sha256 = $1")
-                .bind(&sha256)
-                .fetch_one(&self.pool)
-                .await?;
+            let used: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM tasks WHERE sha256 = $1 AND file_purged_at IS NULL",
+            )
+            .bind(&sha256)
+            .fetch_one(&self.pool)
+            .await?;
             if used == 0 {
                 blobs.remove(&sha256).await?;
                 deleted += 1;
@@ -226,7 +237,69 @@ impl Store {
                 }
             }
         }
+        purged += self.purge_expired_parts(&actor).await?;
         self.drain_blob_deletions(blobs).await?;
+        Ok(purged)
+    }
+
+    /// Files and texts past their tenant's shorter retention: the text row
+    /// deleted (`document.text_purge`), the file marked purged and queued
+    /// for deletion when no other document needs it (`document.file_purge`).
+    /// The documents and results stay.
+    async fn purge_expired_parts(&self, actor: &Actor) -> Result<u64, StoreError> {
+        let mut purged = 0;
+        let now = now_ms();
+        for (part, days_column, pending) in [
+            (
+                "text",
+                "text_retention_days",
+                "EXISTS (SELECT 1 FROM document_texts d WHERE d.task_id = t.id)",
+            ),
+            ("file", "file_retention_days", "t.file_purged_at IS NULL"),
+        ] {
+            // Built from the constants above only.
+            let sql = format!(
+                "SELECT j.tenant_id, t.id, t.sha256
+                   FROM tasks t JOIN jobs j ON j.id = t.job_id
+                   JOIN tenant_settings s ON s.tenant_id = j.tenant_id
+                  WHERE s.{days_column} IS NOT NULL
+                    AND t.created_at < $1 - s.{days_column} * $2
+                    AND t.state IN ('done', 'dead', 'cancelled') AND {pending}
+                  ORDER BY t.created_at LIMIT 500"
+            );
+            let due: Vec<(String, String, String)> = sqlx::query_as(AssertSqlSafe(sql))
+                .bind(now)
+                .bind(DAY_MS)
+                .fetch_all(&self.pool)
+                .await?;
+            for (tenant, id, sha256) in due {
+                let mut transaction = self.pool.begin().await?;
+                if part == "text" {
+                    sqlx::query("DELETE FROM document_texts WHERE task_id = $1")
+                        .bind(&id)
+                        .execute(&mut *transaction)
+                        .await?;
+                } else {
+                    sqlx::query("UPDATE tasks SET file_purged_at = $1 WHERE id = $2")
+                        .bind(now)
+                        .bind(&id)
+                        .execute(&mut *transaction)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO blob_deletions (sha256, queued_at) VALUES ($1, $2)
+                         ON CONFLICT (sha256) DO NOTHING",
+                    )
+                    .bind(&sha256)
+                    .bind(now)
+                    .execute(&mut *transaction)
+                    .await?;
+                }
+                let action = format!("document.{part}_purge");
+                let entry = AuditEntry::ok(&tenant, actor, &action, format!("document:{id}"));
+                commit_audited(transaction, &entry).await?;
+                purged += 1;
+            }
+        }
         Ok(purged)
     }
 
@@ -295,18 +368,26 @@ impl Store {
     }
 
     pub async fn tenant_settings(&self, tenant: &str) -> Result<TenantSettings, StoreError> {
-        let row: Option<(Option<i64>, i64)> = sqlx::query_as(
-            "SELECT retention_days, store_redacted_text FROM tenant_settings WHERE tenant_id = $1",
+        let Some(row) = sqlx::query(
+            "SELECT retention_days, file_retention_days, text_retention_days, store_redacted_text
+               FROM tenant_settings WHERE tenant_id = $1",
         )
         .bind(tenant)
         .fetch_optional(&self.pool)
-        .await?;
-        let Some((days, redacted)) = row else {
+        .await?
+        else {
             return Ok(TenantSettings::default());
         };
+        let days = |column: &str| -> Result<Option<u32>, StoreError> {
+            Ok(row
+                .try_get::<Option<i64>, _>(column)?
+                .map(|d| u32::try_from(d).unwrap_or(u32::MAX)))
+        };
         Ok(TenantSettings {
-            retention_days: days.map(|d| u32::try_from(d).unwrap_or(u32::MAX)),
-            store_redacted_text: redacted != 0,
+            retention_days: days("retention_days")?,
+            file_retention_days: days("file_retention_days")?,
+            text_retention_days: days("text_retention_days")?,
+            store_redacted_text: row.try_get::<i64, _>("store_redacted_text")? != 0,
         })
     }
 
@@ -377,20 +458,26 @@ impl Store {
     ) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO tenant_settings (tenant_id, retention_days, store_redacted_text, updated_at)
-             VALUES ($1, $2, $4, $3)
+            "INSERT INTO tenant_settings (tenant_id, retention_days, store_redacted_text, updated_at,
+                                         file_retention_days, text_retention_days)
+             VALUES ($1, $2, $4, $3, $5, $6)
              ON CONFLICT (tenant_id) DO UPDATE
-                SET retention_days = $2, store_redacted_text = $4, updated_at = $3",
+                SET retention_days = $2, store_redacted_text = $4, updated_at = $3,
+                    file_retention_days = $5, text_retention_days = $6",
         )
         .bind(tenant)
         .bind(settings.retention_days.map(i64::from))
         .bind(now_ms())
         .bind(i64::from(settings.store_redacted_text))
+        .bind(settings.file_retention_days.map(i64::from))
+        .bind(settings.text_retention_days.map(i64::from))
         .execute(&mut *transaction)
         .await?;
         let entry = AuditEntry::ok(tenant, actor, "tenant.settings", format!("tenant:{tenant}"))
             .with_detail(serde_json::json!({
                 "retention_days": settings.retention_days,
+                "file_retention_days": settings.file_retention_days,
+                "text_retention_days": settings.text_retention_days,
                 "store_redacted_text": settings.store_redacted_text,
             }));
         commit_audited(transaction, &entry).await?;

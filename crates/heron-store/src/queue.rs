@@ -506,11 +506,22 @@ pub(crate) async fn insert_job(
 
 /// Mark a job done when none of its tasks is pending or leased any more
 /// (a cancelled job stays cancelled), and queue its webhook deliveries.
+///
+/// The job's row is locked first. On PostgreSQL two workers finishing a
+/// job's last two tasks at once would otherwise each see the other's task
+/// still leased (uncommitted) and neither would finish the job; with the
+/// lock the second waits, and its check — a new statement, so a new
+/// snapshot under READ COMMITTED — sees the first one's task done.
 pub(crate) async fn finish_job_if_settled(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
     job_id: &str,
     now: i64,
 ) -> Result<(), StoreError> {
+    sqlx::query("UPDATE jobs SET updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(job_id)
+        .execute(&mut **transaction)
+        .await?;
     let finished = sqlx::query(
         "UPDATE jobs SET status = 'done', updated_at = $1, finished_at = $1
           WHERE id = $2 AND status IN ('queued', 'processing')

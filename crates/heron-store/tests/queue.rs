@@ -327,3 +327,25 @@ async fn concurrent_claimers_never_share_a_task() {
         assert_eq!((record.status, record.results.len()), (JobStatus::Done, 40));
     }
 }
+
+#[tokio::test]
+async fn a_job_finishes_when_its_last_tasks_complete_at_the_same_moment() {
+    for (store, _dir) in stores().await {
+        for n in 0..20 {
+            let id = format!("race{n}");
+            store.create_job(&job(&id, 2)).await.unwrap();
+            let first = claim(&store, "w1", 3).await.unwrap();
+            let second = claim(&store, "w2", 3).await.unwrap();
+            let (a, b) = tokio::join!(
+                complete(&store, &first.id, "w1", "a"),
+                complete(&store, &second.id, "w2", "b"),
+            );
+            assert!(a && b);
+            assert_eq!(
+                store.job("t1", &id).await.unwrap().unwrap().status,
+                JobStatus::Done,
+                "job {id} stayed open"
+            );
+        }
+    }
+}

@@ -284,7 +284,7 @@ async fn retention_purges_only_expired_documents_of_each_tenant() {
                 "t1",
                 TenantSettings {
                     retention_days: Some(3),
-                    store_redacted_text: false,
+                    ..TenantSettings::default()
                 },
                 &actor(),
             )
@@ -296,7 +296,7 @@ async fn retention_purges_only_expired_documents_of_each_tenant() {
                 "t1",
                 TenantSettings {
                     retention_days: Some(1),
-                    store_redacted_text: false,
+                    ..TenantSettings::default()
                 },
                 &actor(),
             )
@@ -317,6 +317,75 @@ async fn retention_purges_only_expired_documents_of_each_tenant() {
             .unwrap();
         assert_eq!(purges.len(), 1);
         assert_eq!(purges[0].entry.action, "document.purge");
+    }
+}
+
+#[tokio::test]
+async fn files_and_texts_can_go_sooner_than_their_documents() {
+    for (store, dir) in stores().await {
+        let blobs = BlobStore::open_local(&dir.path().join("blobs"))
+            .await
+            .unwrap();
+        let mut writer = blobs.writer(1 << 20).await.unwrap();
+        writer.write(b"a pay slip").await.unwrap();
+        let blob = writer.commit().await.unwrap();
+        let mut new = job("parts", 1);
+        new.tasks[0].sha256 = blob.sha256.clone();
+        new.tasks[0].size_bytes = blob.size_bytes;
+        store.create_job(&new).await.unwrap();
+        let task = claim(&store, "w", 3).await.unwrap();
+        let text = heron_store::DocumentText {
+            text: "Employee Jane Doe",
+            redacted: false,
+        };
+        assert!(
+            store
+                .complete_reusable(&task.id, "w", &support::result("f"), None, Some(text))
+                .await
+                .unwrap()
+        );
+        store
+            .set_tenant_settings(
+                "t1",
+                TenantSettings {
+                    retention_days: Some(30),
+                    file_retention_days: Some(1),
+                    text_retention_days: Some(1),
+                    ..TenantSettings::default()
+                },
+                &actor(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.purge_expired(&blobs, None).await.unwrap(), 0);
+        sqlx::query("UPDATE tasks SET created_at = created_at - 172800000 WHERE id = $1")
+            .bind(&task.id)
+            .execute(store.pool_for_tests())
+            .await
+            .unwrap();
+        assert_eq!(store.purge_expired(&blobs, None).await.unwrap(), 2);
+        // The document and its result stay; its text and file are gone.
+        let document = store.document("t1", &task.id).await.unwrap().unwrap();
+        assert!(document.result.is_some() && document.file_purged);
+        assert!(store.document_text("t1", &task.id).await.unwrap().is_none());
+        assert!(!blobs.contains(&blob.sha256).await.unwrap());
+        // Nothing more to do the next time.
+        assert_eq!(store.purge_expired(&blobs, None).await.unwrap(), 0);
+        let actions: Vec<String> = store
+            .audit_entries(
+                "t1",
+                &AuditFilter {
+                    actor: Some("system:retention".to_owned()),
+                    limit: 10,
+                    ..AuditFilter::default()
+                },
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.entry.action)
+            .collect();
+        assert_eq!(actions, ["document.file_purge", "document.text_purge"]);
     }
 }
 

@@ -925,7 +925,10 @@ async fn the_compliance_report_counts_documents_personal_data_accesses_and_keys(
     assert_eq!(report["tenant"], "acme");
     assert_eq!(
         report["documents"],
-        json!({ "stored": 1, "uploaded": 2, "erased": 1, "purged": 0 }),
+        json!({
+            "stored": 1, "uploaded": 2, "erased": 1, "purged": 0,
+            "files_purged": 0, "texts_purged": 0,
+        }),
         "{report}"
     );
     // The erased document's personal data is gone with it.
