@@ -4,9 +4,9 @@
 //! A route missing from [`POLICY`] is refused (fail closed), and a test
 //! checks that every route of the API description is in it. For each
 //! request the middleware, in order: refuses a client address that failed
-//! authentication too often (`429`), authenticates (`401`), checks the
-//! scope (`403`, audited as `access.denied`), draws from the key's and the
-//! tenant's rate buckets (`429`), and hands the [`Principal`] to the
+//! authentication too often (`429`), authenticates (`401`), draws from the
+//! key's and the tenant's rate buckets (`429`), checks the scope (`403`,
+//! audited as `access.denied`), and hands the [`Principal`] to the
 //! handler. Handlers scope every query to the principal's tenant.
 
 use std::net::SocketAddr;
@@ -111,6 +111,16 @@ pub async fn enforce(
         Err(error @ ApiError::InvalidToken(_)) => return Err(auth_failed(&state, &client, error)),
         Err(other) => return Err(other),
     };
+    // Limits before the scope check: denied requests are audited, and a
+    // caller must not be able to write audit rows faster than its rate.
+    let per_key = state.limits.per_key.take(&principal.rate_key);
+    if !per_key.allowed {
+        return Ok(rate_limited("key", per_key).with_rate(per_key));
+    }
+    let per_tenant = state.limits.per_tenant.take(&principal.tenant);
+    if !per_tenant.allowed {
+        return Ok(rate_limited("tenant", per_tenant).with_rate(per_tenant));
+    }
     let request_id = request
         .extensions()
         .get::<RequestId>()
@@ -127,14 +137,6 @@ pub async fn enforce(
         .with_detail(serde_json::json!({ "needed": needed.as_str() }));
         state.store.audit(&entry).await?;
         return Err(ApiError::Forbidden(needed.as_str()));
-    }
-    let per_key = state.limits.per_key.take(&principal.rate_key);
-    if !per_key.allowed {
-        return Ok(rate_limited("key", per_key).with_rate(per_key));
-    }
-    let per_tenant = state.limits.per_tenant.take(&principal.tenant);
-    if !per_tenant.allowed {
-        return Ok(rate_limited("tenant", per_tenant).with_rate(per_tenant));
     }
     request.extensions_mut().insert(principal);
     let mut response = next.run(request).await;

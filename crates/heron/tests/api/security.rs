@@ -380,6 +380,12 @@ async fn rate_limits_answer_429_with_their_headers_and_stop_key_guessing() {
         }
     }
     assert_eq!(statuses, [200, 200, 429]);
+    // Limits come before the scope check: a key cannot make the server
+    // write denial records faster than its rate.
+    let denied = server
+        .call("GET", "/v1/admin/keys", Some(API_KEY), None)
+        .await;
+    assert_error(denied, 429, "rate_limited").await;
 
     // Three wrong keys, then even the right key from that address waits.
     for _ in 0..3 {
