@@ -143,14 +143,7 @@ impl Store {
         .fetch_one(&mut *transaction)
         .await?;
         if shared == 0 {
-            sqlx::query(
-                "INSERT INTO blob_deletions (sha256, queued_at) VALUES ($1, $2)
-                 ON CONFLICT (sha256) DO NOTHING",
-            )
-            .bind(&sha256)
-            .bind(now)
-            .execute(&mut *transaction)
-            .await?;
+            queue_blob_deletion(&mut transaction, &sha256, now).await?;
         }
         let entry = AuditEntry::ok(tenant, actor, action, format!("document:{id}"))
             .with_detail(serde_json::json!({ "job_id": job_id, "job_erased": remaining == 0 }));
@@ -285,14 +278,7 @@ impl Store {
                         .bind(&id)
                         .execute(&mut *transaction)
                         .await?;
-                    sqlx::query(
-                        "INSERT INTO blob_deletions (sha256, queued_at) VALUES ($1, $2)
-                         ON CONFLICT (sha256) DO NOTHING",
-                    )
-                    .bind(&sha256)
-                    .bind(now)
-                    .execute(&mut *transaction)
-                    .await?;
+                    queue_blob_deletion(&mut transaction, &sha256, now).await?;
                 }
                 let action = format!("document.{part}_purge");
                 let entry = AuditEntry::ok(&tenant, actor, &action, format!("document:{id}"));
@@ -483,4 +469,22 @@ impl Store {
         commit_audited(transaction, &entry).await?;
         Ok(())
     }
+}
+
+/// Queue a blob for deletion within `transaction`; the drain re-checks
+/// that no document needs it before deleting.
+async fn queue_blob_deletion(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    sha256: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO blob_deletions (sha256, queued_at) VALUES ($1, $2)
+         ON CONFLICT (sha256) DO NOTHING",
+    )
+    .bind(sha256)
+    .bind(now)
+    .execute(&mut **transaction)
+    .await?;
+    Ok(())
 }

@@ -113,16 +113,8 @@ async fn keys_authenticate_until_revoked_or_expired_and_store_no_secret() {
                 .is_none()
         );
         let secret = issued.key.rsplit('_').next().unwrap().to_owned();
-        let actions: Vec<String> = store
-            .audit_entries(
-                "acme",
-                &AuditFilter {
-                    limit: 10,
-                    ..AuditFilter::default()
-                },
-            )
+        let actions: Vec<String> = audited(&store, "acme", AuditFilter::default())
             .await
-            .unwrap()
             .into_iter()
             .map(|r| {
                 assert!(!r.entry.detail.contains(&secret));
@@ -241,20 +233,18 @@ async fn an_erased_document_leaves_nothing_behind() {
         .await
         .unwrap();
         assert_eq!(left, 0);
-        let erased: Vec<String> = store
-            .audit_entries(
-                "t1",
-                &AuditFilter {
-                    action: Some("document.erase".to_owned()),
-                    limit: 10,
-                    ..AuditFilter::default()
-                },
-            )
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|r| r.entry.resource)
-            .collect();
+        let erased: Vec<String> = audited(
+            &store,
+            "t1",
+            AuditFilter {
+                action: Some("document.erase".to_owned()),
+                ..AuditFilter::default()
+            },
+        )
+        .await
+        .into_iter()
+        .map(|r| r.entry.resource)
+        .collect();
         assert_eq!(erased, ["document:erase-t1", "document:erase-t0"]);
         assert!(store.verify_audit().await.unwrap().problems.is_empty());
     }
@@ -304,17 +294,7 @@ async fn retention_purges_only_expired_documents_of_each_tenant() {
             .unwrap();
         assert_eq!(store.purge_expired(&blobs, None).await.unwrap(), 1);
         assert!(store.document("t1", &task.id).await.unwrap().is_none());
-        let purges = store
-            .audit_entries(
-                "t1",
-                &AuditFilter {
-                    actor: Some("system:retention".to_owned()),
-                    limit: 10,
-                    ..AuditFilter::default()
-                },
-            )
-            .await
-            .unwrap();
+        let purges = audited(&store, "t1", retention()).await;
         assert_eq!(purges.len(), 1);
         assert_eq!(purges[0].entry.action, "document.purge");
     }
@@ -371,21 +351,38 @@ async fn files_and_texts_can_go_sooner_than_their_documents() {
         assert!(!blobs.contains(&blob.sha256).await.unwrap());
         // Nothing more to do the next time.
         assert_eq!(store.purge_expired(&blobs, None).await.unwrap(), 0);
-        let actions: Vec<String> = store
-            .audit_entries(
-                "t1",
-                &AuditFilter {
-                    actor: Some("system:retention".to_owned()),
-                    limit: 10,
-                    ..AuditFilter::default()
-                },
-            )
+        let actions: Vec<String> = audited(&store, "t1", retention())
             .await
-            .unwrap()
             .into_iter()
             .map(|r| r.entry.action)
             .collect();
         assert_eq!(actions, ["document.file_purge", "document.text_purge"]);
+    }
+}
+
+/// `tenant`'s audit entries matching `filter` (newest first).
+async fn audited(
+    store: &heron_store::Store,
+    tenant: &str,
+    filter: AuditFilter,
+) -> Vec<heron_store::AuditRecord> {
+    store
+        .audit_entries(
+            tenant,
+            &AuditFilter {
+                limit: 10,
+                ..filter
+            },
+        )
+        .await
+        .unwrap()
+}
+
+/// Entries written by the retention loop.
+fn retention() -> AuditFilter {
+    AuditFilter {
+        actor: Some("system:retention".to_owned()),
+        ..AuditFilter::default()
     }
 }
 
