@@ -32,4 +32,4 @@ pub mod taxonomy;
 pub mod train;
 
 pub use model::{Prediction, TextModel};
-pub use taxonomy::Taxonomy;
+pub use taxonomy::{FieldKind, FieldSpec, Taxonomy};

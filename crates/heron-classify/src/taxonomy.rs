@@ -30,6 +30,12 @@ pub enum TaxonomyError {
     Empty,
     #[error("type {id:?}: field {field:?} is not \"labels = kind\" with a known kind")]
     BadField { id: String, field: String },
+    #[error("type {id:?}: extracted field {field:?} {problem}")]
+    BadExtract {
+        id: String,
+        field: String,
+        problem: &'static str,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -82,6 +88,66 @@ struct TypeEntry {
     rows: Vec<String>,
     #[serde(default)]
     sentences: Vec<String>,
+    #[serde(default)]
+    extract: Vec<FieldSpec>,
+}
+
+/// A field read out of documents of a type (`extract = [...]` in the
+/// taxonomy): what it is called in results, what kind of value it holds,
+/// and the labels documents print before it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    /// Name in results (`invoice_number`): lowercase letters, digits, `_`.
+    pub name: String,
+    pub kind: FieldKind,
+    /// Reported under `missing_required` when not found.
+    #[serde(default)]
+    pub required: bool,
+    /// Labels printed before the value, in any language, matched without
+    /// regard to case, spacing or a trailing colon ("Invoice number",
+    /// "Rechnungsnummer", "Invoice #").
+    #[serde(default)]
+    pub hints: Vec<String>,
+    /// For `table`: the columns wanted, each `name = header|header|...`
+    /// (`amount = amount|betrag|montant`); the table whose header matches
+    /// most of them is the field's.
+    #[serde(default)]
+    pub columns: Vec<String>,
+    /// Report only the last four characters (`****6781`): account
+    /// numbers, tax ids.
+    #[serde(default)]
+    pub mask: bool,
+    /// Where to look when no label is found: `letterhead` (the first
+    /// organisation-like line at the top of the first page).
+    #[serde(default)]
+    pub fallback: Option<String>,
+}
+
+/// The kind of value a declared field holds; it decides how the value is
+/// delimited after its label and how it is normalised.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// A calendar date → ISO 8601.
+    Date,
+    /// Two dates, or a month → `start/end` in ISO 8601.
+    Period,
+    /// An amount → decimal with its currency.
+    Money,
+    /// An identifier: one token with digits (invoice or licence number).
+    Id,
+    /// Free text to the end of the line or the next label.
+    String,
+    /// A person's name.
+    Name,
+    /// A company, bank or other organisation.
+    Organisation,
+    /// A table, found by its columns.
+    Table,
+    /// An ISO 4217 code: after its label, else the currency the
+    /// document's amounts are written in.
+    Currency,
 }
 
 /// One document type.
@@ -97,6 +163,8 @@ pub struct DocumentType {
     pub hints: Vec<String>,
     /// How to write synthetic examples; `None` when the type has none.
     pub template: Option<Template>,
+    /// The fields read out of documents of this type.
+    pub extract: Vec<FieldSpec>,
 }
 
 /// A text in several languages: English first, then German, French,
@@ -214,6 +282,58 @@ pub struct Taxonomy {
     pub hash: String,
 }
 
+/// Refuse declared fields a result could not carry: bad or repeated
+/// names, labels missing where the kind needs them.
+fn check_extract(id: &str, specs: &[FieldSpec]) -> Result<(), TaxonomyError> {
+    let bad = |field: &str, problem| TaxonomyError::BadExtract {
+        id: id.to_owned(),
+        field: field.to_owned(),
+        problem,
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for spec in specs {
+        let name_ok = !spec.name.is_empty()
+            && spec
+                .name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !name_ok {
+            return Err(bad(
+                &spec.name,
+                "has a name other than lowercase letters, digits and _",
+            ));
+        }
+        if !seen.insert(spec.name.as_str()) {
+            return Err(bad(&spec.name, "is declared twice"));
+        }
+        match spec.kind {
+            FieldKind::Table if spec.columns.is_empty() => {
+                return Err(bad(&spec.name, "is a table without columns"));
+            }
+            FieldKind::Table if spec.columns.iter().any(|c| !c.contains('=')) => {
+                return Err(bad(
+                    &spec.name,
+                    "has a column that is not \"name = headers\"",
+                ));
+            }
+            FieldKind::Table => {}
+            _ if spec.hints.is_empty() && spec.fallback.is_none() => {
+                return Err(bad(&spec.name, "has neither hints nor a fallback"));
+            }
+            _ => {}
+        }
+        if let Some(fallback) = &spec.fallback
+            && fallback != "letterhead"
+        {
+            return Err(bad(
+                &spec.name,
+                "has an unknown fallback (known: letterhead)",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// One level of a label's path with the probability mass under it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct PathLevel {
@@ -249,6 +369,7 @@ impl Taxonomy {
                         family: entry.family.clone(),
                     })?;
             let template = template_of(&id, &entry)?;
+            check_extract(&id, &entry.extract)?;
             types.push(DocumentType {
                 id: label,
                 industry: family.industry.clone(),
@@ -257,6 +378,7 @@ impl Taxonomy {
                 description: entry.description,
                 hints: entry.hints,
                 template,
+                extract: entry.extract,
             });
         }
         if types.is_empty() {
@@ -269,6 +391,11 @@ impl Taxonomy {
             types,
             hash: hex::encode(Sha256::digest(source.as_bytes())),
         })
+    }
+
+    /// The fields declared for type `id` (none for an unknown type).
+    pub fn fields_of(&self, id: &str) -> &[FieldSpec] {
+        self.get(id).map_or(&[], |t| t.extract.as_slice())
     }
 
     pub fn get(&self, id: &str) -> Option<&DocumentType> {

@@ -14,6 +14,7 @@ pub mod label;
 pub mod notice;
 pub mod result;
 pub mod settings;
+pub mod understanding;
 pub mod webhook;
 
 pub use job::JobStatus;

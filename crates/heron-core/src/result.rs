@@ -159,4 +159,8 @@ pub struct ClassificationResult {
     /// the API with `?explain=true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Explanation>,
+    /// An earlier document of the same tenant this one duplicates (same
+    /// bytes, same normalised text, or near-identical text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<crate::understanding::DuplicateOf>,
 }

@@ -74,7 +74,32 @@ pub struct Extraction {
     pub language: Option<String>,
     /// Problems that did not stop extraction (limits hit, pages skipped).
     pub warnings: Vec<Notice>,
+    /// Word positions of pages that have them (a PDF text layer, OCR);
+    /// empty for formats without geometry. Used to find tables and to
+    /// locate values; not stored.
+    pub layout: Vec<PageLayout>,
 }
+
+/// The words of one page with their boxes.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PageLayout {
+    /// 1-based page number.
+    pub page: u32,
+    /// In reading order as the source gives it.
+    pub words: Vec<Word>,
+}
+
+/// A word and its box, `[x0, y0, x1, y1]` as fractions of the page's width
+/// and height, origin top left.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Word {
+    pub text: String,
+    pub bbox: [f32; 4],
+}
+
+/// Words kept per page at most: layout serves tables and locating values,
+/// which a page beyond this many words does not need to be exact for.
+pub const MAX_LAYOUT_WORDS_PER_PAGE: usize = 20_000;
 
 impl Extraction {
     /// All text, pages separated by a blank line.
@@ -246,6 +271,7 @@ pub fn ocr_in_process(
             extraction.ocr_used = true;
             extraction.ocr_confidence = text.confidence;
             extraction.ocr_page_confidences = text.page_confidences;
+            extraction.layout = text.layout;
             extraction
                 .metadata
                 .insert("ocr_languages".to_owned(), text.languages);

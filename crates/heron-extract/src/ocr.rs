@@ -23,6 +23,9 @@ pub struct OcrText {
     pub languages: String,
     /// Preprocessing applied before recognition ("deskew", "upscale").
     pub steps: Vec<String>,
+    /// Word boxes, as fractions of the page as recognised (after
+    /// deskewing or perspective correction).
+    pub layout: Vec<crate::PageLayout>,
 }
 
 /// Handle on the OCR engine, checked once at start-up. Serializable, so
@@ -308,6 +311,12 @@ impl OcrEngine {
                         .resize(extraction.pages.len(), None);
                 }
                 extraction.ocr_page_confidences[index] = text.confidence;
+                extraction.layout.retain(|l| l.page != page);
+                if let Some(mut layout) = text.layout.into_iter().next() {
+                    layout.page = page;
+                    extraction.layout.push(layout);
+                    extraction.layout.sort_by_key(|l| l.page);
+                }
             }
         }
         extraction.ocr_used = true;
@@ -471,12 +480,21 @@ fn parse_tsv(tsv: &str, max_pages: u32) -> OcrText {
     let mut words = 0usize;
     let mut last_line_key = None;
     let mut last_paragraph_key = None;
+    let mut layout: Vec<crate::PageLayout> = Vec::new();
+    let mut page_sizes: Vec<(f32, f32)> = Vec::new();
     for row in tsv.lines().skip(1) {
         let columns: Vec<&str> = row.split('\t').collect();
-        if columns.len() < 12 || columns[0] != "5" {
+        if columns.len() < 12 {
             continue;
         }
         let number = |i: usize| columns[i].parse::<i64>().unwrap_or(0);
+        if columns[0] == "1" {
+            page_sizes.push((number(8).max(1) as f32, number(9).max(1) as f32));
+            continue;
+        }
+        if columns[0] != "5" {
+            continue;
+        }
         let page = number(1).max(1) as usize;
         if page > max_pages.max(1) as usize {
             break;
@@ -504,6 +522,26 @@ fn parse_tsv(tsv: &str, max_pages: u32) -> OcrText {
             }
         }
         current.push_str(text);
+        let (width, height) = page_sizes.get(page - 1).copied().unwrap_or((1.0, 1.0));
+        while layout.len() < page {
+            layout.push(crate::PageLayout {
+                page: layout.len() as u32 + 1,
+                words: Vec::new(),
+            });
+        }
+        if layout[page - 1].words.len() < crate::MAX_LAYOUT_WORDS_PER_PAGE {
+            let (left, top) = (number(6) as f32, number(7) as f32);
+            let (w, h) = (number(8) as f32, number(9) as f32);
+            layout[page - 1].words.push(crate::Word {
+                text: text.to_owned(),
+                bbox: [
+                    left / width,
+                    top / height,
+                    (left + w) / width,
+                    (top + h) / height,
+                ],
+            });
+        }
         last_line_key = Some(line_key);
         last_paragraph_key = Some(paragraph_key);
         confidence_sum += confidence / 100.0;
@@ -521,6 +559,7 @@ fn parse_tsv(tsv: &str, max_pages: u32) -> OcrText {
         words,
         languages: String::new(),
         steps: Vec::new(),
+        layout,
     }
 }
 
@@ -575,5 +614,8 @@ mod tests {
         assert_eq!(text.words, 4);
         assert!((text.confidence.unwrap() - 0.75).abs() < 1e-9);
         assert_eq!(parse_tsv(tsv, 1).pages.len(), 1);
+        assert_eq!(text.layout.len(), 2);
+        assert_eq!(text.layout[0].words[1].text, "LICENSE");
+        assert_eq!(text.layout[0].words[0].bbox, [0.0, 0.0, 0.01, 0.01]);
     }
 }

@@ -59,7 +59,77 @@ pub(crate) fn extract_text(
             format!("only the first {} pages were read", limits.max_pages),
         ));
     }
+    extraction.layout = word_boxes(path, limits, deadline);
     Ok(extraction)
+}
+
+/// The word boxes of the text layer (`pdftotext -bbox`), for tables and
+/// located values. Best effort: the text is what matters, so a failure
+/// here leaves the layout empty rather than failing the file.
+fn word_boxes(path: &Path, limits: &ExtractionLimits, deadline: Instant) -> Vec<crate::PageLayout> {
+    let last_page = limits.max_pages.to_string();
+    let output = tool::run(
+        "pdftotext",
+        [
+            "-bbox".as_ref(),
+            "-enc".as_ref(),
+            "UTF-8".as_ref(),
+            "-l".as_ref(),
+            last_page.as_ref(),
+            path.as_os_str(),
+            "-".as_ref(),
+        ],
+        deadline,
+        limits.max_text_bytes * 8,
+    );
+    match output {
+        Ok(output) if output.status.success() && !output.truncated => {
+            parse_bbox(&String::from_utf8_lossy(&output.stdout))
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Pages and words of `pdftotext -bbox` output, boxes scaled to the page.
+fn parse_bbox(html: &str) -> Vec<crate::PageLayout> {
+    let mut pages = Vec::new();
+    for (index, page) in html.split("<page ").skip(1).enumerate() {
+        let size = |name| attribute(page, name).and_then(|v| v.parse::<f32>().ok());
+        let (Some(width), Some(height)) = (size("width"), size("height")) else {
+            continue;
+        };
+        if width <= 0.0 || height <= 0.0 {
+            continue;
+        }
+        let mut words = Vec::new();
+        for word in page
+            .split("<word ")
+            .skip(1)
+            .take(crate::MAX_LAYOUT_WORDS_PER_PAGE)
+        {
+            let coordinate = |name| attribute(word, name).and_then(|v| v.parse::<f32>().ok());
+            let (Some(x0), Some(y0), Some(x1), Some(y1)) = (
+                coordinate("xMin"),
+                coordinate("yMin"),
+                coordinate("xMax"),
+                coordinate("yMax"),
+            ) else {
+                continue;
+            };
+            let Some(text) = between(word, ">", "</word>") else {
+                continue;
+            };
+            words.push(crate::Word {
+                text: unescape(text),
+                bbox: [x0 / width, y0 / height, x1 / width, y1 / height],
+            });
+        }
+        pages.push(crate::PageLayout {
+            page: index as u32 + 1,
+            words,
+        });
+    }
+    pages
 }
 
 /// Map `pdftotext`'s exit code (1: cannot open, 3: permissions) and its
@@ -153,6 +223,17 @@ mod tests {
         assert_eq!(extraction.page_count, Some(2));
         assert_eq!(extraction.pages[0].trim(), "Page one <a>");
         assert_eq!(extraction.pages[1], "Page two");
+    }
+
+    #[test]
+    fn word_boxes_are_scaled_to_the_page() {
+        let html = "<doc><page width=\"200.0\" height=\"100.0\">\n<word xMin=\"20.0\" yMin=\"10.0\" xMax=\"40.0\" yMax=\"20.0\">A&amp;B</word>\n</page>\n<page width=\"100\" height=\"100\"></page></doc>";
+        let pages = parse_bbox(html);
+        assert_eq!(pages.len(), 2);
+        assert_eq!(pages[0].words[0].text, "A&B");
+        assert_eq!(pages[0].words[0].bbox, [0.1, 0.1, 0.2, 0.2]);
+        assert_eq!(pages[1].page, 2);
+        assert!(pages[1].words.is_empty());
     }
 
     #[test]
