@@ -163,4 +163,20 @@ pub struct ClassificationResult {
     /// bytes, same normalised text, or near-identical text).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<crate::understanding::DuplicateOf>,
+    /// Typed fields of the document's type (`?extract=fields`); never
+    /// stored in the result itself (see `GET /v1/documents/{id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<crate::understanding::Fields>,
+    /// Entities (`?extract=entities`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entities: Option<Vec<crate::understanding::Entity>>,
+    /// Tables (`?extract=tables`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tables: Option<Vec<crate::understanding::Table>>,
+    /// Layout blocks (`?extract=segments`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segments: Option<Vec<crate::understanding::Segment>>,
+    /// The documents of a packet (`?split=true` or `?extract=documents`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<Vec<crate::understanding::PacketDocument>>,
 }

@@ -156,6 +156,9 @@ pub struct Settings {
     pub retention_days: Option<u32>,
     /// How often expired documents are purged.
     pub purge_interval: Duration,
+    /// Estimated text similarity (0..=1) at which a document is reported
+    /// as a near duplicate of an earlier one.
+    pub near_duplicate_threshold: f64,
     /// Base64 of 32 bytes: encrypts texts and blobs at rest.
     pub master_key: Option<Secret>,
     /// A file holding the master key (preferred over the variable).
@@ -252,6 +255,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_AUTH_FAILURES_PER_MINUTE", "30"),
     ("HERON_RETENTION_DAYS", ""),
     ("HERON_PURGE_INTERVAL_SECS", "3600"),
+    ("HERON_NEAR_DUPLICATE_THRESHOLD", "0.8"),
     ("HERON_MASTER_KEY", ""),
     ("HERON_MASTER_KEY_FILE", ""),
     ("HERON_CORS_ORIGINS", ""),
@@ -552,6 +556,10 @@ impl Settings {
                 1,
                 86_400 * 7,
             )?),
+            near_duplicate_threshold: parse_fraction(
+                "HERON_NEAR_DUPLICATE_THRESHOLD",
+                get("HERON_NEAR_DUPLICATE_THRESHOLD"),
+            )?,
             master_key: optional(get("HERON_MASTER_KEY")).map(Secret::new),
             master_key_file: optional(get("HERON_MASTER_KEY_FILE")).map(PathBuf::from),
             cors_origins: parse_origins(get("HERON_CORS_ORIGINS"))?,

@@ -185,44 +185,20 @@ impl ExtractParts {
         self.fields || self.entities || self.tables || self.segments || self.documents
     }
 
-    /// `understanding` with only the asked-for parts, as JSON members to
-    /// add to a result.
-    pub fn select(
-        &self,
-        understanding: &Understanding,
-    ) -> serde_json::Map<String, serde_json::Value> {
-        let mut out = serde_json::Map::new();
-        let mut put = |on: bool, name: &str, value: serde_json::Result<serde_json::Value>| {
-            if let (true, Ok(value)) = (on, value) {
-                out.insert(name.to_owned(), value);
-            }
-        };
-        put(
-            self.fields,
-            "fields",
-            serde_json::to_value(&understanding.fields),
-        );
-        put(
-            self.entities,
-            "entities",
-            serde_json::to_value(&understanding.entities),
-        );
-        put(
-            self.tables,
-            "tables",
-            serde_json::to_value(&understanding.tables),
-        );
-        put(
-            self.segments,
-            "segments",
-            serde_json::to_value(&understanding.segments),
-        );
-        put(
-            self.documents,
-            "documents",
-            serde_json::to_value(&understanding.documents),
-        );
-        out
+    /// Put the asked-for parts of `understanding` on `result`.
+    pub fn attach(&self, understanding: Understanding, result: &mut crate::ClassificationResult) {
+        let Understanding {
+            fields,
+            entities,
+            tables,
+            segments,
+            documents,
+        } = understanding;
+        result.fields = self.fields.then_some(fields);
+        result.entities = self.entities.then_some(entities);
+        result.tables = self.tables.then_some(tables);
+        result.segments = self.segments.then_some(segments);
+        result.documents = self.documents.then_some(documents);
     }
 }
 
@@ -256,9 +232,12 @@ mod tests {
     }
 
     #[test]
-    fn only_the_asked_parts_are_selected() {
+    fn only_the_asked_parts_are_attached() {
         let parts = ExtractParts::parse("entities").unwrap();
-        let selected = parts.select(&Understanding::default());
-        assert_eq!(selected.keys().collect::<Vec<_>>(), vec!["entities"]);
+        let mut result = crate::ClassificationResult::default();
+        parts.attach(Understanding::default(), &mut result);
+        let json = serde_json::to_value(&result).unwrap();
+        assert!(json.get("entities").is_some());
+        assert!(json.get("fields").is_none() && json.get("tables").is_none());
     }
 }

@@ -39,6 +39,7 @@ pub(crate) struct Run {
     pub(crate) scored: Option<(String, Prediction)>,
     /// The document's pages as last extracted (after OCR when it ran).
     pub(crate) pages: Vec<String>,
+    pub(crate) layout: Vec<heron_extract::PageLayout>,
     pub(crate) early_exit: Option<DecidedBy>,
     pub(crate) page_count: Option<u32>,
     pub(crate) language: Option<String>,
@@ -76,6 +77,7 @@ impl Run {
             ocr: None,
             scored: None,
             pages: Vec::new(),
+            layout: Vec::new(),
             early_exit: None,
             page_count: None,
             language: None,
@@ -282,6 +284,12 @@ impl Run {
                 &pipeline.taxonomy.hash[..12.min(pipeline.taxonomy.hash.len())]
             ),
             explanation,
+            duplicate_of: None,
+            fields: None,
+            entities: None,
+            tables: None,
+            segments: None,
+            documents: None,
         }
     }
 

@@ -20,6 +20,7 @@ use std::time::Instant;
 use heron_classify::{Prediction, Taxonomy, TextModel, features, filename};
 
 use decision::Run;
+use heron_core::understanding::{PacketDocument, Understanding};
 use heron_core::{ClassificationResult, DecidedBy, Notice, NoticeCode};
 use heron_extract::{Extraction, ExtractionLimits, Extractor, FileKind, OcrEngine};
 
@@ -64,11 +65,13 @@ pub struct FileInput<'a> {
 }
 
 /// A result with the text it was read from.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Classified {
     pub result: ClassificationResult,
     /// Pages separated by form feeds; empty when nothing was read.
     pub text: String,
+    /// Word boxes of the pages that have them.
+    pub layout: Vec<heron_extract::PageLayout>,
 }
 
 /// Extraction plus the detected type, for `heron extract` and the pipeline.
@@ -211,10 +214,117 @@ impl Pipeline {
         let mut run = Run::new(&model, &self.names, input);
         self.run_stages(input, &model, &mut run);
         let text = run.pages.join("\u{c}");
+        let layout = std::mem::take(&mut run.layout);
         let mut result = run.finish(self, &model, input, started);
         result.pii = tracing::info_span!("stage.pii")
             .in_scope(|| heron_pii::summary(&heron_pii::detect(&text)));
-        Classified { result, text }
+        Classified {
+            result,
+            text,
+            layout,
+        }
+    }
+
+    /// What the document says: the fields its type declares, entities,
+    /// tables, segments and, for a document of several pages, the
+    /// documents it is made of (each page classified on its own, see
+    /// [`heron_understand::split`]), each with its own fields. `text` is
+    /// [`Classified::text`] (pages separated by form feeds); `layout` may
+    /// be empty (spans then carry no boxes).
+    pub fn understand(
+        &self,
+        label: &str,
+        text: &str,
+        layout: &[heron_extract::PageLayout],
+    ) -> Understanding {
+        let _span = tracing::info_span!("stage.understand").entered();
+        let started = Instant::now();
+        let pages: Vec<String> = text.split('\u{c}').map(str::to_owned).collect();
+        let mut understanding =
+            heron_understand::understand(&pages, layout, self.taxonomy.fields_of(label));
+        if pages.len() > 1 {
+            understanding.documents = self.split_packet(&pages, layout);
+        }
+        metrics::histogram!("heron_understanding_seconds").record(started.elapsed().as_secs_f64());
+        understanding
+    }
+
+    /// The documents of a multi-page file, each page classified on its own.
+    fn split_packet(
+        &self,
+        pages: &[String],
+        layout: &[heron_extract::PageLayout],
+    ) -> Vec<PacketDocument> {
+        use heron_understand::split::{PageVerdict, page_marker, split};
+        let model = self.model();
+        let verdicts: Vec<PageVerdict> = pages
+            .iter()
+            .map(|page| {
+                let heading: String = page
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .take(5)
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let read = |text: &str| {
+                    if heron_extract::has_meaningful_text(text) {
+                        model
+                            .predict(&features::with_signals(text, "pdf"))
+                            .probabilities
+                    } else {
+                        Vec::new()
+                    }
+                };
+                PageVerdict {
+                    probabilities: read(page),
+                    heading: read(&heading),
+                    text_chars: page.chars().count(),
+                    page_marker: page_marker(page),
+                }
+            })
+            .collect();
+        let labels = model.labels();
+        split(&verdicts)
+            .into_iter()
+            .map(|part| {
+                let label = labels
+                    .get(part.label)
+                    .map_or_else(String::new, |l| l.as_str().to_owned());
+                let range = &pages[part.first..=part.last];
+                // The part's own pages, renumbered from 1 for reading,
+                // then placed back at their page numbers.
+                let part_layout: Vec<heron_extract::PageLayout> = layout
+                    .iter()
+                    .filter(|l| {
+                        (l.page as usize) > part.first && (l.page as usize) <= part.last + 1
+                    })
+                    .map(|l| heron_extract::PageLayout {
+                        page: l.page - part.first as u32,
+                        words: l.words.clone(),
+                    })
+                    .collect();
+                let mut fields = heron_understand::understand(
+                    range,
+                    &part_layout,
+                    self.taxonomy.fields_of(&label),
+                )
+                .fields;
+                let offset = part.first as u32;
+                for value in fields.values.values_mut() {
+                    value.source.page += offset;
+                }
+                for table in fields.tables.values_mut() {
+                    table.page += offset;
+                }
+                PacketDocument {
+                    pages: [part.first as u32 + 1, part.last as u32 + 1],
+                    label,
+                    confidence: (part.confidence * 1000.0).round() / 1000.0,
+                    fields,
+                }
+            })
+            .collect()
     }
 
     fn run_stages(&self, input: &FileInput<'_>, model: &TextModel, run: &mut Run) {
@@ -262,6 +372,7 @@ impl Pipeline {
         run.page_count = extraction.page_count;
         run.language = extraction.language.clone();
         run.pages = extraction.pages.clone();
+        run.layout = extraction.layout.clone();
 
         // Metadata stage: document properties and the first lines, which
         // usually carry the title ("INVOICE", "Account Statement").
@@ -311,6 +422,7 @@ impl Pipeline {
                     ));
                     run.language = extraction.language.clone();
                     run.pages = extraction.pages.clone();
+                    run.layout = extraction.layout.clone();
                     if extraction.has_text() {
                         run.ocr = Some(self.score_text(
                             "stage.ocr_text",

@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use crate::{admin, compliance, documents, error, jobs, ops, upload, webhooks};
+use crate::{admin, compliance, documents, error, jobs, ops, similar, upload, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,8 @@ use crate::{admin, compliance, documents, error, jobs, ops, upload, webhooks};
         documents::get_text,
         documents::get_file,
         documents::erase_document,
+        similar::similar,
+        similar::compare,
         admin::create_key,
         admin::list_keys,
         admin::revoke_key,
@@ -62,6 +64,22 @@ use crate::{admin, compliance, documents, error, jobs, ops, upload, webhooks};
         webhooks::Endpoint,
         webhooks::EndpointList,
         documents::DocumentResponse,
+        similar::SimilarResponse,
+        similar::SimilarDocument,
+        similar::CompareRequest,
+        similar::CompareResponse,
+        similar::DuplicateGroup,
+        similar::Pair,
+        heron_core::understanding::Understanding,
+        heron_core::understanding::Fields,
+        heron_core::understanding::FieldValue,
+        heron_core::understanding::Check,
+        heron_core::understanding::Entity,
+        heron_core::understanding::Table,
+        heron_core::understanding::Segment,
+        heron_core::understanding::PacketDocument,
+        heron_core::understanding::Source,
+        heron_core::understanding::DuplicateOf,
         admin::NewKey,
         admin::KeyInfo,
         admin::KeyList,

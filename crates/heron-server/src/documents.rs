@@ -32,6 +32,11 @@ pub struct DocumentResponse {
     pub result: Option<ClassificationResult>,
     /// The tenant's file retention removed the file (the result stays).
     pub file_purged: bool,
+    /// What was read inside the document: typed fields, entities, tables,
+    /// segments, packet documents. Absent before processing and after the
+    /// text was purged. Spans are character offsets into the page's text
+    /// (`/text` joins pages with form feeds).
+    pub understanding: Option<heron_core::understanding::Understanding>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -66,6 +71,11 @@ pub async fn get_document(
         format!("document:{document_id}"),
     );
     state.store.audit(&entry).await?;
+    let understanding = state
+        .store
+        .document_understanding(&principal.tenant, &document_id)
+        .await?
+        .and_then(|json| serde_json::from_str(&json).ok());
     let state_name = match record.state.as_str() {
         "leased" => "processing",
         "dead" => "failed",
@@ -81,6 +91,7 @@ pub async fn get_document(
         state: state_name,
         result: record.result,
         file_purged: record.file_purged,
+        understanding,
         created_at: rfc3339(record.created_at_ms),
         updated_at: rfc3339(record.updated_at_ms),
     }))

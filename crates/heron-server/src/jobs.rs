@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorEnvelope};
-use crate::explain::{ExplainQuery, explain, shown};
+use crate::explain::{ExplainQuery, View, explain, shown};
 use crate::request_id::RequestId;
 
 /// A job as the original API reports it, plus progress.
@@ -47,14 +47,14 @@ pub struct JobProgress {
 }
 
 impl JobResponse {
-    fn new(record: JobRecord, show_explanations: bool) -> JobResponse {
+    fn new(record: JobRecord, results: Vec<heron_core::ClassificationResult>) -> JobResponse {
         let progress = record.progress;
         JobResponse {
             job_id: record.id,
             status: record.status,
             total_files: record.total_files,
             completed_files: record.completed_files,
-            results: shown(record.results, show_explanations),
+            results,
             error_message: record.error_message,
             progress: JobProgress {
                 pending: progress.pending,
@@ -109,7 +109,8 @@ pub async fn get_job(
         .with_detail(serde_json::json!({ "results": record.results.len() }));
         state.store.audit(&entry).await?;
     }
-    Ok(axum::Json(JobResponse::new(record, show_explanations)))
+    let results = shown(&state.store, record.results.clone(), show_explanations).await?;
+    Ok(axum::Json(JobResponse::new(record, results)))
 }
 
 /// Cancel a job that has not finished.
@@ -157,7 +158,8 @@ pub async fn cancel_job(
         .job(&principal.tenant, &job_id)
         .await?
         .ok_or_else(|| ApiError::JobNotFound(job_id.clone()))?;
-    Ok(axum::Json(JobResponse::new(record, false)))
+    let results = shown(&state.store, record.results.clone(), View::default()).await?;
+    Ok(axum::Json(JobResponse::new(record, results)))
 }
 
 /// Query of the job list.

@@ -26,6 +26,7 @@ mod ops;
 pub mod policy;
 mod request_id;
 mod security_headers;
+mod similar;
 mod upload;
 mod webhooks;
 
@@ -176,6 +177,7 @@ pub fn build_worker(
             max_attempts: settings.max_attempts,
             retry_base: settings.retry_base,
             retry_max: settings.retry_max,
+            near_duplicate_threshold: settings.near_duplicate_threshold,
         },
         Arc::new(Semaphore::new(slots)),
     )
@@ -202,6 +204,8 @@ pub fn router(state: AppState) -> Router {
             get(documents::get_document).delete(documents::erase_document),
         )
         .route("/v1/documents/{document_id}/text", get(documents::get_text))
+        .route("/v1/documents/{document_id}/similar", get(similar::similar))
+        .route("/v1/compare", axum::routing::post(similar::compare))
         .route("/v1/documents/{document_id}/file", get(documents::get_file))
         .route("/v1/audit", get(admin::audit_log))
         .route("/v1/compliance/report", get(compliance::report))

@@ -51,6 +51,8 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("GET",    "/v1/documents/{document_id}",             Access::Scope(Read)),
     // Unredacted text (`?redact=false`) also needs `review`.
     ("GET",    "/v1/documents/{document_id}/text",        Access::Scope(Read)),
+    ("GET",    "/v1/documents/{document_id}/similar",     Access::Scope(Read)),
+    ("POST",   "/v1/compare",                             Access::Scope(Read)),
     // The original holds every piece of personal data.
     ("GET",    "/v1/documents/{document_id}/file",        Access::Scope(Review)),
     ("DELETE", "/v1/documents/{document_id}",             Access::Scope(Admin)),

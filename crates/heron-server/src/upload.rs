@@ -56,7 +56,7 @@ struct Request {
     principal: Principal,
     request_id: String,
     received: Vec<Received>,
-    show_explanations: bool,
+    show_explanations: crate::explain::View,
     /// Checked: an allowed http(s) URL.
     callback: Option<String>,
 }
@@ -258,7 +258,8 @@ async fn answer(
             .map_err(|e| ApiError::Internal(e.to_string()))??;
         results.push(result);
     }
-    Ok((StatusCode::OK, to_json(&shown(results, show_explanations))?))
+    let results = shown(&state.store, results, show_explanations).await?;
+    Ok((StatusCode::OK, to_json(&results)?))
 }
 
 fn to_json(value: &impl Serialize) -> Result<String, ApiError> {
@@ -363,11 +364,12 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 /// content, in order, the query and the callback URL.
 fn request_hash(request: &Request) -> String {
     let mut hasher = Sha256::new();
-    hasher.update(if request.show_explanations {
+    hasher.update(if request.show_explanations.explain {
         &b"explain\n"[..]
     } else {
         &b"plain\n"[..]
     });
+    hasher.update(format!("{:?}\n", request.show_explanations.parts).as_bytes());
     hasher.update(request.callback.as_deref().unwrap_or("").as_bytes());
     hasher.update(b"\n");
     for file in &request.received {

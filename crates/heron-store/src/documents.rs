@@ -268,10 +268,15 @@ impl Store {
             for (tenant, id, sha256) in due {
                 let mut transaction = self.pool.begin().await?;
                 if part == "text" {
-                    sqlx::query("DELETE FROM document_texts WHERE task_id = $1")
+                    // What was read from the text goes with it.
+                    for table in ["document_texts", "document_analysis"] {
+                        sqlx::query(AssertSqlSafe(format!(
+                            "DELETE FROM {table} WHERE task_id = $1"
+                        )))
                         .bind(&id)
                         .execute(&mut *transaction)
                         .await?;
+                    }
                 } else {
                     sqlx::query("UPDATE tasks SET file_purged_at = $1 WHERE id = $2")
                         .bind(now)
@@ -395,6 +400,9 @@ impl Store {
         .bind(i64::from(text.redacted))
         .execute(&mut **transaction)
         .await?;
+        if let Some(analysis) = text.analysis {
+            self.insert_analysis(transaction, task_id, analysis).await?;
+        }
         Ok(())
     }
 

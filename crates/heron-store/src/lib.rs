@@ -9,6 +9,7 @@
 //! only accepted from the worker that still holds the lease, so a file
 //! never gets two results.
 
+mod analysis;
 mod audit;
 mod blob_crypto;
 mod blobs;
@@ -22,6 +23,7 @@ mod keys;
 mod queue;
 mod webhooks;
 
+pub use analysis::{DocumentAnalysis, DuplicateCandidates, StoredFingerprint};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditRecord, AuditVerification, ChainSummary};
 pub use crypto::MasterKey;
 pub use documents::{DocumentRecord, TenantSettings};

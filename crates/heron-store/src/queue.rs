@@ -67,6 +67,8 @@ pub struct DocumentText<'a> {
     pub text: &'a str,
     /// Personal data was replaced by placeholders before storing.
     pub redacted: bool,
+    /// What was read from the text, and its fingerprints.
+    pub analysis: Option<&'a crate::DocumentAnalysis>,
 }
 
 /// A task handed to a worker under a lease.

@@ -317,6 +317,7 @@ async fn files_and_texts_can_go_sooner_than_their_documents() {
         let text = heron_store::DocumentText {
             text: "Employee Jane Doe",
             redacted: false,
+            analysis: None,
         };
         assert!(
             store

@@ -21,9 +21,13 @@ pub use webhooks::{WebhookConfig, Webhooks};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use heron_core::understanding::DuplicateOf;
 use heron_core::{ClassificationResult, DecidedBy, Notice, NoticeCode};
 use heron_pipeline::{Classified, FileInput, Pipeline};
-use heron_store::{BlobStore, ClaimedTask, DocumentText, Store, StoreError};
+use heron_store::{
+    BlobStore, ClaimedTask, DocumentAnalysis, DocumentText, Store, StoreError, StoredFingerprint,
+};
+use heron_understand::fingerprint::{self, Fingerprint};
 use tokio::sync::{Semaphore, watch};
 use tracing::Instrument;
 
@@ -63,6 +67,8 @@ pub struct WorkerConfig {
     pub retry_base: Duration,
     /// Ceiling of the retry delay.
     pub retry_max: Duration,
+    /// Similarity from which a document is a near duplicate.
+    pub near_duplicate_threshold: f64,
 }
 
 impl WorkerConfig {
@@ -72,6 +78,29 @@ impl WorkerConfig {
     pub fn retry_delay(&self, attempts: u32) -> Duration {
         backoff(self.retry_base, self.retry_max, attempts)
     }
+}
+
+/// What the document says and its fingerprints, for storing with its
+/// text. `None` when nothing was read.
+fn analyse(pipeline: &Pipeline, classified: &Classified) -> Option<DocumentAnalysis> {
+    if classified.text.trim().is_empty() {
+        return None;
+    }
+    let understanding = pipeline.understand(
+        &classified.result.label,
+        &classified.text,
+        &classified.layout,
+    );
+    let understanding = serde_json::to_string(&understanding).ok()?;
+    let fingerprint = Fingerprint::of(&classified.text).map(|f| StoredFingerprint {
+        text_sha256: f.text_sha256.clone(),
+        minhash: f.signature_hex(),
+        band_keys: f.band_keys(),
+    });
+    Some(DocumentAnalysis {
+        understanding,
+        fingerprint,
+    })
 }
 
 /// Exponential backoff with full jitter: uniform in `[0, min(max, base ·
@@ -286,10 +315,13 @@ impl Worker {
                         "the stored file is missing or damaged",
                     ),
                 );
-                return Classified {
-                    result,
-                    text: String::new(),
-                };
+                return (
+                    Classified {
+                        result,
+                        ..Classified::default()
+                    },
+                    None,
+                );
             };
             let input = FileInput {
                 path: blob.path(),
@@ -300,13 +332,22 @@ impl Worker {
             };
             let mut classified = pipeline.classify_document(&input);
             if redact {
+                // Spans must point into the text as stored: read the
+                // redacted text, without boxes.
                 classified.text = heron_pii::redact_text(&classified.text);
+                classified.layout.clear();
             }
-            classified
+            let analysis = analyse(&pipeline, &classified);
+            (classified, analysis)
         });
         let mut renew = tokio::time::interval(self.config.lease / 3);
         renew.tick().await;
-        let Classified { mut result, text } = loop {
+        let (
+            Classified {
+                mut result, text, ..
+            },
+            analysis,
+        ) = loop {
             tokio::select! {
                 joined = &mut work => break joined.map_err(|e| WorkerError::Join(e.to_string()))?,
                 _ = renew.tick() => {
@@ -317,6 +358,7 @@ impl Worker {
             }
         };
         result.document_id = Some(task.id.clone());
+        result.duplicate_of = self.duplicate_of(task, analysis.as_ref()).await?;
         // Only clean results are reused: an error may be passing (a
         // deadline under load, a missing tool).
         let reusable = result.errors.is_empty().then_some(result_key.as_str());
@@ -330,6 +372,7 @@ impl Worker {
                 (!text.is_empty()).then_some(DocumentText {
                     text: &text,
                     redacted: redact,
+                    analysis: analysis.as_ref(),
                 }),
             )
             .await?
@@ -360,7 +403,13 @@ impl Worker {
             return Ok(None);
         };
         let text = self.store.text_of_task(&source).await?;
+        let analysis = self.store.analysis_of_task(&source).await?;
         result.cached = true;
+        result.duplicate_of = Some(DuplicateOf {
+            document_id: source.clone(),
+            kind: "exact".to_owned(),
+            similarity: 1.0,
+        });
         result.document_id = Some(task.id.clone());
         result.request_id = task.request_id.clone();
         result.processing_ms = (started.elapsed().as_secs_f64() * 1e7).round() / 1e4;
@@ -374,6 +423,7 @@ impl Worker {
                 text.as_ref().map(|(text, redacted)| DocumentText {
                     text,
                     redacted: *redacted,
+                    analysis: analysis.as_ref(),
                 }),
             )
             .await?
@@ -383,6 +433,46 @@ impl Worker {
             tracing::info!(label = %result.label, "file classified from an identical earlier upload");
         }
         Ok(Some(result))
+    }
+
+    /// The earlier document of the task's tenant this one duplicates:
+    /// same bytes, else same normalised text, else the most similar text
+    /// at or above the threshold.
+    async fn duplicate_of(
+        &self,
+        task: &ClaimedTask,
+        analysis: Option<&DocumentAnalysis>,
+    ) -> Result<Option<DuplicateOf>, WorkerError> {
+        let fingerprint = analysis.and_then(|a| a.fingerprint.as_ref());
+        let candidates = self
+            .store
+            .duplicate_candidates(&task.tenant, &task.id, &task.sha256, fingerprint)
+            .await?;
+        let found = |id: String, kind: &str, similarity: f64| DuplicateOf {
+            document_id: id,
+            kind: kind.to_owned(),
+            similarity,
+        };
+        if let Some(id) = candidates.same_bytes {
+            return Ok(Some(found(id, "exact", 1.0)));
+        }
+        if let Some(id) = candidates.same_text {
+            return Ok(Some(found(id, "same_text", 1.0)));
+        }
+        let Some(own) = fingerprint.and_then(|f| fingerprint::parse_signature(&f.minhash)) else {
+            return Ok(None);
+        };
+        let best = candidates
+            .near
+            .into_iter()
+            .filter_map(|(id, hex)| {
+                let similarity =
+                    fingerprint::similarity(&own, &fingerprint::parse_signature(&hex)?);
+                Some((id, similarity))
+            })
+            .filter(|(_, s)| *s >= self.config.near_duplicate_threshold)
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+        Ok(best.map(|(id, s)| found(id, "near", (s * 1000.0).round() / 1000.0)))
     }
 
     /// Give every task that used up its attempts an error result.

@@ -38,4 +38,5 @@ mod security;
 mod support;
 mod taxonomy;
 mod traces;
+mod understanding;
 mod webhooks;

@@ -129,6 +129,7 @@ fn expected_success(method: &str, route: &str, foreign: bool) -> u16 {
         ("DELETE", "/v1/jobs/{job_id}") => found(409),
         ("GET", "/v1/documents/{document_id}")
         | ("GET", "/v1/documents/{document_id}/text")
+        | ("GET", "/v1/documents/{document_id}/similar")
         | ("GET", "/v1/documents/{document_id}/file") => found(200),
         ("DELETE", "/v1/documents/{document_id}") => found(204),
         ("POST", "/v1/admin/keys") | ("POST", "/v1/admin/webhooks") => 201,
@@ -181,6 +182,8 @@ async fn concrete(
         ("POST", "/v1/admin/keys") => Some(json!({ "name": "matrix", "scopes": ["read"] })),
         ("POST", "/v1/admin/webhooks") => Some(json!({ "url": "http://127.0.0.1:9/other" })),
         ("PUT", "/v1/admin/tenant") => Some(json!({ "retention_days": 365 })),
+        // Another tenant's ids come back as unknown, never compared.
+        ("POST", "/v1/compare") => Some(json!({ "document_ids": [document] })),
         _ => None,
     };
     (path, body)

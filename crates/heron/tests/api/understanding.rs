@@ -1,0 +1,240 @@
+//! Document understanding over HTTP: typed fields, tables and their
+//! reconciliation with `?extract=`, everything stored on
+//! `GET /v1/documents/{id}`, duplicates (`duplicate_of`, `/similar`,
+//! `/v1/compare`) within a tenant only, and what erasure leaves.
+
+use serde_json::{Value, json};
+
+use crate::support::{TestServer, sample};
+
+/// A statement whose transactions reconcile with its balances.
+const STATEMENT: &str = "Riverside Savings Bank\nAccount Statement\nAccount Holder: Maria Lopez\nAccount Number: 4417 1234 5678 9113\nStatement Period: 01/03/2024 to 31/03/2024\nOpening Balance: 2,500.00\n\nDate | Description | Amount | Balance\n02/03/2024 | Card purchase Grocer | -84.20 | 2,415.80\n15/03/2024 | Salary deposit | 3,100.00 | 5,515.80\n28/03/2024 | Rent standing order | -1,450.00 | 4,065.80\n\nClosing Balance: 4,065.80\nPlease check your statement and report any discrepancies within 30 days.";
+
+async fn json_of(response: reqwest::Response) -> Value {
+    response.json().await.expect("JSON body")
+}
+
+fn field<'a>(result: &'a Value, name: &str) -> &'a Value {
+    &result["fields"]["values"][name]["value"]
+}
+
+#[tokio::test]
+async fn fields_and_tables_come_with_extract_and_stay_on_the_document() {
+    let server = TestServer::start(&[]).await;
+    let admin = server.create_key("acme", "admin");
+    let files = vec![("upload_17.txt".to_owned(), STATEMENT.as_bytes().to_vec())];
+    // Without `extract` the response stays as small as the original's.
+    let plain = json_of(server.upload_with(&files, Some(&admin), &[]).await).await;
+    assert!(plain[0].get("fields").is_none() && plain[0].get("tables").is_none());
+
+    let response = server
+        .upload_to("/v1/files?extract=fields,tables", &files, Some(&admin), &[])
+        .await;
+    assert_eq!(response.status(), 200);
+    let results = json_of(response).await;
+    let result = &results[0];
+    assert_eq!(result["label"], "bank_statement", "{result}");
+    assert_eq!(field(result, "account_holder"), "Maria Lopez");
+    assert_eq!(field(result, "account_number"), "****9113");
+    assert_eq!(field(result, "period"), "2024-03-01/2024-03-31");
+    assert_eq!(field(result, "opening_balance"), "2500.00");
+    assert_eq!(field(result, "closing_balance"), "4065.80");
+    let transactions = &result["fields"]["tables"]["transactions"];
+    assert_eq!(transactions["rows"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        transactions["rows"][1],
+        json!(["2024-03-15", "Salary deposit", "3100.00", "5515.80"])
+    );
+    let checks = result["fields"]["checks"].as_array().expect("checks");
+    assert!(checks.iter().all(|c| c["passed"] == true), "{checks:?}");
+    assert!(result["tables"].as_array().is_some_and(|t| !t.is_empty()));
+    assert!(result.get("entities").is_none());
+    // The span points at the value in the stored text.
+    let holder = &result["fields"]["values"]["account_holder"]["source"];
+    let start = holder["start"].as_u64().unwrap() as usize;
+    let spelled: String = STATEMENT.chars().skip(start).take(11).collect();
+    assert_eq!(spelled, "Maria Lopez");
+    // The second upload of the same bytes says whose duplicate it is.
+    let first = plain[0]["document_id"].as_str().unwrap();
+    assert_eq!(result["duplicate_of"]["document_id"], first);
+    assert_eq!(result["duplicate_of"]["kind"], "exact");
+
+    let document_id = result["document_id"].as_str().unwrap();
+    let document = json_of(
+        server
+            .call(
+                "GET",
+                &format!("/v1/documents/{document_id}"),
+                Some(&admin),
+                None,
+            )
+            .await,
+    )
+    .await;
+    let understanding = &document["understanding"];
+    assert_eq!(
+        understanding["fields"]["values"]["closing_balance"]["value"],
+        "4065.80"
+    );
+    assert!(
+        understanding["entities"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["kind"] == "date"))
+    );
+    assert!(
+        understanding["segments"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s["kind"] == "table"))
+    );
+
+    // An unknown part is the client's error.
+    let refused = server
+        .upload_to("/v1/files?extract=colours", &files, Some(&admin), &[])
+        .await;
+    crate::support::assert_error(refused, 400, "invalid_query").await;
+}
+
+#[tokio::test]
+async fn a_sample_statement_pdf_yields_its_holder_account_and_transactions() {
+    if !crate::support::tools_available() {
+        return;
+    }
+    let server = TestServer::start(&[]).await;
+    let key = server.create_key("acme", "uploader");
+    let files = vec![("scan_0042.pdf".to_owned(), sample("bank_statement_1.pdf"))];
+    let response = server
+        .upload_to("/v1/files?extract=fields", &files, Some(&key), &[])
+        .await;
+    let results = json_of(response).await;
+    let result = &results[0];
+    // Values read by a person from the sample.
+    assert_eq!(field(result, "account_holder"), "John Doe 1", "{results}");
+    assert_eq!(field(result, "account_number"), "****6781");
+    assert_eq!(field(result, "period"), "2023-01-01/2023-01-31");
+    let transactions = &result["fields"]["tables"]["transactions"];
+    let rows = transactions["rows"].as_array().expect("transactions");
+    assert!(rows.len() >= 16, "{transactions}");
+    assert_eq!(rows[0][0], "2023-01-01");
+    assert_eq!(rows[0][1], "Direct Deposit");
+    // Debit and credit columns fold into a signed amount.
+    assert!(rows.iter().any(|r| r[2] == "326.73"), "{transactions}");
+    assert!(rows.iter().any(|r| r[2] == "-464.84"), "{transactions}");
+    // Boxes come from the PDF's text layer.
+    assert!(result["fields"]["values"]["account_holder"]["source"]["bbox"].is_array());
+}
+
+#[tokio::test]
+async fn duplicates_are_found_within_a_tenant_only() {
+    let server = TestServer::start(&[]).await;
+    let acme = server.create_key("acme", "admin");
+    let globex = server.create_key("globex", "admin");
+    let original = server.upload_document(&acme, "a.txt", STATEMENT).await;
+    // A re-export: other spacing and case, same words.
+    let resaved = STATEMENT.replace('\n', "\r\n\r\n").to_uppercase();
+    let upload = |key: String, name: &'static str, text: String| {
+        let server = &server;
+        async move {
+            let files = vec![(name.to_owned(), text.into_bytes())];
+            json_of(server.upload_with(&files, Some(&key), &[]).await).await[0].clone()
+        }
+    };
+    let same_text = upload(acme.clone(), "b.txt", resaved).await;
+    assert_eq!(
+        same_text["duplicate_of"]["kind"], "same_text",
+        "{same_text}"
+    );
+    assert_eq!(same_text["duplicate_of"]["document_id"], original.as_str());
+    // A re-scan with a few misread words.
+    let rescan = STATEMENT
+        .replace("Salary deposit", "Salary dep0sit")
+        .replace("discrepancies", "discrepancles");
+    let near = upload(acme.clone(), "c.txt", rescan).await;
+    assert_eq!(near["duplicate_of"]["kind"], "near", "{near}");
+    assert!(near["duplicate_of"]["similarity"].as_f64().unwrap() >= 0.8);
+    // The same text in another tenant duplicates nothing there.
+    let foreign = upload(globex.clone(), "a.txt", STATEMENT.to_owned()).await;
+    assert!(foreign.get("duplicate_of").is_none(), "{foreign}");
+    let other = server
+        .upload_document(
+            &acme,
+            "memo.txt",
+            "Meeting moved to Thursday at noon; bring the quarterly figures and the venue booking.",
+        )
+        .await;
+
+    let similar = json_of(
+        server
+            .call(
+                "GET",
+                &format!("/v1/documents/{original}/similar"),
+                Some(&acme),
+                None,
+            )
+            .await,
+    )
+    .await;
+    let ids: Vec<&str> = similar["similar"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["document_id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&same_text["document_id"].as_str().unwrap()),
+        "{similar}"
+    );
+    assert!(
+        ids.contains(&near["document_id"].as_str().unwrap()),
+        "{similar}"
+    );
+    assert!(!ids.contains(&foreign["document_id"].as_str().unwrap()));
+    assert!(!ids.contains(&other.as_str()));
+    let refused = server
+        .call(
+            "GET",
+            &format!("/v1/documents/{original}/similar"),
+            Some(&globex),
+            None,
+        )
+        .await;
+    crate::support::assert_error(refused, 404, "document_not_found").await;
+
+    let body = json!({ "document_ids": [original, same_text["document_id"], near["document_id"], other, foreign["document_id"]] });
+    let compared = json_of(
+        server
+            .call("POST", "/v1/compare", Some(&acme), Some(body))
+            .await,
+    )
+    .await;
+    let groups = compared["groups"].as_array().expect("groups");
+    assert_eq!(groups.len(), 1, "{compared}");
+    assert_eq!(groups[0]["document_ids"].as_array().map(Vec::len), Some(3));
+    assert_eq!(compared["unknown"], json!([foreign["document_id"]]));
+
+    // Erasure takes the document out of every answer.
+    let erased = server
+        .call(
+            "DELETE",
+            &format!("/v1/documents/{}", near["document_id"].as_str().unwrap()),
+            Some(&acme),
+            None,
+        )
+        .await;
+    assert_eq!(erased.status(), 204);
+    let similar = json_of(
+        server
+            .call(
+                "GET",
+                &format!("/v1/documents/{original}/similar"),
+                Some(&acme),
+                None,
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(
+        similar["similar"].as_array().map(Vec::len),
+        Some(1),
+        "{similar}"
+    );
+}
