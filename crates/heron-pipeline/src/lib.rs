@@ -117,6 +117,22 @@ impl Pipeline {
         &self.ocr
     }
 
+    /// Detect the type of a file and extract its text (OCR included)
+    /// under this pipeline's limits, without classifying it.
+    pub fn extract(
+        &self,
+        path: &Path,
+        filename: &str,
+    ) -> Result<ExtractedFile, heron_extract::ExtractError> {
+        extract_file(
+            &self.extractor,
+            &self.ocr,
+            &self.config.limits,
+            path,
+            filename,
+        )
+    }
+
     /// The active model.
     pub fn model(&self) -> Arc<TextModel> {
         // A poisoned lock only means a writer panicked mid-swap of an Arc,

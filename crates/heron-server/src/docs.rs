@@ -2,7 +2,7 @@
 
 use utoipa::OpenApi;
 
-use crate::{admin, compliance, documents, error, jobs, ops, similar, upload, webhooks};
+use crate::{admin, compliance, documents, error, jobs, ops, search, similar, upload, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,6 +30,7 @@ use crate::{admin, compliance, documents, error, jobs, ops, similar, upload, web
         documents::erase_document,
         similar::similar,
         similar::compare,
+        search::search,
         admin::create_key,
         admin::list_keys,
         admin::revoke_key,
@@ -70,6 +71,9 @@ use crate::{admin, compliance, documents, error, jobs, ops, similar, upload, web
         similar::CompareResponse,
         similar::DuplicateGroup,
         similar::Pair,
+        search::SearchResponse,
+        search::SearchResult,
+        search::Facets,
         heron_core::understanding::Understanding,
         heron_core::understanding::Fields,
         heron_core::understanding::FieldValue,

@@ -25,6 +25,7 @@ mod oidc;
 mod ops;
 pub mod policy;
 mod request_id;
+mod search;
 mod security_headers;
 mod similar;
 mod upload;
@@ -206,6 +207,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/documents/{document_id}/text", get(documents::get_text))
         .route("/v1/documents/{document_id}/similar", get(similar::similar))
         .route("/v1/compare", axum::routing::post(similar::compare))
+        .route("/v1/search", get(search::search))
         .route("/v1/documents/{document_id}/file", get(documents::get_file))
         .route("/v1/audit", get(admin::audit_log))
         .route("/v1/compliance/report", get(compliance::report))

@@ -53,6 +53,7 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("GET",    "/v1/documents/{document_id}/text",        Access::Scope(Read)),
     ("GET",    "/v1/documents/{document_id}/similar",     Access::Scope(Read)),
     ("POST",   "/v1/compare",                             Access::Scope(Read)),
+    ("GET",    "/v1/search",                              Access::Scope(Read)),
     // The original holds every piece of personal data.
     ("GET",    "/v1/documents/{document_id}/file",        Access::Scope(Review)),
     ("DELETE", "/v1/documents/{document_id}",             Access::Scope(Admin)),

@@ -9,12 +9,14 @@ use sqlx::{AssertSqlSafe, Row};
 use crate::{Store, StoreError};
 
 /// What is stored with a document's text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DocumentAnalysis {
     /// The `Understanding`, as JSON.
     pub understanding: String,
     /// `None` for a document without words.
     pub fingerprint: Option<StoredFingerprint>,
+    /// What search finds the document by; `None` leaves it unindexed.
+    pub search: Option<crate::SearchEntry>,
 }
 
 /// A document's text fingerprints.
@@ -56,6 +58,9 @@ impl Store {
         .bind(body)
         .execute(&mut **transaction)
         .await?;
+        if let Some(entry) = &analysis.search {
+            self.index_document(transaction, task_id, entry).await?;
+        }
         let Some(fingerprint) = &analysis.fingerprint else {
             return Ok(());
         };
@@ -129,6 +134,7 @@ impl Store {
         Ok(Some(DocumentAnalysis {
             understanding,
             fingerprint,
+            search: None,
         }))
     }
 

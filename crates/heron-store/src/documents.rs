@@ -98,7 +98,26 @@ impl Store {
         action: &str,
     ) -> Result<bool, StoreError> {
         let mut transaction = self.pool.begin().await?;
-        // A write first: SQLite takes its write lock before anything is read.
+        // A write first: SQLite takes its write lock before anything is
+        // read. The search rows of another tenant's id are left alone.
+        sqlx::query(
+            "DELETE FROM document_field_values WHERE task_id = $1
+               AND task_id IN (SELECT t.id FROM tasks t JOIN jobs j ON j.id = t.job_id WHERE j.tenant_id = $2)",
+        )
+        .bind(id)
+        .bind(tenant)
+        .execute(&mut *transaction)
+        .await?;
+        let owned: Option<String> = sqlx::query_scalar(
+            "SELECT t.id FROM tasks t JOIN jobs j ON j.id = t.job_id WHERE t.id = $1 AND j.tenant_id = $2",
+        )
+        .bind(id)
+        .bind(tenant)
+        .fetch_optional(&mut *transaction)
+        .await?;
+        if owned.is_some() {
+            self.unindex_document(&mut transaction, id).await?;
+        }
         let Some((job_id, sha256)): Option<(String, String)> = sqlx::query_as(
             "DELETE FROM tasks
               WHERE id = $1 AND job_id IN (SELECT id FROM jobs WHERE tenant_id = $2)
@@ -268,6 +287,7 @@ impl Store {
             for (tenant, id, sha256) in due {
                 let mut transaction = self.pool.begin().await?;
                 if part == "text" {
+                    self.unindex_document(&mut transaction, &id).await?;
                     // What was read from the text goes with it.
                     for table in ["document_texts", "document_analysis"] {
                         sqlx::query(AssertSqlSafe(format!(

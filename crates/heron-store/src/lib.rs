@@ -21,6 +21,7 @@ mod idempotency;
 mod jobs;
 mod keys;
 mod queue;
+mod search;
 mod webhooks;
 
 pub use analysis::{DocumentAnalysis, DuplicateCandidates, StoredFingerprint};
@@ -34,6 +35,9 @@ pub use db::{Backend, PoolConfig, redact_url};
 pub use idempotency::KeyClaim;
 pub use jobs::{Cancelled, DeadLetter, JobListing, JobPage, JobRecord, JobSummary, Progress};
 pub use queue::{ClaimedTask, DocumentText, NewJob, NewTask, Store};
+pub use search::{
+    Comparison, FieldFilter, SearchEntry, SearchHit, SearchPage, SearchQuery, query_terms,
+};
 pub use webhooks::{AttemptOutcome, AttemptRecord, DeliveryRecord, DueDelivery, WebhookEndpoint};
 
 /// Why a storage operation failed.

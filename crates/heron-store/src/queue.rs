@@ -108,11 +108,13 @@ impl Store {
     ) -> Result<Store, StoreError> {
         let (url, backend) = db::resolve_url(url, data_dir)?;
         let pool = db::connect(&url, backend, config).await?;
-        Ok(Store {
+        let store = Store {
             pool,
             backend,
             master: None,
-        })
+        };
+        store.ensure_search_schema().await?;
+        Ok(store)
     }
 
     /// The connection pool, for tests that must write behind the store's

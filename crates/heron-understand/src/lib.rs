@@ -27,6 +27,7 @@ mod page;
 pub mod segments;
 pub mod split;
 pub mod tables;
+pub mod testset;
 
 use heron_classify::FieldSpec;
 use heron_core::understanding::Understanding;

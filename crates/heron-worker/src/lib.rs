@@ -21,11 +21,12 @@ pub use webhooks::{WebhookConfig, Webhooks};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use heron_core::understanding::DuplicateOf;
+use heron_core::understanding::{DuplicateOf, Understanding};
 use heron_core::{ClassificationResult, DecidedBy, Notice, NoticeCode};
 use heron_pipeline::{Classified, FileInput, Pipeline};
 use heron_store::{
-    BlobStore, ClaimedTask, DocumentAnalysis, DocumentText, Store, StoreError, StoredFingerprint,
+    BlobStore, ClaimedTask, DocumentAnalysis, DocumentText, SearchEntry, Store, StoreError,
+    StoredFingerprint,
 };
 use heron_understand::fingerprint::{self, Fingerprint};
 use tokio::sync::{Semaphore, watch};
@@ -82,7 +83,11 @@ impl WorkerConfig {
 
 /// What the document says and its fingerprints, for storing with its
 /// text. `None` when nothing was read.
-fn analyse(pipeline: &Pipeline, classified: &Classified) -> Option<DocumentAnalysis> {
+fn analyse(
+    pipeline: &Pipeline,
+    classified: &Classified,
+    filename: &str,
+) -> Option<DocumentAnalysis> {
     if classified.text.trim().is_empty() {
         return None;
     }
@@ -90,6 +95,12 @@ fn analyse(pipeline: &Pipeline, classified: &Classified) -> Option<DocumentAnaly
         &classified.result.label,
         &classified.text,
         &classified.layout,
+    );
+    let search = search_entry(
+        &classified.result.label,
+        filename,
+        &classified.text,
+        &understanding,
     );
     let understanding = serde_json::to_string(&understanding).ok()?;
     let fingerprint = Fingerprint::of(&classified.text).map(|f| StoredFingerprint {
@@ -100,7 +111,38 @@ fn analyse(pipeline: &Pipeline, classified: &Classified) -> Option<DocumentAnaly
     Some(DocumentAnalysis {
         understanding,
         fingerprint,
+        search: Some(search),
     })
+}
+
+/// What search finds a document by: its label, name, fields and text;
+/// field values kept typed for filters (amounts as numbers).
+fn search_entry(
+    label: &str,
+    filename: &str,
+    text: &str,
+    understanding: &Understanding,
+) -> SearchEntry {
+    let mut fields_text = Vec::new();
+    let mut values = Vec::new();
+    for (name, value) in &understanding.fields.values {
+        fields_text.push(format!("{} {}", name.replace('_', " "), value.value));
+        // Amounts and counts in hundredths: exact, and comparable in SQL.
+        let number = value
+            .value
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite() && n.abs() < 9e15)
+            .map(|n| (n * 100.0).round() as i64);
+        values.push((name.clone(), number, value.value.clone()));
+    }
+    SearchEntry {
+        label: label.to_owned(),
+        filename: filename.to_owned(),
+        fields_text: fields_text.join("\n"),
+        body: text.to_owned(),
+        values,
+    }
 }
 
 /// Exponential backoff with full jitter: uniform in `[0, min(max, base ·
@@ -337,7 +379,7 @@ impl Worker {
                 classified.text = heron_pii::redact_text(&classified.text);
                 classified.layout.clear();
             }
-            let analysis = analyse(&pipeline, &classified);
+            let analysis = analyse(&pipeline, &classified, &job.filename);
             (classified, analysis)
         });
         let mut renew = tokio::time::interval(self.config.lease / 3);
@@ -403,7 +445,17 @@ impl Worker {
             return Ok(None);
         };
         let text = self.store.text_of_task(&source).await?;
-        let analysis = self.store.analysis_of_task(&source).await?;
+        let mut analysis = self.store.analysis_of_task(&source).await?;
+        if let (Some(analysis), Some((text, _))) = (analysis.as_mut(), text.as_ref()) {
+            let understanding: Understanding =
+                serde_json::from_str(&analysis.understanding).unwrap_or_default();
+            analysis.search = Some(search_entry(
+                &result.label,
+                &task.filename,
+                text,
+                &understanding,
+            ));
+        }
         result.cached = true;
         result.duplicate_of = Some(DuplicateOf {
             document_id: source.clone(),

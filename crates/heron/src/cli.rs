@@ -46,6 +46,10 @@ pub enum Command {
     Train(TrainArgs),
     /// Measure a model on labelled folders.
     Eval(EvalArgs),
+    /// Measure field extraction (generated documents with known values, as
+    /// files and scans) and packet splitting (generated and sample
+    /// documents joined into PDFs).
+    EvalUnderstanding(EvalUnderstandingArgs),
     /// List, inspect, activate or roll back trained models.
     Models(ModelsArgs),
     /// Create, list and revoke API keys (of any tenant: this is the
@@ -114,6 +118,14 @@ pub struct ClassifyArgs {
     /// that weighed for each and where they occur, signals, coverage.
     #[arg(long)]
     pub explain: bool,
+    /// Split a PDF made of several documents: each document's pages,
+    /// label, confidence and fields.
+    #[arg(long)]
+    pub split: bool,
+    /// What to read inside each file, comma-separated: fields, entities,
+    /// tables, segments, documents, or all (shown with --json).
+    #[arg(long, value_name = "PARTS")]
+    pub extract: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +185,27 @@ pub struct EvalArgs {
     /// rather than from the training data's validation split.
     #[arg(long)]
     pub record: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalUnderstandingArgs {
+    /// Generated documents per type for the field evaluation.
+    #[arg(long, default_value_t = 20)]
+    pub per_type: usize,
+    #[arg(long, default_value_t = 11)]
+    pub seed: u64,
+    /// Share of documents also scanned or photographed and read by OCR.
+    #[arg(long, default_value_t = 0.3)]
+    pub scan_share: f64,
+    /// Packets (PDFs of 3–6 documents) to split.
+    #[arg(long, default_value_t = 40)]
+    pub packets: usize,
+    /// The original's sample documents, added to the packets' pieces.
+    #[arg(long, value_name = "DIR")]
+    pub samples: Option<PathBuf>,
+    /// Where understanding.md and understanding.json go.
+    #[arg(long, value_name = "DIR", default_value = "heron-eval")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context;
+use heron_core::understanding::ExtractParts;
 use heron_core::{ClassificationResult, Settings};
 use heron_pipeline::{FileInput, Pipeline};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -18,8 +19,24 @@ pub fn run(settings: Settings, args: &ClassifyArgs) -> anyhow::Result<ExitCode> 
     setup::init_logging(&settings, "warn");
     let model = setup::load_model(&settings)?;
     let pipeline = Arc::new(setup::build_pipeline(&settings, model)?);
+    let mut parts = match &args.extract {
+        Some(list) => ExtractParts::parse(list).map_err(|part| {
+            anyhow::anyhow!(
+                "unknown --extract part {part:?}; known: {}, all",
+                ExtractParts::NAMES.join(", ")
+            )
+        })?,
+        None => ExtractParts::default(),
+    };
+    parts.documents |= args.split;
     let progress = progress_bar(args.files.len());
-    let mut results = classify_all(&pipeline, &args.files, settings.workers.max(1), &progress)?;
+    let mut results = classify_all(
+        &pipeline,
+        &args.files,
+        parts,
+        settings.workers.max(1),
+        &progress,
+    )?;
     progress.finish_and_clear();
     if !args.explain {
         results.iter_mut().for_each(|r| r.explanation = None);
@@ -57,6 +74,7 @@ fn progress_bar(files: usize) -> ProgressBar {
 fn classify_all(
     pipeline: &Pipeline,
     files: &[std::path::PathBuf],
+    parts: ExtractParts,
     threads: usize,
     progress: &ProgressBar,
 ) -> anyhow::Result<Vec<ClassificationResult>> {
@@ -70,7 +88,7 @@ fn classify_all(
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(index) else { break };
-                    let result = classify_one(pipeline, path);
+                    let result = classify_one(pipeline, path, parts);
                     progress.inc(1);
                     if let Ok(mut slots) = slots_lock.lock() {
                         slots[index] = Some(result);
@@ -85,7 +103,11 @@ fn classify_all(
         .collect()
 }
 
-fn classify_one(pipeline: &Pipeline, path: &Path) -> anyhow::Result<ClassificationResult> {
+fn classify_one(
+    pipeline: &Pipeline,
+    path: &Path,
+    parts: ExtractParts,
+) -> anyhow::Result<ClassificationResult> {
     let (sha256, size) = hash_file(path).with_context(|| format!("reading {}", path.display()))?;
     let filename = path
         .file_name()
@@ -98,7 +120,13 @@ fn classify_one(pipeline: &Pipeline, path: &Path) -> anyhow::Result<Classificati
         sha256: &sha256,
         request_id: "local",
     };
-    let mut result = pipeline.classify(&input);
+    let classified = pipeline.classify_document(&input);
+    let mut result = classified.result;
+    if parts.any() && !classified.text.is_empty() {
+        let understanding =
+            pipeline.understand(&result.label, &classified.text, &classified.layout);
+        parts.attach(understanding, &mut result);
+    }
     result.filename = path.display().to_string();
     Ok(result)
 }
@@ -158,6 +186,18 @@ fn table(results: &[ClassificationResult]) -> String {
             decided,
             notes.join(",")
         );
+        // A packet's documents under its row.
+        for document in result.documents.iter().flatten() {
+            let pages = match document.pages {
+                [first, last] if first == last => format!("  page {first}"),
+                [first, last] => format!("  pages {first}-{last}"),
+            };
+            let _ = writeln!(
+                out,
+                "{pages:<width$}  {:<18}  {:>10.3}",
+                document.label, document.confidence
+            );
+        }
     }
     out
 }

@@ -106,9 +106,32 @@ fn write_sample(
 /// A document on paper: the PDF rendered at 100–200 dpi, then a flat scan
 /// or a phone photo of it, saved as JPEG or PNG, or as an image-only PDF.
 fn write_scan(sample: &Sample, folder: &Path, stem: &str, rng: &mut Rng) -> anyhow::Result<()> {
+    let (extension, bytes) = scan_file(&sample.text, rng)?;
+    let path = folder.join(format!("{stem}.{extension}"));
+    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
+}
+
+/// `text` on paper, as a scanned file: its extension and bytes.
+pub(crate) fn scan_file(text: &str, rng: &mut Rng) -> anyhow::Result<(&'static str, Vec<u8>)> {
+    let picture = scan_picture(text, rng)?;
+    let quality = rng.range(55, 92) as u8;
+    Ok(match rng.below(10) {
+        0..=5 => ("jpg", jpeg(&picture, quality)?),
+        6..=7 => ("pdf", image_pdf(&picture, quality)?),
+        _ => {
+            let mut bytes = std::io::Cursor::new(Vec::new());
+            picture.write_to(&mut bytes, image::ImageFormat::Png)?;
+            ("png", bytes.into_inner())
+        }
+    })
+}
+
+/// The first page of `text` rendered at 100–200 dpi, then scanned flat
+/// or photographed.
+pub(crate) fn scan_picture(text: &str, rng: &mut Rng) -> anyhow::Result<image::DynamicImage> {
     let scratch = tempfile_dir()?;
     let pdf = scratch.join("page.pdf");
-    std::fs::write(&pdf, render::pdf(&sample.text))?;
+    std::fs::write(&pdf, render::pdf(text))?;
     let dpi = rng.range(100, 200);
     let status = std::process::Command::new("pdftoppm")
         .args(["-r", &dpi.to_string(), "-gray", "-png", "-singlefile"])
@@ -120,42 +143,33 @@ fn write_scan(sample: &Sample, folder: &Path, stem: &str, rng: &mut Rng) -> anyh
     anyhow::ensure!(status.success(), "pdftoppm failed");
     let page = image::open(scratch.join("page.png"))?.to_luma8();
     let _ = std::fs::remove_dir_all(&scratch);
-    let picture = if rng.chance(0.45) {
+    Ok(if rng.chance(0.45) {
         image::DynamicImage::ImageRgb8(phone_photo(&page, rng))
     } else {
         image::DynamicImage::ImageLuma8(flat_scan(page, rng))
-    };
-    let jpeg = |picture: &image::DynamicImage, quality: u8| -> anyhow::Result<Vec<u8>> {
-        let mut bytes = Vec::new();
-        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality)
-            .encode_image(picture)?;
-        Ok(bytes)
-    };
-    let quality = rng.range(55, 92) as u8;
-    let (extension, bytes) = match rng.below(10) {
-        0..=5 => ("jpg", jpeg(&picture, quality)?),
-        6..=7 => {
-            let grey = matches!(picture, image::DynamicImage::ImageLuma8(_));
-            // Scanner apps size the page like paper, whatever the
-            // picture's resolution: about 8.5 inches wide.
-            let page_dpi = (f64::from(picture.width()) / 8.5).round().max(1.0) as u32;
-            let bytes = render::image_pdf(
-                &jpeg(&picture, quality)?,
-                picture.width(),
-                picture.height(),
-                grey,
-                page_dpi,
-            );
-            ("pdf", bytes)
-        }
-        _ => {
-            let mut bytes = std::io::Cursor::new(Vec::new());
-            picture.write_to(&mut bytes, image::ImageFormat::Png)?;
-            ("png", bytes.into_inner())
-        }
-    };
-    let path = folder.join(format!("{stem}.{extension}"));
-    std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))
+    })
+}
+
+fn jpeg(picture: &image::DynamicImage, quality: u8) -> anyhow::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality)
+        .encode_image(picture)?;
+    Ok(bytes)
+}
+
+/// `picture` as an image-only PDF page, as scanner apps write them.
+pub(crate) fn image_pdf(picture: &image::DynamicImage, quality: u8) -> anyhow::Result<Vec<u8>> {
+    let grey = matches!(picture, image::DynamicImage::ImageLuma8(_));
+    // Scanner apps size the page like paper, whatever the picture's
+    // resolution: about 8.5 inches wide.
+    let page_dpi = (f64::from(picture.width()) / 8.5).round().max(1.0) as u32;
+    Ok(render::image_pdf(
+        &jpeg(picture, quality)?,
+        picture.width(),
+        picture.height(),
+        grey,
+        page_dpi,
+    ))
 }
 
 /// A flatbed scan: slightly tilted, sometimes blurred, with sensor noise.
@@ -224,7 +238,7 @@ fn add_noise(image: &mut image::GrayImage, amount: i64, rng: &mut Rng) {
     }
 }
 
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+pub(crate) fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
     let dir = std::env::temp_dir().join(format!(
         "heron-generate-{}-{}",
         std::process::id(),

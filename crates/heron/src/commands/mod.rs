@@ -4,6 +4,7 @@ mod audit;
 mod classify;
 mod eval;
 mod eval_charts;
+mod eval_understanding;
 mod extract;
 mod generate;
 mod keys;
@@ -57,6 +58,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Generate(args) => generate::run(settings, &args),
         Command::Train(args) => train::run(settings, &args),
         Command::Eval(args) => eval::run(settings, &args),
+        Command::EvalUnderstanding(args) => eval_understanding::run(settings, &args),
         Command::Models(args) => models::run(settings, &args),
         Command::Keys(args) => keys::run(settings, &args),
         Command::Audit(args) => audit::run(settings, &args),

@@ -554,3 +554,30 @@ async fn a_terminated_worker_finishes_its_file_and_leaves_the_rest_to_others() {
     let done = api.wait_for_job(&job_id, Duration::from_secs(60)).await;
     assert_eq!(done["results"].as_array().unwrap().len(), 20);
 }
+
+#[tokio::test]
+async fn every_api_process_answers_the_same_search_on_postgresql() {
+    let blob_dir = tempfile::tempdir().unwrap();
+    let Some(env) = deployment(blob_dir.path()).await else {
+        return;
+    };
+    let first = TestServer::start_role(Role::Api, &with(&env, &[("HERON_WORKERS", "1")])).await;
+    let second = TestServer::start_role(Role::Api, &with(&env, &[("HERON_WORKERS", "0")])).await;
+    let key = first.create_key("acme", "admin");
+    let document = first
+        .upload_document(
+            &key,
+            "memo.txt",
+            "Quarterly heliotrope procurement memo for the Lisbon office.",
+        )
+        .await;
+    // Indexed in the transaction that stored it: the other process finds it at once.
+    let found: serde_json::Value = second
+        .call("GET", "/v1/search?q=heliotrope", Some(&key), None)
+        .await
+        .json()
+        .await
+        .expect("search JSON");
+    assert_eq!(found["total"], 1, "{found}");
+    assert_eq!(found["results"][0]["document_id"], document.as_str());
+}

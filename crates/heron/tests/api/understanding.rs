@@ -238,3 +238,116 @@ async fn duplicates_are_found_within_a_tenant_only() {
         "{similar}"
     );
 }
+
+/// An invoice in words, with its total.
+fn invoice(number: u32, vendor: &str, total: &str) -> String {
+    format!(
+        "{vendor}\nINVOICE\nInvoice Number: INV-{number}\nInvoice Date: 2024-03-{:02}\nBill To: Globex Corporation\nDescription: hydraulic valves and fittings\nSubtotal {total}\nTotal Due {total}\nPayment is due within 30 days.",
+        number % 28 + 1
+    )
+}
+
+#[tokio::test]
+async fn search_finds_words_labels_and_field_values_of_the_callers_tenant() {
+    let server = TestServer::start(&[]).await;
+    let acme = server.create_key("acme", "admin");
+    let globex = server.create_key("globex", "admin");
+    let cheap = server
+        .upload_document(&acme, "a.txt", &invoice(1, "Alder Supplies Ltd", "$120.00"))
+        .await;
+    let dear = server
+        .upload_document(
+            &acme,
+            "b.txt",
+            &invoice(2, "Granite Industries Inc.", "$9,800.00"),
+        )
+        .await;
+    let statement = server.upload_document(&acme, "c.txt", STATEMENT).await;
+    server
+        .upload_document(
+            &globex,
+            "d.txt",
+            &invoice(3, "Alder Supplies Ltd", "$120.00"),
+        )
+        .await;
+    let search = |key: String, query: &'static str| {
+        let server = &server;
+        async move {
+            let response = server
+                .call("GET", &format!("/v1/search?{query}"), Some(&key), None)
+                .await;
+            assert_eq!(response.status(), 200, "{query}");
+            json_of(response).await
+        }
+    };
+    let ids = |page: &Value| -> Vec<String> {
+        page["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["document_id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    // Words: only the caller's tenant's documents, with a snippet.
+    let found = search(acme.clone(), "q=hydraulic%20valves").await;
+    assert_eq!(found["total"], 2, "{found}");
+    assert!(!ids(&found).contains(&statement));
+    let snippet = found["results"][0]["snippet"].as_str().unwrap();
+    assert!(snippet.contains("<b>hydraulic</b>"), "{snippet}");
+    assert_eq!(found["facets"]["label"]["invoice"], 2);
+    let alder = search(acme.clone(), "q=alder").await;
+    assert_eq!(ids(&alder), vec![cheap.clone()]);
+
+    // Labels, facets over all of them, and typed field values.
+    let all = search(acme.clone(), "").await;
+    assert_eq!(all["total"], 3);
+    assert_eq!(all["facets"]["label"]["bank_statement"], 1);
+    let statements = search(acme.clone(), "label=bank_statement").await;
+    assert_eq!(ids(&statements), vec![statement.clone()]);
+    assert_eq!(statements["facets"]["label"]["invoice"], 2);
+    let expensive = search(acme.clone(), "field.total>=1000").await;
+    assert_eq!(ids(&expensive), vec![dear.clone()]);
+    let cheaper = search(acme.clone(), "field.total<=1000&q=invoice").await;
+    assert_eq!(ids(&cheaper), vec![cheap.clone()]);
+    let by_number = search(acme.clone(), "field.invoice_number=INV-2").await;
+    assert_eq!(ids(&by_number), vec![dear.clone()]);
+    let future = search(acme.clone(), "from=2999-01-01").await;
+    assert_eq!(future["total"], 0);
+
+    // Pages.
+    let first = search(acme.clone(), "limit=2").await;
+    assert_eq!(
+        (
+            first["results"].as_array().unwrap().len(),
+            first["next_offset"].as_u64()
+        ),
+        (2, Some(2))
+    );
+    let second = search(acme.clone(), "limit=2&offset=2").await;
+    assert_eq!(second["results"].as_array().unwrap().len(), 1);
+    assert!(second["next_offset"].is_null());
+
+    // Another tenant sees only its own.
+    let theirs = search(globex.clone(), "q=alder").await;
+    assert_eq!(theirs["total"], 1);
+    assert!(!ids(&theirs).contains(&cheap));
+
+    // Erased documents leave the index.
+    let erased = server
+        .call(
+            "DELETE",
+            &format!("/v1/documents/{cheap}"),
+            Some(&acme),
+            None,
+        )
+        .await;
+    assert_eq!(erased.status(), 204);
+    let after = search(acme.clone(), "q=alder").await;
+    assert_eq!(after["total"], 0, "{after}");
+
+    let refused = server
+        .call("GET", "/v1/search?field.Bad%20Name>=1", Some(&acme), None)
+        .await;
+    crate::support::assert_error(refused, 400, "invalid_query").await;
+}
