@@ -244,7 +244,11 @@ pub fn extract_in_process(
 pub fn needs_ocr(kind: FileKind, extraction: &Extraction) -> bool {
     match kind {
         FileKind::Image(_) => !extraction.ocr_used,
-        FileKind::Pdf => !extraction.ocr_used && !extraction.has_text(),
+        // Any page without text: a scan among text pages (a packet with a
+        // licence photo) is read too; `ocr_in_process` skips blank pages.
+        FileKind::Pdf => {
+            !extraction.ocr_used && extraction.pages.iter().any(|p| !has_meaningful_text(p))
+        }
         _ => false,
     }
 }
@@ -282,13 +286,21 @@ pub fn ocr_in_process(
             }
         }
         FileKind::Pdf => {
+            // In a document with a text layer elsewhere, a page without
+            // text is OCR'd only when it holds an image (a blank or
+            // vector-drawn page is not a scan).
+            let mixed = extraction.has_text();
             let pages: Vec<u32> = extraction
                 .pages
                 .iter()
                 .enumerate()
                 .filter(|(_, text)| !has_meaningful_text(text))
                 .map(|(i, _)| i as u32 + 1)
+                .filter(|&page| !mixed || ocr::page_has_images(path, page, deadline))
                 .collect();
+            if pages.is_empty() {
+                return Ok(extraction);
+            }
             engine.recognise_pdf_pages(path, &pages, &mut extraction, limits, deadline)?;
         }
         _ => {}

@@ -351,6 +351,32 @@ const MIN_SCAN_PPI: f64 = 70.0;
 /// (lossless PNG), when the page holds exactly one image of at least
 /// [`MIN_SCAN_PPI`]; `None` in every other case (several images, none,
 /// masks, a tool failure), which falls back on rendering.
+/// Whether page `page` of `pdf` draws any image (`pdfimages -list`); true
+/// when that cannot be told, so that nothing is skipped by mistake.
+pub(crate) fn page_has_images(pdf: &Path, page: u32, deadline: Instant) -> bool {
+    let page_text = page.to_string();
+    let listing = tool::run(
+        "pdfimages",
+        [
+            "-f".as_ref(),
+            page_text.as_ref(),
+            "-l".as_ref(),
+            page_text.as_ref(),
+            "-list".as_ref(),
+            pdf.as_os_str(),
+        ],
+        deadline,
+        64 * 1024,
+    );
+    match listing {
+        Ok(output) if output.status.success() => String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .skip(2)
+            .any(|line| !line.trim().is_empty()),
+        _ => true,
+    }
+}
+
 fn scanned_image(pdf: &Path, page: u32, scratch: &Path, deadline: Instant) -> Option<PathBuf> {
     let page_text = page.to_string();
     let page_range = [

@@ -273,34 +273,31 @@ impl Pipeline {
     ) -> Vec<PacketDocument> {
         use heron_understand::split::{PageVerdict, page_marker, split};
         let model = self.model();
+        let labels = model.labels();
         let verdicts: Vec<PageVerdict> = pages
             .iter()
             .map(|page| {
-                let heading: String = page
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .take(5)
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                let read = |text: &str| {
-                    if heron_extract::has_meaningful_text(text) {
-                        model
-                            .predict(&features::with_signals(text, "pdf"))
-                            .probabilities
-                    } else {
-                        Vec::new()
-                    }
+                let probabilities = if heron_extract::has_meaningful_text(page) {
+                    model
+                        .predict(&features::with_signals(page, "pdf"))
+                        .probabilities
+                } else {
+                    Vec::new()
                 };
+                let best = probabilities
+                    .iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .and_then(|(i, _)| labels.get(i));
+                let specs = best.map_or(&[][..], |l| self.taxonomy.fields_of(l.as_str()));
                 PageVerdict {
-                    probabilities: read(page),
-                    heading: read(&heading),
+                    fields: heron_understand::fields::labelled_fields(page, specs),
+                    probabilities,
                     text_chars: page.chars().count(),
                     page_marker: page_marker(page),
                 }
             })
             .collect();
-        let labels = model.labels();
         split(&verdicts)
             .into_iter()
             .map(|part| {
@@ -397,7 +394,10 @@ impl Pipeline {
             run.metadata =
                 Some(self.score_text("stage.metadata", model, &heading, format, &mut run.scored));
         }
-        if run.stage_max(&run.metadata) >= self.config.early_exit_confidence {
+        // Pages still to read by OCR (a scan among text pages) are read
+        // even when the type is already clear: what they say counts.
+        let ocr_pending = heron_extract::needs_ocr(kind, &extraction);
+        if run.stage_max(&run.metadata) >= self.config.early_exit_confidence && !ocr_pending {
             run.early_exit = Some(DecidedBy::Metadata);
             run.warnings.extend(extraction.warnings);
             return;
@@ -412,7 +412,7 @@ impl Pipeline {
                 format,
                 &mut run.scored,
             ));
-            if run.stage_max(&run.text) >= self.config.early_exit_confidence {
+            if run.stage_max(&run.text) >= self.config.early_exit_confidence && !ocr_pending {
                 run.early_exit = Some(DecidedBy::TextModel);
                 run.warnings.extend(extraction.warnings);
                 return;

@@ -9,8 +9,8 @@
 //! several candidates the most confident wins; amounts prefer the last
 //! (totals close a document), everything else the first.
 
-use std::collections::BTreeMap;
-use std::sync::LazyLock;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{LazyLock, Mutex};
 
 use heron_classify::{FieldKind, FieldSpec};
 use heron_core::understanding::{Check, FieldValue, Fields, Table};
@@ -94,45 +94,72 @@ pub fn extract(pages: &[Page<'_>], tables: &[Table], specs: &[FieldSpec]) -> Fie
     fields
 }
 
-/// One case-insensitive pattern per field matching any of its labels at
-/// a word start, longest first.
-fn label_pattern(spec: &FieldSpec) -> Option<Regex> {
-    let mut hints: Vec<&String> = spec.hints.iter().filter(|h| !h.trim().is_empty()).collect();
-    if hints.is_empty() {
-        return None;
+/// The declared fields (of `specs`) whose labels are printed in `text`:
+/// what makes a page look like the first page of another document of
+/// the same type when fields already seen come again.
+pub fn labelled_fields(text: &str, specs: &[FieldSpec]) -> std::collections::BTreeSet<String> {
+    let page = Page::new(1, text, &[]);
+    label_matches(std::slice::from_ref(&page), specs)
+        .into_iter()
+        .filter(|m| specs[m.spec].kind != FieldKind::Table)
+        .map(|m| specs[m.spec].name.clone())
+        .collect()
+}
+
+/// The case-insensitive pattern of one printed label, at a word start;
+/// compiled once per label for the process.
+fn label_pattern(hint: &str) -> Option<Regex> {
+    static CACHE: LazyLock<Mutex<HashMap<String, Option<Regex>>>> =
+        LazyLock::new(|| Mutex::new(HashMap::new()));
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = cache.get(hint) {
+        return found.clone();
     }
-    hints.sort_by_key(|h| std::cmp::Reverse(h.len()));
-    let alternatives: Vec<String> = hints
-        .iter()
-        .map(|h| {
-            h.split_whitespace()
-                .map(regex::escape)
-                .collect::<Vec<_>>()
-                .join(r"\s+")
-        })
-        .collect();
-    Regex::new(&format!(r"(?i)(?:^|[\W_])({})", alternatives.join("|"))).ok()
+    let words: Vec<String> = hint.split_whitespace().map(regex::escape).collect();
+    let pattern = (!words.is_empty())
+        .then(|| Regex::new(&format!(r"(?i)(?:^|[\W_])({})", words.join(r"\s+"))).ok())
+        .flatten();
+    // Taxonomies are small; the cache stays bounded by their labels.
+    if cache.len() < 10_000 {
+        cache.insert(hint.to_owned(), pattern.clone());
+    }
+    pattern
 }
 
 /// Every label of every field on every line, overlaps resolved in favour
 /// of the longer label.
 fn label_matches(pages: &[Page<'_>], specs: &[FieldSpec]) -> Vec<LabelMatch> {
-    let patterns: Vec<Option<Regex>> = specs.iter().map(label_pattern).collect();
+    // One pattern per label, so that where labels overlap ("c Employer's
+    // name" and "Employer's name, address, and ZIP code") each is found
+    // and the longest wins, not the leftmost.
+    let patterns: Vec<(usize, Regex)> = specs
+        .iter()
+        .enumerate()
+        .flat_map(|(spec, s)| {
+            s.hints
+                .iter()
+                .filter_map(move |h| Some((spec, label_pattern(h)?)))
+        })
+        .collect();
     let mut found = Vec::new();
     for (page_index, page) in pages.iter().enumerate() {
         for (line_index, line) in page.lines.iter().enumerate() {
             let text = &page.text[line.start..line.end];
-            for (spec, pattern) in patterns.iter().enumerate() {
-                let Some(pattern) = pattern else { continue };
+            for (spec, pattern) in &patterns {
+                let spec = *spec;
                 for captures in pattern.captures_iter(text) {
                     let Some(label) = captures.get(1) else {
                         continue;
                     };
-                    let next = text[label.end()..].chars().next();
+                    let after = &text[label.end()..];
+                    let next = after.chars().next();
                     let last = label.as_str().chars().last();
-                    // A label ending in a letter or digit must end a word.
-                    let ends_word = next.is_none_or(|c| !c.is_alphanumeric())
-                        || last.is_some_and(|c| !c.is_alphanumeric());
+                    // A label ending in a letter or digit must end a word,
+                    // and not be a possessive ("Employee's").
+                    let possessive = after.starts_with("'s") || after.starts_with("’s");
+                    let ends_word = (next.is_none_or(|c| !c.is_alphanumeric())
+                        || last.is_some_and(|c| !c.is_alphanumeric()))
+                        && !possessive;
                     if ends_word {
                         found.push(LabelMatch {
                             spec,
@@ -194,7 +221,11 @@ fn read_after_label(
     if let Some(found) = read_value(page, start, region_end, kind, order) {
         return Some(candidate(page, found, 0.92, m));
     }
-    // Nothing usable on the label's line: the value may stand below it.
+    // Nothing usable on the label's line: the value may stand beside it
+    // on the page (a column of its own), or below it.
+    if let Some(found) = read_beside(page, m, kind, order) {
+        return Some(candidate(page, found, 0.88, m));
+    }
     let rest = page.text[m.end..region_end].trim();
     if !rest.is_empty() && !rest.chars().all(|c| ":_#.".contains(c)) {
         return None;
@@ -263,10 +294,17 @@ fn read_value(
     kind: FieldKind,
     order: DateOrder,
 ) -> Option<Read> {
-    let region = &page.text[start..end];
-    let lead = leading_space(region);
-    let at = start + lead;
-    let region = &region[lead..];
+    let mut read = read_in(&page.text[start..end], kind, order)?;
+    read.start += start;
+    read.end += start;
+    Some(read)
+}
+
+/// Read a value of `kind` at the start of `region` (after spaces); the
+/// span is relative to `region`.
+fn read_in(region: &str, kind: FieldKind, order: DateOrder) -> Option<Read> {
+    let at = leading_space(region);
+    let region = &region[at..];
     if region.is_empty() {
         return None;
     }
@@ -318,7 +356,10 @@ fn read_value(
                 .trim_end_matches([',', ';', ':', '.'])
                 .trim()
                 .to_owned();
-            if value.is_empty() || !value.chars().any(char::is_alphabetic) {
+            // A value starts with a letter or digit: "'s FEDERAL…" after
+            // "Employee" is the rest of a word, not a value.
+            let starts_well = value.chars().next().is_some_and(char::is_alphanumeric);
+            if !starts_well || !value.chars().any(char::is_alphabetic) {
                 return None;
             }
             let quality = match kind {
@@ -330,6 +371,41 @@ fn read_value(
         }
         FieldKind::Table => None,
     }
+}
+
+/// The value beside a label whose line holds none, found by position:
+/// the words right of the label on its visual row (a label column and a
+/// value column come out of a PDF as two runs of lines), located back in
+/// the page's text.
+fn read_beside(page: &Page<'_>, m: &LabelMatch, kind: FieldKind, order: DateOrder) -> Option<Read> {
+    let label = page.locate(m.start, m.end)?;
+    let centre = (label[1] + label[3]) / 2.0;
+    let row = page
+        .rows
+        .iter()
+        .find(|r| r.top <= centre && centre <= r.bottom)?;
+    let right: Vec<&str> = row
+        .words
+        .iter()
+        .filter(|w| w.bbox[0] >= label[2] - 0.002)
+        .map(|w| w.text.as_str())
+        .collect();
+    if right.is_empty() {
+        return None;
+    }
+    let joined = right.join(" ");
+    let found = read_in(&joined, kind, order)?;
+    let raw = &joined[found.start..found.end];
+    // The same characters in the page's text: first after the label.
+    let start = page.text[m.end..]
+        .find(raw)
+        .map(|i| m.end + i)
+        .or_else(|| page.text.find(raw))?;
+    Some(Read {
+        start,
+        end: start + raw.len(),
+        ..found
+    })
 }
 
 /// Bytes of an identifier at the start of `text`: a token with a digit
@@ -377,16 +453,26 @@ fn id_length(text: &str) -> Option<usize> {
 /// Bytes of a free-text value: to a wide gap, a form blank or a sentence end.
 fn phrase_length(text: &str) -> usize {
     let mut end = text.len();
-    for stop in ["   ", "\t", " ____", " | ", ". "] {
+    for stop in ["   ", "\t", " ____", " | "] {
         if let Some(i) = text.find(stop) {
             end = end.min(i);
+        }
+    }
+    // A full stop ends a sentence when a capital follows ("Corp. and"
+    // goes on).
+    let bytes = text.as_bytes();
+    for (i, _) in text.match_indices(". ") {
+        let next = text[i + 2..].chars().next();
+        if i < end && next.is_none_or(|c| c.is_uppercase()) && bytes.get(i + 2).is_some() {
+            end = end.min(i);
+            break;
         }
     }
     end
 }
 
 static ORGANISATION_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(inc|llc|ltd|limited|plc|gmbh|ag|kg|sa|sas|sarl|s\.a\.|s\.l\.|bv|nv|corp|corporation|company|co\.|bank|group|partners|associates|industries|services|solutions|studio|energy|utilities|insurance)\b\.?")
+    Regex::new(r"(?i)\b(inc|llc|ltd|limited|plc|gmbh|ag|kg|sa|sas|sarl|sl|bv|nv|llp|corp|corporation|company|co|bank|credit union|savings|group|partners|associates|industries|services|solutions|studio|energy|power|gas|water|utilities|insurance|market|grocers|depot|café|cafe|store|shop)\b\.?")
         .expect("valid regex")
 });
 
@@ -394,8 +480,17 @@ static ORGANISATION_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
 /// lines that names one, else its first short line that is not a title.
 fn letterhead(pages: &[Page<'_>]) -> Option<Candidate> {
     let page = pages.first()?;
+    // E-mail headers and contact lines are no letterhead.
+    let header = |line: &str| {
+        let lower = line.trim().to_lowercase();
+        line.contains('@')
+            || lower.contains("://")
+            || ["from:", "to:", "subject:", "date:", "cc:", "sent:"]
+                .iter()
+                .any(|h| lower.starts_with(h))
+    };
     let lines: Vec<usize> = (0..page.lines.len())
-        .filter(|&i| !page.line(i).trim().is_empty())
+        .filter(|&i| !page.line(i).trim().is_empty() && !header(page.line(i)))
         .take(6)
         .collect();
     let with_suffix = lines

@@ -1,12 +1,13 @@
 //! Packet splitting: where one document of a multi-document PDF ends and
 //! the next begins, from a verdict on each page.
 //!
-//! A page starts a new document when its type, read confidently, differs
-//! from the running document's; when it looks like a first page (its
-//! heading alone names a type confidently, or it says "page 1 of N");
-//! and never when it says it continues ("page 2 of 3"). Pages read with
-//! little confidence (a statement's second page of transactions) join the
-//! document before them.
+//! A page starts a new document when it says so ("page 1 of N"); never
+//! when it says it continues ("page 2 of 3", "Page 2"); when its type,
+//! read with some confidence, differs from the running document's; and,
+//! for the same type, when the labels of fields the running document
+//! already showed come again (a second pay slip repeats "Gross pay" and
+//! "Net pay"; a statement's second page of transactions does not). Pages
+//! read with little confidence join the document before them.
 
 use std::sync::LazyLock;
 
@@ -17,8 +18,9 @@ use regex::Regex;
 pub struct PageVerdict {
     /// Probability of each label (the model's order), from the page's text.
     pub probabilities: Vec<f64>,
-    /// The same from the page's heading (first lines) alone.
-    pub heading: Vec<f64>,
+    /// Declared fields (of the page's most likely type) whose labels the
+    /// page prints.
+    pub fields: std::collections::BTreeSet<String>,
     /// The page's text, for page-number markers.
     pub text_chars: usize,
     /// `Some(1)` for "page 1 of N", `Some(n)` for other numbered pages.
@@ -37,9 +39,9 @@ pub struct Part {
 
 /// How confident a page's reading must be to start a document of another
 /// type.
-pub const SWITCH_CONFIDENCE: f64 = 0.6;
-/// How confident a heading alone must be for the page to look like a first page.
-pub const HEADING_CONFIDENCE: f64 = 0.75;
+pub const SWITCH_CONFIDENCE: f64 = 0.45;
+/// Fields seen again that make a page of the same type a new document.
+pub const REPEATED_FIELDS: usize = 2;
 
 static PAGE_OF: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -50,19 +52,33 @@ static PAGE_OF: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The number in a "page N of M" marker of `text`, if any.
 pub fn page_marker(text: &str) -> Option<u32> {
-    PAGE_OF.captures(text)?.get(1)?.as_str().parse().ok()
+    if let Some(found) = PAGE_OF.captures(text) {
+        return found.get(1)?.as_str().parse().ok();
+    }
+    text.lines()
+        .filter(|l| l.len() < 80)
+        .find_map(|l| PAGE_ALONE.captures(l.trim())?.get(1)?.as_str().parse().ok())
 }
+
+static PAGE_ALONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:page|seite|página|pagina)\s+(\d{1,4})\s*$").expect("valid regex")
+});
 
 /// The documents of a packet.
 pub fn split(pages: &[PageVerdict]) -> Vec<Part> {
     let mut parts: Vec<Part> = Vec::new();
     let mut sums: Vec<Vec<f64>> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
     for (index, page) in pages.iter().enumerate() {
         let (label, confidence) = argmax(&page.probabilities);
         let starts = match parts.last() {
             None => true,
-            Some(current) => starts_document(page, label, confidence, current.label),
+            Some(current) => starts_document(page, label, confidence, current.label, &seen),
         };
+        if starts {
+            seen.clear();
+        }
+        seen.extend(page.fields.iter().cloned());
         let weight = (page.text_chars.max(1) as f64).ln().max(1.0);
         if starts {
             parts.push(Part {
@@ -91,19 +107,22 @@ pub fn split(pages: &[PageVerdict]) -> Vec<Part> {
     parts
 }
 
-fn starts_document(page: &PageVerdict, label: usize, confidence: f64, current: usize) -> bool {
+fn starts_document(
+    page: &PageVerdict,
+    label: usize,
+    confidence: f64,
+    current: usize,
+    seen: &std::collections::BTreeSet<String>,
+) -> bool {
     match page.page_marker {
         Some(1) => return true,
         Some(_) => return false,
         None => {}
     }
-    if label != current && confidence >= SWITCH_CONFIDENCE {
-        return true;
+    if confidence < SWITCH_CONFIDENCE {
+        return false;
     }
-    let (heading_label, heading_confidence) = argmax(&page.heading);
-    heading_confidence >= HEADING_CONFIDENCE
-        && heading_label == label
-        && confidence >= SWITCH_CONFIDENCE
+    label != current || page.fields.intersection(seen).count() >= REPEATED_FIELDS
 }
 
 fn argmax(values: &[f64]) -> (usize, f64) {
@@ -176,34 +195,44 @@ pub fn score(predicted: &[Part], truth: &[Part]) -> SplitScore {
 mod tests {
     use super::*;
 
-    fn page(p: [f64; 3], heading: [f64; 3], marker: Option<u32>) -> PageVerdict {
+    fn page(p: [f64; 3], fields: &[&str], marker: Option<u32>) -> PageVerdict {
         PageVerdict {
             probabilities: p.to_vec(),
-            heading: heading.to_vec(),
+            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
             text_chars: 500,
             page_marker: marker,
         }
     }
 
     #[test]
-    fn type_changes_first_pages_and_markers_split_a_packet() {
-        let flat = [0.34, 0.33, 0.33];
+    fn type_changes_repeated_fields_and_markers_split_a_packet() {
         let pages = vec![
-            page([0.9, 0.05, 0.05], [0.9, 0.05, 0.05], None),
-            // A second pay slip right after the first: its heading says so.
-            page([0.85, 0.1, 0.05], [0.8, 0.1, 0.1], None),
-            page([0.1, 0.8, 0.1], flat, Some(1)),
+            page(
+                [0.9, 0.05, 0.05],
+                &["gross_pay", "net_pay", "employee"],
+                None,
+            ),
+            // A second pay slip right after the first: its fields again.
+            page([0.85, 0.1, 0.05], &["gross_pay", "net_pay"], None),
+            page([0.1, 0.8, 0.1], &["opening_balance"], Some(1)),
             // Continuation: weak on its own, says page 2.
-            page([0.4, 0.3, 0.3], flat, Some(2)),
-            page([0.05, 0.05, 0.9], flat, None),
+            page([0.4, 0.3, 0.3], &[], Some(2)),
+            // Same type, no fields again: still the statement.
+            page([0.1, 0.8, 0.1], &[], None),
+            page([0.05, 0.05, 0.9], &[], None),
         ];
         let parts = split(&pages);
         let ranges: Vec<(usize, usize, usize)> =
             parts.iter().map(|p| (p.first, p.last, p.label)).collect();
-        assert_eq!(ranges, vec![(0, 0, 0), (1, 1, 0), (2, 3, 1), (4, 4, 2)]);
+        assert_eq!(ranges, vec![(0, 0, 0), (1, 1, 0), (2, 4, 1), (5, 5, 2)]);
         let s = score(&parts, &parts);
         assert_eq!((s.page_accuracy, s.boundary_f1), (1.0, 1.0));
         assert_eq!(page_marker("Bank 1 - Confidential | Page 2 of 5"), Some(2));
+        assert_eq!(
+            page_marker("Statement\nBank 1 - Confidential Statement | Page 2\n"),
+            Some(2)
+        );
+        assert_eq!(page_marker("Turn the page 3 times"), None);
     }
 
     #[test]

@@ -16,11 +16,16 @@ const MIN_BODY_ROWS: usize = 2;
 pub fn find(pages: &[Page<'_>]) -> Vec<Table> {
     let mut tables = Vec::new();
     for page in pages {
-        let found = if page.rows.is_empty() {
-            from_text(page)
+        // Word positions first; text delimiters when they find nothing
+        // (a table drawn with "|" in a PDF has no column gaps).
+        let mut found = if page.rows.is_empty() {
+            Vec::new()
         } else {
             from_rows(page)
         };
+        if found.is_empty() {
+            found = from_text(page);
+        }
         if found.is_empty() {
             tables.extend(from_statement_lines(page));
         } else {
@@ -40,9 +45,16 @@ struct Cell {
 
 fn cells_of_row(row: &Row<'_>, gap: f32) -> Vec<Cell> {
     let mut cells: Vec<Cell> = Vec::new();
+    // A printed "|" separates cells like a gap does.
+    let mut split_next = false;
     for word in &row.words {
+        if word.text == "|" {
+            split_next = true;
+            continue;
+        }
+        let split = std::mem::take(&mut split_next);
         match cells.last_mut() {
-            Some(cell) if word.bbox[0] - cell.x1 < gap => {
+            Some(cell) if !split && word.bbox[0] - cell.x1 < gap => {
                 cell.text.push(' ');
                 cell.text.push_str(&word.text);
                 cell.x1 = word.bbox[2];
@@ -82,7 +94,13 @@ fn from_rows(page: &Page<'_>) -> Vec<Table> {
             continue;
         }
         let mut end = start;
-        while end + 1 < rows.len() && is_table_row(&rows[end + 1]) {
+        // A row of words only after rows with numbers is the header of
+        // the next table (a form's label–value rows, then a statement).
+        let header_like = |r: &[Cell]| r.iter().all(|c| !has_digit(&c.text));
+        while end + 1 < rows.len()
+            && is_table_row(&rows[end + 1])
+            && (!header_like(&rows[end + 1]) || header_like(&rows[end]))
+        {
             end += 1;
         }
         if let Some(table) = lay_out(page, &rows[start..=end], start) {
@@ -94,9 +112,10 @@ fn from_rows(page: &Page<'_>) -> Vec<Table> {
 }
 
 fn is_table_row(cells: &[Cell]) -> bool {
+    // "Label:" or "Label: value" cells make a form, not a table.
     let labels = cells
         .iter()
-        .filter(|c| c.text.trim_end().ends_with(':'))
+        .filter(|c| c.text.trim_end().ends_with(':') || c.text.contains(": "))
         .count();
     cells.len() >= 2 && labels * 2 < cells.len()
 }
@@ -116,7 +135,13 @@ fn lay_out(page: &Page<'_>, rows: &[Vec<Cell>], first_row: usize) -> Option<Tabl
             .map(|c| (c.x0, c.x1))
             .collect()
     };
+    // Rows with as many cells as there are columns (a table drawn with
+    // separators rather than aligned) are read cell by cell.
+    let aligned_by_count = rows.iter().all(|r| r.len() == columns.len());
     let place = |row: &[Cell]| -> Vec<String> {
+        if aligned_by_count {
+            return row.iter().map(|c| c.text.clone()).collect();
+        }
         let mut out = vec![String::new(); columns.len()];
         for cell in row {
             let column = best_column(&columns, cell);
@@ -212,7 +237,10 @@ fn from_text(page: &Page<'_>) -> Vec<Table> {
     let mut start = 0;
     while start < lines.len() {
         let width = lines[start].len();
-        let labels = lines[start].iter().filter(|c| c.ends_with(':')).count();
+        let labels = lines[start]
+            .iter()
+            .filter(|c| c.ends_with(':') || c.contains(": "))
+            .count();
         if width < 2 || labels * 2 >= width {
             start += 1;
             continue;

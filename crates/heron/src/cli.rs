@@ -206,6 +206,9 @@ pub struct EvalUnderstandingArgs {
     /// Where understanding.md and understanding.json go.
     #[arg(long, value_name = "DIR", default_value = "heron-eval")]
     pub out: PathBuf,
+    /// List every wrong or missing value in the report.
+    #[arg(long)]
+    pub mistakes: bool,
 }
 
 #[derive(Debug, Args)]

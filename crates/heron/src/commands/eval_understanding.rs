@@ -103,6 +103,8 @@ struct FieldReport {
     statements: u32,
     reconciled: u32,
     failures: Vec<String>,
+    /// Wrong or missing values, for `--mistakes`.
+    mistakes: Vec<String>,
 }
 
 pub fn run(settings: Settings, args: &EvalUnderstandingArgs) -> anyhow::Result<ExitCode> {
@@ -144,8 +146,9 @@ pub fn run(settings: Settings, args: &EvalUnderstandingArgs) -> anyhow::Result<E
         &mut out,
         "Text-layer documents (PDF, DOCX, HTML, EML, TXT)",
         &text,
+        args.mistakes,
     );
-    report_fields(&mut out, "Scans and photos (OCR)", &scans);
+    report_fields(&mut out, "Scans and photos (OCR)", &scans, args.mistakes);
     report_packets(&mut out, &packets);
     std::fs::create_dir_all(&args.out)?;
     std::fs::write(args.out.join("understanding.md"), &out)?;
@@ -213,11 +216,19 @@ fn score_fields(
         let tally = report.fields.entry(key).or_default();
         match (truth, found) {
             (Some(t), Some(f)) if same(t, f) => tally.true_positives += 1,
-            (Some(_), Some(_)) => {
+            (Some(t), Some(f)) => {
                 tally.false_positives += 1;
                 tally.false_negatives += 1;
+                report
+                    .mistakes
+                    .push(format!("{name} {}: {t:?} read as {f:?}", spec.name));
             }
-            (Some(_), None) => tally.false_negatives += 1,
+            (Some(t), None) => {
+                tally.false_negatives += 1;
+                report
+                    .mistakes
+                    .push(format!("{name} {}: {t:?} not found", spec.name));
+            }
             (None, Some(_)) => tally.false_positives += 1,
             (None, None) => {}
         }
@@ -229,6 +240,16 @@ fn score_fields(
             .iter()
             .any(|c| c.name == "balances_reconcile" && c.passed);
         report.reconciled += u32::from(reconciled);
+        if !reconciled {
+            let detail: Vec<&str> = fields.checks.iter().map(|c| c.detail.as_str()).collect();
+            let rows = fields
+                .tables
+                .get("transactions")
+                .map_or(0, |t| t.rows.len());
+            report.mistakes.push(format!(
+                "{name}: transactions do not reconcile ({rows} rows; {detail:?})"
+            ));
+        }
     }
 }
 
@@ -244,7 +265,7 @@ fn same(truth: &str, found: &str) -> bool {
     norm(truth) == norm(found)
 }
 
-fn report_fields(out: &mut String, title: &str, report: &FieldReport) {
+fn report_fields(out: &mut String, title: &str, report: &FieldReport, show_mistakes: bool) {
     let mut total = Tally::default();
     for tally in report.fields.values() {
         total.add(*tally);
@@ -275,6 +296,11 @@ fn report_fields(out: &mut String, title: &str, report: &FieldReport) {
     }
     for failure in report.failures.iter().take(10) {
         let _ = writeln!(out, "- failed: {failure}");
+    }
+    if show_mistakes {
+        for mistake in &report.mistakes {
+            let _ = writeln!(out, "- {mistake}");
+        }
     }
     out.push('\n');
 }
