@@ -18,6 +18,7 @@ use regex::Regex;
 
 use crate::normalise::{DateOrder, date_at, date_order_of, money_at, period_at};
 use crate::page::Page;
+use heron_extract::Word;
 
 /// A label printed on a line.
 #[derive(Debug, Clone)]
@@ -115,7 +116,17 @@ fn label_pattern(hint: &str) -> Option<Regex> {
     if let Some(found) = cache.get(hint) {
         return found.clone();
     }
-    let words: Vec<String> = hint.split_whitespace().map(regex::escape).collect();
+    // Letters of a word may come apart (a letter-spaced heading read as
+    // "Invoice Dat e :"): a single space is allowed inside words.
+    let words: Vec<String> = hint
+        .split_whitespace()
+        .map(|word| {
+            word.chars()
+                .map(|c| regex::escape(&c.to_string()))
+                .collect::<Vec<_>>()
+                .join(" ?")
+        })
+        .collect();
     let pattern = (!words.is_empty())
         .then(|| Regex::new(&format!(r"(?i)(?:^|[\W_])({})", words.join(r"\s+"))).ok())
         .flatten();
@@ -218,7 +229,20 @@ fn read_after_label(
         .find(&page.text[m.end..region_end])
         .map_or(0, |s| s.end());
     let start = m.end + skip;
-    if let Some(found) = read_value(page, start, region_end, kind, order) {
+    // Free text after a label and a single space is weak evidence ("Customer
+    // Company Name" is a heading, not "Customer: Company Name"); typed
+    // values check themselves.
+    let separated = {
+        let between = &page.text[m.end..start];
+        between.contains([':', '_', '#', '=']) || between.contains("  ") || between.contains('\t')
+    };
+    let free_text = matches!(
+        kind,
+        FieldKind::String | FieldKind::Name | FieldKind::Organisation
+    );
+    if (separated || !free_text)
+        && let Some(found) = read_value(page, start, region_end, kind, order)
+    {
         return Some(candidate(page, found, 0.92, m));
     }
     // Nothing usable on the label's line: the value may stand beside it
@@ -228,6 +252,20 @@ fn read_after_label(
     }
     let rest = page.text[m.end..region_end].trim();
     if !rest.is_empty() && !rest.chars().all(|c| ":_#.".contains(c)) {
+        return None;
+    }
+    // A label closing a line of other words ("ANY STATE") heads nothing
+    // below it unless a colon says so.
+    let opens_line = page.text[line.start..m.start].trim().is_empty();
+    if !opens_line && !rest.contains(':') {
+        return None;
+    }
+    if let Some(found) = read_below(page, m, kind, order) {
+        return Some(candidate(page, found, 0.85, m));
+    }
+    if !page.rows.is_empty() {
+        // The page's geometry said what is below; the next line of text
+        // may be another column's.
         return None;
     }
     let next = (m.line + 1..page.lines.len().min(m.line + 3))
@@ -373,6 +411,60 @@ fn read_in(region: &str, kind: FieldKind, order: DateOrder) -> Option<Read> {
     }
 }
 
+/// The value under a label (a form's column of label over value): of the
+/// next visual row's phrases (words apart by less than a wide gap), the
+/// one under the label — left-, centre- or right-aligned with it.
+fn read_below(page: &Page<'_>, m: &LabelMatch, kind: FieldKind, order: DateOrder) -> Option<Read> {
+    let label = page.locate(m.start, m.end)?;
+    let centre = (label[1] + label[3]) / 2.0;
+    let index = page
+        .rows
+        .iter()
+        .position(|r| r.top <= centre && centre <= r.bottom)?;
+    let height = label[3] - label[1];
+    let below = page.rows.get(index + 1)?;
+    if below.top - label[3] > height * 4.0 {
+        return None;
+    }
+    let mut phrases: Vec<Vec<&Word>> = Vec::new();
+    for word in &below.words {
+        match phrases.last_mut() {
+            Some(phrase)
+                if phrase
+                    .last()
+                    .is_some_and(|last| word.bbox[0] - last.bbox[2] <= height * 1.5) =>
+            {
+                phrase.push(word);
+            }
+            _ => phrases.push(vec![word]),
+        }
+    }
+    let overlap = |phrase: &[&Word]| {
+        let (x0, x1) = (phrase[0].bbox[0], phrase[phrase.len() - 1].bbox[2]);
+        x1.min(label[2]) - x0.max(label[0])
+    };
+    let phrase = phrases
+        .iter()
+        .filter(|p| overlap(p) > 0.0)
+        .max_by(|a, b| overlap(a).total_cmp(&overlap(b)))?;
+    let joined = phrase
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let found = read_in(&joined, kind, order)?;
+    let raw = &joined[found.start..found.end];
+    let start = page.text[m.end..]
+        .find(raw)
+        .map(|i| m.end + i)
+        .or_else(|| page.text.find(raw))?;
+    Some(Read {
+        start,
+        end: start + raw.len(),
+        ..found
+    })
+}
+
 /// The value beside a label whose line holds none, found by position:
 /// the words right of the label on its visual row (a label column and a
 /// value column come out of a PDF as two runs of lines), located back in
@@ -384,15 +476,20 @@ fn read_beside(page: &Page<'_>, m: &LabelMatch, kind: FieldKind, order: DateOrde
         .rows
         .iter()
         .find(|r| r.top <= centre && centre <= r.bottom)?;
-    let right: Vec<&str> = row
+    let right: Vec<&Word> = row
         .words
         .iter()
+        .copied()
         .filter(|w| w.bbox[0] >= label[2] - 0.002)
-        .map(|w| w.text.as_str())
         .collect();
-    if right.is_empty() {
+    // Words right after the label continue its phrase ("Customer Company
+    // Name"); a value in a column of its own stands apart.
+    let height = label[3] - label[1];
+    let first = right.first()?;
+    if first.bbox[0] - label[2] < height * 0.8 && !page.text[m.end..].starts_with(':') {
         return None;
     }
+    let right: Vec<&str> = right.iter().map(|w| w.text.as_str()).collect();
     let joined = right.join(" ");
     let found = read_in(&joined, kind, order)?;
     let raw = &joined[found.start..found.end];
@@ -480,10 +577,12 @@ static ORGANISATION_SUFFIX: LazyLock<Regex> = LazyLock::new(|| {
 /// lines that names one, else its first short line that is not a title.
 fn letterhead(pages: &[Page<'_>]) -> Option<Candidate> {
     let page = pages.first()?;
-    // E-mail headers and contact lines are no letterhead.
+    // E-mail headers, contact lines and table rows are no letterhead.
     let header = |line: &str| {
         let lower = line.trim().to_lowercase();
         line.contains('@')
+            || line.contains('|')
+            || line.contains('\t')
             || lower.contains("://")
             || ["from:", "to:", "subject:", "date:", "cc:", "sent:"]
                 .iter()

@@ -96,7 +96,9 @@ impl<'a> Page<'a> {
             for (last, word) in self.words.iter().enumerate().skip(first) {
                 joined.push_str(&word.text);
                 if joined.len() >= needle.len() || !needle.starts_with(&joined) {
-                    if joined == needle {
+                    // The last word may run on past the span ("Number:"
+                    // for the label "Number").
+                    if joined.starts_with(&needle) {
                         if seen == wanted {
                             return Some(union(&self.words[first..=last]));
                         }

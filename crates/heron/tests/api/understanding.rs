@@ -351,3 +351,97 @@ async fn search_finds_words_labels_and_field_values_of_the_callers_tenant() {
         .await;
     crate::support::assert_error(refused, 400, "invalid_query").await;
 }
+
+/// The shared samples, under opaque names, and the values a person reads
+/// on them. Placeholders of the template invoices ("Date", "Company
+/// Name") and what the scans do not show legibly are not asked for.
+#[tokio::test]
+async fn fields_of_the_shared_samples_match_what_a_person_reads() {
+    if !crate::support::tools_available() {
+        return;
+    }
+    let server = TestServer::start(&[]).await;
+    let key = server.create_key("acme", "uploader");
+    let names = [
+        "bank_statement_2.pdf",
+        "bank_statement_cb1ec9cf.csv",
+        "invoice_1.pdf",
+        "invoice_2.pdf",
+        "drivers_license_1.jpg",
+    ];
+    let files: Vec<(String, Vec<u8>)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let extension = name.rsplit('.').next().unwrap_or("bin");
+            (format!("upload_{i}.{extension}"), sample(name))
+        })
+        .collect();
+    let response = server
+        .upload_to("/v1/files?extract=fields", &files, Some(&key), &[])
+        .await;
+    assert_eq!(response.status(), 200);
+    let results = json_of(response).await;
+    let value = |i: usize, name: &str| field(&results[i], name).as_str().map(str::to_owned);
+
+    // Bank statement 2 (PDF): holder, masked account, the month, 18 rows.
+    assert_eq!(
+        value(0, "account_holder").as_deref(),
+        Some("John Doe 2"),
+        "{}",
+        results[0]
+    );
+    assert_eq!(value(0, "account_number").as_deref(), Some("****6782"));
+    assert_eq!(value(0, "bank").as_deref(), Some("Bank 2 of Testing"));
+    assert_eq!(value(0, "period").as_deref(), Some("2023-02-01/2023-02-28"));
+    let rows = results[0]["fields"]["tables"]["transactions"]["rows"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rows.len(), 18);
+    assert_eq!(rows[0], json!(["2023-02-14", "Wire Transfer", "-154.08"]));
+
+    // The CSV statement: its 14 transactions, signed as written.
+    let rows = results[1]["fields"]["tables"]["transactions"]["rows"]
+        .as_array()
+        .unwrap();
+    assert_eq!(rows.len(), 14, "{}", results[1]);
+    assert_eq!(
+        rows[1],
+        json!([
+            "2025-04-02",
+            "Project Congress young by black list.",
+            "-403.32"
+        ])
+    );
+    assert!(results[1]["fields"]["values"].get("bank").is_none());
+
+    // Invoice 1 (a template): its number beside the label.
+    assert_eq!(
+        value(2, "invoice_number").as_deref(),
+        Some("1234"),
+        "{}",
+        results[2]
+    );
+    assert!(value(2, "customer").is_none());
+    // Invoice 2: a letter-spaced label over its date, the customer under
+    // a right-aligned label.
+    assert_eq!(
+        value(3, "issue_date").as_deref(),
+        Some("2023-12-15"),
+        "{}",
+        results[3]
+    );
+    assert_eq!(value(3, "customer").as_deref(), Some("MORGAN MAXWELL"));
+
+    // The licence photo, read by OCR: number and date of birth, located.
+    assert_eq!(
+        value(4, "licence_number").as_deref(),
+        Some("P99999999"),
+        "{}",
+        results[4]
+    );
+    assert_eq!(value(4, "date_of_birth").as_deref(), Some("1981-01-01"));
+    assert!(results[4]["fields"]["values"]["licence_number"]["source"]["bbox"].is_array());
+    // "ANY STATE" over "DRIVER LICENSE" is not a state label and its value.
+    assert!(value(4, "issuing_authority").as_deref() != Some("LICENSE"));
+}
