@@ -447,11 +447,20 @@ fn read_below(page: &Page<'_>, m: &LabelMatch, kind: FieldKind, order: DateOrder
         .iter()
         .filter(|p| overlap(p) > 0.0)
         .max_by(|a, b| overlap(a).total_cmp(&overlap(b)))?;
-    let joined = phrase
-        .iter()
-        .map(|w| w.text.as_str())
-        .collect::<Vec<_>>()
-        .join(" ");
+    let words: Vec<&str> = phrase.iter().map(|w| w.text.as_str()).collect();
+    read_words(page, m, &words, kind, order)
+}
+
+/// Read a value of `kind` from `words` found by position, and locate it
+/// in the page's text (first after the label, else anywhere).
+fn read_words(
+    page: &Page<'_>,
+    m: &LabelMatch,
+    words: &[&str],
+    kind: FieldKind,
+    order: DateOrder,
+) -> Option<Read> {
+    let joined = words.join(" ");
     let found = read_in(&joined, kind, order)?;
     let raw = &joined[found.start..found.end];
     let start = page.text[m.end..]
@@ -490,19 +499,7 @@ fn read_beside(page: &Page<'_>, m: &LabelMatch, kind: FieldKind, order: DateOrde
         return None;
     }
     let right: Vec<&str> = right.iter().map(|w| w.text.as_str()).collect();
-    let joined = right.join(" ");
-    let found = read_in(&joined, kind, order)?;
-    let raw = &joined[found.start..found.end];
-    // The same characters in the page's text: first after the label.
-    let start = page.text[m.end..]
-        .find(raw)
-        .map(|i| m.end + i)
-        .or_else(|| page.text.find(raw))?;
-    Some(Read {
-        start,
-        end: start + raw.len(),
-        ..found
-    })
+    read_words(page, m, &right, kind, order)
 }
 
 /// Bytes of an identifier at the start of `text`: a token with a digit
