@@ -314,10 +314,21 @@ async fn files_and_texts_can_go_sooner_than_their_documents() {
         new.tasks[0].size_bytes = blob.size_bytes;
         store.create_job(&new).await.unwrap();
         let task = claim(&store, "w", 3).await.unwrap();
+        let analysis = heron_store::DocumentAnalysis {
+            understanding: r#"{"fields":{"values":{}}}"#.to_owned(),
+            fingerprint: None,
+            search: Some(heron_store::SearchEntry {
+                label: "pay_slip".to_owned(),
+                filename: "f".to_owned(),
+                fields_text: "net pay 1200.00".to_owned(),
+                body: "Employee Jane Doe".to_owned(),
+                values: vec![("net_pay".to_owned(), Some(120_000), "1200.00".to_owned())],
+            }),
+        };
         let text = heron_store::DocumentText {
             text: "Employee Jane Doe",
             redacted: false,
-            analysis: None,
+            analysis: Some(&analysis),
         };
         assert!(
             store
@@ -325,6 +336,23 @@ async fn files_and_texts_can_go_sooner_than_their_documents() {
                 .await
                 .unwrap()
         );
+        let search = heron_store::SearchQuery {
+            tenant: "t1".to_owned(),
+            text: Some("jane".to_owned()),
+            limit: 10,
+            ..heron_store::SearchQuery::default()
+        };
+        assert_eq!(store.search(&search).await.unwrap().total, 1);
+        let by_value = heron_store::SearchQuery {
+            text: None,
+            fields: vec![heron_store::FieldFilter {
+                name: "net_pay".to_owned(),
+                comparison: heron_store::Comparison::AtLeast,
+                value: "1000".to_owned(),
+            }],
+            ..search.clone()
+        };
+        assert_eq!(store.search(&by_value).await.unwrap().total, 1);
         store
             .set_tenant_settings(
                 "t1",
@@ -349,6 +377,16 @@ async fn files_and_texts_can_go_sooner_than_their_documents() {
         let document = store.document("t1", &task.id).await.unwrap().unwrap();
         assert!(document.result.is_some() && document.file_purged);
         assert!(store.document_text("t1", &task.id).await.unwrap().is_none());
+        // What was read from the text, and its index entry, went with it.
+        assert!(
+            store
+                .document_understanding("t1", &task.id)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(store.search(&search).await.unwrap().total, 0);
+        assert_eq!(store.search(&by_value).await.unwrap().total, 0);
         assert!(!blobs.contains(&blob.sha256).await.unwrap());
         // Nothing more to do the next time.
         assert_eq!(store.purge_expired(&blobs, None).await.unwrap(), 0);
