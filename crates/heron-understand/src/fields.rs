@@ -229,21 +229,29 @@ fn read_after_label(
         .find(&page.text[m.end..region_end])
         .map_or(0, |s| s.end());
     let start = m.end + skip;
-    // Free text after a label and a single space is weak evidence ("Customer
-    // Company Name" is a heading, not "Customer: Company Name"); typed
-    // values check themselves.
-    let separated = {
-        let between = &page.text[m.end..start];
-        between.contains([':', '_', '#', '=']) || between.contains("  ") || between.contains('\t')
-    };
+    // Free text after a label and a single space may be the rest of a
+    // heading ("Customer Company Name"), unless the label ends in a
+    // connecting word ("by and between"). Where the page has word
+    // positions, only a real gap separates (see `read_beside`); in plain
+    // text (HTML collapses spaces) it is read, with less confidence.
+    let between = &page.text[m.end..start];
+    let separated = between.contains([':', '_', '#', '='])
+        || between.contains("  ")
+        || between.contains('\t')
+        || ends_with_connector(&page.text[m.start..m.end]);
     let free_text = matches!(
         kind,
         FieldKind::String | FieldKind::Name | FieldKind::Organisation
     );
-    if (separated || !free_text)
+    let base = match (separated || !free_text, page.rows.is_empty()) {
+        (true, _) => Some(0.92),
+        (false, true) => Some(0.7),
+        (false, false) => None,
+    };
+    if let Some(base) = base
         && let Some(found) = read_value(page, start, region_end, kind, order)
     {
-        return Some(candidate(page, found, 0.92, m));
+        return Some(candidate(page, found, base, m));
     }
     // Nothing usable on the label's line: the value may stand beside it
     // on the page (a column of its own), or below it.
@@ -286,6 +294,15 @@ fn read_after_label(
     }
     let found = read_value(page, next_line.start, next_end, kind, order)?;
     Some(candidate(page, found, 0.8, m))
+}
+
+/// Whether a label ends in a word that joins it to what follows.
+fn ends_with_connector(label: &str) -> bool {
+    let last = label.split_whitespace().last().unwrap_or("").to_lowercase();
+    [
+        "between", "by", "of", "to", "from", "for", "on", "at", "zwischen", "von", "entre", "de",
+    ]
+    .contains(&last.as_str())
 }
 
 fn leading_space(text: &str) -> usize {
