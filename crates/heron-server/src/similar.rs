@@ -5,10 +5,15 @@
 //! bytes or equal normalised text count as 1.
 
 use axum::Extension;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use std::io::Write as _;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, Multipart};
 use axum::extract::{Path, Query, State};
-use heron_understand::fingerprint::{parse_signature, similarity};
+use heron_pipeline::FileInput;
+use heron_understand::fingerprint::{Fingerprint, parse_signature, similarity};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
@@ -139,7 +144,19 @@ pub struct CompareResponse {
     pub unknown: Vec<String>,
 }
 
-/// Group given documents into duplicates.
+/// One thing compared: a stored document or a file sent with the request.
+struct Item {
+    id: String,
+    sha256: String,
+    text_sha256: Option<String>,
+    signature: Option<Vec<u32>>,
+}
+
+/// Group documents into duplicates: stored ones by id (JSON
+/// `{"document_ids": [...]}`), and files sent with the request
+/// (`multipart/form-data`: `files` parts, optional `document_ids` and
+/// `min_similarity` fields). Files are read like uploads but nothing of
+/// them is stored; they are named `file:<n>:<name>` in the answer.
 #[utoipa::path(
     post,
     path = "/v1/compare",
@@ -147,18 +164,35 @@ pub struct CompareResponse {
     request_body = CompareRequest,
     responses(
         (status = 200, description = "Duplicate groups", body = CompareResponse),
-        (status = 400, description = "Bad request (`invalid_body`)", body = ErrorEnvelope),
+        (status = 400, description = "Bad request (`invalid_body`, `invalid_multipart`)", body = ErrorEnvelope),
+        (status = 413, description = "A file or the batch is too large", body = ErrorEnvelope),
     )
 )]
 pub async fn compare(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
-    body: Result<axum::Json<CompareRequest>, JsonRejection>,
+    request: axum::extract::Request,
 ) -> Result<axum::Json<CompareResponse>, ApiError> {
-    let axum::Json(request) = body.map_err(|e| ApiError::InvalidBody(e.body_text()))?;
-    if request.document_ids.is_empty() || request.document_ids.len() > MAX_COMPARE {
+    let multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (request, mut files) = if multipart {
+        let form = Multipart::from_request(request, &state)
+            .await
+            .map_err(|e| ApiError::InvalidMultipart(e.body_text()))?;
+        read_form(&state, form).await?
+    } else {
+        let axum::Json(body) = axum::Json::<CompareRequest>::from_request(request, &state)
+            .await
+            .map_err(|e| ApiError::InvalidBody(e.body_text()))?;
+        (body, Vec::new())
+    };
+    let count = request.document_ids.len() + files.len();
+    if count == 0 || count > MAX_COMPARE {
         return Err(ApiError::InvalidBody(format!(
-            "document_ids must hold 1 to {MAX_COMPARE} ids"
+            "compare 1 to {MAX_COMPARE} documents and files"
         )));
     }
     let threshold = request
@@ -178,20 +212,26 @@ pub async fn compare(
         .filter(|id| !found.iter().any(|f| &f.0 == *id))
         .cloned()
         .collect();
-    let signatures: Vec<Option<Vec<u32>>> = found
-        .iter()
-        .map(|f| f.3.as_deref().and_then(parse_signature))
+    let mut items: Vec<Item> = found
+        .into_iter()
+        .map(|(id, sha256, text_sha256, minhash)| Item {
+            id,
+            sha256,
+            text_sha256,
+            signature: minhash.as_deref().and_then(parse_signature),
+        })
         .collect();
+    items.append(&mut files);
     let mut pairs = Vec::new();
-    for i in 0..found.len() {
-        for j in i + 1..found.len() {
-            let (a, b) = (&found[i], &found[j]);
-            let (kind, score) = if a.1 == b.1 {
+    for i in 0..items.len() {
+        for j in i + 1..items.len() {
+            let (a, b) = (&items[i], &items[j]);
+            let (kind, score) = if a.sha256 == b.sha256 {
                 ("exact", 1.0)
-            } else if a.2.is_some() && a.2 == b.2 {
+            } else if a.text_sha256.is_some() && a.text_sha256 == b.text_sha256 {
                 ("same_text", 1.0)
             } else {
-                match (&signatures[i], &signatures[j]) {
+                match (&a.signature, &b.signature) {
                     (Some(x), Some(y)) => ("near", similarity(x, y)),
                     _ => continue,
                 }
@@ -203,11 +243,102 @@ pub async fn compare(
     }
     Ok(axum::Json(CompareResponse {
         groups: groups(
-            &found.iter().map(|f| f.0.clone()).collect::<Vec<_>>(),
+            &items.iter().map(|f| f.id.clone()).collect::<Vec<_>>(),
             pairs,
         ),
         unknown,
     }))
+}
+
+/// The ids, threshold and fingerprinted files of a multipart comparison.
+async fn read_form(
+    state: &AppState,
+    mut form: Multipart,
+) -> Result<(CompareRequest, Vec<Item>), ApiError> {
+    let invalid =
+        |e: axum::extract::multipart::MultipartError| ApiError::InvalidMultipart(e.body_text());
+    let mut request = CompareRequest {
+        document_ids: Vec::new(),
+        min_similarity: None,
+    };
+    let mut files = Vec::new();
+    while let Some(mut field) = form.next_field().await.map_err(invalid)? {
+        match field.name() {
+            Some("document_ids") => request
+                .document_ids
+                .push(field.text().await.map_err(invalid)?),
+            Some("min_similarity") => {
+                let text = field.text().await.map_err(invalid)?;
+                let value = text.trim().parse().map_err(|_| {
+                    ApiError::InvalidBody(format!("min_similarity: {text:?} is not a number"))
+                })?;
+                request.min_similarity = Some(value);
+            }
+            Some("files") => {
+                if files.len() >= state.settings.max_batch_size {
+                    return Err(ApiError::BatchTooLarge {
+                        count: files.len() + 1,
+                        limit: state.settings.max_batch_size,
+                    });
+                }
+                let name = field.file_name().unwrap_or("file").to_owned();
+                let mut spool = tempfile::NamedTempFile::new()
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                let mut hasher = Sha256::new();
+                let mut size = 0u64;
+                while let Some(chunk) = field.chunk().await.map_err(invalid)? {
+                    size += chunk.len() as u64;
+                    if size > state.settings.max_file_size_bytes {
+                        return Err(ApiError::FileTooLarge {
+                            filename: name,
+                            limit_mb: state.settings.max_file_size_bytes as f64 / (1024.0 * 1024.0),
+                        });
+                    }
+                    hasher.update(&chunk);
+                    spool
+                        .write_all(&chunk)
+                        .map_err(|e| ApiError::Internal(e.to_string()))?;
+                }
+                let sha256 = hex::encode(hasher.finalize());
+                let id = format!("file:{}:{name}", files.len());
+                files.push(fingerprint_file(state, spool, id, name, sha256, size).await?);
+            }
+            _ => {}
+        }
+    }
+    Ok((request, files))
+}
+
+/// Read a sent file like an upload (on a blocking thread) and fingerprint
+/// its text; nothing is stored.
+async fn fingerprint_file(
+    state: &AppState,
+    spool: tempfile::NamedTempFile,
+    id: String,
+    name: String,
+    sha256: String,
+    size: u64,
+) -> Result<Item, ApiError> {
+    let pipeline = state.pipeline.clone();
+    let hash = sha256.clone();
+    let fingerprint = tokio::task::spawn_blocking(move || {
+        let input = FileInput {
+            path: spool.path(),
+            filename: &name,
+            size_bytes: size,
+            sha256: &hash,
+            request_id: "compare",
+        };
+        Fingerprint::of(&pipeline.classify_document(&input).text)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Item {
+        id,
+        sha256,
+        text_sha256: fingerprint.as_ref().map(|f| f.text_sha256.clone()),
+        signature: fingerprint.map(|f| f.signature),
+    })
 }
 
 /// Connected components of the pairs, each with its pairs.

@@ -211,6 +211,39 @@ async fn duplicates_are_found_within_a_tenant_only() {
     assert_eq!(groups[0]["document_ids"].as_array().map(Vec::len), Some(3));
     assert_eq!(compared["unknown"], json!([foreign["document_id"]]));
 
+    // Files sent with the request are compared too, and not stored.
+    let form = reqwest::multipart::Form::new()
+        .text("document_ids", original.clone())
+        .part(
+            "files",
+            reqwest::multipart::Part::bytes(STATEMENT.to_lowercase().into_bytes())
+                .file_name("copy.txt"),
+        )
+        .part(
+            "files",
+            reqwest::multipart::Part::bytes(
+                b"A short memo about the office picnic and its menu.".to_vec(),
+            )
+            .file_name("memo.txt"),
+        );
+    let response = reqwest::Client::new()
+        .post(server.url("/v1/compare"))
+        .header("x-api-key", &acme)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let with_files = json_of(response).await;
+    let groups = with_files["groups"].as_array().expect("groups");
+    assert_eq!(groups.len(), 1, "{with_files}");
+    let members = groups[0]["document_ids"].as_array().unwrap();
+    assert_eq!(members.len(), 2, "{with_files}");
+    assert!(members.contains(&json!("file:0:copy.txt")) && members.contains(&json!(original)));
+    assert_eq!(groups[0]["pairs"][0]["kind"], "same_text");
+    let listed = json_of(server.call("GET", "/v1/search", Some(&acme), None).await).await;
+    assert!(!listed.to_string().contains("copy.txt"), "{listed}");
+
     // Erasure takes the document out of every answer.
     let erased = server
         .call(
