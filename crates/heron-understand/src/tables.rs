@@ -245,11 +245,25 @@ fn from_text(page: &Page<'_>) -> Vec<Table> {
             start += 1;
             continue;
         }
+        // Spreadsheet rows drop their trailing empty cells (`a | b` under
+        // `a | b | c`): a `|` row with fewer cells continues the table.
+        let piped = |i: usize| page.line(i).contains('|');
         let mut end = start;
-        while end + 1 < lines.len() && lines[end + 1].len() == width {
+        while end + 1 < lines.len()
+            && (lines[end + 1].len() == width
+                || (piped(start) && piped(end + 1) && (2..width).contains(&lines[end + 1].len())))
+        {
             end += 1;
         }
-        let block = &lines[start..=end];
+        let block: Vec<Vec<String>> = lines[start..=end]
+            .iter()
+            .map(|row| {
+                let mut row = row.clone();
+                row.resize(width, String::new());
+                row
+            })
+            .collect();
+        let block = block.as_slice();
         let has_header = looks_like_header(block.iter().map(|r| r.iter().map(String::as_str)));
         let body = if has_header { &block[1..] } else { block };
         if body.len() >= MIN_BODY_ROWS && body.iter().any(|r| r.iter().any(|c| has_digit(c))) {
@@ -412,6 +426,15 @@ mod tests {
         assert_eq!(tables[0].header, vec!["date", "description", "amount"]);
         assert_eq!(tables[0].rows.len(), 2);
         assert_eq!(tables[0].lines, [1, 3]);
+    }
+
+    #[test]
+    fn spreadsheet_rows_without_trailing_cells_stay_in_their_table() {
+        let text = "Sheet1\ndate | description | amount | note\n2025-01-13 | Rent | -808.82\n2025-01-14 | Pay | 1,200.00 | bonus";
+        let tables = find(&[Page::new(1, text, &[])]);
+        assert_eq!(tables.len(), 1);
+        assert_eq!(tables[0].rows[0], vec!["2025-01-13", "Rent", "-808.82", ""]);
+        assert_eq!(tables[0].rows.len(), 2);
     }
 
     #[test]
