@@ -795,7 +795,8 @@ const LOREM: &[&str] = &[
     "through",
     "throughout",
 ];
-const MONTHS: &[&str] = &[
+/// English month names, January first.
+pub const MONTHS: &[&str] = &[
     "January",
     "February",
     "March",

@@ -21,17 +21,10 @@ pub(crate) fn extract_text(
 ) -> Result<Extraction, ExtractError> {
     // One page past the limit, to tell "exactly at the limit" from "cut".
     let last_page = limits.max_pages.saturating_add(1).to_string();
-    let output = tool::run(
-        "pdftotext",
-        [
-            "-htmlmeta".as_ref(),
-            "-enc".as_ref(),
-            "UTF-8".as_ref(),
-            "-l".as_ref(),
-            last_page.as_ref(),
-            path.as_os_str(),
-            "-".as_ref(),
-        ],
+    let output = pdftotext(
+        "-htmlmeta",
+        path,
+        &last_page,
         deadline,
         limits.max_text_bytes * 2,
     )
@@ -63,15 +56,18 @@ pub(crate) fn extract_text(
     Ok(extraction)
 }
 
-/// The word boxes of the text layer (`pdftotext -bbox`), for tables and
-/// located values. Best effort: the text is what matters, so a failure
-/// here leaves the layout empty rather than failing the file.
-fn word_boxes(path: &Path, limits: &ExtractionLimits, deadline: Instant) -> Vec<crate::PageLayout> {
-    let last_page = limits.max_pages.to_string();
-    let output = tool::run(
+/// `pdftotext <mode> -enc UTF-8 -l <last_page> <path> -`, output capped.
+fn pdftotext(
+    mode: &str,
+    path: &Path,
+    last_page: &str,
+    deadline: Instant,
+    max_output: usize,
+) -> Result<tool::ToolOutput, tool::ToolError> {
+    tool::run(
         "pdftotext",
         [
-            "-bbox".as_ref(),
+            mode.as_ref(),
             "-enc".as_ref(),
             "UTF-8".as_ref(),
             "-l".as_ref(),
@@ -79,6 +75,20 @@ fn word_boxes(path: &Path, limits: &ExtractionLimits, deadline: Instant) -> Vec<
             path.as_os_str(),
             "-".as_ref(),
         ],
+        deadline,
+        max_output,
+    )
+}
+
+/// The word boxes of the text layer (`pdftotext -bbox`), for tables and
+/// located values. Best effort: the text is what matters, so a failure
+/// here leaves the layout empty rather than failing the file.
+fn word_boxes(path: &Path, limits: &ExtractionLimits, deadline: Instant) -> Vec<crate::PageLayout> {
+    let last_page = limits.max_pages.to_string();
+    let output = pdftotext(
+        "-bbox",
+        path,
+        &last_page,
         deadline,
         limits.max_text_bytes * 8,
     );

@@ -31,14 +31,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         files.push((path, sample.label));
     }
     if let Some(dir) = &samples {
-        for (name, label) in [
-            ("bank_statement_1.pdf", "bank_statement"),
-            ("bank_statement_2.pdf", "bank_statement"),
-            ("bank_statement_3.pdf", "bank_statement"),
-            ("invoice_1.pdf", "invoice"),
-            ("invoice_2.pdf", "invoice"),
-            ("invoice_3.pdf", "invoice"),
-        ] {
+        // The samples with a text layer (the licences are photos).
+        for &(name, label) in testset::SAMPLE_FILES
+            .iter()
+            .filter(|(n, _)| n.ends_with(".pdf"))
+        {
             files.push((dir.join(name), label.to_owned()));
         }
     }

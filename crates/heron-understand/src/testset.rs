@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 
 use heron_classify::rng::Rng;
+use heron_classify::synth::MONTHS;
 
 /// One generated document and what it says.
 #[derive(Debug, Clone)]
@@ -25,6 +26,20 @@ pub struct FieldSample {
     /// Whether the statement's transactions must reconcile.
     pub has_transactions: bool,
 }
+
+/// The original service's sample documents (`../shared/corpus/samples`)
+/// with their types, for packets and benchmarks.
+pub const SAMPLE_FILES: &[(&str, &str)] = &[
+    ("bank_statement_1.pdf", "bank_statement"),
+    ("bank_statement_2.pdf", "bank_statement"),
+    ("bank_statement_3.pdf", "bank_statement"),
+    ("invoice_1.pdf", "invoice"),
+    ("invoice_2.pdf", "invoice"),
+    ("invoice_3.pdf", "invoice"),
+    ("drivers_license_1.jpg", "drivers_licence"),
+    ("drivers_licence_2.jpg", "drivers_licence"),
+    ("drivers_license_3.jpg", "drivers_licence"),
+];
 
 /// The types generated, in order.
 pub const TYPES: &[&str] = &[
@@ -133,20 +148,6 @@ const COUNTRIES: &[&str] = &[
     "Netherlands",
     "Ireland",
     "Italy",
-];
-const MONTHS: &[&str] = &[
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
 ];
 const MONATE: &[&str] = &[
     "Januar",

@@ -488,17 +488,7 @@ fn packet_pieces(
     let Some(samples) = &args.samples else {
         return Ok(pieces);
     };
-    for (name, label) in [
-        ("bank_statement_1.pdf", "bank_statement"),
-        ("bank_statement_2.pdf", "bank_statement"),
-        ("bank_statement_3.pdf", "bank_statement"),
-        ("invoice_1.pdf", "invoice"),
-        ("invoice_2.pdf", "invoice"),
-        ("invoice_3.pdf", "invoice"),
-        ("drivers_license_1.jpg", "drivers_licence"),
-        ("drivers_licence_2.jpg", "drivers_licence"),
-        ("drivers_license_3.jpg", "drivers_licence"),
-    ] {
+    for &(name, label) in testset::SAMPLE_FILES {
         let source = samples.join(name);
         if !source.exists() {
             continue;
