@@ -10,6 +10,8 @@
 //! - [`risk`]: risk–coverage curves and the cut-off for a target error rate.
 //! - [`filename`]: the weak file-name signal, kept separate so that content
 //!   always outweighs a misleading name.
+//! - [`active`]: which documents a person should review first;
+//!   [`metrics`]: accuracy, per-class F1 and confusion of predictions.
 //! - [`taxonomy`]: industry → family → type, from TOML (a default ships).
 //! - [`synth`]: hand-written generators of the original seven types;
 //!   [`compose`]: documents of any taxonomy type from its template, in
@@ -18,10 +20,12 @@
 //! This crate does no I/O except reading and writing model files, and
 //! never sees HTTP, SQL or tokio.
 
+pub mod active;
 pub mod bayes;
 pub mod compose;
 pub mod features;
 pub mod filename;
+pub mod metrics;
 pub mod model;
 pub mod ood;
 pub mod render;

@@ -33,10 +33,10 @@ pub fn run(settings: Settings, args: &TrainArgs) -> anyhow::Result<ExitCode> {
     let examples: Vec<Example> = documents
         .iter()
         .filter_map(|d| {
-            Some(Example {
-                label: labels.iter().position(|l| l.as_str() == d.label)?,
-                text: d.text.clone(),
-            })
+            Some(Example::new(
+                d.text.clone(),
+                labels.iter().position(|l| l.as_str() == d.label)?,
+            ))
         })
         .collect();
     let data_hash = dataset::fingerprint(&documents);
