@@ -159,6 +159,18 @@ pub struct Settings {
     /// Estimated text similarity (0..=1) at which a document is reported
     /// as a near duplicate of an earlier one.
     pub near_duplicate_threshold: f64,
+    /// Confidence under which a labelled document goes to the review
+    /// queue (labels without their own threshold).
+    pub review_threshold: f64,
+    /// Per-label review thresholds (`invoice=0.9,bank_statement=0.85`).
+    pub review_thresholds: BTreeMap<String, f64>,
+    /// Documents whose two best types are closer than this go to the
+    /// review queue too (margin sampling).
+    pub review_margin: f64,
+    /// Generated documents per taxonomy type in a challenger's base data.
+    pub train_per_type: usize,
+    /// How long a web UI sign-in lasts.
+    pub ui_session: Duration,
     /// Base64 of 32 bytes: encrypts texts and blobs at rest.
     pub master_key: Option<Secret>,
     /// A file holding the master key (preferred over the variable).
@@ -256,6 +268,11 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_RETENTION_DAYS", ""),
     ("HERON_PURGE_INTERVAL_SECS", "3600"),
     ("HERON_NEAR_DUPLICATE_THRESHOLD", "0.8"),
+    ("HERON_REVIEW_THRESHOLD", "0.8"),
+    ("HERON_REVIEW_THRESHOLDS", ""),
+    ("HERON_REVIEW_MARGIN", "0.2"),
+    ("HERON_TRAIN_PER_TYPE", "400"),
+    ("HERON_UI_SESSION_HOURS", "12"),
     ("HERON_MASTER_KEY", ""),
     ("HERON_MASTER_KEY_FILE", ""),
     ("HERON_CORS_ORIGINS", ""),
@@ -560,6 +577,26 @@ impl Settings {
                 "HERON_NEAR_DUPLICATE_THRESHOLD",
                 get("HERON_NEAR_DUPLICATE_THRESHOLD"),
             )?,
+            review_threshold: parse_fraction(
+                "HERON_REVIEW_THRESHOLD",
+                get("HERON_REVIEW_THRESHOLD"),
+            )?,
+            review_thresholds: parse_thresholds(get("HERON_REVIEW_THRESHOLDS"))?,
+            review_margin: parse_fraction("HERON_REVIEW_MARGIN", get("HERON_REVIEW_MARGIN"))?,
+            train_per_type: parse_range(
+                "HERON_TRAIN_PER_TYPE",
+                get("HERON_TRAIN_PER_TYPE"),
+                10,
+                5_000,
+            )?,
+            ui_session: Duration::from_secs(
+                parse_range::<u64>(
+                    "HERON_UI_SESSION_HOURS",
+                    get("HERON_UI_SESSION_HOURS"),
+                    1,
+                    24 * 30,
+                )? * 3600,
+            ),
             master_key: optional(get("HERON_MASTER_KEY")).map(Secret::new),
             master_key_file: optional(get("HERON_MASTER_KEY_FILE")).map(PathBuf::from),
             cors_origins: parse_origins(get("HERON_CORS_ORIGINS"))?,
@@ -676,6 +713,24 @@ fn parse_fraction(name: &'static str, value: &str) -> Result<f64, SettingsError>
         return Err(invalid(name, value, "must be between 0 and 1"));
     }
     Ok(number)
+}
+
+/// `invoice=0.9,bank_statement=0.85`: label=fraction pairs.
+fn parse_thresholds(value: &str) -> Result<BTreeMap<String, f64>, SettingsError> {
+    let name = "HERON_REVIEW_THRESHOLDS";
+    let mut thresholds = BTreeMap::new();
+    for pair in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((label, threshold)) = pair.split_once('=') else {
+            return Err(invalid(name, pair, "expected label=threshold"));
+        };
+        let label =
+            crate::Label::parse(label.trim()).map_err(|e| invalid(name, pair, e.to_string()))?;
+        thresholds.insert(
+            label.as_str().to_owned(),
+            parse_fraction(name, threshold.trim())?,
+        );
+    }
+    Ok(thresholds)
 }
 
 fn parse_bool(name: &'static str, value: &str) -> Result<bool, SettingsError> {

@@ -28,6 +28,7 @@ pub mod page_detect;
 mod pdf;
 mod ppt;
 pub mod preprocess;
+pub mod preview;
 mod rtf;
 mod sniff;
 mod spreadsheet;

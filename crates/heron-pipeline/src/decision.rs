@@ -253,7 +253,7 @@ impl Run {
                     .map(|_| round(self.stage_max(&self.text))),
                 stage_ocr: self.ocr.as_ref().map(|_| round(self.stage_max(&self.ocr))),
             },
-            pipeline_version: pipeline.version(),
+            pipeline_version: pipeline.version_with(model),
             processing_ms: round(started.elapsed().as_secs_f64() * 1000.0),
             request_id: input.request_id.to_owned(),
             warnings: self.warnings,

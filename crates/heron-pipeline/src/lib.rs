@@ -13,6 +13,7 @@
 mod combine;
 mod decision;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -89,6 +90,9 @@ pub struct Pipeline {
     extractor: Extractor,
     ocr: OcrEngine,
     model: RwLock<Arc<TextModel>>,
+    /// Tenants' own promoted models (trained from their reviews); a
+    /// tenant without one gets `model`.
+    tenant_models: RwLock<HashMap<String, Arc<TextModel>>>,
     /// Places labels in the industry → family → type tree.
     taxonomy: Taxonomy,
     /// File-name hints of the taxonomy's types.
@@ -110,6 +114,7 @@ impl Pipeline {
             extractor,
             ocr,
             model: RwLock::new(Arc::new(model)),
+            tenant_models: RwLock::new(HashMap::new()),
         }
     }
 
@@ -140,9 +145,45 @@ impl Pipeline {
         self.model.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// The taxonomy labels are placed in.
+    pub fn taxonomy(&self) -> &Taxonomy {
+        &self.taxonomy
+    }
+
     /// Make `model` the active model for every later file.
     pub fn set_model(&self, model: TextModel) {
         *self.model.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(model);
+    }
+
+    /// The model that classifies `tenant`'s files: its own promoted model,
+    /// else the deployment's.
+    pub fn model_for(&self, tenant: &str) -> Arc<TextModel> {
+        let own = self
+            .tenant_models
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(tenant)
+            .cloned();
+        own.unwrap_or_else(|| self.model())
+    }
+
+    /// The tenants' own models now in force (by tenant), replacing the
+    /// previous set; files already being classified finish with theirs.
+    pub fn set_tenant_models(&self, models: HashMap<String, Arc<TextModel>>) {
+        *self
+            .tenant_models
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = models;
+    }
+
+    /// The ids of the tenants' own models, by tenant.
+    pub fn tenant_model_ids(&self) -> HashMap<String, String> {
+        self.tenant_models
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(tenant, model)| (tenant.clone(), model.id().to_owned()))
+            .collect()
     }
 
     /// How `model` is held to account: the confidence cut-off for
@@ -188,11 +229,16 @@ impl Pipeline {
     /// `filename`). Two uploads with equal bytes and equal keys get the same
     /// result, so a stored one can be reused (`cached: true`).
     pub fn result_key(&self, filename: &str) -> String {
+        self.result_key_with(filename, &self.model())
+    }
+
+    /// [`Pipeline::result_key`] for a file classified by `model`.
+    pub fn result_key_with(&self, filename: &str, model: &TextModel) -> String {
         use sha2::{Digest, Sha256};
         let mut hasher = Sha256::new();
         for part in [
             heron_core::HERON_VERSION,
-            self.model().id(),
+            model.id(),
             &self.taxonomy.hash,
             heron_extract::EXTRACTION_VERSION,
             features::FEATURE_VERSION,
@@ -207,9 +253,14 @@ impl Pipeline {
 
     /// The `pipeline_version` reported in results.
     pub fn version(&self) -> String {
+        self.version_with(&self.model())
+    }
+
+    /// The `pipeline_version` of a result of `model`.
+    pub fn version_with(&self, model: &TextModel) -> String {
         match &self.config.pipeline_version {
             Some(version) => version.clone(),
-            None => format!("heron-{}+{}", heron_core::HERON_VERSION, self.model().id()),
+            None => format!("heron-{}+{}", heron_core::HERON_VERSION, model.id()),
         }
     }
 
@@ -221,12 +272,21 @@ impl Pipeline {
     /// Classify one file and keep its text (pages separated by form
     /// feeds), with the personal data found in it counted on the result.
     pub fn classify_document(&self, input: &FileInput<'_>) -> Classified {
+        self.classify_document_with(input, self.model())
+    }
+
+    /// [`Pipeline::classify_document`] with `model` (a tenant's, see
+    /// [`Pipeline::model_for`]).
+    pub fn classify_document_with(
+        &self,
+        input: &FileInput<'_>,
+        model: Arc<TextModel>,
+    ) -> Classified {
         // Spans of the pipeline and each stage: with tracing exported
         // (OTLP), they hang under the task's span, itself under the
         // request that uploaded the file.
         let _span = tracing::info_span!("pipeline", size_bytes = input.size_bytes).entered();
         let started = Instant::now();
-        let model = self.model();
         let mut run = Run::new(&model, &self.names, input);
         self.run_stages(input, &model, &mut run);
         let text = run.pages.join("\u{c}");
@@ -253,13 +313,24 @@ impl Pipeline {
         text: &str,
         layout: &[heron_extract::PageLayout],
     ) -> Understanding {
+        self.understand_with(label, text, layout, &self.model())
+    }
+
+    /// [`Pipeline::understand`], pages of a packet classified by `model`.
+    pub fn understand_with(
+        &self,
+        label: &str,
+        text: &str,
+        layout: &[heron_extract::PageLayout],
+        model: &TextModel,
+    ) -> Understanding {
         let _span = tracing::info_span!("stage.understand").entered();
         let started = Instant::now();
         let pages: Vec<String> = text.split('\u{c}').map(str::to_owned).collect();
         let mut understanding =
             heron_understand::understand(&pages, layout, self.taxonomy.fields_of(label));
         if pages.len() > 1 {
-            understanding.documents = self.split_packet(&pages, layout);
+            understanding.documents = self.split_packet(&pages, layout, model);
         }
         metrics::histogram!("heron_understanding_seconds").record(started.elapsed().as_secs_f64());
         understanding
@@ -270,9 +341,9 @@ impl Pipeline {
         &self,
         pages: &[String],
         layout: &[heron_extract::PageLayout],
+        model: &TextModel,
     ) -> Vec<PacketDocument> {
         use heron_understand::split::{PageVerdict, page_marker, split};
-        let model = self.model();
         let labels = model.labels();
         let verdicts: Vec<PageVerdict> = pages
             .iter()

@@ -32,6 +32,9 @@ pub struct Principal {
     pub actor: String,
     /// Whose request-rate bucket this request draws from.
     pub rate_key: String,
+    /// Set when the caller signed in to the web UI (a session cookie): its
+    /// changes must carry this token in `X-CSRF-Token`.
+    pub session_csrf: Option<String>,
 }
 
 impl Principal {
@@ -104,7 +107,10 @@ impl Authenticator {
         headers: &HeaderMap,
     ) -> Result<Option<Principal>, ApiError> {
         let Some(presented) = presented_credential(headers) else {
-            return Ok(None);
+            return match session_cookie(headers) {
+                Some(token) => self.session(store, token).await,
+                None => Ok(None),
+            };
         };
         if looks_like_jwt(presented)
             && let Some(tokens) = &self.tokens
@@ -123,6 +129,7 @@ impl Authenticator {
                     scopes: key.scopes,
                     rate_key: actor.clone(),
                     actor,
+                    session_csrf: None,
                 }
             }));
         }
@@ -140,8 +147,42 @@ impl Authenticator {
             scopes,
             rate_key: actor.clone(),
             actor,
+            session_csrf: None,
         }))
     }
+
+    /// The principal of a web UI session: the one who signed in, with the
+    /// scopes their credential had then (the session ends before the
+    /// credential's expiry is reconsidered: `HERON_UI_SESSION_HOURS`).
+    async fn session(&self, store: &Store, token: &str) -> Result<Option<Principal>, ApiError> {
+        let Some(session) = store.session(token).await? else {
+            return Ok(None);
+        };
+        let scopes = Scopes::parse_list(&session.scopes).unwrap_or(Scopes::NONE);
+        Ok(Some(Principal {
+            tenant: session.tenant,
+            scopes,
+            rate_key: session.actor.clone(),
+            actor: session.actor,
+            session_csrf: Some(session.csrf),
+        }))
+    }
+}
+
+/// The name of the web UI's session cookie.
+pub const SESSION_COOKIE: &str = "heron_session";
+
+/// The web UI session token of a request's `Cookie` header.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim())
+        .filter(|v| !v.is_empty())
 }
 
 /// The credential a request presents: `x-api-key`, else `Authorization:

@@ -2,7 +2,10 @@
 
 use utoipa::OpenApi;
 
-use crate::{admin, compliance, documents, error, jobs, ops, search, similar, upload, webhooks};
+use crate::{
+    admin, compliance, dashboard, documents, error, jobs, learning, ops, search, similar, upload,
+    webhooks,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +31,18 @@ use crate::{admin, compliance, documents, error, jobs, ops, search, similar, upl
         documents::get_text,
         documents::get_file,
         documents::erase_document,
+        documents::get_page,
+        learning::queue,
+        learning::review,
+        learning::document_reviews,
+        learning::list_types,
+        learning::define_type,
+        learning::train,
+        learning::training_run,
+        learning::list_models,
+        learning::promote,
+        learning::rollback,
+        dashboard::dashboard,
         similar::similar,
         similar::compare,
         search::search,
@@ -96,6 +111,22 @@ use crate::{admin, compliance, documents, error, jobs, ops, search, similar, upl
         compliance::AccessCount,
         compliance::RetentionSettings,
         compliance::ChainState,
+        learning::QueueItem,
+        learning::QueueResponse,
+        learning::ReviewBody,
+        learning::ReviewResponse,
+        learning::ReviewList,
+        learning::TypeInfo,
+        learning::TypeList,
+        learning::NewType,
+        learning::RunInfo,
+        learning::ModelInfo,
+        learning::ModelEventInfo,
+        learning::ModelList,
+        learning::ChampionChange,
+        dashboard::Dashboard,
+        dashboard::DayCount,
+        dashboard::Drift,
         error::ErrorEnvelope,
         error::ErrorBody,
     )),
@@ -104,6 +135,8 @@ use crate::{admin, compliance, documents, error, jobs, ops, search, similar, upl
         (name = "jobs", description = "Batches: state, results, list, cancellation"),
         (name = "documents", description = "One uploaded file: read, erase"),
         (name = "admin", description = "A tenant's keys, settings, audit log, dead letters and webhook endpoints (admin scope)"),
+        (name = "review", description = "The review queue, verdicts, document types, dashboard figures"),
+        (name = "models", description = "Training runs and the tenant's model registry"),
         (name = "operations", description = "Health, readiness, versions, metrics"),
     )
 )]

@@ -335,3 +335,78 @@ pub async fn erase_document(
     tracing::info!(document_id = %document_id, "document erased");
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Longest side of a page picture, in pixels.
+const PREVIEW_SIDE: u32 = 1100;
+
+/// A picture of one page (1-based) of a PDF or image document, as PNG, for
+/// a caller with the `review` scope (it shows every piece of personal
+/// data); audited as `document.preview`. Rendered on the server (Poppler
+/// for PDFs, under the extraction deadline), so browsers need no PDF
+/// viewer and nothing but pixels leaves.
+#[utoipa::path(
+    get,
+    path = "/v1/documents/{document_id}/pages/{page}",
+    tag = "documents",
+    params(
+        ("document_id" = String, Path, description = "A result's document_id"),
+        ("page" = u32, Path, description = "1-based page number"),
+    ),
+    responses(
+        (status = 200, description = "The page as PNG", content_type = "image/png"),
+        (status = 403, description = "The credential lacks the review scope (`forbidden`)", body = ErrorEnvelope),
+        (status = 404, description = "Unknown or foreign document, purged file (`document_not_found`), or no picture of that page (`page_not_found`)", body = ErrorEnvelope),
+    )
+)]
+pub async fn get_page(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    Path((document_id, page)): Path<(String, u32)>,
+) -> Result<Response, ApiError> {
+    let record = state
+        .store
+        .document(&principal.tenant, &document_id)
+        .await?
+        .ok_or_else(|| ApiError::DocumentNotFound(document_id.clone()))?;
+    if record.file_purged {
+        return Err(ApiError::DocumentNotFound(document_id));
+    }
+    let missing = || ApiError::PageNotFound {
+        document_id: document_id.clone(),
+        page,
+    };
+    if page == 0 || page > state.settings.max_pages {
+        return Err(missing());
+    }
+    let blob = match state.blobs.fetch(&record.sha256, record.size_bytes).await {
+        Ok(blob) => blob,
+        Err(heron_store::StoreError::MissingBlob(_)) => {
+            return Err(ApiError::DocumentNotFound(document_id));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let timeout = state.settings.extraction_timeout;
+    let rendered = tokio::task::spawn_blocking(move || {
+        heron_extract::preview::render_page(blob.path(), page, PREVIEW_SIDE, timeout)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("the preview thread failed: {e}")))?;
+    let png = match rendered {
+        Ok(Some(png)) => png,
+        Ok(None) => return Err(missing()),
+        Err(e) => {
+            tracing::warn!(document_id = %document_id, page, error = %e, "no preview");
+            return Err(missing());
+        }
+    };
+    let entry = AuditEntry::ok(
+        &principal.tenant,
+        &principal.actor(&request_id),
+        "document.preview",
+        format!("document:{document_id}"),
+    )
+    .with_detail(serde_json::json!({ "page": page }));
+    state.store.audit(&entry).await?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}

@@ -91,6 +91,20 @@ pub enum ApiError {
     InvalidBody(String),
     #[error("webhook endpoint {0} not found")]
     EndpointNotFound(String),
+    #[error("unknown document type {0:?}: see GET /v1/types, or define it with POST /v1/types")]
+    UnknownLabel(String),
+    #[error("document type {0:?} exists already")]
+    TypeExists(String),
+    #[error("training run {0} not found")]
+    TrainingRunNotFound(String),
+    #[error("model {0} not found")]
+    ModelNotFound(String),
+    #[error(
+        "page {page} of document {document_id} has no preview (not a PDF or image, or no such page)"
+    )]
+    PageNotFound { document_id: String, page: u32 },
+    #[error("the form's CSRF token is missing or stale: reload the page and try again")]
+    CsrfRejected,
     #[error("internal error")]
     Internal(String),
 }
@@ -128,6 +142,12 @@ impl ApiError {
                 StatusCode::CONFLICT
             }
             ApiError::DeadLetterNotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::UnknownLabel(_) => StatusCode::BAD_REQUEST,
+            ApiError::TypeExists(_) => StatusCode::CONFLICT,
+            ApiError::TrainingRunNotFound(_)
+            | ApiError::ModelNotFound(_)
+            | ApiError::PageNotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::CsrfRejected => StatusCode::FORBIDDEN,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -164,6 +184,12 @@ impl ApiError {
             ApiError::CallbacksNotConfigured => "callbacks_not_configured",
             ApiError::InvalidBody(_) => "invalid_body",
             ApiError::EndpointNotFound(_) => "endpoint_not_found",
+            ApiError::UnknownLabel(_) => "unknown_label",
+            ApiError::TypeExists(_) => "type_exists",
+            ApiError::TrainingRunNotFound(_) => "training_run_not_found",
+            ApiError::ModelNotFound(_) => "model_not_found",
+            ApiError::PageNotFound { .. } => "page_not_found",
+            ApiError::CsrfRejected => "csrf_rejected",
             ApiError::Internal(_) => "internal_error",
         }
     }

@@ -13,13 +13,16 @@
 mod admin;
 mod auth;
 mod breakers;
+pub mod charts;
 mod compliance;
+mod dashboard;
 mod docs;
 mod documents;
 mod error;
 mod explain;
 mod http_metrics;
 mod jobs;
+mod learning;
 mod limits;
 mod oidc;
 mod ops;
@@ -28,6 +31,7 @@ mod request_id;
 mod search;
 mod security_headers;
 mod similar;
+mod ui;
 mod upload;
 mod webhooks;
 
@@ -233,6 +237,27 @@ pub fn router(state: AppState) -> Router {
             "/v1/admin/webhooks/{endpoint_id}",
             delete(webhooks::remove_endpoint),
         )
+        .route("/v1/review/queue", get(learning::queue))
+        .route("/v1/documents/{document_id}/review", post(learning::review))
+        .route(
+            "/v1/documents/{document_id}/reviews",
+            get(learning::document_reviews),
+        )
+        .route(
+            "/v1/documents/{document_id}/pages/{page}",
+            get(documents::get_page),
+        )
+        .route(
+            "/v1/types",
+            get(learning::list_types).post(learning::define_type),
+        )
+        .route("/v1/models", get(learning::list_models))
+        .route("/v1/models/train", post(learning::train))
+        .route("/v1/models/runs/{run_id}", get(learning::training_run))
+        .route("/v1/models/{model_id}/promote", post(learning::promote))
+        .route("/v1/models/rollback", post(learning::rollback))
+        .route("/v1/dashboard", get(dashboard::dashboard))
+        .merge(ui::routes())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             breakers::layer,
@@ -374,8 +399,9 @@ impl Running {
                 tokio::spawn(worker.run(owner, signal))
             })
             .collect();
-        // Processes that work also deliver webhooks (an API-only process
-        // leaves them to the workers).
+        // Processes that work also deliver webhooks, train challengers and
+        // purge expired documents (an API-only process leaves them to the
+        // workers).
         if settings.workers > 0 {
             let webhooks = Webhooks::new(
                 store.clone(),
@@ -391,6 +417,17 @@ impl Running {
             );
             let owner = format!("{instance_id}:webhooks");
             workers.push(tokio::spawn(webhooks.run(owner, stop_signal.clone())));
+            workers.push(tokio::spawn(heron_worker::run_training(
+                store.clone(),
+                state.blobs.clone(),
+                state.pipeline.clone(),
+                heron_worker::TrainingConfig {
+                    per_type: settings.train_per_type,
+                    ..heron_worker::TrainingConfig::default()
+                },
+                format!("{instance_id}:training"),
+                stop_signal.clone(),
+            )));
             workers.push(tokio::spawn(heron_worker::run_retention(
                 store.clone(),
                 state.blobs.clone(),

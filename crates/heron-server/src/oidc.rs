@@ -200,6 +200,7 @@ impl Verifier {
             scopes,
             rate_key: actor.clone(),
             actor,
+            session_csrf: None,
         })
     }
 

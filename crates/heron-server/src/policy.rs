@@ -33,7 +33,7 @@ pub enum Access {
 }
 
 use Access::Public;
-use Scope::{Admin, Classify, Read, Review};
+use Scope::{Admin, Classify, Read, Review, Train};
 
 /// Every route: method, path (as routed), what it requires.
 #[rustfmt::skip]
@@ -69,6 +69,34 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("GET",    "/v1/admin/webhooks",                      Access::Scope(Admin)),
     ("POST",   "/v1/admin/webhooks",                      Access::Scope(Admin)),
     ("DELETE", "/v1/admin/webhooks/{endpoint_id}",        Access::Scope(Admin)),
+    // Learning: readers see figures and models, reviewers give verdicts,
+    // trainers define types and train, admins change the champion.
+    ("GET",    "/v1/review/queue",                        Access::Scope(Review)),
+    ("POST",   "/v1/documents/{document_id}/review",      Access::Scope(Review)),
+    ("GET",    "/v1/documents/{document_id}/reviews",     Access::Scope(Read)),
+    // A picture of the page holds every piece of personal data.
+    ("GET",    "/v1/documents/{document_id}/pages/{page}", Access::Scope(Review)),
+    ("GET",    "/v1/types",                               Access::Scope(Read)),
+    ("POST",   "/v1/types",                               Access::Scope(Train)),
+    ("GET",    "/v1/models",                              Access::Scope(Read)),
+    ("POST",   "/v1/models/train",                        Access::Scope(Train)),
+    ("GET",    "/v1/models/runs/{run_id}",                Access::Scope(Read)),
+    ("POST",   "/v1/models/{model_id}/promote",           Access::Scope(Admin)),
+    ("POST",   "/v1/models/rollback",                     Access::Scope(Admin)),
+    ("GET",    "/v1/dashboard",                           Access::Scope(Read)),
+    // The web UI: sign-in and assets are open; each page needs what its
+    // actions need (the actions themselves go through the routes above).
+    ("GET",    "/ui",                                     Public),
+    ("GET",    "/ui/login",                               Public),
+    ("POST",   "/ui/login",                               Public),
+    ("POST",   "/ui/logout",                              Public),
+    ("GET",    "/ui/assets/{file}",                       Public),
+    ("GET",    "/ui/upload",                              Access::Scope(Classify)),
+    ("GET",    "/ui/review",                              Access::Scope(Review)),
+    ("GET",    "/ui/documents/{document_id}",             Access::Scope(Read)),
+    ("GET",    "/ui/models",                              Access::Scope(Read)),
+    ("GET",    "/ui/types",                               Access::Scope(Read)),
+    ("GET",    "/ui/dashboard",                           Access::Scope(Read)),
 ];
 
 /// What `method path` requires; `None` for a route nobody declared.
@@ -79,12 +107,20 @@ pub fn access(method: &Method, path: &str) -> Option<Access> {
         .map(|(_, _, access)| *access)
 }
 
-/// The middleware of every routed request (see the module docs).
-pub async fn enforce(
-    State(state): State<AppState>,
-    mut request: Request,
-    next: Next,
-) -> Result<Response, ApiError> {
+/// The middleware of every routed request (see the module docs). Web UI
+/// pages answer a refusal with the sign-in page or an HTML explanation
+/// instead of the JSON envelope.
+pub async fn enforce(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let ui_page = request.uri().path().starts_with("/ui/");
+    let uri = request.uri().clone();
+    match check(state, request, next).await {
+        Ok(response) => response,
+        Err(error) if ui_page => crate::ui::refusal(error, &uri),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn check(state: AppState, mut request: Request, next: Next) -> Result<Response, ApiError> {
     let path = request
         .extensions()
         .get::<MatchedPath>()
@@ -114,6 +150,19 @@ pub async fn enforce(
         Err(error @ ApiError::InvalidToken(_)) => return Err(auth_failed(&state, &client, error)),
         Err(other) => return Err(other),
     };
+    // A signed-in browser's changes must prove they come from our pages.
+    if let Some(csrf) = &principal.session_csrf
+        && !matches!(*request.method(), Method::GET | Method::HEAD)
+    {
+        let sent = request
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !heron_store::constant_time_eq(sent.as_bytes(), csrf.as_bytes()) {
+            return Err(ApiError::CsrfRejected);
+        }
+    }
     // Limits before the scope check: denied requests are audited, and a
     // caller must not be able to write audit rows faster than its rate.
     let per_key = state.limits.per_key.take(&principal.rate_key);

@@ -1,7 +1,9 @@
 //! Headers every response carries: no sniffing, no framing, no referrer,
 //! no caching (answers hold document data), and a content security policy
 //! that allows nothing on API answers (the Swagger UI page under `/docs`
-//! keeps its own scripts).
+//! keeps its own scripts); the web UI's pages may load their own script,
+//! style sheet and images and call the API of their own origin, nothing
+//! else (no inline script, no other origin).
 
 use axum::extract::Request;
 use axum::http::{HeaderValue, header};
@@ -10,6 +12,7 @@ use axum::response::Response;
 
 pub async fn layer(request: Request, next: Next) -> Response {
     let docs = request.uri().path().starts_with("/docs");
+    let ui = request.uri().path().starts_with("/ui");
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(
@@ -24,7 +27,15 @@ pub async fn layer(request: Request, next: Next) -> Response {
     headers
         .entry(header::CACHE_CONTROL)
         .or_insert(HeaderValue::from_static("no-store"));
-    if !docs {
+    if ui {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                 connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            ),
+        );
+    } else if !docs {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),

@@ -190,7 +190,7 @@ impl Store {
     }
 }
 
-fn secret_digest(secret: &str) -> String {
+pub(crate) fn secret_digest(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 

@@ -20,6 +20,7 @@ mod documents;
 mod idempotency;
 mod jobs;
 mod keys;
+mod learning;
 mod queue;
 mod search;
 mod webhooks;
@@ -29,6 +30,10 @@ pub use audit::{Actor, AuditEntry, AuditFilter, AuditRecord, AuditVerification, 
 pub use crypto::MasterKey;
 pub use documents::{DocumentRecord, TenantSettings};
 pub use keys::{ApiKeyRecord, IssuedKey, NewApiKey, constant_time_eq};
+pub use learning::{
+    ClassifiedRow, DefinedType, ModelEvent, ModelVersion, NewModelVersion, NewReview, ReviewAction,
+    ReviewCandidate, ReviewRecord, TrainingRun, UiSession,
+};
 
 pub use blobs::{BlobStore, BlobWriter, LocalBlob, StoredBlob};
 pub use db::{Backend, PoolConfig, redact_url};

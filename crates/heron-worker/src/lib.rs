@@ -13,9 +13,14 @@
 
 mod retention;
 pub mod trace;
+mod training;
 mod webhooks;
 
 pub use retention::run_retention;
+pub use training::{
+    TrainingConfig, TrainingError, follow_tenant_models, load_registered, refresh_tenant_models,
+    run_training,
+};
 pub use webhooks::{WebhookConfig, Webhooks};
 
 use std::sync::Arc;
@@ -85,16 +90,18 @@ impl WorkerConfig {
 /// text. `None` when nothing was read.
 fn analyse(
     pipeline: &Pipeline,
+    model: &heron_classify::TextModel,
     classified: &Classified,
     filename: &str,
 ) -> Option<DocumentAnalysis> {
     if classified.text.trim().is_empty() {
         return None;
     }
-    let understanding = pipeline.understand(
+    let understanding = pipeline.understand_with(
         &classified.result.label,
         &classified.text,
         &classified.layout,
+        model,
     );
     let search = search_entry(
         &classified.result.label,
@@ -320,7 +327,10 @@ impl Worker {
         task: &ClaimedTask,
         owner: &str,
     ) -> Result<ClassificationResult, WorkerError> {
-        let result_key = self.pipeline.result_key(&task.filename);
+        // The tenant's own promoted model, else the deployment's: the same
+        // one for the result key and the classification.
+        let model = self.pipeline.model_for(&task.tenant);
+        let result_key = self.pipeline.result_key_with(&task.filename, &model);
         if let Some(result) = self.reuse(task, owner, &result_key).await? {
             return Ok(result);
         }
@@ -351,7 +361,7 @@ impl Worker {
             let Some(blob) = blob else {
                 let result = error_result(
                     &job,
-                    &pipeline.version(),
+                    &pipeline.version_with(&model),
                     Notice::new(
                         NoticeCode::InternalError,
                         "the stored file is missing or damaged",
@@ -372,14 +382,14 @@ impl Worker {
                 sha256: &job.sha256,
                 request_id: &job.request_id,
             };
-            let mut classified = pipeline.classify_document(&input);
+            let mut classified = pipeline.classify_document_with(&input, model.clone());
             if redact {
                 // Spans must point into the text as stored: read the
                 // redacted text, without boxes.
                 classified.text = heron_pii::redact_text(&classified.text);
                 classified.layout.clear();
             }
-            let analysis = analyse(&pipeline, &classified, &job.filename);
+            let analysis = analyse(&pipeline, &model, &classified, &job.filename);
             (classified, analysis)
         });
         let mut renew = tokio::time::interval(self.config.lease / 3);

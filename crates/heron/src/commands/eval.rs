@@ -11,20 +11,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use heron_classify::TextModel;
+use heron_classify::metrics::{ClassMetrics, Metrics};
 use heron_classify::risk::{Cutoff, RiskCoverage};
 use heron_core::Settings;
 use serde::Serialize;
 
 use crate::cli::EvalArgs;
 use crate::{dataset, setup};
-
-#[derive(Serialize)]
-struct ClassMetrics {
-    support: usize,
-    precision: f64,
-    recall: f64,
-    f1: f64,
-}
 
 #[derive(Serialize)]
 struct Report {
@@ -77,11 +70,14 @@ pub fn run(settings: Settings, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     )?;
     std::fs::write(
         args.out.join("reliability.svg"),
-        super::eval_charts::reliability_svg(&report.reliability, report.expected_calibration_error),
+        heron_server::charts::reliability_svg(
+            &report.reliability,
+            report.expected_calibration_error,
+        ),
     )?;
     std::fs::write(
         args.out.join("confusion.svg"),
-        super::eval_charts::confusion_svg(&report.confusion),
+        heron_server::charts::confusion_svg(&report.confusion),
     )?;
     let markdown = markdown(&report);
     std::fs::write(args.out.join("report.md"), &markdown)?;
@@ -107,47 +103,17 @@ fn measure(
     source: String,
 ) -> Report {
     let total = predictions.len().max(1) as f64;
-    let correct = predictions.iter().filter(|(t, p, _)| t == p).count();
-    let mut classes: Vec<String> = predictions.iter().map(|(t, _, _)| t.clone()).collect();
-    classes.sort();
-    classes.dedup();
-    let mut per_class = BTreeMap::new();
-    for class in &classes {
-        let tp = predictions
-            .iter()
-            .filter(|(t, p, _)| t == class && p == class)
-            .count() as f64;
-        let fp = predictions
-            .iter()
-            .filter(|(t, p, _)| t != class && p == class)
-            .count() as f64;
-        let support = predictions.iter().filter(|(t, _, _)| t == class).count();
-        let precision = if tp + fp > 0.0 { tp / (tp + fp) } else { 0.0 };
-        let recall = tp / support.max(1) as f64;
-        let f1 = if precision + recall > 0.0 {
-            2.0 * precision * recall / (precision + recall)
-        } else {
-            0.0
-        };
-        per_class.insert(
-            class.clone(),
-            ClassMetrics {
-                support,
-                precision,
-                recall,
-                f1,
-            },
-        );
-    }
-    let macro_f1 = per_class.values().map(|m| m.f1).sum::<f64>() / per_class.len().max(1) as f64;
-    let mut confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    for (t, p, _) in predictions {
-        *confusion
-            .entry(t.clone())
-            .or_default()
-            .entry(p.clone())
-            .or_default() += 1;
-    }
+    let pairs: Vec<(&str, &str)> = predictions
+        .iter()
+        .map(|(t, p, _)| (t.as_str(), p.as_str()))
+        .collect();
+    let Metrics {
+        accuracy,
+        macro_f1,
+        per_class,
+        confusion,
+        ..
+    } = Metrics::measure(&pairs);
     let mut bins = vec![(0.0f64, 0.0f64, 0usize); 10];
     for (t, p, c) in predictions {
         let bin = ((c * 10.0) as usize).min(9);
@@ -176,7 +142,7 @@ fn measure(
     Report {
         model: model.id().to_owned(),
         documents: predictions.len(),
-        accuracy: correct as f64 / total,
+        accuracy,
         macro_f1,
         expected_calibration_error: ece,
         per_class,

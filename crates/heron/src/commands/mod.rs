@@ -3,7 +3,6 @@
 mod audit;
 mod classify;
 mod eval;
-mod eval_charts;
 mod eval_understanding;
 mod extract;
 mod generate;

@@ -108,6 +108,17 @@ pub(super) async fn open_service(
             Arc::clone(&pipeline),
         ));
     }
+    // Tenants' own promoted models: loaded before the first file, then
+    // followed (a promotion in any process reaches this one).
+    heron_worker::refresh_tenant_models(&store, &blobs, &pipeline)
+        .await
+        .context("loading the tenants' promoted models")?;
+    tokio::spawn(heron_worker::follow_tenant_models(
+        store.clone(),
+        blobs.clone(),
+        Arc::clone(&pipeline),
+        std::time::Duration::from_secs(2),
+    ));
     Ok((settings, store, blobs, pipeline))
 }
 

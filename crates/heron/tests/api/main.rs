@@ -24,6 +24,8 @@
 //!   other tenant), cross-tenant isolation, rate limits, the audit log and
 //!   its tamper check, erasure and retention, `heron keys`.
 //! - `taxonomy`: a new industry added by a taxonomy file and examples only.
+//! - `ui`: the web UI in headless Chromium: review, retrain, promote, a new
+//!   type from examples, the dashboard (screenshots in `target/`).
 
 mod classify;
 mod cli;
@@ -38,5 +40,6 @@ mod security;
 mod support;
 mod taxonomy;
 mod traces;
+mod ui;
 mod understanding;
 mod webhooks;

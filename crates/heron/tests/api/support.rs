@@ -94,7 +94,7 @@ pub async fn shared_storage_env() -> Vec<(String, String)> {
     ]
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("binding an ephemeral port");
     listener.local_addr().expect("local address").port()
 }
