@@ -465,21 +465,23 @@ impl Store {
         Ok((run, true))
     }
 
-    /// Claim the oldest queued run, or a running one whose worker's lease
-    /// ran out (a run is tried at most three times).
+    /// Claim the oldest queued run (or `only` that one), or a running one
+    /// whose worker's lease ran out (a run is tried at most three times).
     pub async fn claim_training(
         &self,
         owner: &str,
         lease: std::time::Duration,
+        only: Option<&str>,
     ) -> Result<Option<TrainingRun>, StoreError> {
         let now = now_ms();
         let candidate: Option<String> = sqlx::query_scalar(
             "SELECT id FROM training_runs
               WHERE (state = 'queued' OR (state = 'running' AND lease_until < $1))
-                AND attempts < 3
+                AND attempts < 3 AND ($2 = '' OR id = $2)
               ORDER BY created_at LIMIT 1",
         )
         .bind(now)
+        .bind(only.unwrap_or(""))
         .fetch_optional(&self.pool)
         .await?;
         let Some(id) = candidate else {

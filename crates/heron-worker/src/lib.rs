@@ -18,8 +18,8 @@ mod webhooks;
 
 pub use retention::run_retention;
 pub use training::{
-    TrainingConfig, TrainingError, follow_tenant_models, load_registered, refresh_tenant_models,
-    run_training,
+    TrainingConfig, TrainingError, carry_out, follow_tenant_models, load_registered,
+    refresh_tenant_models, run_training,
 };
 pub use webhooks::{WebhookConfig, Webhooks};
 

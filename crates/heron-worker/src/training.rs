@@ -83,24 +83,9 @@ pub async fn run_training(
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        match store.claim_training(&owner, config.lease).await {
+        match store.claim_training(&owner, config.lease, None).await {
             Ok(Some(run)) => {
-                let outcome = train_run(&store, &blobs, &pipeline, &config, &run).await;
-                let recorded = match &outcome {
-                    Ok((challenger, report)) => {
-                        let champion = report["champion"]["id"].as_str();
-                        store
-                            .finish_training(&run.id, &owner, Ok((challenger, champion, report)))
-                            .await
-                    }
-                    Err(error) => {
-                        tracing::warn!(run = %run.id, error = %error, "training run failed");
-                        store
-                            .finish_training(&run.id, &owner, Err(&error.to_string()))
-                            .await
-                    }
-                };
-                if let Err(e) = recorded {
+                if let Err(e) = carry_out(&store, &blobs, &pipeline, &config, &run, &owner).await {
                     tracing::warn!(run = %run.id, error = %e, "could not record the training run's outcome; it will be tried again");
                 }
                 continue;
@@ -116,6 +101,38 @@ pub async fn run_training(
             return;
         }
     }
+}
+
+/// Carry out a claimed run and record its outcome (a failure is the
+/// run's, not this call's: `Err` only when the outcome could not be
+/// recorded). Returns the run as recorded.
+pub async fn carry_out(
+    store: &Store,
+    blobs: &BlobStore,
+    pipeline: &Arc<Pipeline>,
+    config: &TrainingConfig,
+    run: &TrainingRun,
+    owner: &str,
+) -> Result<TrainingRun, TrainingError> {
+    let outcome = train_run(store, blobs, pipeline, config, run).await;
+    match &outcome {
+        Ok((challenger, report)) => {
+            let champion = report["champion"]["id"].as_str();
+            store
+                .finish_training(&run.id, owner, Ok((challenger, champion, report)))
+                .await?;
+        }
+        Err(error) => {
+            tracing::warn!(run = %run.id, error = %error, "training run failed");
+            store
+                .finish_training(&run.id, owner, Err(&error.to_string()))
+                .await?;
+        }
+    }
+    store
+        .training_run(&run.tenant, &run.id)
+        .await?
+        .ok_or_else(|| TrainingError::Other(format!("training run {} vanished", run.id)))
 }
 
 /// Train, measure and register one run's challenger; its id and report.

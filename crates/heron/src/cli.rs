@@ -57,6 +57,8 @@ pub enum Command {
     Keys(KeysArgs),
     /// Check the audit log's hash chains.
     Audit(AuditArgs),
+    /// Export reviewed documents as training data.
+    Dataset(DatasetArgs),
     /// Internal: an extraction child process (started by heron itself).
     #[command(hide = true)]
     ExtractWorker(ExtractWorkerArgs),
@@ -157,13 +159,24 @@ pub struct GenerateArgs {
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Labelled folders: DIR/<type id>/<files in any format>.
-    #[arg(long, value_name = "DIR")]
-    pub data: PathBuf,
+    #[arg(long, value_name = "DIR", required_unless_present = "from_reviews")]
+    pub data: Option<PathBuf>,
+    /// Train a challenger for a tenant from its reviewed documents (the
+    /// same run as the web UI's Retrain), registered beside its models.
+    #[arg(long, conflicts_with = "data")]
+    pub from_reviews: bool,
+    /// The tenant whose reviews train (with --from-reviews).
+    #[arg(long, default_value = "default", requires = "from_reviews")]
+    pub tenant: String,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Serve this model from now on (restart or `HERON_MODEL` to switch).
+    /// Serve this model from now on (with --data: the deployment's model,
+    /// through the models directory; with --from-reviews: the tenant's
+    /// champion).
     #[arg(long)]
     pub activate: bool,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 #[derive(Debug, Args)]
@@ -227,6 +240,29 @@ pub enum ModelsCommand {
     Activate { id: String },
     /// Go back to the previously activated model.
     Rollback,
+}
+
+#[derive(Debug, Args)]
+pub struct DatasetArgs {
+    #[command(subcommand)]
+    pub command: DatasetCommand,
+    /// Database URL (default: SQLite in the data directory).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DatasetCommand {
+    /// Write a tenant's reviewed documents as labelled folders
+    /// (OUT/<type id>/<document id>.txt, readable by `heron train --data`
+    /// and `heron eval --data`) with `reviews.jsonl` (who labelled what,
+    /// when, from which prediction).
+    Export {
+        #[arg(long, default_value = "default")]
+        tenant: String,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

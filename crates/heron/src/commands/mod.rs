@@ -2,6 +2,7 @@
 
 mod audit;
 mod classify;
+mod dataset;
 mod eval;
 mod eval_understanding;
 mod extract;
@@ -39,6 +40,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             overrides.blob_store = args.storage.blob_store.clone();
         }
         Command::Keys(args) => overrides.database_url = args.database_url.clone(),
+        Command::Dataset(args) => overrides.database_url = args.database_url.clone(),
+        Command::Train(args) => {
+            overrides.database_url = args.storage.database_url.clone();
+            overrides.blob_store = args.storage.blob_store.clone();
+        }
         Command::Audit(args) => overrides.database_url = args.database_url.clone(),
         Command::Worker(args) => {
             overrides.bind = Some(args.bind.clone());
@@ -61,6 +67,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Models(args) => models::run(settings, &args),
         Command::Keys(args) => keys::run(settings, &args),
         Command::Audit(args) => audit::run(settings, &args),
+        Command::Dataset(args) => dataset::run(settings, &args),
         Command::ExtractWorker(_) => Ok(ExitCode::SUCCESS),
     }
 }

@@ -2,6 +2,11 @@
 //! id, any formats), saved as a versioned artefact in the models
 //! directory: `<id>.htm` and `<id>.json` (creation time, training-data and
 //! taxonomy hashes, metrics). `--activate` makes the server use it.
+//!
+//! `heron train --from-reviews --tenant T`: the web UI's Retrain from the
+//! command line: a training run of tenant T (its reviewed documents on
+//! top of the generated base data), carried out here, its challenger
+//! registered in the database and blob store; `--activate` promotes it.
 
 use std::process::ExitCode;
 
@@ -14,9 +19,16 @@ use crate::{dataset, setup};
 
 pub fn run(settings: Settings, args: &TrainArgs) -> anyhow::Result<ExitCode> {
     setup::init_logging(&settings, "warn");
+    if args.from_reviews {
+        return from_reviews(settings, args);
+    }
+    let data = args
+        .data
+        .as_ref()
+        .context("--data DIR or --from-reviews is needed")?;
     let taxonomy = setup::load_taxonomy(&settings)?;
     let started = std::time::Instant::now();
-    let documents = dataset::load(&settings, &args.data)?;
+    let documents = dataset::load(&settings, data)?;
     let extracted_seconds = started.elapsed().as_secs_f64();
     let mut labels: Vec<String> = documents.iter().map(|d| d.label.clone()).collect();
     labels.sort();
@@ -44,7 +56,7 @@ pub fn run(settings: Settings, args: &TrainArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         source: format!(
             "folders {} ({} documents, data {}, taxonomy {})",
-            args.data.display(),
+            data.display(),
             documents.len(),
             &data_hash[..12],
             &taxonomy.hash[..12]
@@ -65,7 +77,7 @@ pub fn run(settings: Settings, args: &TrainArgs) -> anyhow::Result<ExitCode> {
     let card = serde_json::json!({
         "id": model.id(),
         "created_unix": created,
-        "training_data": args.data.display().to_string(),
+        "training_data": data.display().to_string(),
         "training_data_sha256": data_hash,
         "taxonomy_version": taxonomy.version,
         "taxonomy_sha256": taxonomy.hash,
@@ -89,7 +101,7 @@ pub fn run(settings: Settings, args: &TrainArgs) -> anyhow::Result<ExitCode> {
             &settings,
             "model.activate",
             format!("model:{}", model.id()),
-            serde_json::json!({ "trained_from": args.data.display().to_string() }),
+            serde_json::json!({ "trained_from": data.display().to_string() }),
         )?;
     }
     println!("{}", serde_json::to_string_pretty(&card)?);
@@ -100,4 +112,95 @@ pub fn run(settings: Settings, args: &TrainArgs) -> anyhow::Result<ExitCode> {
         if args.activate { " and activated" } else { "" }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// How long the command waits for a run another process claimed first.
+const WAIT_FOR_OTHERS: std::time::Duration = std::time::Duration::from_secs(30 * 60);
+
+fn from_reviews(settings: Settings, args: &TrainArgs) -> anyhow::Result<ExitCode> {
+    // The embedded database belongs to one process: a running server
+    // must do the training itself (the web UI, POST /v1/models/train).
+    let _lock = if settings.database_url.is_none() {
+        Some(setup::lock_data_dir(&settings.data_dir)?)
+    } else {
+        None
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        let per_type = settings.train_per_type;
+        let (_settings, store, blobs, pipeline) = super::serve::open_service(settings).await?;
+        let actor = super::keys::operator();
+        let (queued, _) = store.queue_training(&args.tenant, &actor).await?;
+        let owner = format!("cli-{}:training", std::process::id());
+        let config = heron_worker::TrainingConfig {
+            per_type,
+            seed: heron_classify::train::DEFAULT_SEED,
+            ..heron_worker::TrainingConfig::default()
+        };
+        let run = match store
+            .claim_training(&owner, config.lease, Some(&queued.id))
+            .await?
+        {
+            Some(claimed) => {
+                eprintln!(
+                    "training a challenger for tenant {} (run {})…",
+                    args.tenant, claimed.id
+                );
+                heron_worker::carry_out(&store, &blobs, &pipeline, &config, &claimed, &owner)
+                    .await?
+            }
+            None => wait_for(&store, &args.tenant, &queued.id).await?,
+        };
+        println!("{}", serde_json::to_string_pretty(&run.report)?);
+        let Some(challenger) = run.challenger_id.filter(|_| run.state == "done") else {
+            anyhow::bail!(
+                "training run {} {}: {}",
+                run.id,
+                run.state,
+                run.error.unwrap_or_default()
+            );
+        };
+        if args.activate {
+            store
+                .promote_model(&args.tenant, &challenger, &actor)
+                .await?;
+        }
+        println!(
+            "challenger {challenger} registered for tenant {}{}",
+            args.tenant,
+            if args.activate {
+                " and promoted"
+            } else {
+                " (promote it in the web UI or with --activate)"
+            }
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// A run another process (a server's worker) claimed: wait for it.
+async fn wait_for(
+    store: &heron_store::Store,
+    tenant: &str,
+    id: &str,
+) -> anyhow::Result<heron_store::TrainingRun> {
+    eprintln!("training run {id} is being carried out by another process; waiting…");
+    let deadline = std::time::Instant::now() + WAIT_FOR_OTHERS;
+    loop {
+        let run = store
+            .training_run(tenant, id)
+            .await?
+            .context("the training run vanished")?;
+        if run.state == "done" || run.state == "failed" {
+            return Ok(run);
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "training run {id} did not finish"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
 }

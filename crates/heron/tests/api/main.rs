@@ -23,6 +23,9 @@
 //! - `security`: the authorization matrix (every route × role × own or
 //!   other tenant), cross-tenant isolation, rate limits, the audit log and
 //!   its tamper check, erasure and retention, `heron keys`.
+//! - `learning`: the review queue, a correction training a tenant's own
+//!   model (`heron train --from-reviews`), `heron dataset export`,
+//!   rollback.
 //! - `taxonomy`: a new industry added by a taxonomy file and examples only.
 //! - `ui`: the web UI in headless Chromium: review, retrain, promote, a new
 //!   type from examples, the dashboard (screenshots in `target/`).
@@ -32,6 +35,7 @@ mod cli;
 mod decisions;
 mod errors;
 mod jobs;
+mod learning;
 mod oidc;
 mod operations;
 mod robustness;

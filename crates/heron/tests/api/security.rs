@@ -8,7 +8,7 @@ use heron_core::access::Role;
 use heron_server::policy::{Access, POLICY};
 use serde_json::json;
 
-use crate::support::{API_KEY, TestServer, assert_error};
+use crate::support::{API_KEY, TestServer, assert_error, json_of};
 
 const ADMIN_KEY: &str = "env-admin-key-0123456789";
 
@@ -78,12 +78,6 @@ fn sample_text(tenant: &str) -> String {
 /// `GET path` with `key`, as JSON.
 async fn get_json(server: &TestServer, path: &str, key: &str) -> serde_json::Value {
     json_of(server.call("GET", path, Some(key), None).await).await
-}
-
-async fn json_of(response: reqwest::Response) -> serde_json::Value {
-    let status = response.status();
-    let body = response.text().await.expect("body");
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{status}: not JSON ({e}): {body}"))
 }
 
 /// A key made by a tenant admin through the API: (id, key).

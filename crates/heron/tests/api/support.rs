@@ -243,6 +243,10 @@ impl TestServer {
             .args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env(
+                "HERON_MODELS_DIR",
+                std::env::temp_dir().join("heron-test-models"),
+            )
             .envs(std::env::vars().filter(|(k, _)| k.starts_with("AWS_")));
         for (key, value) in &self.env {
             command.env(key, value);
@@ -480,6 +484,13 @@ impl Drop for TestServer {
 }
 
 /// Assert a JSON error envelope with `code` and the echoed request id.
+/// A response's JSON body (its status and text when it is not JSON).
+pub async fn json_of(response: reqwest::Response) -> serde_json::Value {
+    let status = response.status();
+    let body = response.text().await.expect("body");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{status}: not JSON ({e}): {body}"))
+}
+
 pub async fn assert_error(response: reqwest::Response, status: u16, code: &str) {
     assert_eq!(response.status().as_u16(), status, "status for {code}");
     let request_id = response

@@ -5,14 +5,10 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestServer, sample};
+use crate::support::{TestServer, json_of, sample};
 
 /// A statement whose transactions reconcile with its balances.
 const STATEMENT: &str = "Riverside Savings Bank\nAccount Statement\nAccount Holder: Maria Lopez\nAccount Number: 4417 1234 5678 9113\nStatement Period: 01/03/2024 to 31/03/2024\nOpening Balance: 2,500.00\n\nDate | Description | Amount | Balance\n02/03/2024 | Card purchase Grocer | -84.20 | 2,415.80\n15/03/2024 | Salary deposit | 3,100.00 | 5,515.80\n28/03/2024 | Rent standing order | -1,450.00 | 4,065.80\n\nClosing Balance: 4,065.80\nPlease check your statement and report any discrepancies within 30 days.";
-
-async fn json_of(response: reqwest::Response) -> Value {
-    response.json().await.expect("JSON body")
-}
 
 fn field<'a>(result: &'a Value, name: &str) -> &'a Value {
     &result["fields"]["values"][name]["value"]
