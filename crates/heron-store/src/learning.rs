@@ -821,6 +821,17 @@ impl Store {
         .transpose()
     }
 
+    /// Forget expired sessions; how many there were.
+    pub async fn drop_expired_sessions(&self) -> Result<u64, StoreError> {
+        Ok(
+            sqlx::query("DELETE FROM ui_sessions WHERE expires_at <= $1")
+                .bind(now_ms())
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
     /// End a session (and forget expired ones).
     pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM ui_sessions WHERE token_sha256 = $1 OR expires_at <= $2")

@@ -1,7 +1,7 @@
 //! The retention loop: now and then, erase every document past its
 //! tenant's retention period (file, results, job), each recorded as
-//! `document.purge` in the audit log, and delete blobs whose erasure a
-//! crash interrupted.
+//! `document.purge` in the audit log, delete blobs whose erasure a crash
+//! interrupted, and forget expired web UI sessions.
 
 use std::time::Duration;
 
@@ -25,6 +25,9 @@ pub async fn run_retention(
                 tracing::info!(purged, "expired documents purged");
             }
             Err(e) => tracing::warn!(error = %e, "retention purge failed; will try again"),
+        }
+        if let Err(e) = store.drop_expired_sessions().await {
+            tracing::warn!(error = %e, "could not drop expired web UI sessions; will try again");
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use crate::support::{API_KEY, TestServer};
+use crate::support::{API_KEY, TestServer, json_of};
 
 const ADMIN_KEY: &str = "learning-admin-key-0123456789";
 
@@ -151,5 +151,103 @@ async fn a_correction_trains_the_tenants_own_model_and_nobody_elses() {
         "dataset.export",
     ] {
         assert!(audit.contains(action), "{action} is audited");
+    }
+}
+
+#[tokio::test]
+async fn a_promotion_through_the_api_reaches_the_workers_of_other_processes() {
+    let blob_dir = tempfile::tempdir().expect("folder");
+    let Some(env) = crate::scale_out::deployment(blob_dir.path()).await else {
+        return;
+    };
+    use crate::scale_out::with;
+    use crate::support::Role;
+    let api = TestServer::start_role(
+        Role::Api,
+        &with(
+            &env,
+            // Every upload a job for the worker process.
+            &[
+                ("HERON_WORKERS", "0"),
+                ("HERON_SYNC_MAX_FILES", "0"),
+                ("HERON_ADMIN_API_KEYS", ADMIN_KEY),
+            ],
+        ),
+    )
+    .await;
+    let _worker =
+        TestServer::start_role(Role::Worker, &with(&env, &[("HERON_WORKERS", "1")])).await;
+    let classify = async |name: &str| {
+        let job = api
+            .upload_job(&[(name.to_owned(), RECEIPT.as_bytes().to_vec())])
+            .await;
+        let done = api
+            .wait_for_job(&job, std::time::Duration::from_secs(120))
+            .await;
+        let result = done["results"][0].clone();
+        (
+            result["document_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            result["label"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    let (document, label) = classify("scan_1.txt").await;
+    assert_eq!(label, "unsure");
+    let recorded = api
+        .call(
+            "POST",
+            &format!("/v1/documents/{document}/review"),
+            Some(API_KEY),
+            Some(json!({ "action": "correct", "label": "receipt" })),
+        )
+        .await;
+    assert_eq!(recorded.status(), 201);
+    // The API process does not work: the worker process trains.
+    let run = json_of(
+        api.call("POST", "/v1/models/train", Some(API_KEY), None)
+            .await,
+    )
+    .await;
+    let run_id = run["run_id"].as_str().expect("a run").to_owned();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
+    let run = loop {
+        let run = api.get_json(&format!("/v1/models/runs/{run_id}")).await;
+        if run["state"] == "done" || run["state"] == "failed" {
+            break run;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "training did not finish: {run}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    };
+    assert_eq!(run["state"], "done", "{run}");
+    let challenger = run["challenger_id"].as_str().expect("challenger");
+    let promoted = api
+        .call(
+            "POST",
+            &format!("/v1/models/{challenger}/promote"),
+            Some(ADMIN_KEY),
+            None,
+        )
+        .await;
+    assert_eq!(promoted.status(), 200);
+    // The worker loads the new champion from the blob store within its
+    // poll interval.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let (_, label) = classify(&format!("IMG_{attempt}.txt")).await;
+        if label == "receipt" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker kept its old model"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     }
 }

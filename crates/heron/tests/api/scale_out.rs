@@ -12,7 +12,7 @@ use crate::support::{API_KEY, Role, TestServer, tools_available};
 /// The environment of one deployment: a fresh PostgreSQL database, a blob
 /// store shared by its processes, short leases. `None` (after a loud
 /// notice) without a PostgreSQL server to test against.
-async fn deployment(blob_dir: &std::path::Path) -> Option<Vec<(String, String)>> {
+pub(crate) async fn deployment(blob_dir: &std::path::Path) -> Option<Vec<(String, String)>> {
     let admin = heron_store::testing::postgres_admin_url()?;
     let database = heron_store::testing::fresh_postgres_database(&admin)
         .await
@@ -26,7 +26,7 @@ async fn deployment(blob_dir: &std::path::Path) -> Option<Vec<(String, String)>>
     ])
 }
 
-fn with(env: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, String)> {
+pub(crate) fn with(env: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut env = env.to_vec();
     env.extend(
         extra
