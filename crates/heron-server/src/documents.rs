@@ -196,23 +196,7 @@ pub async fn get_file(
     Extension(RequestId(request_id)): Extension<RequestId>,
     Path(document_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let record = state
-        .store
-        .document(&principal.tenant, &document_id)
-        .await?
-        .ok_or_else(|| ApiError::DocumentNotFound(document_id.clone()))?;
-    // The same bytes may be stored again for another document: this
-    // document's file is gone all the same.
-    if record.file_purged {
-        return Err(ApiError::DocumentNotFound(document_id));
-    }
-    let blob = match state.blobs.fetch(&record.sha256, record.size_bytes).await {
-        Ok(blob) => blob,
-        Err(heron_store::StoreError::MissingBlob(_)) => {
-            return Err(ApiError::DocumentNotFound(document_id));
-        }
-        Err(other) => return Err(other.into()),
-    };
+    let (record, blob) = stored_file(&state, &principal, &document_id).await?;
     // At most MAX_FILE_SIZE_MB: read whole.
     let bytes = tokio::fs::read(blob.path())
         .await
@@ -364,14 +348,6 @@ pub async fn get_page(
     Extension(RequestId(request_id)): Extension<RequestId>,
     Path((document_id, page)): Path<(String, u32)>,
 ) -> Result<Response, ApiError> {
-    let record = state
-        .store
-        .document(&principal.tenant, &document_id)
-        .await?
-        .ok_or_else(|| ApiError::DocumentNotFound(document_id.clone()))?;
-    if record.file_purged {
-        return Err(ApiError::DocumentNotFound(document_id));
-    }
     let missing = || ApiError::PageNotFound {
         document_id: document_id.clone(),
         page,
@@ -379,13 +355,7 @@ pub async fn get_page(
     if page == 0 || page > state.settings.max_pages {
         return Err(missing());
     }
-    let blob = match state.blobs.fetch(&record.sha256, record.size_bytes).await {
-        Ok(blob) => blob,
-        Err(heron_store::StoreError::MissingBlob(_)) => {
-            return Err(ApiError::DocumentNotFound(document_id));
-        }
-        Err(other) => return Err(other.into()),
-    };
+    let (_, blob) = stored_file(&state, &principal, &document_id).await?;
     let timeout = state.settings.extraction_timeout;
     let rendered = tokio::task::spawn_blocking(move || {
         heron_extract::preview::render_page(blob.path(), page, PREVIEW_SIDE, timeout)
@@ -409,4 +379,30 @@ pub async fn get_page(
     .with_detail(serde_json::json!({ "page": page }));
     state.store.audit(&entry).await?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+}
+
+/// A document of the caller's tenant with its file, fetched (decrypted)
+/// from the blob store; `document_not_found` for an unknown or foreign
+/// document and for one whose file was purged or lost.
+async fn stored_file(
+    state: &AppState,
+    principal: &Principal,
+    document_id: &str,
+) -> Result<(heron_store::DocumentRecord, heron_store::LocalBlob), ApiError> {
+    let not_found = || ApiError::DocumentNotFound(document_id.to_owned());
+    let record = state
+        .store
+        .document(&principal.tenant, document_id)
+        .await?
+        .ok_or_else(not_found)?;
+    // The same bytes may be stored again for another document: this
+    // document's file is gone all the same.
+    if record.file_purged {
+        return Err(not_found());
+    }
+    match state.blobs.fetch(&record.sha256, record.size_bytes).await {
+        Ok(blob) => Ok((record, blob)),
+        Err(heron_store::StoreError::MissingBlob(_)) => Err(not_found()),
+        Err(other) => Err(other.into()),
+    }
 }

@@ -251,11 +251,9 @@ impl Store {
 
     /// Every verdict of `tenant`, oldest first (history included).
     pub async fn reviews(&self, tenant: &str) -> Result<Vec<ReviewRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, task_id, action, predicted_label, confidence, label, fields_json, note,
-                    reviewer, created_at
-               FROM reviews WHERE tenant_id = $1 ORDER BY created_at, id",
-        )
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "{REVIEW_COLUMNS} WHERE tenant_id = $1 ORDER BY created_at, id"
+        )))
         .bind(tenant)
         .fetch_all(&self.pool)
         .await?;
@@ -285,11 +283,9 @@ impl Store {
         tenant: &str,
         document_id: &str,
     ) -> Result<Vec<ReviewRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, task_id, action, predicted_label, confidence, label, fields_json, note,
-                    reviewer, created_at
-               FROM reviews WHERE tenant_id = $1 AND task_id = $2 ORDER BY created_at, id",
-        )
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "{REVIEW_COLUMNS} WHERE tenant_id = $1 AND task_id = $2 ORDER BY created_at, id"
+        )))
         .bind(tenant)
         .bind(document_id)
         .fetch_all(&self.pool)
@@ -859,6 +855,9 @@ fn previous_champion(events_oldest_first: &[ModelEvent]) -> Option<String> {
     stack.pop();
     stack.pop().map(str::to_owned)
 }
+
+const REVIEW_COLUMNS: &str = "SELECT id, task_id, action, predicted_label, confidence, label,
+        fields_json, note, reviewer, created_at FROM reviews";
 
 const RUN_COLUMNS: &str = "SELECT id, tenant_id, state, requested_by, created_at, started_at,
         finished_at, champion_id, challenger_id, report_json, error FROM training_runs";

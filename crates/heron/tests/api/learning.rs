@@ -5,24 +5,14 @@
 
 use serde_json::json;
 
-use crate::support::{API_KEY, TestServer, json_of};
+use crate::support::{API_KEY, TestServer, UNSURE_RECEIPT, json_of};
 
 const ADMIN_KEY: &str = "learning-admin-key-0123456789";
-
-/// A receipt the default model is unsure of (see `ui.rs`).
-const RECEIPT: &str = "Harbour Lane Allotment Society
-Plot holder renewal
-Member: Jordan Price
-Plot 14B, half plot
-Season 2026: water levy and plot fee paid in cash at the spring meeting.
-Received with thanks by the treasurer, 12 March 2026.
-Amount 45.00
-";
 
 async fn label_of(server: &TestServer, key: &str, name: &str) -> String {
     let response = server
         .upload_with(
-            &[(name.to_owned(), RECEIPT.as_bytes().to_vec())],
+            &[(name.to_owned(), UNSURE_RECEIPT.as_bytes().to_vec())],
             Some(key),
             &[],
         )
@@ -37,7 +27,7 @@ async fn a_correction_trains_the_tenants_own_model_and_nobody_elses() {
     let mut server = TestServer::start(&[("HERON_ADMIN_API_KEYS", ADMIN_KEY)]).await;
     let globex = server.create_key("globex", "admin");
     let document = server
-        .upload_document(API_KEY, "scan_0001.txt", RECEIPT)
+        .upload_document(API_KEY, "scan_0001.txt", UNSURE_RECEIPT)
         .await;
     assert_eq!(label_of(&server, &globex, "scan_0001.txt").await, "unsure");
 
@@ -179,7 +169,7 @@ async fn a_promotion_through_the_api_reaches_the_workers_of_other_processes() {
         TestServer::start_role(Role::Worker, &with(&env, &[("HERON_WORKERS", "1")])).await;
     let classify = async |name: &str| {
         let job = api
-            .upload_job(&[(name.to_owned(), RECEIPT.as_bytes().to_vec())])
+            .upload_job(&[(name.to_owned(), UNSURE_RECEIPT.as_bytes().to_vec())])
             .await;
         let done = api
             .wait_for_job(&job, std::time::Duration::from_secs(120))

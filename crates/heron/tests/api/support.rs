@@ -7,6 +7,17 @@ use std::time::{Duration, Instant};
 
 pub const API_KEY: &str = "test-key-0123456789";
 
+/// A receipt the default model is unsure of: from an allotment society,
+/// in words no generated receipt uses (the learning tests correct it).
+pub const UNSURE_RECEIPT: &str = "Harbour Lane Allotment Society
+Plot holder renewal
+Member: Jordan Price
+Plot 14B, half plot
+Season 2026: water levy and plot fee paid in cash at the spring meeting.
+Received with thanks by the treasurer, 12 March 2026.
+Amount 45.00
+";
+
 /// The shared sample documents.
 pub fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/samples")

@@ -11,20 +11,9 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
-use crate::support::{API_KEY, TestServer, free_port, samples_dir};
+use crate::support::{API_KEY, TestServer, UNSURE_RECEIPT, free_port, samples_dir};
 
 const ADMIN_KEY: &str = "ui-admin-key-0123456789";
-
-/// A document of a known type the default model is unsure of: a receipt
-/// from an allotment society, in words no generated receipt uses.
-const ALLOTMENT_RECEIPT: &str = "Harbour Lane Allotment Society
-Plot holder renewal
-Member: Jordan Price
-Plot 14B, half plot
-Season 2026: water levy and plot fee paid in cash at the spring meeting.
-Received with thanks by the treasurer, 12 March 2026.
-Amount 45.00
-";
 
 /// Examples of a type no taxonomy has: vaccination records of pets.
 fn vet_record(i: usize) -> String {
@@ -350,7 +339,7 @@ async fn review_retrain_promote_and_a_new_type_in_a_real_browser() {
         let bytes = std::fs::read(samples_dir().join(name)).expect("sample");
         five.push(write(dir, &format!("upload_{name}"), &bytes));
     }
-    five.push(write(dir, "scan_0043.txt", ALLOTMENT_RECEIPT.as_bytes()));
+    five.push(write(dir, "scan_0043.txt", UNSURE_RECEIPT.as_bytes()));
     let results = browser.upload(&five).await;
     browser.shot("five-uploaded").await;
     assert_eq!(results.len(), 5, "{results:?}");
@@ -447,7 +436,7 @@ async fn review_retrain_promote_and_a_new_type_in_a_real_browser() {
 
     // 4. The corrected document again, under a new name: now a receipt.
     browser.goto(&format!("{base}/ui/upload")).await;
-    let again = write(dir, "IMG_2231.txt", ALLOTMENT_RECEIPT.as_bytes());
+    let again = write(dir, "IMG_2231.txt", UNSURE_RECEIPT.as_bytes());
     let results = browser.upload(&[again]).await;
     assert_eq!(label_of(&results, "IMG_2231.txt"), "receipt", "{results:?}");
     browser.shot("recognised-after-promotion").await;
@@ -754,6 +743,40 @@ async fn pages_send_strangers_to_sign_in_and_sessions_need_their_csrf_token() {
         .await
         .expect("POST");
     assert_eq!(train.status(), 403);
+
+    // Page pictures: PDFs and images, for reviewers; audited.
+    for (sample, mime) in [("invoice_1.pdf", "pdf"), ("drivers_license_1.jpg", "jpg")] {
+        let bytes = std::fs::read(samples_dir().join(sample)).expect("sample");
+        let response = server
+            .upload_with(&[(format!("scan.{mime}"), bytes)], Some(API_KEY), &[])
+            .await;
+        let results: serde_json::Value = response.json().await.expect("results");
+        let id = results[0]["document_id"].as_str().expect("id").to_owned();
+        let page = client
+            .get(server.url(&format!("/v1/documents/{id}/pages/1")))
+            .header("x-api-key", &reviewer)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(page.status(), 200, "{sample}");
+        assert_eq!(page.headers()["content-type"], "image/png");
+        let png = page.bytes().await.expect("PNG");
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 5_000, "{sample}");
+        let beyond = client
+            .get(server.url(&format!("/v1/documents/{id}/pages/99")))
+            .header("x-api-key", &reviewer)
+            .send()
+            .await
+            .expect("GET");
+        crate::support::assert_error(beyond, 404, "page_not_found").await;
+        let as_reader = client
+            .get(server.url(&format!("/v1/documents/{id}/pages/1")))
+            .header("x-api-key", &reader)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(as_reader.status(), 403);
+    }
 
     // Signing out ends the session everywhere.
     let out = client
