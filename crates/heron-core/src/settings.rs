@@ -278,6 +278,50 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_CORS_ORIGINS", ""),
 ];
 
+/// Settings that may be given as `<NAME>_FILE`, a file holding the value
+/// (the master key has its own `HERON_MASTER_KEY_FILE`).
+pub const FILE_SECRETS: [&str; 5] = [
+    "ALLOWED_API_KEYS",
+    "HERON_ADMIN_API_KEYS",
+    "HERON_WEBHOOK_SECRET",
+    "HERON_JWT_HS256_SECRET",
+    "HERON_DATABASE_URL",
+];
+
+/// Refuse a secret file any user of the machine may read.
+pub fn check_secret_file(name: &'static str, path: &Path) -> Result<(), SettingsError> {
+    let metadata = std::fs::metadata(path).map_err(|e| SettingsError::File {
+        path: path.to_path_buf(),
+        reason: format!("{name}: {e}"),
+    })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if metadata.permissions().mode() & 0o004 != 0 {
+            return Err(invalid(
+                name,
+                &path.display().to_string(),
+                "the file is readable by every user of the machine: chmod 600 it (640 for a group)",
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = metadata;
+    Ok(())
+}
+
+/// The value in a secret file (surrounding whitespace removed), after
+/// [`check_secret_file`].
+pub fn read_secret_file(name: &'static str, path: &Path) -> Result<String, SettingsError> {
+    check_secret_file(name, path)?;
+    std::fs::read_to_string(path)
+        .map(|text| text.trim().to_owned())
+        .map_err(|e| SettingsError::File {
+            path: path.to_path_buf(),
+            reason: format!("{name}: {e}"),
+        })
+}
+
 /// The TOML key of an environment name: `HERON_DATA_DIR` → `data_dir`,
 /// `MAX_FILE_SIZE_MB` → `max_file_size_mb`.
 pub fn toml_key(env_name: &str) -> String {
@@ -321,6 +365,14 @@ impl Settings {
         for (name, _) in SETTINGS {
             if let Some(value) = environment.get(*name) {
                 raw.insert(name, value.clone());
+            }
+        }
+        // Secrets may come from files, as Kubernetes and secret managers
+        // mount them (`ALLOWED_API_KEYS_FILE=/run/secrets/keys`).
+        for name in FILE_SECRETS {
+            if let Some(path) = environment.get(&format!("{name}_FILE")) {
+                let value = read_secret_file(name, Path::new(path))?;
+                raw.insert(name, value);
             }
         }
         let mut set = |name: &'static str, value: Option<String>| {
@@ -806,6 +858,32 @@ fn parse_extensions(value: &str) -> Result<BTreeSet<String>, SettingsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn secrets_come_from_private_files_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("heron-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("keys");
+        std::fs::write(&path, "key-one-0123456789,key-two-0123456789\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let file = path.display().to_string();
+        let settings = load(&[("ALLOWED_API_KEYS_FILE", file.as_str())]).unwrap();
+        assert_eq!(settings.allowed_api_keys.len(), 2);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let error = load(&[("ALLOWED_API_KEYS_FILE", file.as_str())]).unwrap_err();
+        assert!(
+            error.to_string().contains("readable by every user"),
+            "{error}"
+        );
+        let missing = load(&[("HERON_WEBHOOK_SECRET_FILE", "/nonexistent/secret")]).unwrap_err();
+        assert!(
+            missing.to_string().contains("HERON_WEBHOOK_SECRET"),
+            "{missing}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 
     fn load(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         let environment = pairs

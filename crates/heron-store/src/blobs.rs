@@ -202,6 +202,17 @@ impl BlobStore {
         }
     }
 
+    /// The file of a blob in a local blob folder (`None` for object
+    /// storage, whose bucket is backed up by its own versioning or
+    /// replication). The file holds the bytes as stored: sealed when
+    /// encryption is on.
+    pub fn local_file(&self, sha256: &str) -> Option<PathBuf> {
+        match self.location.as_ref() {
+            Location::Local { root } => Some(local_path(root, sha256)),
+            Location::Remote { .. } => None,
+        }
+    }
+
     /// Whether blobs live in object storage (shared by every process).
     pub fn is_remote(&self) -> bool {
         matches!(self.location.as_ref(), Location::Remote { .. })

@@ -11,6 +11,7 @@
 
 mod analysis;
 mod audit;
+mod backup;
 mod blob_crypto;
 mod blobs;
 mod clock;
@@ -27,6 +28,7 @@ mod webhooks;
 
 pub use analysis::{DocumentAnalysis, DuplicateCandidates, StoredFingerprint};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditRecord, AuditVerification, ChainSummary};
+pub use backup::SnapshotCounts;
 pub use crypto::MasterKey;
 pub use documents::{DocumentRecord, TenantSettings};
 pub use keys::{ApiKeyRecord, IssuedKey, NewApiKey, constant_time_eq};

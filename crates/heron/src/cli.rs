@@ -59,6 +59,10 @@ pub enum Command {
     Audit(AuditArgs),
     /// Export reviewed documents as training data.
     Dataset(DatasetArgs),
+    /// Save the embedded store (database, files, models) while it runs.
+    Backup(BackupArgs),
+    /// Bring a backup back into an empty data directory (--data-dir).
+    Restore(RestoreArgs),
     /// Internal: an extraction child process (started by heron itself).
     #[command(hide = true)]
     ExtractWorker(ExtractWorkerArgs),
@@ -240,6 +244,20 @@ pub enum ModelsCommand {
     Activate { id: String },
     /// Go back to the previously activated model.
     Rollback,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// A new (or empty) folder for the backup.
+    #[arg(long, value_name = "DIR")]
+    pub to: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A backup folder written by `heron backup`.
+    #[arg(long, value_name = "DIR")]
+    pub from: PathBuf,
 }
 
 #[derive(Debug, Args)]

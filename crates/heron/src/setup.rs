@@ -127,8 +127,11 @@ pub fn master_key(
     settings: &Settings,
 ) -> anyhow::Result<Option<std::sync::Arc<heron_store::MasterKey>>> {
     let key = match (&settings.master_key_file, &settings.master_key) {
-        (Some(path), _) => heron_store::MasterKey::from_file(path)
-            .with_context(|| format!("HERON_MASTER_KEY_FILE {}", path.display()))?,
+        (Some(path), _) => {
+            heron_core::settings::check_secret_file("HERON_MASTER_KEY_FILE", path)?;
+            heron_store::MasterKey::from_file(path)
+                .with_context(|| format!("HERON_MASTER_KEY_FILE {}", path.display()))?
+        }
         (None, Some(secret)) => {
             heron_store::MasterKey::from_base64(secret.expose()).context("HERON_MASTER_KEY")?
         }

@@ -151,6 +151,7 @@ async fn rotate_master(
     let Some(old) = crate::setup::master_key(settings)? else {
         bail!("no current master key: set HERON_MASTER_KEY_FILE (or HERON_MASTER_KEY) to it");
     };
+    heron_core::settings::check_secret_file("--new-key-file", new_key_file)?;
     let new = heron_store::MasterKey::from_file(new_key_file)
         .with_context(|| format!("the new master key {}", new_key_file.display()))?;
     let count = store.rotate_master_key(&old, &new).await?;

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 mod audit;
+mod backup;
 mod classify;
 mod dataset;
 mod eval;
@@ -68,6 +69,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys(args) => keys::run(settings, &args),
         Command::Audit(args) => audit::run(settings, &args),
         Command::Dataset(args) => dataset::run(settings, &args),
+        Command::Backup(args) => backup::backup(settings, &args),
+        Command::Restore(args) => backup::restore(settings, &args),
         Command::ExtractWorker(_) => Ok(ExitCode::SUCCESS),
     }
 }

@@ -3,6 +3,8 @@
 //! Each test starts its own `heron serve` process on a free port with a
 //! fresh data directory (see `support`), so tests run in parallel and can
 //! kill and restart servers. Modules:
+//! - `backup`: `heron backup` under load, `heron restore` elsewhere,
+//!   corrupt and unfinished backups refused.
 //! - `classify`: the shared samples under opaque names, misleading names,
 //!   corrupt files in a batch.
 //! - `decisions`: out-of-distribution, multi-label, explanations, target
@@ -30,6 +32,7 @@
 //! - `ui`: the web UI in headless Chromium: review, retrain, promote, a new
 //!   type from examples, the dashboard (screenshots in `target/`).
 
+mod backup;
 mod classify;
 mod cli;
 mod decisions;

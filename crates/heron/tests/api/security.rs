@@ -828,6 +828,9 @@ fn master_key_file(dir: &std::path::Path, name: &str) -> String {
         base64::engine::general_purpose::STANDARD.encode(bytes),
     )
     .unwrap();
+    // Start-up refuses secret files every user may read.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     path.to_string_lossy().into_owned()
 }
 
