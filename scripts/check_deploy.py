@@ -6,7 +6,13 @@
 - deploy/k8s/kustomization.yaml: lists every manifest in the folder.
 - deploy/compose.yaml: the API without workers, workers, PostgreSQL and an
   S3 server, wired to each other.
+- deploy/monitoring/: every metric the alert rules and the Grafana
+  dashboard query is one the code emits (a renamed metric fails here),
+  every alert names a runbook section that exists in docs/operations.md.
+  (The rules themselves are checked and unit-tested by promtool.)
 """
+
+import json
 
 import pathlib
 import re
@@ -62,7 +68,28 @@ for name in ("api", "worker"):
     check(env["HERON_DATABASE_URL"].startswith("postgres://") and "@postgres:" in env["HERON_DATABASE_URL"], f"{name} uses the compose PostgreSQL")
     check(env["HERON_BLOB_STORE"].startswith("s3://") and env["AWS_ENDPOINT_URL"].startswith("http://s3:"), f"{name} uses the compose S3 server")
 
+emitted = set(re.findall(
+    r'metrics::(?:counter|histogram|gauge)!\(\s*"(heron_[a-z_]+)"',
+    "\n".join(p.read_text() for p in (ROOT / "crates").rglob("*.rs")),
+))
+check(len(emitted) > 10, "metric names found in the code")
+monitoring = ROOT / "deploy" / "monitoring"
+rules = yaml.safe_load((monitoring / "heron-alerts.yaml").read_text())
+dashboard = json.loads((monitoring / "grafana-dashboard.json").read_text())
+queries = [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
+queries += [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+for query in queries:
+    for name in re.findall(r"\b(heron_[a-z_]+)", query):
+        base = re.sub(r"_(bucket|sum|count)$", "", name)
+        check(base in emitted, f"{name} is queried but no code emits it")
+operations = (ROOT / "docs" / "operations.md").read_text().lower()
+for group in rules["groups"]:
+    for rule in group["rules"]:
+        anchor = rule["annotations"]["runbook"].split("#")[1]
+        check(f"### {anchor}" in operations, f"docs/operations.md has no section for {rule['alert']}")
+
 if failures:
     print("deployment checks failed:\n  " + "\n  ".join(failures), file=sys.stderr)
     sys.exit(1)
-print(f"deployment files OK ({len(deployments)} Deployments, ScaledObject, kustomization, compose)")
+print(f"deployment files OK ({len(deployments)} Deployments, ScaledObject, kustomization, compose, "
+      f"{len(queries)} monitoring queries over {len(emitted)} emitted metrics)")
