@@ -171,6 +171,10 @@ pub struct Settings {
     pub train_per_type: usize,
     /// How long a web UI sign-in lasts.
     pub ui_session: Duration,
+    /// PEM certificate chain and private key: serve HTTPS (both or
+    /// neither).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     /// Base64 of 32 bytes: encrypts texts and blobs at rest.
     pub master_key: Option<Secret>,
     /// A file holding the master key (preferred over the variable).
@@ -188,6 +192,8 @@ pub struct SettingsOverrides {
     pub workers: Option<usize>,
     pub database_url: Option<String>,
     pub blob_store: Option<String>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Why settings could not be loaded. Each variant names the setting.
@@ -273,6 +279,8 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_REVIEW_MARGIN", "0.2"),
     ("HERON_TRAIN_PER_TYPE", "400"),
     ("HERON_UI_SESSION_HOURS", "12"),
+    ("HERON_TLS_CERT", ""),
+    ("HERON_TLS_KEY", ""),
     ("HERON_MASTER_KEY", ""),
     ("HERON_MASTER_KEY_FILE", ""),
     ("HERON_CORS_ORIGINS", ""),
@@ -388,8 +396,24 @@ impl Settings {
         set("HERON_WORKERS", overrides.workers.map(|w| w.to_string()));
         set("HERON_DATABASE_URL", overrides.database_url.clone());
         set("HERON_BLOB_STORE", overrides.blob_store.clone());
+        set(
+            "HERON_TLS_CERT",
+            overrides.tls_cert.as_ref().map(|p| p.display().to_string()),
+        );
+        set(
+            "HERON_TLS_KEY",
+            overrides.tls_key.as_ref().map(|p| p.display().to_string()),
+        );
 
-        Self::parse(&raw)
+        let settings = Self::parse(&raw)?;
+        if settings.tls_cert.is_some() != settings.tls_key.is_some() {
+            return Err(invalid(
+                "HERON_TLS_KEY",
+                raw.get("HERON_TLS_KEY").map_or("", String::as_str),
+                "HTTPS needs both HERON_TLS_CERT and HERON_TLS_KEY (--tls-cert, --tls-key)",
+            ));
+        }
+        Ok(settings)
     }
 
     fn parse(raw: &BTreeMap<&'static str, String>) -> Result<Settings, SettingsError> {
@@ -649,6 +673,8 @@ impl Settings {
                     24 * 30,
                 )? * 3600,
             ),
+            tls_cert: optional(get("HERON_TLS_CERT")).map(PathBuf::from),
+            tls_key: optional(get("HERON_TLS_KEY")).map(PathBuf::from),
             master_key: optional(get("HERON_MASTER_KEY")).map(Secret::new),
             master_key_file: optional(get("HERON_MASTER_KEY_FILE")).map(PathBuf::from),
             cors_origins: parse_origins(get("HERON_CORS_ORIGINS"))?,

@@ -31,6 +31,7 @@ mod request_id;
 mod search;
 mod security_headers;
 mod similar;
+pub mod tls;
 mod ui;
 mod upload;
 mod webhooks;
@@ -132,6 +133,8 @@ pub enum ServerError {
     Store(#[from] heron_store::StoreError),
     #[error("configuration: {0}")]
     Config(String),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
 }
 
 /// The process-wide Prometheus recorder (a recorder can be installed once).
@@ -190,6 +193,8 @@ pub fn build_worker(
 
 /// The router with every route and layer.
 pub fn router(state: AppState) -> Router {
+    // Browsers are told to use HTTPS only when we serve it.
+    let hsts = state.settings.tls_cert.is_some();
     let body_limit =
         state.settings.max_file_size_bytes as usize * state.settings.max_batch_size + 1024 * 1024;
     // Which scope each route needs is in `policy::POLICY`, not here.
@@ -281,7 +286,11 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(http_metrics::layer))
         .layer(cors(&state.settings))
-        .layer(middleware::from_fn(security_headers::layer))
+        .layer(middleware::from_fn(
+            move |request: axum::extract::Request, next: middleware::Next| {
+                security_headers::layer(request, next, hsts)
+            },
+        ))
         .layer(middleware::from_fn(request_id::layer))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             panic_response,
@@ -484,12 +493,23 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let running = Running::start(parts)?;
-    tracing::info!(address = %listener.local_addr()?, workers = running.settings.workers, "heron is listening");
-    let app =
-        router(running.state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let settings = running.settings.clone();
+    let app = router(running.state.clone());
+    match (&settings.tls_cert, &settings.tls_key) {
+        (Some(cert), Some(key)) => {
+            let certificate = Arc::new(tls::ReloadingCertificate::load(cert, key)?);
+            tokio::spawn(tls::watch(certificate.clone()));
+            tracing::info!(address = %listener.local_addr()?, workers = settings.workers, "heron is listening (HTTPS, HTTP/2)");
+            tls::serve(listener, app, tls::server_config(certificate)?, shutdown).await?;
+        }
+        _ => {
+            tracing::info!(address = %listener.local_addr()?, workers = settings.workers, "heron is listening");
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await?;
+        }
+    }
     tracing::info!("stopped accepting requests");
     running.stop().await;
     Ok(())

@@ -10,7 +10,9 @@ use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-pub async fn layer(request: Request, next: Next) -> Response {
+/// `hsts`: the service is served over HTTPS (`Strict-Transport-Security`
+/// for a year, subdomains included).
+pub async fn layer(request: Request, next: Next, hsts: bool) -> Response {
     let docs = request.uri().path().starts_with("/docs");
     let ui = request.uri().path().starts_with("/ui");
     let mut response = next.run(request).await;
@@ -20,6 +22,12 @@ pub async fn layer(request: Request, next: Next) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     headers.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),

@@ -83,6 +83,13 @@ pub struct ServeArgs {
     /// In-process workers; 0 serves the API only (default: one per core).
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
+    /// Serve HTTPS with this PEM certificate chain (env HERON_TLS_CERT);
+    /// reloaded on SIGHUP or when the file changes.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's PEM private key (env HERON_TLS_KEY).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
     #[command(flatten)]
     pub storage: StorageArgs,
 }

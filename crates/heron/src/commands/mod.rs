@@ -37,6 +37,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => {
             overrides.bind = args.bind.clone();
             overrides.workers = args.workers;
+            overrides.tls_cert = args.tls_cert.clone();
+            overrides.tls_key = args.tls_key.clone();
             overrides.database_url = args.storage.database_url.clone();
             overrides.blob_store = args.storage.blob_store.clone();
         }

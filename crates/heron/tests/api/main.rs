@@ -28,6 +28,7 @@
 //! - `learning`: the review queue, a correction training a tenant's own
 //!   model (`heron train --from-reviews`), `heron dataset export`,
 //!   rollback.
+//! - `tls`: HTTPS with HTTP/2, HSTS, a certificate reloaded on SIGHUP.
 //! - `taxonomy`: a new industry added by a taxonomy file and examples only.
 //! - `ui`: the web UI in headless Chromium: review, retrain, promote, a new
 //!   type from examples, the dashboard (screenshots in `target/`).
@@ -46,6 +47,7 @@ mod scale_out;
 mod security;
 mod support;
 mod taxonomy;
+mod tls;
 mod traces;
 mod ui;
 mod understanding;

@@ -137,6 +137,12 @@ impl TestServer {
 
     async fn start_as(role: Role, env: Vec<(String, String)>) -> TestServer {
         let temp = tempfile::tempdir().expect("temporary data directory");
+        // A server started with HTTPS is reached over HTTPS, trusting the
+        // test's CA.
+        let ca = env
+            .iter()
+            .find(|(k, _)| k == "HERON_TEST_CA_FILE")
+            .map(|(_, v)| std::fs::read(v).expect("the test CA"));
         let mut server = TestServer {
             role,
             base: String::new(),
@@ -148,7 +154,13 @@ impl TestServer {
             client: {
                 // reqwest is built without a default crypto provider.
                 let _ = rustls::crypto::ring::default_provider().install_default();
-                reqwest::Client::builder()
+                let builder = reqwest::Client::builder();
+                match &ca {
+                    Some(pem) => builder.add_root_certificate(
+                        reqwest::Certificate::from_pem(pem).expect("the test CA"),
+                    ),
+                    None => builder,
+                }
             }
             .timeout(Duration::from_secs(120))
             .build()
@@ -160,7 +172,12 @@ impl TestServer {
 
     async fn launch(&mut self) {
         self.port = free_port();
-        self.base = format!("http://127.0.0.1:{}", self.port);
+        let tls = self.env.iter().any(|(k, _)| k == "HERON_TLS_CERT");
+        self.base = format!(
+            "{}://127.0.0.1:{}",
+            if tls { "https" } else { "http" },
+            self.port
+        );
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
