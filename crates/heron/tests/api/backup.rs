@@ -131,22 +131,18 @@ async fn a_backup_under_load_restores_everything_elsewhere_and_bad_backups_are_r
     bytes[0] ^= 0xff;
     std::fs::write(&blob, bytes).expect("corrupting");
     let elsewhere = folder.path().join("elsewhere");
-    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_heron"))
-        .arg("--data-dir")
-        .arg(&elsewhere)
-        .args(["restore", "--from", &backup_arg])
-        .output()
-        .expect("heron restore");
-    assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("corrupt"));
+    let refusal = || {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_heron"))
+            .arg("--data-dir")
+            .arg(&elsewhere)
+            .args(["restore", "--from", &backup_arg])
+            .output()
+            .expect("heron restore");
+        assert!(!output.status.success());
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    assert!(refusal().contains("corrupt"));
     assert!(!elsewhere.join("heron.db").exists(), "nothing written");
     std::fs::remove_file(backup.join("manifest.json")).expect("removing the manifest");
-    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_heron"))
-        .arg("--data-dir")
-        .arg(&elsewhere)
-        .args(["restore", "--from", &backup_arg])
-        .output()
-        .expect("heron restore");
-    assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a complete backup"));
+    assert!(refusal().contains("not a complete backup"));
 }

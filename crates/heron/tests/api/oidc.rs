@@ -3,7 +3,6 @@
 //! by `openssl`, tokens signed here.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -12,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
-use crate::support::{API_KEY, TestServer, assert_error};
+use crate::support::{API_KEY, TestServer, assert_error, openssl};
 
 const AUDIENCE: &str = "heron-api";
 
@@ -22,20 +21,6 @@ struct Key {
     algorithm: Algorithm,
     encoding: EncodingKey,
     jwk: Value,
-}
-
-fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl is installed (scripts/setup-system --test)");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
 }
 
 fn rsa_key(dir: &Path, kid: &str) -> Key {

@@ -18,6 +18,21 @@ Received with thanks by the treasurer, 12 March 2026.
 Amount 45.00
 ";
 
+/// Run `openssl args` in `dir` (test keys and certificates); its output.
+pub fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl is installed (scripts/setup-system --test)");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
 /// The shared sample documents.
 pub fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/samples")

@@ -5,20 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::TestServer;
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("running openssl");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
+use crate::support::{TestServer, openssl};
 
 /// A server certificate for 127.0.0.1 named `name`, signed by the CA.
 fn server_certificate(dir: &Path, name: &str) {
