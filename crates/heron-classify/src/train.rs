@@ -184,26 +184,14 @@ pub fn train_default(
     train_taxonomy(&Taxonomy::default_taxonomy(), per_type, seed)
 }
 
-/// Train on synthetic documents of every type of `taxonomy`.
+/// Train on synthetic documents of every type of `taxonomy` (a challenger
+/// without verified documents: the same examples in the same order).
 pub fn train_taxonomy(
     taxonomy: &Taxonomy,
     per_type: usize,
     seed: u64,
 ) -> Result<(TextModel, TrainingReport), TrainError> {
-    let samples = synthetic_samples(taxonomy, per_type, seed);
-    let labels = taxonomy.labels();
-    let examples = examples_from(&samples, &labels);
-    let config = TrainingConfig {
-        seed,
-        source: format!(
-            "{} taxonomy {} ({}) seed {seed} x {per_type}",
-            crate::synth::GENERATOR_VERSION,
-            taxonomy.version,
-            &taxonomy.hash[..12]
-        ),
-        ..TrainingConfig::default()
-    };
-    train(&examples, labels, &config)
+    train_with_verified(taxonomy, per_type, seed, &[])
 }
 
 /// A document a person labelled, as the model reads it (text with its
@@ -250,11 +238,15 @@ pub fn train_with_verified(
     let config = TrainingConfig {
         seed,
         source: format!(
-            "{} taxonomy {} ({}) seed {seed} x {per_type} + {} verified documents",
+            "{} taxonomy {} ({}) seed {seed} x {per_type}{}",
             crate::synth::GENERATOR_VERSION,
             taxonomy.version,
             &taxonomy.hash[..12],
-            verified.len()
+            if verified.is_empty() {
+                String::new()
+            } else {
+                format!(" + {} verified documents", verified.len())
+            }
         ),
         ..TrainingConfig::default()
     };

@@ -99,7 +99,7 @@ pub(crate) async fn figures(
     tenant: &str,
     days: u32,
 ) -> Result<Dashboard, ApiError> {
-    let now = now_ms();
+    let now = crate::admin::now_ms();
     let since = now - i64::from(days) * DAY_MS;
     let rows = state
         .store
@@ -242,12 +242,6 @@ fn shares<'a>(rows: &[&'a ClassifiedRow]) -> BTreeMap<&'a str, f64> {
     }
     let total = rows.len() as f64;
     counts.into_iter().map(|(k, v)| (k, v / total)).collect()
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// `YYYY-MM-DD` of a time in milliseconds (UTC).

@@ -479,7 +479,7 @@ pub async fn define_type(
         parent: parent.clone(),
         description: body.description.trim().chars().take(2000).collect(),
         created_by: principal.actor.clone(),
-        created_at_ms: now_ms(),
+        created_at_ms: crate::admin::now_ms(),
     };
     if !state
         .store
@@ -498,12 +498,6 @@ pub async fn define_type(
             source: "defined".to_owned(),
         }),
     ))
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// A type id from a name: lowercase ASCII words joined by `_`.

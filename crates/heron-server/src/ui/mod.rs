@@ -253,7 +253,7 @@ async fn login(
     };
     let scopes: Vec<&str> = principal.scopes.iter().map(Scope::as_str).collect();
     let csrf = uuid::Uuid::new_v4().simple().to_string();
-    let expires = now_ms() + state.settings.ui_session.as_millis() as i64;
+    let expires = crate::admin::now_ms() + state.settings.ui_session.as_millis() as i64;
     let token = state
         .store
         .create_session(&UiSession {
@@ -336,12 +336,6 @@ async fn asset(Path(file): Path<String>) -> Response {
         body,
     )
         .into_response()
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Raw HTML we wrote ourselves (charts drawn by `charts.rs`, whose text is
