@@ -171,10 +171,20 @@ pub struct Settings {
     pub train_per_type: usize,
     /// How long a web UI sign-in lasts.
     pub ui_session: Duration,
+    /// How long an unfinished resumable upload is kept.
+    pub upload_expiry: Duration,
+    /// How long a presigned upload URL is valid.
+    pub presign_expiry: Duration,
     /// PEM certificate chain and private key: serve HTTPS (both or
     /// neither).
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// PEM CA certificates: clients must present a certificate signed by
+    /// one of them (mutual TLS), unless `tls_client_auth_optional`.
+    pub tls_client_ca: Option<PathBuf>,
+    /// With a client CA: accept clients without a certificate too (those
+    /// that present one must still present a valid one).
+    pub tls_client_auth_optional: bool,
     /// Base64 of 32 bytes: encrypts texts and blobs at rest.
     pub master_key: Option<Secret>,
     /// A file holding the master key (preferred over the variable).
@@ -194,6 +204,7 @@ pub struct SettingsOverrides {
     pub blob_store: Option<String>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub tls_client_ca: Option<PathBuf>,
 }
 
 /// Why settings could not be loaded. Each variant names the setting.
@@ -281,6 +292,10 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_UI_SESSION_HOURS", "12"),
     ("HERON_TLS_CERT", ""),
     ("HERON_TLS_KEY", ""),
+    ("HERON_TLS_CLIENT_CA", ""),
+    ("HERON_TLS_CLIENT_AUTH", "required"),
+    ("HERON_UPLOAD_EXPIRY_HOURS", "24"),
+    ("HERON_PRESIGN_EXPIRY_SECS", "300"),
     ("HERON_MASTER_KEY", ""),
     ("HERON_MASTER_KEY_FILE", ""),
     ("HERON_CORS_ORIGINS", ""),
@@ -404,6 +419,13 @@ impl Settings {
             "HERON_TLS_KEY",
             overrides.tls_key.as_ref().map(|p| p.display().to_string()),
         );
+        set(
+            "HERON_TLS_CLIENT_CA",
+            overrides
+                .tls_client_ca
+                .as_ref()
+                .map(|p| p.display().to_string()),
+        );
 
         let settings = Self::parse(&raw)?;
         if settings.tls_cert.is_some() != settings.tls_key.is_some() {
@@ -411,6 +433,13 @@ impl Settings {
                 "HERON_TLS_KEY",
                 raw.get("HERON_TLS_KEY").map_or("", String::as_str),
                 "HTTPS needs both HERON_TLS_CERT and HERON_TLS_KEY (--tls-cert, --tls-key)",
+            ));
+        }
+        if settings.tls_client_ca.is_some() && settings.tls_cert.is_none() {
+            return Err(invalid(
+                "HERON_TLS_CLIENT_CA",
+                raw.get("HERON_TLS_CLIENT_CA").map_or("", String::as_str),
+                "client certificates need HTTPS (HERON_TLS_CERT and HERON_TLS_KEY)",
             ));
         }
         Ok(settings)
@@ -673,8 +702,34 @@ impl Settings {
                     24 * 30,
                 )? * 3600,
             ),
+            upload_expiry: Duration::from_secs(
+                parse_range::<u64>(
+                    "HERON_UPLOAD_EXPIRY_HOURS",
+                    get("HERON_UPLOAD_EXPIRY_HOURS"),
+                    1,
+                    24 * 30,
+                )? * 3600,
+            ),
+            presign_expiry: Duration::from_secs(parse_range::<u64>(
+                "HERON_PRESIGN_EXPIRY_SECS",
+                get("HERON_PRESIGN_EXPIRY_SECS"),
+                10,
+                3600,
+            )?),
             tls_cert: optional(get("HERON_TLS_CERT")).map(PathBuf::from),
             tls_key: optional(get("HERON_TLS_KEY")).map(PathBuf::from),
+            tls_client_ca: optional(get("HERON_TLS_CLIENT_CA")).map(PathBuf::from),
+            tls_client_auth_optional: match get("HERON_TLS_CLIENT_AUTH") {
+                "" | "required" => false,
+                "optional" => true,
+                other => {
+                    return Err(invalid(
+                        "HERON_TLS_CLIENT_AUTH",
+                        other,
+                        "expected `required` or `optional`",
+                    ));
+                }
+            },
             master_key: optional(get("HERON_MASTER_KEY")).map(Secret::new),
             master_key_file: optional(get("HERON_MASTER_KEY_FILE")).map(PathBuf::from),
             cors_origins: parse_origins(get("HERON_CORS_ORIGINS"))?,

@@ -118,19 +118,63 @@ fn certified_key(cert: &Path, key: &Path) -> Result<CertifiedKey, TlsError> {
     Ok(certified)
 }
 
+/// Who may connect: anyone (the API key authenticates), or only clients
+/// with a certificate from one of the CAs in a PEM file (mutual TLS, for
+/// service-to-service calls), or — `optional` — anyone, but a client
+/// that presents a certificate must present a valid one.
+#[derive(Debug, Clone)]
+pub enum ClientAuth {
+    None,
+    Certificate { ca: PathBuf, optional: bool },
+}
+
 /// The rustls configuration: TLS 1.2 and 1.3 on ring, h2 then http/1.1.
 pub fn server_config(
     certificate: Arc<ReloadingCertificate>,
+    clients: &ClientAuth,
 ) -> Result<rustls::ServerConfig, TlsError> {
-    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| TlsError::Config(e.to_string()))?
-    .with_no_client_auth()
-    .with_cert_resolver(certificate);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Config(e.to_string()))?;
+    let builder = match clients {
+        ClientAuth::None => builder.with_no_client_auth(),
+        ClientAuth::Certificate { ca, optional } => {
+            builder.with_client_cert_verifier(client_verifier(ca, *optional, provider)?)
+        }
+    };
+    let mut config = builder.with_cert_resolver(certificate);
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// A verifier of client certificates against the CAs in `ca`.
+fn client_verifier(
+    ca: &Path,
+    optional: bool,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, TlsError> {
+    let unreadable = |reason: String| TlsError::Certificate {
+        path: ca.to_path_buf(),
+        reason,
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in CertificateDer::pem_file_iter(ca).map_err(|e| unreadable(e.to_string()))? {
+        roots
+            .add(certificate.map_err(|e| unreadable(e.to_string()))?)
+            .map_err(|e| unreadable(e.to_string()))?;
+    }
+    if roots.is_empty() {
+        return Err(unreadable("no CA certificate in the file".to_owned()));
+    }
+    let builder =
+        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
+    let builder = if optional {
+        builder.allow_unauthenticated()
+    } else {
+        builder
+    };
+    builder.build().map_err(|e| TlsError::Config(e.to_string()))
 }
 
 /// Reload on SIGHUP and when the files change, for ever.

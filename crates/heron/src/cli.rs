@@ -90,6 +90,11 @@ pub struct ServeArgs {
     /// The certificate's PEM private key (env HERON_TLS_KEY).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// Require client certificates signed by a CA in this PEM file
+    /// (mutual TLS; env HERON_TLS_CLIENT_CA, HERON_TLS_CLIENT_AUTH=optional
+    /// to also accept clients without one).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
     #[command(flatten)]
     pub storage: StorageArgs,
 }

@@ -39,6 +39,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             overrides.workers = args.workers;
             overrides.tls_cert = args.tls_cert.clone();
             overrides.tls_key = args.tls_key.clone();
+            overrides.tls_client_ca = args.tls_client_ca.clone();
             overrides.database_url = args.storage.database_url.clone();
             overrides.blob_store = args.storage.blob_store.clone();
         }

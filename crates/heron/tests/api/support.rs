@@ -158,6 +158,12 @@ impl TestServer {
             .iter()
             .find(|(k, _)| k == "HERON_TEST_CA_FILE")
             .map(|(_, v)| std::fs::read(v).expect("the test CA"));
+        // A server that asks for client certificates gets this one (PEM
+        // certificate and key in one file).
+        let identity = env
+            .iter()
+            .find(|(k, _)| k == "HERON_TEST_CLIENT_IDENTITY")
+            .map(|(_, v)| std::fs::read(v).expect("the test client identity"));
         let mut server = TestServer {
             role,
             base: String::new(),
@@ -169,13 +175,18 @@ impl TestServer {
             client: {
                 // reqwest is built without a default crypto provider.
                 let _ = rustls::crypto::ring::default_provider().install_default();
-                let builder = reqwest::Client::builder();
-                match &ca {
-                    Some(pem) => builder.add_root_certificate(
+                let mut builder = reqwest::Client::builder();
+                if let Some(pem) = &ca {
+                    builder = builder.add_root_certificate(
                         reqwest::Certificate::from_pem(pem).expect("the test CA"),
-                    ),
-                    None => builder,
+                    );
                 }
+                if let Some(pem) = &identity {
+                    builder = builder.identity(
+                        reqwest::Identity::from_pem(pem).expect("the test client identity"),
+                    );
+                }
+                builder
             }
             .timeout(Duration::from_secs(120))
             .build()

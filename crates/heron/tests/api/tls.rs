@@ -7,18 +7,52 @@ use std::process::Command;
 
 use crate::support::{TestServer, openssl};
 
-/// A server certificate for 127.0.0.1 named `name`, signed by the CA.
-fn server_certificate(dir: &Path, name: &str) {
+/// A CA named `name`: `<name>.key`, `<name>.pem`.
+fn certificate_authority(dir: &Path, name: &str) {
     openssl(
         dir,
         &[
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
             "-out",
-            "server.key.new",
+            &format!("{name}.key"),
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            &format!("{name}.key"),
+            "-subj",
+            &format!("/CN={name}"),
+            "-days",
+            "2",
+            "-out",
+            &format!("{name}.pem"),
+        ],
+    );
+}
+
+/// A certificate for `subject` signed by the CA `ca`, with the extensions
+/// `extensions`: `<out>.key`, `<out>.pem`, both replaced at once as a
+/// renewal tool does.
+fn signed_certificate(dir: &Path, ca: &str, subject: &str, extensions: &str, out: &str) {
+    openssl(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            "new.key",
         ],
     );
     openssl(
@@ -27,41 +61,59 @@ fn server_certificate(dir: &Path, name: &str) {
             "req",
             "-new",
             "-key",
-            "server.key.new",
+            "new.key",
             "-subj",
-            &format!("/CN={name}"),
+            &format!("/CN={subject}"),
             "-out",
-            "server.csr",
+            "new.csr",
         ],
     );
-    std::fs::write(
-        dir.join("ext"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
-    )
-    .expect("ext");
+    std::fs::write(dir.join("ext"), format!("{extensions}\n")).expect("ext");
     openssl(
         dir,
         &[
             "x509",
             "-req",
             "-in",
-            "server.csr",
+            "new.csr",
             "-CA",
-            "ca.pem",
+            &format!("{ca}.pem"),
             "-CAkey",
-            "ca.key",
+            &format!("{ca}.key"),
             "-CAcreateserial",
             "-days",
             "2",
             "-extfile",
             "ext",
             "-out",
-            "server.pem.new",
+            "new.pem",
         ],
     );
-    // Replace both files at once, as a renewal tool does.
-    std::fs::rename(dir.join("server.key.new"), dir.join("server.key")).expect("key");
-    std::fs::rename(dir.join("server.pem.new"), dir.join("server.pem")).expect("cert");
+    std::fs::rename(dir.join("new.key"), dir.join(format!("{out}.key"))).expect("key");
+    std::fs::rename(dir.join("new.pem"), dir.join(format!("{out}.pem"))).expect("cert");
+}
+
+/// A server certificate for 127.0.0.1 named `name`, signed by the CA.
+fn server_certificate(dir: &Path, name: &str) {
+    signed_certificate(
+        dir,
+        "ca",
+        name,
+        "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        "server",
+    );
+}
+
+/// Whether the tools are here; a loud notice when not.
+fn tools_installed() -> bool {
+    let curl_installed = Command::new("curl").arg("--version").output().is_ok();
+    let openssl_installed = Command::new("openssl").arg("version").output().is_ok();
+    if !curl_installed || !openssl_installed {
+        eprintln!(
+            "\n!!! SKIPPED the TLS test: openssl and curl are needed (.ci/run installs them) !!!\n"
+        );
+    }
+    curl_installed && openssl_installed
 }
 
 /// `curl` over HTTPS trusting only the test CA: (HTTP version, subject of
@@ -91,44 +143,12 @@ fn curl(dir: &Path, url: &str) -> (String, String) {
 
 #[tokio::test]
 async fn https_with_http2_hsts_and_a_certificate_reloaded_on_sighup() {
-    let curl_installed = Command::new("curl").arg("--version").output().is_ok();
-    let openssl_installed = Command::new("openssl").arg("version").output().is_ok();
-    if !curl_installed || !openssl_installed {
-        eprintln!(
-            "\n!!! SKIPPED the TLS test: openssl and curl are needed (.ci/run installs them) !!!\n"
-        );
+    if !tools_installed() {
         return;
     }
     let folder = tempfile::tempdir().expect("folder");
     let dir = folder.path();
-    openssl(
-        dir,
-        &[
-            "ecparam",
-            "-name",
-            "prime256v1",
-            "-genkey",
-            "-noout",
-            "-out",
-            "ca.key",
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            "ca.key",
-            "-subj",
-            "/CN=Heron Test CA",
-            "-days",
-            "2",
-            "-out",
-            "ca.pem",
-        ],
-    );
+    certificate_authority(dir, "ca");
     server_certificate(dir, "first");
     let (cert, key, ca) = (
         dir.join("server.pem").display().to_string(),
@@ -189,4 +209,79 @@ async fn https_with_http2_hsts_and_a_certificate_reloaded_on_sighup() {
         200,
         "same process, still serving"
     );
+}
+
+/// Mutual TLS: with `HERON_TLS_CLIENT_CA`, only clients presenting a
+/// certificate from that CA get through the handshake.
+#[tokio::test]
+async fn mutual_tls_admits_only_clients_with_a_certificate_from_the_ca() {
+    if !tools_installed() {
+        return;
+    }
+    let folder = tempfile::tempdir().expect("folder");
+    let dir = folder.path();
+    certificate_authority(dir, "ca");
+    certificate_authority(dir, "rogue");
+    server_certificate(dir, "server");
+    let client = "extendedKeyUsage=clientAuth";
+    signed_certificate(dir, "ca", "worker-1", client, "client");
+    signed_certificate(dir, "rogue", "intruder", client, "intruder");
+    let identity = dir.join("client.identity");
+    let pem = [
+        std::fs::read(dir.join("client.pem")).expect("client cert"),
+        std::fs::read(dir.join("client.key")).expect("client key"),
+    ]
+    .concat();
+    std::fs::write(&identity, pem).expect("identity");
+    let path = |name: &str| dir.join(name).display().to_string();
+    let server = TestServer::start(&[
+        ("HERON_TLS_CERT", path("server.pem").as_str()),
+        ("HERON_TLS_KEY", path("server.key").as_str()),
+        ("HERON_TLS_CLIENT_CA", path("ca.pem").as_str()),
+        ("HERON_TEST_CA_FILE", path("ca.pem").as_str()),
+        (
+            "HERON_TEST_CLIENT_IDENTITY",
+            identity.display().to_string().as_str(),
+        ),
+    ])
+    .await;
+    // The test's own client presents worker-1's certificate.
+    assert_eq!(server.get("/v1/health").await.status(), 200);
+
+    let curl = |extra: &[String]| {
+        Command::new("curl")
+            .args(["-s", "--cacert", &path("ca.pem")])
+            .args(extra)
+            .args([
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                &server.url("/v1/health"),
+            ])
+            .output()
+            .expect("running curl")
+    };
+    let with = |name: &str| {
+        vec![
+            "--cert".to_owned(),
+            path(&format!("{name}.pem")),
+            "--key".to_owned(),
+            path(&format!("{name}.key")),
+        ]
+    };
+    let admitted = curl(&with("client"));
+    assert!(admitted.status.success());
+    assert_eq!(String::from_utf8_lossy(&admitted.stdout), "200");
+    for (who, args) in [
+        ("no certificate", Vec::new()),
+        ("another CA's certificate", with("intruder")),
+    ] {
+        let refused = curl(&args);
+        assert!(
+            !refused.status.success() && String::from_utf8_lossy(&refused.stdout) != "200",
+            "{who}: {}",
+            String::from_utf8_lossy(&refused.stdout)
+        );
+    }
 }
