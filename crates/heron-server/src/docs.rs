@@ -4,7 +4,7 @@ use utoipa::OpenApi;
 
 use crate::{
     admin, compliance, dashboard, documents, error, jobs, learning, ops, search, similar, upload,
-    webhooks,
+    uploads, webhooks,
 };
 
 #[derive(OpenApi)]
@@ -18,6 +18,14 @@ use crate::{
     ),
     paths(
         upload::upload,
+        uploads::discover,
+        uploads::create,
+        uploads::offset,
+        uploads::append,
+        uploads::terminate,
+        uploads::status,
+        uploads::presign,
+        uploads::complete,
         jobs::get_job,
         jobs::list_jobs,
         jobs::cancel_job,
@@ -66,6 +74,9 @@ use crate::{
         heron_core::DecidedBy,
         heron_core::JobStatus,
         upload::JobAccepted,
+        uploads::UploadStatus,
+        uploads::PresignRequest,
+        uploads::PresignedUpload,
         jobs::JobResponse,
         jobs::JobProgress,
         jobs::JobList,
@@ -132,6 +143,7 @@ use crate::{
     )),
     tags(
         (name = "classification", description = "Upload files and read results"),
+        (name = "uploads", description = "Large files: resumable uploads (tus 1.0.0) and presigned uploads to the bucket"),
         (name = "jobs", description = "Batches: state, results, list, cancellation"),
         (name = "documents", description = "One uploaded file: read, erase"),
         (name = "admin", description = "A tenant's keys, settings, audit log, dead letters and webhook endpoints (admin scope)"),

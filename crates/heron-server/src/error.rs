@@ -105,6 +105,34 @@ pub enum ApiError {
     PageNotFound { document_id: String, page: u32 },
     #[error("the form's CSRF token is missing or stale: reload the page and try again")]
     CsrfRejected,
+    #[error("this server speaks tus 1.0.0: send `Tus-Resumable: 1.0.0`")]
+    TusVersionUnsupported,
+    #[error("invalid upload header: {0}")]
+    InvalidUploadHeader(String),
+    #[error("Content-Type must be {0}")]
+    InvalidContentType(&'static str),
+    #[error("upload {0} not found")]
+    UploadNotFound(String),
+    #[error("upload {0} expired before it was complete; start a new one")]
+    UploadExpired(String),
+    #[error(
+        "Upload-Offset {given} does not match the {expected} bytes stored: resume from {expected} (HEAD the upload)"
+    )]
+    UploadOffsetMismatch { expected: u64, given: u64 },
+    #[error("upload {upload_id} has {received} of its {length} bytes: put the rest first")]
+    UploadIncomplete {
+        upload_id: String,
+        received: u64,
+        length: u64,
+    },
+    #[error("the uploaded object is {found} bytes, but {declared} were declared")]
+    UploadSizeMismatch { declared: u64, found: u64 },
+    #[error(
+        "presigned uploads need an S3 blob store (HERON_BLOB_STORE=s3://...); use POST /v1/uploads or POST /v1/files"
+    )]
+    PresignUnavailable,
+    #[error("file {filename:?} is not a kind of document Heron reads ({found})")]
+    UnsupportedContent { filename: String, found: String },
     #[error("internal error")]
     Internal(String),
 }
@@ -148,6 +176,19 @@ impl ApiError {
             | ApiError::ModelNotFound(_)
             | ApiError::PageNotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::CsrfRejected => StatusCode::FORBIDDEN,
+            ApiError::TusVersionUnsupported => StatusCode::PRECONDITION_FAILED,
+            ApiError::InvalidUploadHeader(_) | ApiError::PresignUnavailable => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::InvalidContentType(_) | ApiError::UnsupportedContent { .. } => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            ApiError::UploadNotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::UploadExpired(_) => StatusCode::GONE,
+            ApiError::UploadOffsetMismatch { .. } | ApiError::UploadIncomplete { .. } => {
+                StatusCode::CONFLICT
+            }
+            ApiError::UploadSizeMismatch { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -190,6 +231,16 @@ impl ApiError {
             ApiError::ModelNotFound(_) => "model_not_found",
             ApiError::PageNotFound { .. } => "page_not_found",
             ApiError::CsrfRejected => "csrf_rejected",
+            ApiError::TusVersionUnsupported => "tus_version_unsupported",
+            ApiError::InvalidUploadHeader(_) => "invalid_upload_header",
+            ApiError::InvalidContentType(_) => "invalid_content_type",
+            ApiError::UploadNotFound(_) => "upload_not_found",
+            ApiError::UploadExpired(_) => "upload_expired",
+            ApiError::UploadOffsetMismatch { .. } => "upload_offset_mismatch",
+            ApiError::UploadIncomplete { .. } => "upload_incomplete",
+            ApiError::UploadSizeMismatch { .. } => "upload_size_mismatch",
+            ApiError::PresignUnavailable => "presigned_uploads_unavailable",
+            ApiError::UnsupportedContent { .. } => "unsupported_content",
             ApiError::Internal(_) => "internal_error",
         }
     }

@@ -34,6 +34,7 @@ mod similar;
 pub mod tls;
 mod ui;
 mod upload;
+mod uploads;
 mod webhooks;
 
 use std::future::Future;
@@ -200,6 +201,19 @@ pub fn router(state: AppState) -> Router {
     // Which scope each route needs is in `policy::POLICY`, not here.
     let data = Router::new()
         .route("/v1/files", post(upload::upload))
+        .route(
+            "/v1/uploads",
+            post(uploads::create).options(uploads::discover),
+        )
+        .route("/v1/uploads/presigned", post(uploads::presign))
+        .route(
+            "/v1/uploads/{upload_id}",
+            get(uploads::status)
+                .head(uploads::offset)
+                .patch(uploads::append)
+                .delete(uploads::terminate),
+        )
+        .route("/v1/uploads/{upload_id}/complete", post(uploads::complete))
         .route("/v1/jobs", get(jobs::list_jobs))
         .route(
             "/v1/jobs/{job_id}",
@@ -286,6 +300,11 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(middleware::from_fn(http_metrics::layer))
         .layer(cors(&state.settings))
+        // Outside the CORS layer, which takes every OPTIONS for a preflight.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            uploads::discovery_outside_cors,
+        ))
         .layer(middleware::from_fn(
             move |request: axum::extract::Request, next: middleware::Next| {
                 security_headers::layer(request, next, hsts)
@@ -310,13 +329,25 @@ fn cors(settings: &Settings) -> tower_http::cors::CorsLayer {
         .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
             HeaderName::from_static("x-api-key"),
             HeaderName::from_static("x-request-id"),
             HeaderName::from_static("idempotency-key"),
+            // Resumable uploads from a browser's tus client.
+            HeaderName::from_static("tus-resumable"),
+            HeaderName::from_static("upload-length"),
+            HeaderName::from_static("upload-offset"),
+            HeaderName::from_static("upload-metadata"),
         ])
         .expose_headers([
             HeaderName::from_static("x-request-id"),
@@ -324,6 +355,15 @@ fn cors(settings: &Settings) -> tower_http::cors::CorsLayer {
             HeaderName::from_static("ratelimit-remaining"),
             HeaderName::from_static("ratelimit-reset"),
             header::RETRY_AFTER,
+            header::LOCATION,
+            HeaderName::from_static("tus-resumable"),
+            HeaderName::from_static("tus-version"),
+            HeaderName::from_static("tus-extension"),
+            HeaderName::from_static("tus-max-size"),
+            HeaderName::from_static("upload-offset"),
+            HeaderName::from_static("upload-length"),
+            HeaderName::from_static("upload-expires"),
+            HeaderName::from_static("heron-job-id"),
         ])
         .max_age(std::time::Duration::from_secs(600))
 }
@@ -500,7 +540,15 @@ pub async fn run(
             let certificate = Arc::new(tls::ReloadingCertificate::load(cert, key)?);
             tokio::spawn(tls::watch(certificate.clone()));
             tracing::info!(address = %listener.local_addr()?, workers = settings.workers, "heron is listening (HTTPS, HTTP/2)");
-            tls::serve(listener, app, tls::server_config(certificate)?, shutdown).await?;
+            let clients = match &settings.tls_client_ca {
+                Some(ca) => tls::ClientAuth::Certificate {
+                    ca: ca.clone(),
+                    optional: settings.tls_client_auth_optional,
+                },
+                None => tls::ClientAuth::None,
+            };
+            let config = tls::server_config(certificate, &clients)?;
+            tls::serve(listener, app, config, shutdown).await?;
         }
         _ => {
             tracing::info!(address = %listener.local_addr()?, workers = settings.workers, "heron is listening");

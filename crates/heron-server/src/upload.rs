@@ -108,7 +108,13 @@ pub async fn upload(
     let key = idempotency_key(&headers)?.map(|key| format!("{}/{key}", principal.tenant));
     state.breakers.check_blob_store()?;
     let mut multipart = multipart.map_err(|e| ApiError::InvalidMultipart(e.body_text()))?;
-    if let Err(refused) = check_quota(&state, &principal, &headers).await {
+    // The request's `Content-Length` counts as its size.
+    let incoming = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0);
+    if let Err(refused) = check_quota(&state, &principal, incoming).await {
         // Read the body to its end (storing nothing) so that the client,
         // still sending, gets the answer rather than a reset connection.
         while let Ok(Some(mut field)) = multipart.next_field().await {
@@ -291,13 +297,12 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Refuse an upload that would take the tenant past its bytes-per-day
-/// quota, before any byte is stored (the request's `Content-Length` counts
-/// as its size).
-async fn check_quota(
+/// Refuse an upload of `incoming` bytes that would take the tenant past
+/// its bytes-per-day quota, before any byte is stored.
+pub(crate) async fn check_quota(
     state: &AppState,
     principal: &Principal,
-    headers: &HeaderMap,
+    incoming: u64,
 ) -> Result<(), ApiError> {
     let quota = state.settings.quota_tenant_bytes_per_day;
     if quota == 0 {
@@ -308,11 +313,6 @@ async fn check_quota(
         .store
         .tenant_upload_bytes_since(&principal.tenant, day_ago)
         .await?;
-    let incoming = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(0);
     if used.saturating_add(incoming) > quota {
         metrics::counter!("heron_quota_refusals_total").increment(1);
         return Err(ApiError::QuotaExceeded {
@@ -381,34 +381,45 @@ fn request_hash(request: &Request) -> String {
     hex::encode(hasher.finalize())
 }
 
-async fn receive_file(state: &AppState, mut field: Field<'_>) -> Result<Received, ApiError> {
-    let filename = sanitize_filename(field.file_name().unwrap_or("upload"));
-    let extension = Path::new(&filename)
+/// Refuse a file whose extension is not in `ALLOWED_EXTENSIONS`.
+pub(crate) fn check_extension(state: &AppState, filename: &str) -> Result<(), ApiError> {
+    let extension = Path::new(filename)
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    if !state.settings.extension_allowed(&extension) {
-        return Err(ApiError::UnsupportedExtension {
-            filename,
-            extension,
-            allowed: state
-                .settings
-                .allowed_extensions
-                .iter()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(","),
-        });
+    if state.settings.extension_allowed(&extension) {
+        return Ok(());
     }
+    Err(ApiError::UnsupportedExtension {
+        filename: filename.to_owned(),
+        extension,
+        allowed: state
+            .settings
+            .allowed_extensions
+            .iter()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(","),
+    })
+}
+
+/// The error for a file over the size limit.
+pub(crate) fn too_large(filename: &str, limit: u64) -> ApiError {
+    ApiError::FileTooLarge {
+        filename: filename.to_owned(),
+        limit_mb: limit as f64 / (1024.0 * 1024.0),
+    }
+}
+
+async fn receive_file(state: &AppState, mut field: Field<'_>) -> Result<Received, ApiError> {
+    let filename = sanitize_filename(field.file_name().unwrap_or("upload"));
+    check_extension(state, &filename)?;
     let limit = state.settings.max_file_size_bytes;
     let mut writer: BlobWriter = state.blobs.writer(limit).await?;
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
         writer.write(&chunk).await.map_err(|e| match e {
-            StoreError::TooLarge { .. } => ApiError::FileTooLarge {
-                filename: filename.clone(),
-                limit_mb: limit as f64 / (1024.0 * 1024.0),
-            },
+            StoreError::TooLarge { .. } => too_large(&filename, limit),
             other => ApiError::from(other),
         })?;
     }
@@ -429,7 +440,7 @@ fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError 
 
 /// Keep only the last path component and drop control characters, so a
 /// name can never point anywhere or break a log line.
-fn sanitize_filename(name: &str) -> String {
+pub(crate) fn sanitize_filename(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let clean: String = last.chars().filter(|c| !c.is_control()).take(255).collect();
     if clean.trim().is_empty() || clean == "." || clean == ".." {

@@ -41,11 +41,13 @@ impl Store {
     }
 
     /// Every blob the database refers to (uploaded files not purged,
-    /// registered models): SHA-256 and size.
+    /// registered models, pieces of unfinished uploads, so that a restored
+    /// upload can resume): SHA-256 and size.
     pub async fn referenced_blobs(&self) -> Result<Vec<(String, u64)>, StoreError> {
         let rows: Vec<(String, i64)> = sqlx::query_as(
             "SELECT DISTINCT sha256, size_bytes FROM tasks WHERE file_purged_at IS NULL
              UNION SELECT DISTINCT sha256, size_bytes FROM model_versions
+             UNION SELECT DISTINCT sha256, size_bytes FROM upload_parts
              ORDER BY 1",
         )
         .fetch_all(&self.pool)

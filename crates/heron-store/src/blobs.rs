@@ -52,6 +52,10 @@ enum Location {
     },
     Remote {
         store: Arc<dyn ObjectStore>,
+        /// The bucket itself, unprefixed: signs presigned URLs.
+        bucket: Arc<object_store::aws::AmazonS3>,
+        /// The key prefix of `store` within the bucket (may be empty).
+        prefix: String,
         /// `s3://bucket/prefix`, for logs and readiness.
         url: String,
         /// Where downloaded blobs wait for the pipeline.
@@ -165,10 +169,11 @@ impl BlobStore {
             .build()
             .map_err(|e| StoreError::ObjectStore(e.to_string()))?;
         let prefix = prefix.trim_matches('/');
+        let bucket = Arc::new(s3);
         let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
-            Arc::new(s3)
+            bucket.clone()
         } else {
-            Arc::new(PrefixStore::new(s3, prefix))
+            Arc::new(PrefixStore::new(bucket.clone(), prefix))
         };
         if tokio::fs::try_exists(spool).await? {
             tokio::fs::remove_dir_all(spool).await?;
@@ -177,6 +182,8 @@ impl BlobStore {
         Ok(BlobStore {
             location: Arc::new(Location::Remote {
                 store,
+                bucket,
+                prefix: prefix.to_owned(),
                 url: url.to_owned(),
                 spool: spool.to_path_buf(),
             }),
@@ -371,6 +378,76 @@ impl BlobStore {
         }
     }
 
+    /// A URL that lets its holder `PUT` an object at the key
+    /// `incoming/<name>` (beside the blobs, under the store's prefix), and
+    /// nowhere else, until `expires_in` runs out. S3 cannot bind the size
+    /// to a presigned `PUT` (object_store refuses to sign
+    /// `content-length`), so the caller checks the size when the upload is
+    /// completed. `None` for a local store (nothing to presign).
+    pub async fn presigned_put(
+        &self,
+        name: &str,
+        expires_in: Duration,
+    ) -> Result<Option<String>, StoreError> {
+        use object_store::signer::{Method, Signer};
+        let Location::Remote { bucket, prefix, .. } = self.location.as_ref() else {
+            return Ok(None);
+        };
+        let key = incoming_path(name);
+        let full = if prefix.is_empty() {
+            key
+        } else {
+            ObjectPath::from(format!("{prefix}/{key}"))
+        };
+        let url = bucket
+            .signed_url(Method::PUT, &full, expires_in)
+            .await
+            .map_err(object_error)?;
+        Ok(Some(url.to_string()))
+    }
+
+    /// The size of the object a presigned upload `name` put, or `None`
+    /// when nothing was put (yet).
+    pub async fn incoming_size(&self, name: &str) -> Result<Option<u64>, StoreError> {
+        let Location::Remote { store, .. } = self.location.as_ref() else {
+            return Ok(None);
+        };
+        match store.head(&incoming_path(name)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(other) => Err(object_error(other)),
+        }
+    }
+
+    /// Read the object a presigned upload `name` put into a blob (hashed,
+    /// measured against `limit`, encrypted when encryption is on), then
+    /// delete the object.
+    pub async fn import_incoming(&self, name: &str, limit: u64) -> Result<StoredBlob, StoreError> {
+        let Location::Remote { store, .. } = self.location.as_ref() else {
+            return Err(StoreError::MissingBlob(format!("incoming/{name}")));
+        };
+        let path = incoming_path(name);
+        let mut stream = store.get(&path).await.map_err(object_error)?.into_stream();
+        let mut writer = self.writer(limit).await?;
+        while let Some(chunk) = stream.next().await {
+            writer.write(&chunk.map_err(object_error)?).await?;
+        }
+        let blob = writer.commit().await?;
+        self.remove_incoming(name).await?;
+        Ok(blob)
+    }
+
+    /// Delete what a presigned upload `name` put, if anything.
+    pub async fn remove_incoming(&self, name: &str) -> Result<(), StoreError> {
+        let Location::Remote { store, .. } = self.location.as_ref() else {
+            return Ok(());
+        };
+        match store.delete(&incoming_path(name)).await {
+            Err(object_store::Error::NotFound { .. }) | Ok(()) => Ok(()),
+            Err(other) => Err(object_error(other)),
+        }
+    }
+
     /// Whether the store can be reached and written (for readiness): the
     /// local folder accepts a file; the bucket answers a listing.
     pub async fn check(&self) -> Result<(), StoreError> {
@@ -394,6 +471,12 @@ impl BlobStore {
 /// Where a committed blob lives under a local root.
 fn local_path(root: &Path, sha256: &str) -> PathBuf {
     root.join(shard(sha256)).join(sha256)
+}
+
+/// Where a presigned upload puts its object (the bucket's lifecycle rule
+/// for `incoming/` removes what was never completed; see docs/deploy.md).
+fn incoming_path(name: &str) -> ObjectPath {
+    ObjectPath::from(format!("incoming/{name}"))
 }
 
 fn object_path(sha256: &str) -> ObjectPath {
@@ -594,6 +677,11 @@ enum Sink {
 }
 
 impl BlobWriter {
+    /// Bytes written so far (plain, before any encryption).
+    pub fn written(&self) -> u64 {
+        self.size
+    }
+
     /// Append bytes; fails as soon as the size limit is passed, before
     /// anything past it is stored.
     pub async fn write(&mut self, chunk: &[u8]) -> Result<(), StoreError> {

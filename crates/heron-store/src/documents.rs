@@ -173,8 +173,8 @@ impl Store {
         Ok(true)
     }
 
-    /// Delete the queued blobs that still no task refers to (a new upload
-    /// of the same bytes keeps its blob). Returns how many were deleted.
+    /// Delete the queued blobs that still no task or unfinished upload
+    /// refers to (a new upload of the same bytes keeps its blob). Returns how many were deleted.
     pub async fn drain_blob_deletions(&self, blobs: &BlobStore) -> Result<u64, StoreError> {
         let queued: Vec<(String,)> =
             sqlx::query_as("SELECT sha256 FROM blob_deletions ORDER BY queued_at LIMIT 500")
@@ -182,8 +182,10 @@ impl Store {
                 .await?;
         let mut deleted = 0;
         for (sha256,) in queued {
+            // A document's file, or a piece of an upload still arriving.
             let used: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM tasks WHERE sha256 = $1 AND file_purged_at IS NULL",
+                "SELECT (SELECT COUNT(*) FROM tasks WHERE sha256 = $1 AND file_purged_at IS NULL)
+                      + (SELECT COUNT(*) FROM upload_parts WHERE sha256 = $1)",
             )
             .bind(&sha256)
             .fetch_one(&self.pool)
@@ -501,7 +503,7 @@ impl Store {
 
 /// Queue a blob for deletion within `transaction`; the drain re-checks
 /// that no document needs it before deleting.
-async fn queue_blob_deletion(
+pub(crate) async fn queue_blob_deletion(
     transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
     sha256: &str,
     now: i64,

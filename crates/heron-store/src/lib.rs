@@ -24,6 +24,7 @@ mod keys;
 mod learning;
 mod queue;
 mod search;
+mod uploads;
 mod webhooks;
 
 pub use analysis::{DocumentAnalysis, DuplicateCandidates, StoredFingerprint};
@@ -45,6 +46,7 @@ pub use queue::{ClaimedTask, DocumentText, NewJob, NewTask, Store};
 pub use search::{
     Comparison, FieldFilter, SearchEntry, SearchHit, SearchPage, SearchQuery, query_terms,
 };
+pub use uploads::{Completion, NewUpload, UploadKind, UploadPart, UploadRecord};
 pub use webhooks::{AttemptOutcome, AttemptRecord, DeliveryRecord, DueDelivery, WebhookEndpoint};
 
 /// Why a storage operation failed.

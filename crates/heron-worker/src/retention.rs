@@ -1,11 +1,12 @@
 //! The retention loop: now and then, erase every document past its
 //! tenant's retention period (file, results, job), each recorded as
 //! `document.purge` in the audit log, delete blobs whose erasure a crash
-//! interrupted, and forget expired web UI sessions.
+//! interrupted, drop uploads that were never completed (and forget
+//! completed ones a week on), and forget expired web UI sessions.
 
 use std::time::Duration;
 
-use heron_store::{BlobStore, Store};
+use heron_store::{Actor, BlobStore, Store, StoreError, UploadKind};
 use tokio::sync::watch;
 
 /// Purge every `interval` until `stop` turns true. `default_days` applies
@@ -26,6 +27,11 @@ pub async fn run_retention(
             }
             Err(e) => tracing::warn!(error = %e, "retention purge failed; will try again"),
         }
+        match drop_expired_uploads(&store, &blobs).await {
+            Ok(0) => {}
+            Ok(dropped) => tracing::info!(dropped, "expired uploads dropped"),
+            Err(e) => tracing::warn!(error = %e, "could not drop expired uploads; will try again"),
+        }
         if let Err(e) = store.drop_expired_sessions().await {
             tracing::warn!(error = %e, "could not drop expired web UI sessions; will try again");
         }
@@ -37,4 +43,25 @@ pub async fn run_retention(
             return;
         }
     }
+}
+
+/// Drop unfinished uploads past their expiry (their parts, or the object a
+/// presigned URL put), and forget completed ones; how many.
+async fn drop_expired_uploads(store: &Store, blobs: &BlobStore) -> Result<u64, StoreError> {
+    let actor = Actor::system("retention");
+    let mut dropped = 0;
+    for (tenant, id, kind) in store.expired_uploads(500).await? {
+        if kind == UploadKind::Presigned {
+            blobs.remove_incoming(&id).await?;
+        }
+        if store.drop_upload(&tenant, &id, &actor).await? {
+            dropped += 1;
+        } else {
+            store.forget_upload(&id).await?;
+        }
+    }
+    if dropped > 0 {
+        store.drain_blob_deletions(blobs).await?;
+    }
+    Ok(dropped)
 }

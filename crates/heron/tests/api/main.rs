@@ -51,4 +51,5 @@ mod tls;
 mod traces;
 mod ui;
 mod understanding;
+mod uploads;
 mod webhooks;

@@ -29,6 +29,8 @@ struct Tenant {
     document_id: String,
     key_id: String,
     webhook_id: String,
+    /// An unfinished resumable upload.
+    upload_id: String,
 }
 
 impl Tenant {
@@ -53,6 +55,7 @@ impl Tenant {
             .to_owned();
         let (key_id, _) = new_key(server, &admin, "reader").await;
         let webhook_id = new_webhook(server, &admin).await;
+        let upload_id = new_upload(server, &keys["uploader"]).await;
         Tenant {
             name,
             keys,
@@ -60,6 +63,7 @@ impl Tenant {
             document_id,
             key_id,
             webhook_id,
+            upload_id,
         }
     }
 
@@ -96,6 +100,23 @@ async fn new_key(server: &TestServer, admin: &str, role: &str) -> (String, Strin
         body["key_id"].as_str().unwrap().to_owned(),
         body["key"].as_str().unwrap().to_owned(),
     )
+}
+
+/// A resumable upload of 1000 bytes, nothing sent yet: its id.
+async fn new_upload(server: &TestServer, key: &str) -> String {
+    let response = server
+        .client
+        .post(server.url("/v1/uploads"))
+        .header("authorization", format!("Bearer {key}"))
+        .header("tus-resumable", "1.0.0")
+        .header("upload-length", "1000")
+        .header("upload-metadata", "filename bWF0cml4LnR4dA==")
+        .send()
+        .await
+        .expect("POST /v1/uploads");
+    assert_eq!(response.status(), 201);
+    let location = response.headers()["location"].to_str().expect("location");
+    location.trim_start_matches("/v1/uploads/").to_owned()
 }
 
 async fn new_webhook(server: &TestServer, admin: &str) -> String {
@@ -142,6 +163,14 @@ fn expected_success(method: &str, route: &str, foreign: bool) -> u16 {
         | ("POST", "/v1/models/{model_id}/promote") => 404,
         ("POST", "/v1/types") => 201,
         ("POST", "/v1/models/train") => 202,
+        ("POST", "/v1/uploads") => 201,
+        ("GET", "/v1/uploads/{upload_id}") | ("HEAD", "/v1/uploads/{upload_id}") => found(200),
+        // Object storage only.
+        ("POST", "/v1/uploads/presigned") if crate::support::shared_storage() => 201,
+        ("POST", "/v1/uploads/presigned") => 400,
+        ("PATCH", "/v1/uploads/{upload_id}") | ("DELETE", "/v1/uploads/{upload_id}") => found(204),
+        // A resumable upload is not completed this way.
+        ("POST", "/v1/uploads/{upload_id}/complete") => 404,
         _ => 200,
     }
 }
@@ -176,7 +205,14 @@ async fn concrete(
     } else {
         owner.webhook_id.clone()
     };
+    let upload_id =
+        if fresh && matches!(method, "PATCH" | "DELETE") && route.contains("{upload_id}") {
+            new_upload(server, &owner.keys["uploader"]).await
+        } else {
+            owner.upload_id.clone()
+        };
     let path = route
+        .replace("{upload_id}", &upload_id)
         .replace("{job_id}", &owner.job_id)
         .replace("{document_id}", &document)
         .replace("{task_id}", &owner.document_id)
@@ -193,6 +229,9 @@ async fn concrete(
         ("POST", "/v1/compare") => Some(json!({ "document_ids": [document] })),
         ("POST", "/v1/documents/{document_id}/review") => {
             Some(json!({ "action": "correct", "label": "invoice" }))
+        }
+        ("POST", "/v1/uploads/presigned") => {
+            Some(json!({ "filename": "matrix.pdf", "size_bytes": 1000 }))
         }
         ("POST", "/v1/types") => Some(json!({
             "name": format!("Matrix type {}", uuid_like()),
@@ -225,7 +264,47 @@ async fn send(
         );
         return server.upload_with(&[file], key, &[]).await;
     }
+    if path.starts_with("/v1/uploads")
+        && path != "/v1/uploads/presigned"
+        && !path.ends_with("/complete")
+    {
+        return tus(server, method, path, key).await;
+    }
     server.call(method, path, key, body).await
+}
+
+/// A tus request: the protocol's headers, a few bytes at offset 0 for a
+/// `PATCH`, a declared length for a creation.
+async fn tus(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+) -> reqwest::Response {
+    let mut request = server
+        .client
+        .request(
+            reqwest::Method::from_bytes(method.as_bytes()).expect("method"),
+            server.url(path),
+        )
+        .header("tus-resumable", "1.0.0");
+    if let Some(key) = key {
+        request = request.header("authorization", format!("Bearer {key}"));
+    }
+    request = match method {
+        "POST" => request
+            .header("upload-length", "1000")
+            .header("upload-metadata", "filename bWF0cml4LnR4dA=="),
+        "PATCH" => request
+            .header("upload-offset", "0")
+            .header("content-type", "application/offset+octet-stream")
+            .body(b"12345".to_vec()),
+        _ => request,
+    };
+    request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
 }
 
 #[tokio::test]
