@@ -39,7 +39,12 @@ task_states = set(re.search(r"state\s+TEXT NOT NULL\s+CHECK \(state IN \(([^)]*)
 
 deployments = {d["metadata"]["name"] for f in K8S.glob("*.yaml") for d in documents(f) if d.get("kind") == "Deployment"}
 
-(scaled,) = documents(K8S / "worker-autoscaling.yaml")
+(scaled, authentication) = documents(K8S / "worker-autoscaling.yaml")
+check(authentication["kind"] == "TriggerAuthentication", "TriggerAuthentication kind")
+secret_keys = set(documents(K8S / "secret.example.yaml")[0]["stringData"])
+for reference in authentication["spec"]["secretTargetRef"]:
+    check(reference["name"] == "heron" and reference["key"] in secret_keys,
+          f"TriggerAuthentication reads {reference['key']!r}, not a key of the Secret heron")
 check(scaled["apiVersion"] == "keda.sh/v1alpha1" and scaled["kind"] == "ScaledObject", "ScaledObject kind")
 spec = scaled["spec"]
 check(spec["scaleTargetRef"]["name"] in deployments, f"ScaledObject targets an unknown Deployment {spec['scaleTargetRef']['name']}")
@@ -51,6 +56,25 @@ for trigger in spec["triggers"]:
     for state in re.findall(r"'([a-z]+)'", query):
         check(state in task_states, f"the query names an unknown task state {state!r}")
     check(int(trigger["metadata"]["targetQueryValue"]) > 0, "targetQueryValue")
+    check(trigger["authenticationRef"]["name"] == authentication["metadata"]["name"], "trigger authentication")
+
+# Secrets reach the pods as files only: every *_FILE setting names a key of
+# the Secret mounted at /run/secrets/heron, read-only, owner-readable.
+config = documents(K8S / "config.yaml")[0]["data"]
+for setting, path in config.items():
+    if setting.endswith("_FILE"):
+        check(path.startswith("/run/secrets/heron/") and path.rsplit("/", 1)[1] in secret_keys,
+              f"{setting} names {path}, not a key of the Secret heron")
+for manifest in ("api.yaml", "worker.yaml"):
+    (deployment,) = [d for d in documents(K8S / manifest) if d.get("kind") == "Deployment"]
+    pod = deployment["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    check(volumes.get("secrets", {}).get("secret", {}).get("defaultMode") == 0o400,
+          f"{manifest}: the secret volume must have defaultMode 0400")
+    for container in pod["containers"]:
+        for source in container.get("envFrom", []):
+            check(source.get("secretRef", {}).get("name") != "heron",
+                  f"{manifest}: the Secret heron must be mounted as files, not as environment")
 
 kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
 listed = set(kustomization["resources"])
