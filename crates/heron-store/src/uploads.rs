@@ -249,14 +249,7 @@ impl Store {
             };
         }
         insert_job(&mut transaction, job).await?;
-        let now = now_ms();
-        for part in &parts {
-            queue_blob_deletion(&mut transaction, &part.sha256, now).await?;
-        }
-        sqlx::query("DELETE FROM upload_parts WHERE upload_id = $1")
-            .bind(id)
-            .execute(&mut *transaction)
-            .await?;
+        release_parts(&mut transaction, id, &parts).await?;
         transaction.commit().await?;
         Ok(Completion::Created)
     }
@@ -283,14 +276,7 @@ impl Store {
             transaction.rollback().await?;
             return Ok(false);
         }
-        let now = now_ms();
-        for part in &parts {
-            queue_blob_deletion(&mut transaction, &part.sha256, now).await?;
-        }
-        sqlx::query("DELETE FROM upload_parts WHERE upload_id = $1")
-            .bind(id)
-            .execute(&mut *transaction)
-            .await?;
+        release_parts(&mut transaction, id, &parts).await?;
         let entry = AuditEntry::ok(tenant, actor, "upload.delete", format!("upload:{id}"));
         crate::audit::commit_audited(transaction, &entry).await?;
         Ok(true)
@@ -346,4 +332,22 @@ impl Store {
             .await?;
         Ok(())
     }
+}
+
+/// Forget an upload's parts within `transaction`, queueing their blobs for
+/// deletion (the drain keeps any that a document or another upload needs).
+async fn release_parts(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    id: &str,
+    parts: &[UploadPart],
+) -> Result<(), StoreError> {
+    let now = now_ms();
+    for part in parts {
+        queue_blob_deletion(transaction, &part.sha256, now).await?;
+    }
+    sqlx::query("DELETE FROM upload_parts WHERE upload_id = $1")
+        .bind(id)
+        .execute(&mut **transaction)
+        .await?;
+    Ok(())
 }
