@@ -1,0 +1,104 @@
+//! The real all-MiniLM-L6-v2 weights give the vectors of the reference
+//! implementation (sentence-transformers), stored once in
+//! `fixtures/reference.json` by `fixtures/make_reference.py`.
+//!
+//! Needs the model folder named by `HERON_TEST_EMBEDDING_MODEL`
+//! (`scripts/fetch-embedding-model DIR`; `scripts/test` and `.ci/run` set
+//! it); without it the test says so loudly and passes.
+
+use std::path::PathBuf;
+
+use heron_embed::{ChunkPolicy, Embedder, cosine};
+
+fn model_dir() -> Option<PathBuf> {
+    match std::env::var("HERON_TEST_EMBEDDING_MODEL") {
+        Ok(dir) if PathBuf::from(&dir).join("model.safetensors").exists() => Some(dir.into()),
+        _ => {
+            eprintln!(
+                "\n!!! SKIPPED: HERON_TEST_EMBEDDING_MODEL names no model folder \
+                 (scripts/fetch-embedding-model DIR; .ci/run sets it) !!!\n"
+            );
+            None
+        }
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct Reference {
+    max_seq_length: usize,
+    cases: Vec<Case>,
+}
+
+#[derive(serde::Deserialize)]
+struct Case {
+    text: String,
+    vector: Vec<f32>,
+}
+
+#[test]
+fn real_weights_give_the_reference_implementations_vectors() {
+    let Some(dir) = model_dir() else {
+        return;
+    };
+    let embedder = Embedder::load(&dir).expect("loading the model");
+    let reference: Reference =
+        serde_json::from_str(include_str!("fixtures/reference.json")).expect("reference vectors");
+    assert_eq!(embedder.window(), reference.max_seq_length);
+    let texts: Vec<&str> = reference.cases.iter().map(|c| c.text.as_str()).collect();
+    let vectors = embedder.embed(&texts).expect("embedding");
+    for (case, vector) in reference.cases.iter().zip(&vectors) {
+        assert_eq!(vector.len(), case.vector.len());
+        let similarity = cosine(vector, &case.vector);
+        eprintln!("cos {similarity:.6}  {:.50}", case.text);
+        assert!(similarity >= 0.99, "{similarity} for {:?}", case.text);
+    }
+    // One at a time gives what the padded batch gave.
+    let alone = embedder.embed(&texts[1..2]).expect("embedding");
+    assert!(cosine(&alone[0], &vectors[1]) > 0.9999);
+}
+
+#[test]
+fn a_document_is_pooled_from_its_windows_with_the_beginning_weighing_most() {
+    let Some(dir) = model_dir() else {
+        return;
+    };
+    let embedder = Embedder::load(&dir).expect("loading the model");
+    let invoice = "INVOICE No. 1001. Bill to: Example Ltd. Item: consulting, 10 hours at 100.00. \
+                   Subtotal 1000.00, VAT 200.00, total due 1200.00 within 30 days. ";
+    let weather = "The weather was mild and the garden flowers bloomed early this spring. ";
+    // An invoice followed by a long unrelated tail, and the reverse.
+    let invoice_first = format!("{}{}", invoice.repeat(12), weather.repeat(60));
+    let weather_first = format!("{}{}", weather.repeat(60), invoice.repeat(12));
+    let policy = ChunkPolicy::default();
+    let query = embedder
+        .embed(&["an invoice asking for payment"])
+        .expect("query");
+    let a = embedder
+        .embed_document(&invoice_first, &policy)
+        .expect("embedding")
+        .expect("a vector");
+    let b = embedder
+        .embed_document(&weather_first, &policy)
+        .expect("embedding")
+        .expect("a vector");
+    assert!(cosine(&a, &query[0]) > cosine(&b, &query[0]) + 0.05);
+    assert!(
+        embedder
+            .embed_document("   ", &policy)
+            .expect("embedding")
+            .is_none()
+    );
+    // Bounded: a huge text costs no more windows than the policy allows.
+    let huge = weather.repeat(5_000);
+    let started = std::time::Instant::now();
+    embedder
+        .embed_document(
+            &huge,
+            &ChunkPolicy {
+                max_windows: 2,
+                batch: 2,
+            },
+        )
+        .expect("embedding");
+    eprintln!("2 windows of a 70k-word text: {:?}", started.elapsed());
+}
