@@ -134,47 +134,7 @@ impl BlobStore {
     }
 
     async fn open_s3(url: &str, spool: &Path) -> Result<BlobStore, StoreError> {
-        // reqwest is built without a default TLS crypto provider (to avoid
-        // a second one); install ring's. Fails only if one is installed.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let rest = url.trim_start_matches("s3://");
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
-        }
-        // Our timeouts first, then the environment (which may override
-        // them): `with_client_options` would otherwise drop the client
-        // settings read from the environment, such as AWS_ALLOW_HTTP.
-        let mut builder = object_store::aws::AmazonS3Builder::new().with_client_options(
-            ClientOptions::new()
-                .with_connect_timeout(Duration::from_secs(5))
-                .with_timeout(Duration::from_secs(60)),
-        );
-        for (key, value) in std::env::vars() {
-            if key.starts_with("AWS_")
-                && let Ok(key) = key.to_ascii_lowercase().parse()
-            {
-                builder = builder.with_config(key, value);
-            }
-        }
-        let s3 = builder
-            .with_bucket_name(bucket)
-            // A few quick retries; beyond that the caller's own retry
-            // (the task queue's backoff) takes over.
-            .with_retry(RetryConfig {
-                max_retries: 3,
-                retry_timeout: Duration::from_secs(15),
-                ..RetryConfig::default()
-            })
-            .build()
-            .map_err(|e| StoreError::ObjectStore(e.to_string()))?;
-        let prefix = prefix.trim_matches('/');
-        let bucket = Arc::new(s3);
-        let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
-            bucket.clone()
-        } else {
-            Arc::new(PrefixStore::new(bucket.clone(), prefix))
-        };
+        let (bucket, store, prefix) = s3_location(url)?;
         if tokio::fs::try_exists(spool).await? {
             tokio::fs::remove_dir_all(spool).await?;
         }
@@ -183,7 +143,7 @@ impl BlobStore {
             location: Arc::new(Location::Remote {
                 store,
                 bucket,
-                prefix: prefix.to_owned(),
+                prefix,
                 url: url.to_owned(),
                 spool: spool.to_path_buf(),
             }),
@@ -465,6 +425,132 @@ impl BlobStore {
             }
         }
         Ok(())
+    }
+}
+
+/// A bucket's client, the store under the prefix, and the prefix.
+type S3Location = (
+    Arc<object_store::aws::AmazonS3>,
+    Arc<dyn ObjectStore>,
+    String,
+);
+
+/// The client of `s3://bucket/prefix` (endpoint, region and credentials
+/// from the `AWS_*` environment), the store under the prefix, and the
+/// prefix.
+fn s3_location(url: &str) -> Result<S3Location, StoreError> {
+    // reqwest is built without a default TLS crypto provider (to avoid
+    // a second one); install ring's. Fails only if one is installed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rest = url.trim_start_matches("s3://");
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(StoreError::UnsupportedUrl(url.to_owned()));
+    }
+    // Our timeouts first, then the environment (which may override
+    // them): `with_client_options` would otherwise drop the client
+    // settings read from the environment, such as AWS_ALLOW_HTTP.
+    let mut builder = object_store::aws::AmazonS3Builder::new().with_client_options(
+        ClientOptions::new()
+            .with_connect_timeout(Duration::from_secs(5))
+            .with_timeout(Duration::from_secs(60)),
+    );
+    for (key, value) in std::env::vars() {
+        if key.starts_with("AWS_")
+            && let Ok(key) = key.to_ascii_lowercase().parse()
+        {
+            builder = builder.with_config(key, value);
+        }
+    }
+    let s3 = builder
+        .with_bucket_name(bucket)
+        // A few quick retries; beyond that the caller's own retry
+        // (the task queue's backoff) takes over.
+        .with_retry(RetryConfig {
+            max_retries: 3,
+            retry_timeout: Duration::from_secs(15),
+            ..RetryConfig::default()
+        })
+        .build()
+        .map_err(|e| StoreError::ObjectStore(e.to_string()))?;
+    let prefix = prefix.trim_matches('/');
+    let bucket = Arc::new(s3);
+    let store: Arc<dyn ObjectStore> = if prefix.is_empty() {
+        bucket.clone()
+    } else {
+        Arc::new(PrefixStore::new(bucket.clone(), prefix))
+    };
+    Ok((bucket, store, prefix.to_owned()))
+}
+
+/// Files under an `s3://bucket/prefix` (a backup's folder in a bucket):
+/// written whole, read back, listed.
+#[derive(Debug, Clone)]
+pub struct RemoteFolder {
+    store: Arc<dyn ObjectStore>,
+    url: String,
+}
+
+impl RemoteFolder {
+    pub fn open(url: &str) -> Result<RemoteFolder, StoreError> {
+        let (_, store, _) = s3_location(url)?;
+        Ok(RemoteFolder {
+            store,
+            url: url.to_owned(),
+        })
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Upload the local file `path` as `relative` (parts of 5 MiB).
+    pub async fn put_file(&self, relative: &str, path: &Path) -> Result<(), StoreError> {
+        use tokio::io::AsyncReadExt;
+        let mut writer =
+            BufWriter::with_capacity(self.store.clone(), ObjectPath::from(relative), PART_BYTES)
+                .with_max_concurrency(PARTS_IN_FLIGHT);
+        let mut file = tokio::fs::File::open(path).await?;
+        let mut buffer = vec![0u8; 1 << 20];
+        loop {
+            let n = file.read(&mut buffer).await?;
+            if n == 0 {
+                break;
+            }
+            writer.write_all(&buffer[..n]).await?;
+        }
+        writer.shutdown().await?;
+        Ok(())
+    }
+
+    /// Download `relative` into the local file `path`; `false` when
+    /// there is no such object.
+    pub async fn get_file(&self, relative: &str, path: &Path) -> Result<bool, StoreError> {
+        let result = match self.store.get(&ObjectPath::from(relative)).await {
+            Ok(result) => result,
+            Err(object_store::Error::NotFound { .. }) => return Ok(false),
+            Err(other) => return Err(object_error(other)),
+        };
+        if let Some(parent) = path.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        let mut file = tokio::fs::File::create(path).await?;
+        let mut stream = result.into_stream();
+        while let Some(chunk) = stream.next().await {
+            file.write_all(&chunk.map_err(object_error)?).await?;
+        }
+        file.sync_all().await?;
+        Ok(true)
+    }
+
+    /// Whether anything is stored under the folder.
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+        let mut listing = self.store.list(None);
+        match listing.next().await {
+            None => Ok(true),
+            Some(Ok(_)) => Ok(false),
+            Some(Err(e)) => Err(object_error(e)),
+        }
     }
 }
 

@@ -260,16 +260,17 @@ pub enum ModelsCommand {
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// A new (or empty) folder for the backup.
-    #[arg(long, value_name = "DIR")]
-    pub to: PathBuf,
+    /// A new (or empty) folder for the backup, or `s3://bucket/prefix`
+    /// (an empty prefix; credentials from the `AWS_*` environment).
+    #[arg(long, value_name = "DIR|s3://...")]
+    pub to: String,
 }
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// A backup folder written by `heron backup`.
-    #[arg(long, value_name = "DIR")]
-    pub from: PathBuf,
+    /// A backup written by `heron backup`: a folder or `s3://bucket/prefix`.
+    #[arg(long, value_name = "DIR|s3://...")]
+    pub from: String,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,9 @@
-//! `heron backup --to DIR` and `heron restore --from DIR`: the embedded
-//! store (SQLite database, blob folder, model files) saved while the
-//! service runs and brought back into an empty data directory.
+//! `heron backup --to DIR|s3://...` and `heron restore --from
+//! DIR|s3://...`: the embedded store (SQLite database, blob folder, model
+//! files) saved while the service runs and brought back into an empty
+//! data directory. A bucket holds the same files as a folder would (made
+//! in a staging folder, uploaded with the manifest last; downloaded to a
+//! staging folder and checked before anything is restored).
 //!
 //! A backup is a folder: `heron.db` (a consistent copy, `VACUUM INTO`),
 //! `blobs/` (the files the copy refers to, as stored: sealed when
@@ -18,7 +21,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail, ensure};
 use heron_core::Settings;
-use heron_store::{BlobStore, SnapshotCounts, Store};
+use heron_store::{BlobStore, RemoteFolder, SnapshotCounts, Store};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -51,9 +54,30 @@ struct FileEntry {
 pub fn backup(settings: Settings, args: &BackupArgs) -> anyhow::Result<ExitCode> {
     setup::init_logging(&settings, "warn");
     embedded_only(&settings)?;
-    let target = args.to.clone();
+    // A backup to a bucket is made in a staging folder beside the data,
+    // then uploaded, the manifest last.
+    let remote = remote_folder(&args.to)?;
+    let staging = match &remote {
+        Some(_) => Some(
+            tempfile::Builder::new()
+                .prefix(".backup-")
+                .tempdir_in(&settings.data_dir)
+                .context("making a staging folder in the data directory")?,
+        ),
+        None => None,
+    };
+    let target = staging
+        .as_ref()
+        .map_or_else(|| PathBuf::from(&args.to), |s| s.path().to_path_buf());
     ensure_empty(&target)?;
     runtime()?.block_on(async {
+        if let Some(remote) = &remote {
+            ensure!(
+                remote.is_empty().await?,
+                "{} is not empty: choose a new prefix",
+                remote.url()
+            );
+        }
         let live = open(&settings.data_dir, None).await?;
         let database = target.join("heron.db");
         live.snapshot_into(&database)
@@ -115,6 +139,18 @@ pub fn backup(settings: Settings, args: &BackupArgs) -> anyhow::Result<ExitCode>
         std::fs::write(&partial, serde_json::to_vec_pretty(&manifest)?)?;
         std::fs::File::open(&partial)?.sync_all()?;
         std::fs::rename(&partial, target.join(MANIFEST))?;
+        if let Some(remote) = &remote {
+            for file in &manifest.files {
+                remote
+                    .put_file(&file.path, &target.join(safe_relative(&file.path)?))
+                    .await
+                    .with_context(|| format!("uploading {}", file.path))?;
+            }
+            remote
+                .put_file(MANIFEST, &target.join(MANIFEST))
+                .await
+                .context("uploading the manifest")?;
+        }
         println!(
             "backup of {} documents, {} jobs, {} audit entries, {} registered models ({} files) in {}{}",
             counts.documents,
@@ -122,7 +158,9 @@ pub fn backup(settings: Settings, args: &BackupArgs) -> anyhow::Result<ExitCode>
             counts.audit_entries,
             counts.models,
             manifest.files.len(),
-            target.display(),
+            remote
+                .as_ref()
+                .map_or_else(|| target.display().to_string(), |r| r.url().to_owned()),
             if manifest.missing_blobs.is_empty() {
                 String::new()
             } else {
@@ -139,12 +177,32 @@ pub fn backup(settings: Settings, args: &BackupArgs) -> anyhow::Result<ExitCode>
 pub fn restore(settings: Settings, args: &RestoreArgs) -> anyhow::Result<ExitCode> {
     setup::init_logging(&settings, "warn");
     embedded_only(&settings)?;
-    let source = &args.from;
+    // From a bucket: downloaded into a staging folder first (beside the
+    // data directory, which must stay empty), then checked like a folder.
+    let staging;
+    let source = match remote_folder(&args.from)? {
+        Some(remote) => {
+            let parent = settings
+                .data_dir
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf();
+            staging = tempfile::Builder::new()
+                .prefix(".heron-restore-")
+                .tempdir_in(&parent)
+                .with_context(|| format!("making a staging folder in {}", parent.display()))?;
+            download(&remote, staging.path())?;
+            staging.path().to_path_buf()
+        }
+        None => PathBuf::from(&args.from),
+    };
+    let source = &source;
     let manifest: Manifest =
         serde_json::from_slice(&std::fs::read(source.join(MANIFEST)).with_context(|| {
             format!(
                 "{} has no {MANIFEST}: not a complete backup; refusing to restore it",
-                source.display()
+                args.from
             )
         })?)
         .context("reading the backup's manifest")?;
@@ -194,6 +252,42 @@ pub fn restore(settings: Settings, args: &RestoreArgs) -> anyhow::Result<ExitCod
             target.display()
         );
         Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The bucket folder named by `place`, when it is an `s3://` URL.
+fn remote_folder(place: &str) -> anyhow::Result<Option<RemoteFolder>> {
+    if !place.starts_with("s3://") {
+        return Ok(None);
+    }
+    Ok(Some(
+        RemoteFolder::open(place).with_context(|| format!("opening {place}"))?,
+    ))
+}
+
+/// Download a backup from a bucket: the manifest, then every file it
+/// lists (checked afterwards like a local backup's). A prefix without a
+/// manifest is an unfinished backup: nothing more is downloaded.
+fn download(remote: &RemoteFolder, into: &Path) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        if !remote.get_file(MANIFEST, &into.join(MANIFEST)).await? {
+            bail!(
+                "{} has no {MANIFEST}: not a complete backup; refusing to restore it",
+                remote.url()
+            );
+        }
+        let manifest: Manifest = serde_json::from_slice(&std::fs::read(into.join(MANIFEST))?)
+            .context("reading the backup's manifest")?;
+        for file in &manifest.files {
+            let relative = safe_relative(&file.path)?;
+            ensure!(
+                remote.get_file(&file.path, &into.join(&relative)).await?,
+                "backup file {} is missing from {}",
+                file.path,
+                remote.url()
+            );
+        }
+        Ok(())
     })
 }
 

@@ -146,3 +146,58 @@ async fn a_backup_under_load_restores_everything_elsewhere_and_bad_backups_are_r
     std::fs::remove_file(backup.join("manifest.json")).expect("removing the manifest");
     assert!(refusal().contains("not a complete backup"));
 }
+
+/// The same backup, kept in a bucket: uploaded with its manifest last,
+/// downloaded and checked before anything is restored.
+#[tokio::test]
+async fn a_backup_in_a_bucket_restores_into_a_new_data_directory() {
+    if crate::support::shared_storage() {
+        eprintln!("backup and restore are for the embedded store: skipped on PostgreSQL + S3");
+        return;
+    }
+    let Some(bucket) = heron_store::testing::s3_test_location() else {
+        return;
+    };
+    let mut server = TestServer::start(&[]).await;
+    for i in 0..3 {
+        server
+            .upload_document(
+                API_KEY,
+                &format!("note{i}.txt"),
+                &format!("Invoice {i}\nTotal due 1{i}.00 EUR"),
+            )
+            .await;
+    }
+    let said = cli_ok(&server, &["backup", "--to", &bucket]);
+    assert!(
+        said.contains("backup of 3 documents") && said.contains(&bucket),
+        "{said}"
+    );
+    // A prefix that holds something is not written over.
+    let again = server.cli(&["backup", "--to", &bucket]);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+
+    let folder = tempfile::tempdir().expect("folder");
+    let original = std::mem::replace(&mut server.data_dir, folder.path().join("restored"));
+    let said = cli_ok(&server, &["restore", "--from", &bucket]);
+    assert!(said.contains("restored 3 documents"), "{said}");
+    let verify = cli_ok(&server, &["audit", "verify"]);
+    assert!(verify.contains("intact"), "{verify}");
+    server.restart().await;
+    let jobs = server.get_json("/v1/jobs?limit=10").await;
+    assert_eq!(jobs["jobs"].as_array().map_or(0, Vec::len), 3, "{jobs}");
+    server.data_dir = original;
+
+    // A prefix without a manifest is no backup; nothing is restored.
+    let empty = format!("{bucket}-none");
+    server.data_dir = folder.path().join("elsewhere");
+    let refused = server.cli(&["restore", "--from", &empty]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("not a complete backup"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert!(!folder.path().join("elsewhere").join("heron.db").exists());
+}
