@@ -31,6 +31,7 @@ pub mod ood;
 pub mod render;
 pub mod risk;
 pub mod rng;
+pub mod semantic;
 pub mod synth;
 pub mod taxonomy;
 pub mod train;

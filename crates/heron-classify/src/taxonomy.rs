@@ -262,6 +262,14 @@ pub struct Template {
 }
 
 impl Template {
+    /// Keep only the English wording (for a model that reads English
+    /// only): documents generated from it are then all English.
+    pub fn english_only(&mut self) {
+        for title in &mut self.titles {
+            title.0.truncate(1);
+        }
+    }
+
     /// Languages (indices into [`LANGUAGES`]) the template's titles exist in.
     pub fn languages(&self) -> Vec<usize> {
         (0..LANGUAGES.len())

@@ -24,7 +24,7 @@ pub use result::{
     Alternative, ClassificationResult, DecidedBy, Evidence, Explanation, LabelPathLevel,
     StageConfidences, TextLocation,
 };
-pub use settings::{Settings, SettingsError, SettingsOverrides};
+pub use settings::{SemanticSetting, Settings, SettingsError, SettingsOverrides};
 
 /// Heron's own version, as built.
 pub const HERON_VERSION: &str = env!("CARGO_PKG_VERSION");

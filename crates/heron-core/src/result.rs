@@ -69,13 +69,18 @@ pub struct Alternative {
 }
 
 /// Confidence of each pipeline stage that ran; `null` for a stage that did not.
-/// The four keys are the original API's and never change.
+/// The first four keys are the original API's and never change;
+/// `stage_semantic` is Heron's (the sentence-embedding stage).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct StageConfidences {
     pub stage_filename: Option<f64>,
     pub stage_metadata: Option<f64>,
     pub stage_text: Option<f64>,
     pub stage_ocr: Option<f64>,
+    /// The semantic stage's best type probability, when it ran (results
+    /// stored before it existed read as `null`).
+    #[serde(default)]
+    pub stage_semantic: Option<f64>,
 }
 
 /// Which part of the pipeline settled the final label.
@@ -86,6 +91,8 @@ pub enum DecidedBy {
     Metadata,
     TextModel,
     OcrTextModel,
+    /// The sentence-embedding stage: descriptions and labelled examples.
+    Semantic,
     Ensemble,
     /// Nothing could be decided (no usable content): the label is `unsure`.
     #[default]

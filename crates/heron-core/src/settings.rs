@@ -58,6 +58,14 @@ pub struct Settings {
     pub model: Option<PathBuf>,
     /// A taxonomy file to use instead of the built-in one.
     pub taxonomy: Option<PathBuf>,
+    /// A sentence-transformers model folder for the semantic stage
+    /// (empty: `<data_dir>/embedding-model` when it exists).
+    pub embedding_model: Option<PathBuf>,
+    /// When the semantic stage runs: `cascade` (below
+    /// `semantic_cascade`), `always`, or `off`.
+    pub semantic: SemanticSetting,
+    /// Windows of a document the semantic stage reads at most.
+    pub semantic_max_windows: usize,
     pub bind: SocketAddr,
     /// `ALLOWED_API_KEYS`. Empty: a key is generated in the data directory.
     pub allowed_api_keys: Vec<Secret>,
@@ -193,6 +201,15 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
 }
 
+/// When the semantic stage runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SemanticSetting {
+    Off,
+    Always,
+    /// When the linear model's confidence is below this.
+    Cascade(f64),
+}
+
 /// Values given on the command line, which win over every other source.
 #[derive(Debug, Clone, Default)]
 pub struct SettingsOverrides {
@@ -227,6 +244,10 @@ pub enum SettingsError {
 const SETTINGS: &[(&str, &str)] = &[
     ("HERON_DATA_DIR", "./heron-data"),
     ("HERON_MODELS_DIR", ""),
+    ("HERON_EMBEDDING_MODEL", ""),
+    ("HERON_SEMANTIC", "cascade"),
+    ("HERON_SEMANTIC_CASCADE", "0.9"),
+    ("HERON_SEMANTIC_MAX_WINDOWS", "8"),
     ("HERON_MODEL", ""),
     ("HERON_TAXONOMY", ""),
     ("HERON_BIND", "127.0.0.1:8000"),
@@ -512,6 +533,30 @@ impl Settings {
             model: Some(get("HERON_MODEL"))
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
+            embedding_model: Some(get("HERON_EMBEDDING_MODEL"))
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            semantic: match get("HERON_SEMANTIC") {
+                "off" => SemanticSetting::Off,
+                "always" => SemanticSetting::Always,
+                "cascade" | "" => SemanticSetting::Cascade(parse_fraction(
+                    "HERON_SEMANTIC_CASCADE",
+                    get("HERON_SEMANTIC_CASCADE"),
+                )?),
+                other => {
+                    return Err(invalid(
+                        "HERON_SEMANTIC",
+                        other,
+                        "expected `cascade`, `always` or `off`",
+                    ));
+                }
+            },
+            semantic_max_windows: parse_range(
+                "HERON_SEMANTIC_MAX_WINDOWS",
+                get("HERON_SEMANTIC_MAX_WINDOWS"),
+                1,
+                64,
+            )?,
             taxonomy: Some(get("HERON_TAXONOMY"))
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),

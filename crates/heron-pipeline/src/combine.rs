@@ -8,6 +8,9 @@
 //! content distribution that is nearly split but never one whose odds
 //! exceed 4:1 — a confident content decision is never flipped by a name.
 
+use heron_classify::semantic::TypeScore;
+use heron_core::Label;
+
 /// Exponent of the name prior in the log-linear blend.
 pub const NAME_WEIGHT: f64 = 0.35;
 
@@ -38,6 +41,72 @@ pub fn combine(content: &[f64], hint: Option<(usize, f64)>, n_labels: usize) -> 
     blended.into_iter().map(|b| b / sum).collect()
 }
 
+/// Exponent of the semantic probability of a type the linear model knows
+/// and the semantic stage knows only by description, in
+/// [`pool_semantic`]: zero-shot similarity to a description is weak
+/// evidence next to a model trained on the type. Chosen on validation
+/// data by `examples/semantic_eval.rs` (bench/README.md): any weight above
+/// zero undid some of the linear model's right decisions.
+pub const KNOWN_TYPE_WEIGHT: f64 = 0.0;
+
+/// Pool the semantic stage's scores into the linear model's distribution
+/// `content` over `labels`. Types only the semantic stage knows are
+/// appended to the labels and share the linear model's doubt (1 − its
+/// best probability) as their prior; then each type's linear probability
+/// is multiplied by its semantic probability — raised to `known_weight`
+/// for the linear model's own types known to the semantic stage only by
+/// description, to 1 for the others (types taught with examples, and
+/// types the linear model lacks) — and the result normalised.
+/// Agreement sharpens the result; a strong disagreement splits it, so
+/// the confidence drops and a person looks. Returns the labels and the
+/// pooled distribution over them.
+pub fn pool_semantic(
+    labels: &[Label],
+    content: &[f64],
+    scores: &[TypeScore],
+    known_weight: f64,
+) -> (Vec<Label>, Vec<f64>) {
+    let mut labels = labels.to_vec();
+    let known = labels.len();
+    for score in scores {
+        if !labels.contains(&score.label) {
+            labels.push(score.label.clone());
+        }
+    }
+    let n = labels.len();
+    let extra = n - known;
+    let doubt = 1.0 - content.iter().copied().fold(0.0, f64::max);
+    let mut linear: Vec<f64> = content
+        .iter()
+        .map(|p| if extra > 0 { p * (1.0 - doubt) } else { *p })
+        .collect();
+    linear.resize(n, if extra > 0 { doubt / extra as f64 } else { 0.0 });
+    let mut semantic = vec![0.0; n];
+    let mut taught = vec![false; n];
+    for score in scores {
+        if let Some(i) = labels.iter().position(|l| *l == score.label) {
+            semantic[i] = score.probability;
+            taught[i] = score.examples > 0;
+        }
+    }
+    let pooled: Vec<f64> = linear
+        .iter()
+        .zip(&semantic)
+        .enumerate()
+        .map(|(i, (l, s))| {
+            let weight = if i < known && !taught[i] {
+                known_weight
+            } else {
+                1.0
+            };
+            l.max(1e-9) * s.max(1e-9).powf(weight)
+        })
+        .collect();
+    let total: f64 = pooled.iter().sum();
+    let pooled = pooled.into_iter().map(|p| p / total).collect();
+    (labels, pooled)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +129,51 @@ mod tests {
     fn a_split_content_decision_can_be_tipped_by_the_name() {
         let content = vec![0.4, 0.38, 0.05, 0.05, 0.04, 0.04, 0.04];
         assert_eq!(argmax(&combine(&content, Some((1, 0.85)), 7)), 1);
+    }
+
+    fn score(id: &str, probability: f64) -> TypeScore {
+        TypeScore {
+            label: Label::parse(id).unwrap(),
+            similarity: 0.5,
+            probability,
+            examples: 0,
+        }
+    }
+
+    #[test]
+    fn agreement_sharpens_and_a_type_only_the_semantic_stage_knows_can_win() {
+        let labels = vec![
+            Label::parse("invoice").unwrap(),
+            Label::parse("receipt").unwrap(),
+        ];
+        let (_, agreed) = pool_semantic(
+            &labels,
+            &[0.7, 0.3],
+            &[score("invoice", 0.8), score("receipt", 0.2)],
+            1.0,
+        );
+        assert!(agreed[0] > 0.85, "{agreed:?}");
+        // The linear model is unsure; the semantic stage knows a new type.
+        let (pooled_labels, pooled) = pool_semantic(
+            &labels,
+            &[0.55, 0.45],
+            &[
+                score("invoice", 0.02),
+                score("receipt", 0.02),
+                score("vet_record", 0.96),
+            ],
+            1.0,
+        );
+        assert_eq!(pooled_labels.len(), 3);
+        assert_eq!(argmax(&pooled), 2, "{pooled:?}");
+        // A strong disagreement between two known types lowers confidence.
+        let (_, split) = pool_semantic(
+            &labels,
+            &[0.9, 0.1],
+            &[score("invoice", 0.1), score("receipt", 0.9)],
+            1.0,
+        );
+        assert!(split.iter().copied().fold(0.0, f64::max) < 0.6, "{split:?}");
     }
 
     #[test]

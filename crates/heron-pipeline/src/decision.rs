@@ -15,6 +15,11 @@ use heron_core::{
 use heron_extract::FileKind;
 
 use crate::combine::{self, combine};
+use crate::semantic::SemanticReading;
+
+/// A type the linear model lacks is accepted on the semantic stage's word
+/// when the document is at least this similar to it.
+const SEMANTIC_FAMILIAR: f32 = 0.45;
 use crate::{FileInput, Pipeline};
 
 /// Evidence terms kept with every result.
@@ -41,6 +46,11 @@ pub(crate) struct Run {
     pub(crate) pages: Vec<String>,
     pub(crate) layout: Vec<heron_extract::PageLayout>,
     pub(crate) early_exit: Option<DecidedBy>,
+    /// The semantic stage's reading, when it ran.
+    pub(crate) semantic: Option<SemanticReading>,
+    /// How many of `labels` the linear model has (the semantic stage may
+    /// add types it lacks after them).
+    pub(crate) model_labels: usize,
     pub(crate) page_count: Option<u32>,
     pub(crate) language: Option<String>,
     pub(crate) warnings: Vec<Notice>,
@@ -68,6 +78,7 @@ impl Run {
                 Some((index, hint.confidence))
             });
         Run {
+            model_labels: labels.len(),
             labels,
             kind: None,
             format: "text",
@@ -79,6 +90,7 @@ impl Run {
             pages: Vec::new(),
             layout: Vec::new(),
             early_exit: None,
+            semantic: None,
             page_count: None,
             language: None,
             warnings: Vec::new(),
@@ -90,6 +102,30 @@ impl Run {
         stage
             .as_ref()
             .map_or(0.0, |p| p.iter().copied().fold(0.0, f64::max))
+    }
+
+    /// The best probability of the content stages (what the cascade
+    /// compares with its threshold); 0 when none ran.
+    pub(crate) fn content_confidence(&self) -> f64 {
+        self.content()
+            .map_or(0.0, |(p, _)| p.iter().copied().fold(0.0, f64::max))
+    }
+
+    /// Pool the semantic reading into the content distribution (see
+    /// [`combine::pool_semantic`]); types only the semantic stage knows
+    /// join the labels. `content` unchanged when the stage did not run.
+    fn pool_semantic(&mut self, content: Vec<f64>) -> Vec<f64> {
+        let Some(reading) = &self.semantic else {
+            return content;
+        };
+        let (labels, pooled) = combine::pool_semantic(
+            &self.labels,
+            &content,
+            &reading.scores,
+            combine::KNOWN_TYPE_WEIGHT,
+        );
+        self.labels = labels;
+        pooled
     }
 
     /// The content distribution that speaks last and loudest: OCR text when
@@ -105,19 +141,29 @@ impl Run {
     }
 
     /// The final distribution and the stage that settled it.
-    fn decide(&self) -> (Vec<f64>, DecidedBy) {
+    fn decide(&mut self) -> (Vec<f64>, DecidedBy) {
         let n = self.labels.len();
         if !self.errors.is_empty() {
             return (vec![0.0; n], DecidedBy::Nothing);
         }
-        match (self.content(), self.filename_hint) {
+        let content = self.content().map(|(p, stage)| (p.to_vec(), stage));
+        match (content, self.filename_hint) {
             (Some((content, stage)), hint) => {
-                let combined = combine(content, hint, n);
-                let flipped = argmax(&combined) != argmax(content);
-                let decided_by = if flipped {
-                    DecidedBy::Ensemble
-                } else {
+                let linear_best = argmax(&content);
+                let pooled = self.pool_semantic(content);
+                let semantic_best = self
+                    .semantic
+                    .as_ref()
+                    .and_then(|r| r.scores.first())
+                    .and_then(|best| self.labels.iter().position(|l| *l == best.label));
+                let combined = combine(&pooled, hint, self.labels.len());
+                let best = argmax(&combined);
+                let decided_by = if best == linear_best {
                     self.early_exit.unwrap_or(stage)
+                } else if best == argmax(&pooled) && Some(best) == semantic_best {
+                    DecidedBy::Semantic
+                } else {
+                    DecidedBy::Ensemble
                 };
                 (combined, decided_by)
             }
@@ -141,6 +187,29 @@ impl Run {
         Some(Reading {
             whole,
             coverage: model.coverage(&text),
+        })
+    }
+
+    /// For a type only the semantic stage knows, the semantic stage
+    /// judges whether the document is like it (the linear model cannot);
+    /// `None` for the linear model's own types.
+    fn semantic_vouches(&self, best: usize) -> Option<Familiarity> {
+        if best < self.model_labels {
+            return None;
+        }
+        let label = self.labels.get(best)?;
+        let score = self
+            .semantic
+            .as_ref()?
+            .scores
+            .iter()
+            .find(|s| s.label == *label)?;
+        Some(if score.similarity >= SEMANTIC_FAMILIAR {
+            Familiarity::Familiar
+        } else {
+            Familiarity::UnlikeAnyType {
+                best_probability: f64::from(score.similarity),
+            }
         })
     }
 
@@ -177,7 +246,10 @@ impl Run {
             .map(|l| l.as_str().to_owned())
             .unwrap_or_default();
         let reading = self.read_whole(model);
-        let familiarity = self.familiarity(reading.as_ref());
+        let familiarity = match self.semantic_vouches(best) {
+            Some(familiarity) => familiarity,
+            None => self.familiarity(reading.as_ref()),
+        };
         let threshold = pipeline.abstention(model).confidence_threshold;
         let accepted = decided_by != DecidedBy::Nothing
             && confidence >= threshold
@@ -209,8 +281,10 @@ impl Run {
             Label::UNSURE.to_owned()
         };
         let labels = match (&reading, accepted) {
-            (Some(reading), true) => self.present_labels(model, reading, best),
-            (None, true) => vec![predicted.clone()],
+            (Some(reading), true) if best < self.model_labels => {
+                self.present_labels(model, reading, best)
+            }
+            (_, true) => vec![predicted.clone()],
             (_, false) => Vec::new(),
         };
         let content_decided = !matches!(decided_by, DecidedBy::Nothing | DecidedBy::Filename);
@@ -252,6 +326,7 @@ impl Run {
                     .as_ref()
                     .map(|_| round(self.stage_max(&self.text))),
                 stage_ocr: self.ocr.as_ref().map(|_| round(self.stage_max(&self.ocr))),
+                stage_semantic: self.semantic.as_ref().map(|r| round(r.confidence())),
             },
             pipeline_version: pipeline.version_with(model),
             processing_ms: round(started.elapsed().as_secs_f64() * 1000.0),
@@ -309,6 +384,10 @@ impl Run {
     }
 
     fn evidence(&self, model: &TextModel, text: &str, class: usize, limit: usize) -> Vec<Evidence> {
+        if class >= self.model_labels {
+            // A type only the semantic stage knows has no terms.
+            return Vec::new();
+        }
         model
             .explain(text, class, limit)
             .into_iter()

@@ -10,8 +10,9 @@
 //! [`Pipeline::classify`] never fails: every problem with a file becomes a
 //! notice in its result, so one bad file cannot fail a batch.
 
-mod combine;
+pub mod combine;
 mod decision;
+pub mod semantic;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -97,6 +98,8 @@ pub struct Pipeline {
     taxonomy: Taxonomy,
     /// File-name hints of the taxonomy's types.
     names: filename::NamePatterns,
+    /// Sentence embeddings, when a model is configured.
+    semantic: Option<semantic::SemanticStage>,
 }
 
 impl Pipeline {
@@ -115,7 +118,19 @@ impl Pipeline {
             ocr,
             model: RwLock::new(Arc::new(model)),
             tenant_models: RwLock::new(HashMap::new()),
+            semantic: None,
         }
+    }
+
+    /// Add the semantic stage (see [`semantic`]).
+    pub fn with_semantic(mut self, stage: semantic::SemanticStage) -> Pipeline {
+        self.semantic = Some(stage);
+        self
+    }
+
+    /// The semantic stage, when configured.
+    pub fn semantic(&self) -> Option<&semantic::SemanticStage> {
+        self.semantic.as_ref()
     }
 
     pub fn ocr(&self) -> &OcrEngine {
@@ -251,6 +266,21 @@ impl Pipeline {
         hex::encode(hasher.finalize())
     }
 
+    /// [`Pipeline::result_key_with`] for a document of `tenant`: also
+    /// names the tenant's semantic index (its types and examples), so a
+    /// result made before an example was taught is not reused after.
+    pub fn result_key_for(&self, filename: &str, model: &TextModel, tenant: &str) -> String {
+        let key = self.result_key_with(filename, model);
+        match &self.semantic {
+            Some(stage) => {
+                use sha2::{Digest, Sha256};
+                let version = stage.index_for(tenant).version();
+                hex::encode(Sha256::digest(format!("{key}\0{version}").as_bytes()))
+            }
+            None => key,
+        }
+    }
+
     /// The `pipeline_version` reported in results.
     pub fn version(&self) -> String {
         self.version_with(&self.model())
@@ -282,6 +312,17 @@ impl Pipeline {
         input: &FileInput<'_>,
         model: Arc<TextModel>,
     ) -> Classified {
+        self.classify_document_for(input, model, "")
+    }
+
+    /// [`Pipeline::classify_document_with`] for a document of `tenant`,
+    /// whose own types and examples the semantic stage knows.
+    pub fn classify_document_for(
+        &self,
+        input: &FileInput<'_>,
+        model: Arc<TextModel>,
+        tenant: &str,
+    ) -> Classified {
         // Spans of the pipeline and each stage: with tracing exported
         // (OTLP), they hang under the task's span, itself under the
         // request that uploaded the file.
@@ -289,6 +330,7 @@ impl Pipeline {
         let started = Instant::now();
         let mut run = Run::new(&model, &self.names, input);
         self.run_stages(input, &model, &mut run);
+        self.run_semantic(&model, tenant, &mut run);
         let text = run.pages.join("\u{c}");
         let layout = std::mem::take(&mut run.layout);
         let mut result = run.finish(self, &model, input, started);
@@ -534,6 +576,32 @@ impl Pipeline {
         }
     }
 
+    /// The semantic stage, when configured and needed (the cascade):
+    /// the document's text against the tenant's semantic index.
+    fn run_semantic(&self, model: &TextModel, tenant: &str, run: &mut Run) {
+        let Some(stage) = &self.semantic else {
+            return;
+        };
+        if !run.errors.is_empty() || run.pages.iter().all(|p| p.trim().is_empty()) {
+            return;
+        }
+        let index = stage.index_for(tenant);
+        let needed = stage.needed(run.content_confidence(), &index, model.labels());
+        metrics::counter!("heron_semantic_stage_total", "ran" => if needed { "yes" } else { "no" })
+            .increment(1);
+        if !needed {
+            return;
+        }
+        let text = run.pages.join("\n\n");
+        match tracing::info_span!("stage.semantic").in_scope(|| stage.read(&text, &index)) {
+            Ok(reading) => run.semantic = reading,
+            Err(e) => run.warnings.push(Notice::new(
+                NoticeCode::InternalError,
+                format!("the semantic stage failed, the other stages decided: {e}"),
+            )),
+        }
+    }
+
     /// Classify `text`; `stage` names the span (`stage.metadata`,
     /// `stage.text`, `stage.ocr_text`).
     fn score_text(
@@ -653,6 +721,7 @@ fn decided_by_name(decided_by: DecidedBy) -> &'static str {
         DecidedBy::Metadata => "metadata",
         DecidedBy::TextModel => "text_model",
         DecidedBy::OcrTextModel => "ocr_text_model",
+        DecidedBy::Semantic => "semantic",
         DecidedBy::Ensemble => "ensemble",
         DecidedBy::Nothing => "nothing",
     }

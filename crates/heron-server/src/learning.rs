@@ -300,8 +300,95 @@ pub async fn review(
             &principal.actor(&request_id),
         )
         .await?
-        .ok_or(ApiError::DocumentNotFound(document_id))?;
+        .ok_or(ApiError::DocumentNotFound(document_id.clone()))?;
+    if known.contains_key(&recorded.label)
+        && let Err(e) =
+            teach_semantic(&state, &principal.tenant, &document_id, &recorded.label).await
+    {
+        // The verdict stands; the next training run learns it anyway.
+        tracing::warn!(error = %e, "the semantic stage could not learn from a verdict");
+    }
     Ok((StatusCode::CREATED, axum::Json(recorded.into())))
+}
+
+/// Give the semantic stage a new type's description at once (zero-shot:
+/// recognised before any example exists). No-op without a stage or a
+/// description.
+async fn describe_semantic(
+    state: &AppState,
+    tenant: &str,
+    id: &str,
+    name: &str,
+    description: &str,
+) {
+    if state.pipeline.semantic().is_none() || description.trim().is_empty() {
+        return;
+    }
+    let Ok(label) = Label::parse(id) else {
+        return;
+    };
+    let text = heron_classify::semantic::description_text(name, description, &[]);
+    let pipeline = state.pipeline.clone();
+    let tenant = tenant.to_owned();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let stage = pipeline.semantic()?;
+        Some(
+            stage
+                .embed_text(&text)
+                .map(|vector| stage.describe(&tenant, label, vector)),
+        )
+    })
+    .await;
+    if let Ok(Some(Err(e))) = outcome {
+        tracing::warn!(error = %e, "could not embed a new type's description");
+    }
+}
+
+/// Teach the semantic stage a verdict at once (few-shot): the document's
+/// stored text is embedded and becomes an example of `label` for the
+/// tenant, in this process now and in every other within seconds. No-op
+/// without a semantic stage.
+async fn teach_semantic(
+    state: &AppState,
+    tenant: &str,
+    document_id: &str,
+    label: &str,
+) -> Result<(), ApiError> {
+    let Some(stage) = state.pipeline.semantic() else {
+        return Ok(());
+    };
+    let label = Label::parse(label).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let Some((text, _redacted)) = state.store.document_text(tenant, document_id).await? else {
+        return Ok(());
+    };
+    let pipeline = state.pipeline.clone();
+    let vector = tokio::task::spawn_blocking(move || {
+        pipeline
+            .semantic()
+            .map(|stage| stage.embed_document(&text.replace('\u{c}', "\n\n")))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let Some(vector) = vector
+        .transpose()
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .flatten()
+    else {
+        return Ok(());
+    };
+    let example = heron_store::SemanticExample {
+        tenant: tenant.to_owned(),
+        task_id: document_id.to_owned(),
+        label: label.as_str().to_owned(),
+        vector: vector.as_ref().clone(),
+    };
+    state
+        .store
+        .save_semantic_example(&example, stage.model_id())
+        .await?;
+    stage.teach(tenant, label, example.vector);
+    metrics::counter!("heron_semantic_examples_taught_total").increment(1);
+    Ok(())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -488,6 +575,14 @@ pub async fn define_type(
     {
         return Err(ApiError::TypeExists(id));
     }
+    describe_semantic(
+        &state,
+        &principal.tenant,
+        &id,
+        &defined.name,
+        &defined.description,
+    )
+    .await;
     Ok((
         StatusCode::CREATED,
         axum::Json(TypeInfo {

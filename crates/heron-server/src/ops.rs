@@ -33,6 +33,9 @@ pub struct Readiness {
     pub blob_store: String,
     pub model: String,
     pub ocr: String,
+    /// The semantic stage: `ok (model, mode)`, or `off: why`. Never makes
+    /// the service unready: the other stages classify without it.
+    pub semantic: String,
 }
 
 /// Readiness: database, blob store and model usable.
@@ -59,6 +62,12 @@ pub async fn ready(State(state): State<AppState>) -> Response {
     } else {
         "unavailable: install tesseract-ocr; images will get an ocr_unavailable error".to_owned()
     };
+    let semantic = match state.pipeline.semantic() {
+        Some(stage) => format!("ok ({}, {:?})", stage.model_id(), stage.mode()),
+        None => "off: no embedding model (scripts/fetch-embedding-model DIR, then \
+                 HERON_EMBEDDING_MODEL=DIR), or HERON_SEMANTIC=off; the other stages classify"
+            .to_owned(),
+    };
     let ready = database == "ok" && blob_store == "ok";
     let body = Readiness {
         status: if ready { "ready" } else { "not_ready" }.to_owned(),
@@ -66,6 +75,7 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         blob_store,
         model,
         ocr,
+        semantic,
     };
     let status = if ready {
         StatusCode::OK

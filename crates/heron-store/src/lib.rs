@@ -24,6 +24,7 @@ mod keys;
 mod learning;
 mod queue;
 mod search;
+mod semantic;
 mod uploads;
 mod webhooks;
 
@@ -38,7 +39,7 @@ pub use learning::{
     ReviewCandidate, ReviewRecord, TrainingRun, UiSession,
 };
 
-pub use blobs::{BlobStore, BlobWriter, LocalBlob, StoredBlob};
+pub use blobs::{BlobStore, BlobWriter, LocalBlob, RemoteFolder, StoredBlob};
 pub use db::{Backend, PoolConfig, redact_url};
 pub use idempotency::KeyClaim;
 pub use jobs::{Cancelled, DeadLetter, JobListing, JobPage, JobRecord, JobSummary, Progress};
@@ -46,6 +47,7 @@ pub use queue::{ClaimedTask, DocumentText, NewJob, NewTask, Store};
 pub use search::{
     Comparison, FieldFilter, SearchEntry, SearchHit, SearchPage, SearchQuery, query_terms,
 };
+pub use semantic::SemanticExample;
 pub use uploads::{Completion, NewUpload, UploadKind, UploadPart, UploadRecord};
 pub use webhooks::{AttemptOutcome, AttemptRecord, DeliveryRecord, DueDelivery, WebhookEndpoint};
 

@@ -12,11 +12,13 @@
 //! synchronous path of `POST /v1/files` and `heron worker`.
 
 mod retention;
+mod semantic;
 pub mod trace;
 mod training;
 mod webhooks;
 
 pub use retention::run_retention;
+pub use semantic::{follow_semantic, refresh_semantic};
 pub use training::{
     TrainingConfig, TrainingError, carry_out, follow_tenant_models, load_registered,
     refresh_tenant_models, run_training,
@@ -330,7 +332,9 @@ impl Worker {
         // The tenant's own promoted model, else the deployment's: the same
         // one for the result key and the classification.
         let model = self.pipeline.model_for(&task.tenant);
-        let result_key = self.pipeline.result_key_with(&task.filename, &model);
+        let result_key = self
+            .pipeline
+            .result_key_for(&task.filename, &model, &task.tenant);
         if let Some(result) = self.reuse(task, owner, &result_key).await? {
             return Ok(result);
         }
@@ -382,7 +386,7 @@ impl Worker {
                 sha256: &job.sha256,
                 request_id: &job.request_id,
             };
-            let mut classified = pipeline.classify_document_with(&input, model.clone());
+            let mut classified = pipeline.classify_document_for(&input, model.clone(), &job.tenant);
             if redact {
                 // Spans must point into the text as stored: read the
                 // redacted text, without boxes.

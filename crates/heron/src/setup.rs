@@ -9,9 +9,11 @@ use heron_classify::TextModel;
 use heron_classify::features::FEATURE_VERSION;
 use heron_classify::synth::GENERATOR_VERSION;
 use heron_classify::train::{self, DEFAULT_PER_TYPE, DEFAULT_SEED};
+use heron_core::SemanticSetting;
 use heron_core::Settings;
 use heron_core::settings::LogFormat;
 use heron_extract::{ExtractionLimits, Extractor, IsolatedExtractor, OcrEngine};
+use heron_pipeline::semantic::{SemanticMode, SemanticStage};
 use heron_pipeline::{Pipeline, PipelineConfig};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig as _;
@@ -315,13 +317,62 @@ pub fn build_pipeline(settings: &Settings, model: TextModel) -> anyhow::Result<P
         limits,
         pipeline_version: settings.pipeline_version.clone(),
     };
-    Ok(Pipeline::new(
-        config,
-        extractor,
-        ocr,
-        model,
-        load_taxonomy(settings)?,
-    ))
+    let taxonomy = load_taxonomy(settings)?;
+    let semantic = semantic_stage(settings, &taxonomy)?;
+    let pipeline = Pipeline::new(config, extractor, ocr, model, taxonomy);
+    Ok(match semantic {
+        Some(stage) => pipeline.with_semantic(stage),
+        None => pipeline,
+    })
+}
+
+/// The folder of the embedding model: `HERON_EMBEDDING_MODEL`, else
+/// `<data_dir>/embedding-model` when `scripts/fetch-embedding-model` put
+/// one there.
+pub fn embedding_model_dir(settings: &Settings) -> Option<std::path::PathBuf> {
+    match &settings.embedding_model {
+        Some(dir) => Some(dir.clone()),
+        None => {
+            let dir = settings.data_dir.join("embedding-model");
+            dir.join("model.safetensors").exists().then_some(dir)
+        }
+    }
+}
+
+/// The semantic stage, when a model is there and the stage is not off.
+/// A named model that does not load stops start-up; no model at all only
+/// leaves the stage off (readiness says so).
+fn semantic_stage(
+    settings: &Settings,
+    taxonomy: &heron_classify::Taxonomy,
+) -> anyhow::Result<Option<SemanticStage>> {
+    let mode = match settings.semantic {
+        SemanticSetting::Off => return Ok(None),
+        SemanticSetting::Always => SemanticMode::Always,
+        SemanticSetting::Cascade(threshold) => SemanticMode::Cascade(threshold),
+    };
+    let Some(dir) = embedding_model_dir(settings) else {
+        tracing::warn!(
+            "no embedding model (scripts/fetch-embedding-model DIR, then HERON_EMBEDDING_MODEL=DIR): the semantic stage is off"
+        );
+        return Ok(None);
+    };
+    let started = std::time::Instant::now();
+    let embedder = heron_embed::Embedder::load(&dir)
+        .with_context(|| format!("loading the embedding model in {}", dir.display()))?;
+    let chunks = heron_embed::ChunkPolicy {
+        max_windows: settings.semantic_max_windows,
+        ..heron_embed::ChunkPolicy::default()
+    };
+    let stage = SemanticStage::new(embedder, taxonomy, mode, chunks)
+        .context("embedding the taxonomy's type descriptions")?;
+    tracing::info!(
+        model = stage.model_id(),
+        dir = %dir.display(),
+        ms = started.elapsed().as_millis() as u64,
+        "semantic stage ready"
+    );
+    Ok(Some(stage))
 }
 
 /// Text-layer parsers run in children of this same binary (`heron

@@ -119,6 +119,16 @@ pub(super) async fn open_service(
         Arc::clone(&pipeline),
         std::time::Duration::from_secs(2),
     ));
+    // The semantic stage's examples and described types: loaded before
+    // the first file, then followed like the models.
+    heron_worker::refresh_semantic(&store, &pipeline, &mut None)
+        .await
+        .context("loading the semantic stage's examples")?;
+    tokio::spawn(heron_worker::follow_semantic(
+        store.clone(),
+        Arc::clone(&pipeline),
+        std::time::Duration::from_secs(2),
+    ));
     Ok((settings, store, blobs, pipeline))
 }
 

@@ -45,6 +45,7 @@ mod operations;
 mod robustness;
 mod scale_out;
 mod security;
+mod semantic;
 mod support;
 mod taxonomy;
 mod tls;

@@ -11,58 +11,9 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
-use crate::support::{API_KEY, TestServer, UNSURE_RECEIPT, free_port, samples_dir};
+use crate::support::{API_KEY, TestServer, UNSURE_RECEIPT, free_port, samples_dir, vet_record};
 
 const ADMIN_KEY: &str = "ui-admin-key-0123456789";
-
-/// Examples of a type no taxonomy has: vaccination records of pets.
-fn vet_record(i: usize) -> String {
-    let pets = [
-        ("Biscuit", "dog", "Beagle"),
-        ("Mochi", "cat", "Siamese"),
-        ("Pepper", "dog", "Border Collie"),
-        ("Luna", "cat", "Maine Coon"),
-        ("Ziggy", "rabbit", "Dutch"),
-        ("Hazel", "dog", "Labrador"),
-    ];
-    let owners = [
-        "Alex Morgan",
-        "Priya Nair",
-        "Tom Becker",
-        "Lena Fischer",
-        "Omar Haddad",
-        "Grace Liu",
-    ];
-    let vaccines = [
-        "Rabies",
-        "DHPP",
-        "FVRCP",
-        "Leptospirosis",
-        "Bordetella",
-        "RHDV2",
-    ];
-    let vets = ["Dr. Helen Ortiz", "Dr. Samuel Reed", "Dr. Aiko Tanaka"];
-    let (name, species, breed) = pets[i % pets.len()];
-    format!(
-        "Riverside Veterinary Clinic\nVaccination Record\nPatient: {name} ({species}, {breed})\n\
-         Owner: {}\nMicrochip: 98510{:08}\n\
-         Vaccine administered: {} on 0{}/1{}/2026, lot A{}\n\
-         Vaccine administered: {}, lot H{}\nNext booster due: {} June 2027\n\
-         Weight {} kg, temperature normal, no adverse reaction observed.\n\
-         Attending veterinarian: {}\n",
-        owners[i % owners.len()],
-        1_234_567 * (i + 3),
-        vaccines[i % vaccines.len()],
-        1 + i % 9,
-        i % 3,
-        4000 + 37 * i,
-        vaccines[(i + 2) % vaccines.len()],
-        5100 + 11 * i,
-        3 + i,
-        4 + 5 * i,
-        vets[i % vets.len()],
-    )
-}
 
 /// chromedriver and its browser session; both end on drop.
 struct Browser {

@@ -1,0 +1,269 @@
+//! The semantic stage: a sentence-embedding model beside the linear one.
+//!
+//! Every taxonomy type is embedded from its name, description and typical
+//! phrases when the stage is set up (zero-shot: a type known only by
+//! description is recognised before any example of it exists). A tenant's
+//! labelled documents are added as examples ([`SemanticStage::teach`]):
+//! the tenant's index — prototypes and a nearest-neighbour set per type —
+//! is replaced at once, so the next document is classified with them, no
+//! training run needed. A document's vector is computed from its text in
+//! windows (first ones weigh more), cached by the text's SHA-256.
+//!
+//! The stage costs tens of milliseconds per document on a CPU, so by
+//! default it runs only when the cheap stages are not already sure (the
+//! cascade), or when the tenant has types the linear model does not know.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, RwLock};
+
+use heron_classify::Taxonomy;
+use heron_classify::semantic::{SemanticCalibration, SemanticIndex, TypeScore, description_text};
+use heron_core::Label;
+use heron_embed::{ChunkPolicy, EmbedError, Embedder};
+use sha2::{Digest, Sha256};
+
+/// When the semantic stage runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SemanticMode {
+    /// Only when the linear model's confidence is below this (or the
+    /// tenant has types the linear model lacks).
+    Cascade(f64),
+    /// On every document with text.
+    Always,
+}
+
+/// Document vectors kept in memory (by text hash).
+const CACHE_ENTRIES: usize = 2048;
+
+/// The embedding model, the shared index of taxonomy types and each
+/// tenant's index with its examples.
+pub struct SemanticStage {
+    embedder: Embedder,
+    mode: SemanticMode,
+    chunks: ChunkPolicy,
+    /// Types by description: every tenant starts from it.
+    base: Arc<SemanticIndex>,
+    tenants: RwLock<HashMap<String, Arc<SemanticIndex>>>,
+    cache: Mutex<VectorCache>,
+}
+
+impl std::fmt::Debug for SemanticStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SemanticStage")
+            .field("model", &self.embedder.id())
+            .field("mode", &self.mode)
+            .finish()
+    }
+}
+
+/// The stage's reading of one document.
+#[derive(Debug, Clone)]
+pub struct SemanticReading {
+    /// Every known type, best first.
+    pub scores: Vec<TypeScore>,
+}
+
+impl SemanticReading {
+    /// The best type's probability.
+    pub fn confidence(&self) -> f64 {
+        self.scores.first().map_or(0.0, |s| s.probability)
+    }
+}
+
+impl SemanticStage {
+    /// Embed every type of `taxonomy` by its description.
+    pub fn new(
+        embedder: Embedder,
+        taxonomy: &Taxonomy,
+        mode: SemanticMode,
+        chunks: ChunkPolicy,
+    ) -> Result<SemanticStage, EmbedError> {
+        let types = &taxonomy.types;
+        let texts: Vec<String> = types
+            .iter()
+            .map(|t| description_text(&t.name, &t.description, &t.hints))
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let mut base = SemanticIndex::new(embedder.id(), SemanticCalibration::default());
+        for (kinds, batch) in types.chunks(16).zip(refs.chunks(16)) {
+            let vectors = embedder.embed(batch)?;
+            for (kind, vector) in kinds.iter().zip(vectors) {
+                base = base.with_description(kind.id.clone(), vector);
+            }
+        }
+        Ok(SemanticStage {
+            embedder,
+            mode,
+            chunks,
+            base: Arc::new(base),
+            tenants: RwLock::new(HashMap::new()),
+            cache: Mutex::new(VectorCache::default()),
+        })
+    }
+
+    pub fn model_id(&self) -> &str {
+        self.embedder.id()
+    }
+
+    pub fn mode(&self) -> SemanticMode {
+        self.mode
+    }
+
+    /// The index documents of `tenant` are compared with.
+    pub fn index_for(&self, tenant: &str) -> Arc<SemanticIndex> {
+        self.tenants
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(tenant)
+            .cloned()
+            .unwrap_or_else(|| self.base.clone())
+    }
+
+    /// Add a labelled example to `tenant`'s index, effective for the next
+    /// document.
+    pub fn teach(&self, tenant: &str, label: Label, vector: Vec<f32>) {
+        let mut tenants = self.tenants.write().unwrap_or_else(|e| e.into_inner());
+        let current = tenants
+            .get(tenant)
+            .cloned()
+            .unwrap_or_else(|| self.base.clone());
+        tenants.insert(
+            tenant.to_owned(),
+            Arc::new(current.with_example(label, vector)),
+        );
+    }
+
+    /// Describe a type of `tenant`'s own (defined through the API): it is
+    /// recognised from its description before any example exists.
+    pub fn describe(&self, tenant: &str, label: Label, vector: Vec<f32>) {
+        let mut tenants = self.tenants.write().unwrap_or_else(|e| e.into_inner());
+        let current = tenants
+            .get(tenant)
+            .cloned()
+            .unwrap_or_else(|| self.base.clone());
+        tenants.insert(
+            tenant.to_owned(),
+            Arc::new((*current).clone().with_description(label, vector)),
+        );
+    }
+
+    /// Embed a short text (a type's description).
+    pub fn embed_text(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        Ok(self
+            .embedder
+            .embed(&[text])?
+            .into_iter()
+            .next()
+            .unwrap_or_default())
+    }
+
+    /// Replace every tenant's examples (at start-up, and when another
+    /// process taught something): `examples` are (tenant, label, vector).
+    /// `descriptions` are (tenant, label, vector) of the tenants' own
+    /// types.
+    pub fn load_examples(
+        &self,
+        descriptions: Vec<(String, Label, Vec<f32>)>,
+        examples: Vec<(String, Label, Vec<f32>)>,
+    ) {
+        let mut built: HashMap<String, SemanticIndex> = HashMap::new();
+        for (tenant, label, vector) in descriptions {
+            let index = built
+                .remove(&tenant)
+                .unwrap_or_else(|| (*self.base).clone());
+            built.insert(tenant, index.with_description(label, vector));
+        }
+        for (tenant, label, vector) in examples {
+            let index = built
+                .remove(&tenant)
+                .unwrap_or_else(|| (*self.base).clone());
+            built.insert(tenant, index.with_example(label, vector));
+        }
+        let built = built.into_iter().map(|(t, i)| (t, Arc::new(i))).collect();
+        *self.tenants.write().unwrap_or_else(|e| e.into_inner()) = built;
+    }
+
+    /// The vector of a document's text (cached by its hash); `None` for
+    /// text without a token.
+    pub fn embed_document(&self, text: &str) -> Result<Option<Arc<Vec<f32>>>, EmbedError> {
+        let key = hex::encode(Sha256::digest(text.as_bytes()));
+        if let Some(hit) = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            metrics::counter!("heron_semantic_cache_hits_total").increment(1);
+            return Ok(Some(hit));
+        }
+        let started = std::time::Instant::now();
+        let Some(vector) = self.embedder.embed_document(text, &self.chunks)? else {
+            return Ok(None);
+        };
+        metrics::histogram!("heron_semantic_seconds").record(started.elapsed().as_secs_f64());
+        let vector = Arc::new(vector);
+        self.cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .put(key, vector.clone());
+        Ok(Some(vector))
+    }
+
+    /// Whether a document needs the stage: the cascade's test.
+    pub fn needed(
+        &self,
+        linear_confidence: f64,
+        index: &SemanticIndex,
+        model_labels: &[Label],
+    ) -> bool {
+        match self.mode {
+            SemanticMode::Always => true,
+            // Types the linear model lacks (a tenant's own, described or
+            // taught) can only be recognised here.
+            SemanticMode::Cascade(threshold) => {
+                linear_confidence < threshold
+                    || index
+                        .labels()
+                        .any(|(label, _)| !model_labels.contains(label))
+            }
+        }
+    }
+
+    /// Read a document's text against `index`.
+    pub fn read(
+        &self,
+        text: &str,
+        index: &SemanticIndex,
+    ) -> Result<Option<SemanticReading>, EmbedError> {
+        let Some(vector) = self.embed_document(text)? else {
+            return Ok(None);
+        };
+        Ok(Some(SemanticReading {
+            scores: index.score(&vector),
+        }))
+    }
+}
+
+/// A bounded map of recent document vectors (oldest out first).
+#[derive(Default)]
+struct VectorCache {
+    entries: HashMap<String, Arc<Vec<f32>>>,
+    order: VecDeque<String>,
+}
+
+impl VectorCache {
+    fn get(&self, key: &str) -> Option<Arc<Vec<f32>>> {
+        self.entries.get(key).cloned()
+    }
+
+    fn put(&mut self, key: String, vector: Arc<Vec<f32>>) {
+        if self.entries.insert(key.clone(), vector).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > CACHE_ENTRIES {
+            if let Some(old) = self.order.pop_front() {
+                self.entries.remove(&old);
+            }
+        }
+    }
+}
