@@ -222,6 +222,7 @@ pub struct SettingsOverrides {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub tls_client_ca: Option<PathBuf>,
+    pub embedding_model: Option<PathBuf>,
 }
 
 /// Why settings could not be loaded. Each variant names the setting.
@@ -439,6 +440,13 @@ impl Settings {
         set(
             "HERON_TLS_KEY",
             overrides.tls_key.as_ref().map(|p| p.display().to_string()),
+        );
+        set(
+            "HERON_EMBEDDING_MODEL",
+            overrides
+                .embedding_model
+                .as_ref()
+                .map(|p| p.display().to_string()),
         );
         set(
             "HERON_TLS_CLIENT_CA",

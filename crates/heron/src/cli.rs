@@ -95,6 +95,10 @@ pub struct ServeArgs {
     /// to also accept clients without one).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_client_ca: Option<PathBuf>,
+    /// The semantic stage's sentence-transformers model folder (env
+    /// HERON_EMBEDDING_MODEL; default `<data dir>/embedding-model`).
+    #[arg(long, value_name = "DIR")]
+    pub embedding_model: Option<PathBuf>,
     #[command(flatten)]
     pub storage: StorageArgs,
 }
@@ -120,6 +124,10 @@ pub struct WorkerArgs {
     /// Files processed at once (default: one per core).
     #[arg(long, value_name = "N")]
     pub concurrency: Option<usize>,
+    /// The semantic stage's sentence-transformers model folder (env
+    /// HERON_EMBEDDING_MODEL; default `<data dir>/embedding-model`).
+    #[arg(long, value_name = "DIR")]
+    pub embedding_model: Option<PathBuf>,
     #[command(flatten)]
     pub storage: StorageArgs,
 }

@@ -40,6 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             overrides.tls_cert = args.tls_cert.clone();
             overrides.tls_key = args.tls_key.clone();
             overrides.tls_client_ca = args.tls_client_ca.clone();
+            overrides.embedding_model = args.embedding_model.clone();
             overrides.database_url = args.storage.database_url.clone();
             overrides.blob_store = args.storage.blob_store.clone();
         }
@@ -53,6 +54,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Worker(args) => {
             overrides.bind = Some(args.bind.clone());
             overrides.workers = args.concurrency;
+            overrides.embedding_model = args.embedding_model.clone();
             overrides.database_url = args.storage.database_url.clone();
             overrides.blob_store = args.storage.blob_store.clone();
         }
