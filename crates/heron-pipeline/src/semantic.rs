@@ -122,29 +122,26 @@ impl SemanticStage {
     /// Add a labelled example to `tenant`'s index, effective for the next
     /// document.
     pub fn teach(&self, tenant: &str, label: Label, vector: Vec<f32>) {
-        let mut tenants = self.tenants.write().unwrap_or_else(|e| e.into_inner());
-        let current = tenants
-            .get(tenant)
-            .cloned()
-            .unwrap_or_else(|| self.base.clone());
-        tenants.insert(
-            tenant.to_owned(),
-            Arc::new(current.with_example(label, vector)),
-        );
+        self.update(tenant, |current| current.with_example(label, vector));
     }
 
     /// Describe a type of `tenant`'s own (defined through the API): it is
     /// recognised from its description before any example exists.
     pub fn describe(&self, tenant: &str, label: Label, vector: Vec<f32>) {
+        self.update(tenant, |current| {
+            current.clone().with_description(label, vector)
+        });
+    }
+
+    /// Replace `tenant`'s index (the base one until it has its own) by
+    /// `change` of it.
+    fn update(&self, tenant: &str, change: impl FnOnce(&SemanticIndex) -> SemanticIndex) {
         let mut tenants = self.tenants.write().unwrap_or_else(|e| e.into_inner());
         let current = tenants
             .get(tenant)
             .cloned()
             .unwrap_or_else(|| self.base.clone());
-        tenants.insert(
-            tenant.to_owned(),
-            Arc::new((*current).clone().with_description(label, vector)),
-        );
+        tenants.insert(tenant.to_owned(), Arc::new(change(&current)));
     }
 
     /// Embed a short text (a type's description).
