@@ -157,8 +157,16 @@ pub struct Settings {
     pub rate_limit_tenant_rps: u32,
     /// Upload bytes per tenant per rolling day; 0 is unlimited.
     pub quota_tenant_bytes_per_day: u64,
-    /// Failed authentications per client address per minute before `429`.
+    /// Failed authentications per client address per minute; past them a
+    /// failed attempt is answered `429` (a valid credential never is).
     pub auth_failures_per_minute: u32,
+    /// Peers allowed to name the client in `Forwarded` / `X-Forwarded-For`
+    /// (a load balancer, an ingress); from any other peer the socket's
+    /// address is the client's.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The largest request body of a route that does not stream files
+    /// (JSON, forms, the sign-in page); larger bodies get `413` unread.
+    pub max_body_bytes: u64,
     /// Days a document (file, results) is kept, for tenants without a
     /// retention setting of their own; `None` keeps it until deleted.
     pub retention_days: Option<u32>,
@@ -304,6 +312,8 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_RATE_LIMIT_TENANT_RPS", "50"),
     ("HERON_QUOTA_TENANT_MB_PER_DAY", "10240"),
     ("HERON_AUTH_FAILURES_PER_MINUTE", "30"),
+    ("HERON_TRUSTED_PROXIES", ""),
+    ("HERON_MAX_BODY_KB", "64"),
     ("HERON_RETENTION_DAYS", ""),
     ("HERON_PURGE_INTERVAL_SECS", "3600"),
     ("HERON_NEAR_DUPLICATE_THRESHOLD", "0.8"),
@@ -722,6 +732,13 @@ impl Settings {
                 "HERON_AUTH_FAILURES_PER_MINUTE",
                 get("HERON_AUTH_FAILURES_PER_MINUTE"),
             )?,
+            trusted_proxies: parse_networks("HERON_TRUSTED_PROXIES", get("HERON_TRUSTED_PROXIES"))?,
+            max_body_bytes: parse_range::<u64>(
+                "HERON_MAX_BODY_KB",
+                get("HERON_MAX_BODY_KB"),
+                1,
+                1024 * 1024,
+            )? * 1024,
             retention_days: optional(get("HERON_RETENTION_DAYS"))
                 .map(|days| parse_range("HERON_RETENTION_DAYS", &days, 1, 36_500))
                 .transpose()?,
@@ -891,6 +908,26 @@ where
         ));
     }
     Ok(number)
+}
+
+/// Comma-separated networks (`10.0.0.0/8`) or single addresses.
+fn parse_networks(name: &'static str, value: &str) -> Result<Vec<ipnet::IpNet>, SettingsError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    invalid(
+                        name,
+                        item,
+                        "expected an address or a network such as 10.0.0.0/8",
+                    )
+                })
+        })
+        .collect()
 }
 
 fn parse_fraction(name: &'static str, value: &str) -> Result<f64, SettingsError> {

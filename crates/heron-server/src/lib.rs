@@ -8,12 +8,16 @@
 //! Layers, outermost first: panic catcher → request id (and its log span)
 //! → security headers → metrics → body limit → routes (→ the access policy
 //! of `policy.rs` on every route: authentication, scope, rate limits →
-//! circuit breakers on routes that use the database or blob store).
+//! the route's body allowance of `body_limit.rs`, read before the handler
+//! for every route that does not stream files → circuit breakers on
+//! routes that use the database or blob store).
 
 mod admin;
 mod auth;
+mod body_limit;
 mod breakers;
 pub mod charts;
+mod client_address;
 mod compliance;
 mod dashboard;
 mod docs;
@@ -196,8 +200,10 @@ pub fn build_worker(
 pub fn router(state: AppState) -> Router {
     // Browsers are told to use HTTPS only when we serve it.
     let hsts = state.settings.tls_cert.is_some();
+    // The backstop for extractors; `body_limit::layer` holds each route to
+    // its own allowance first.
     let body_limit =
-        state.settings.max_file_size_bytes as usize * state.settings.max_batch_size + 1024 * 1024;
+        usize::try_from(body_limit::streamed_limit(&state.settings)).unwrap_or(usize::MAX);
     // Which scope each route needs is in `policy::POLICY`, not here.
     let data = Router::new()
         .route("/v1/files", post(upload::upload))
@@ -288,6 +294,10 @@ pub fn router(state: AppState) -> Router {
         .merge(data)
         .merge(public)
         .merge(probes())
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            body_limit::layer,
+        ))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             policy::enforce,

@@ -61,11 +61,6 @@ impl Limiter {
         })
     }
 
-    /// Whether `key` has a token, without taking it.
-    pub fn check(&self, key: &str) -> Decision {
-        self.with_bucket(key, |bucket| bucket.tokens >= 1.0)
-    }
-
     fn with_bucket(&self, key: &str, act: impl FnOnce(&mut Bucket) -> bool) -> Decision {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
@@ -114,6 +109,5 @@ mod tests {
         assert!(!refused.allowed);
         assert_eq!(refused.retry_after_secs, 1);
         assert!(limiter.take("other").allowed, "buckets are per key");
-        assert!(!limiter.check("k").allowed);
     }
 }

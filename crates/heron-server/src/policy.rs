@@ -3,15 +3,14 @@
 //!
 //! A route missing from [`POLICY`] is refused (fail closed), and a test
 //! checks that every route of the API description is in it. For each
-//! request the middleware, in order: refuses a client address that failed
-//! authentication too often (`429`), authenticates (`401`), draws from the
+//! request the middleware, in order: authenticates (`401`; a client
+//! address past its allowance of failures gets `429` for further failures,
+//! while a valid credential from it is still served), draws from the
 //! key's and the tenant's rate buckets (`429`), checks the scope (`403`,
 //! audited as `access.denied`), and hands the [`Principal`] to the
 //! handler. Handlers scope every query to the principal's tenant.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -144,19 +143,18 @@ async fn check(state: AppState, mut request: Request, next: Next) -> Result<Resp
     let Access::Scope(needed) = access else {
         return Ok(next.run(request).await);
     };
-    let client = client_address(&request);
-    let guard = state.limits.auth_failures.check(&client);
-    if !guard.allowed {
-        return Ok(rate_limited("client address", guard).with_rate(guard));
-    }
+    // Authenticate first: a valid credential is always served, so failures
+    // from a shared address (a proxy, an office) cannot lock anyone out.
     let principal = match state
         .auth
         .authenticate(&state.store, request.headers())
         .await
     {
         Ok(Some(principal)) => principal,
-        Ok(None) => return Err(auth_failed(&state, &client, ApiError::Unauthorized)),
-        Err(error @ ApiError::InvalidToken(_)) => return Err(auth_failed(&state, &client, error)),
+        Ok(None) => return Err(auth_failed(&state, &request, ApiError::Unauthorized)),
+        Err(error @ ApiError::InvalidToken(_)) => {
+            return Err(auth_failed(&state, &request, error));
+        }
         Err(other) => return Err(other),
     };
     // A signed-in browser's changes must prove they come from our pages.
@@ -205,18 +203,19 @@ async fn check(state: AppState, mut request: Request, next: Next) -> Result<Resp
     Ok(response)
 }
 
-/// Count a failed authentication against the client's address.
-fn auth_failed(state: &AppState, client: &str, error: ApiError) -> ApiError {
+/// Count a failed authentication against the client's address: within
+/// the address's allowance the failure is answered as it is (`401`), past
+/// it with `429`, so guessing keys is slowed for that address alone.
+fn auth_failed(state: &AppState, request: &Request, error: ApiError) -> ApiError {
     metrics::counter!("heron_auth_failures_total").increment(1);
-    state.limits.auth_failures.take(client);
-    error
-}
-
-fn client_address(request: &Request) -> String {
-    request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
+    let client = crate::client_address::of(request, &state.settings.trusted_proxies)
+        .map_or_else(|| "unknown".to_owned(), |address| address.to_string());
+    let decision = state.limits.auth_failures.take(&client);
+    if decision.allowed {
+        error
+    } else {
+        rate_limited("client address", decision)
+    }
 }
 
 fn rate_limited(scope: &'static str, decision: Decision) -> ApiError {

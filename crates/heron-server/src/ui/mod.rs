@@ -230,10 +230,9 @@ async fn login(
     let back = |error: &str| {
         Redirect::to(&format!("/ui/login?error={error}&next={}", encode(&next))).into_response()
     };
-    let address = client.ip().to_string();
-    if !state.limits.auth_failures.check(&address).allowed {
-        return Ok(back("limited"));
-    }
+    let address =
+        crate::client_address::resolve(client.ip(), &headers, &state.settings.trusted_proxies)
+            .to_string();
     let credential = form.credential.trim();
     if credential.is_empty() {
         return Ok(back("empty"));
@@ -245,9 +244,15 @@ async fn login(
     presented.insert("x-api-key", value);
     let principal = match state.auth.authenticate(&state.store, &presented).await {
         Ok(Some(principal)) => principal,
+        // Only failures are counted, after authenticating: a valid
+        // credential signs in whatever others sent from the same address.
         Ok(None) | Err(ApiError::InvalidToken(_)) => {
-            state.limits.auth_failures.take(&address);
-            return Ok(back("unknown"));
+            let decision = state.limits.auth_failures.take(&address);
+            return Ok(back(if decision.allowed {
+                "unknown"
+            } else {
+                "limited"
+            }));
         }
         Err(other) => return Err(other),
     };

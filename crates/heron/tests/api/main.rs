@@ -11,6 +11,8 @@
 //!   error rate.
 //! - `jobs`: asynchronous batches, restart in the middle of a job.
 //! - `errors`: every documented error status and its envelope.
+//! - `hardening`: attacks found by a review: key guessing that locked
+//!   valid clients out, forwarded addresses, oversized bodies.
 //! - `oidc`: bearer JWTs from an OpenID Connect issuer on loopback: valid,
 //!   expired, early, wrong audience or issuer, unknown key, forged, key
 //!   rotation.
@@ -38,6 +40,7 @@ mod classify;
 mod cli;
 mod decisions;
 mod errors;
+mod hardening;
 mod jobs;
 mod learning;
 mod oidc;

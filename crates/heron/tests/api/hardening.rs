@@ -1,0 +1,189 @@
+//! Regression tests for attacks run against `heron serve`: key guessing
+//! that locked valid clients out, forwarded addresses, and unauthenticated
+//! bodies that the server buffered whole.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::{API_KEY, TestServer, assert_error};
+
+/// A client that shows redirects instead of following them (the sign-in
+/// page answers with one).
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client")
+}
+
+async fn sign_in(server: &TestServer, credential: &str) -> reqwest::Response {
+    no_redirects()
+        .post(server.url("/ui/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("credential={credential}&next=%2Fui%2Fupload"))
+        .send()
+        .await
+        .expect("POST /ui/login")
+}
+
+async fn guess(server: &TestServer, forwarded_for: Option<&str>) -> u16 {
+    let mut request = server
+        .client
+        .get(server.url("/v1/jobs"))
+        .header("x-api-key", "not-a-key-at-all");
+    if let Some(address) = forwarded_for {
+        request = request.header("x-forwarded-for", address);
+    }
+    request
+        .send()
+        .await
+        .expect("GET /v1/jobs")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn guessing_keys_from_an_address_never_locks_out_a_valid_key() {
+    let server = TestServer::start(&[("HERON_AUTH_FAILURES_PER_MINUTE", "3")]).await;
+    // Thirty wrong keys: three are answered 401, then the address waits.
+    let mut statuses = Vec::new();
+    for _ in 0..30 {
+        statuses.push(guess(&server, None).await);
+    }
+    assert_eq!(&statuses[..3], [401, 401, 401]);
+    assert!(statuses[3..].iter().all(|s| *s == 429), "{statuses:?}");
+    // A header the client wrote itself does not move it elsewhere.
+    assert_eq!(guess(&server, Some("198.51.100.77")).await, 429);
+
+    // The valid key from the same address is served: upload and read.
+    let file = [("scan_0042.txt".to_owned(), b"Invoice number 42".to_vec())];
+    let uploaded = server.upload(&file).await;
+    assert_eq!(uploaded.status(), 200, "{:?}", uploaded.text().await);
+    let jobs = server.call("GET", "/v1/jobs", Some(API_KEY), None).await;
+    assert_eq!(jobs.status(), 200);
+
+    // The sign-in page too: the valid key gets a session, a wrong one is
+    // told the address is limited.
+    let signed_in = sign_in(&server, API_KEY).await;
+    assert_eq!(signed_in.status(), 303);
+    assert_eq!(signed_in.headers()["location"], "/ui/upload");
+    assert!(signed_in.headers().contains_key("set-cookie"));
+    let refused = sign_in(&server, "still-guessing").await;
+    assert!(
+        refused.headers()["location"]
+            .to_str()
+            .unwrap_or_default()
+            .contains("error=limited")
+    );
+}
+
+#[tokio::test]
+async fn a_trusted_proxy_names_the_client_and_nobody_else_can() {
+    let server = TestServer::start(&[
+        ("HERON_AUTH_FAILURES_PER_MINUTE", "2"),
+        ("HERON_TRUSTED_PROXIES", "127.0.0.0/8"),
+    ])
+    .await;
+    // Behind the proxy (loopback here) each client has its own allowance.
+    let first: Vec<u16> = [0; 3]
+        .iter()
+        .map(|_| guess(&server, Some("198.51.100.1")))
+        .collect::<futures_util::future::JoinAll<_>>()
+        .await;
+    assert_eq!(first.iter().filter(|s| **s == 429).count(), 1, "{first:?}");
+    assert_eq!(guess(&server, Some("198.51.100.2")).await, 401);
+    // An address the client put before the proxy's own is not believed:
+    // the proxy appended the real one (198.51.100.1, limited).
+    assert_eq!(guess(&server, Some("203.0.113.5, 198.51.100.1")).await, 429);
+    // The standard header works the same.
+    let standard = server
+        .client
+        .get(server.url("/v1/jobs"))
+        .header("x-api-key", "wrong")
+        .header("forwarded", "for=\"198.51.100.3:5555\";proto=https")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(standard.status(), 401);
+
+    // Without trusted proxies the same headers change nothing.
+    let direct = TestServer::start(&[("HERON_AUTH_FAILURES_PER_MINUTE", "2")]).await;
+    let statuses = [
+        guess(&direct, Some("198.51.100.1")).await,
+        guess(&direct, Some("198.51.100.2")).await,
+        guess(&direct, Some("198.51.100.3")).await,
+    ];
+    assert_eq!(statuses, [401, 401, 429]);
+}
+
+/// Send a request head declaring `length` bytes of body and none of them;
+/// the status line the server answers with within `wait`.
+async fn declare_body(server: &TestServer, head: &str, wait: Duration) -> Option<String> {
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.ok()?;
+    stream.write_all(head.as_bytes()).await.ok()?;
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline {
+        match tokio::time::timeout(deadline - Instant::now(), stream.read(&mut buffer)).await {
+            Ok(Ok(0)) | Err(_) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => {
+                answer.extend_from_slice(&buffer[..n]);
+                if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    text.lines().next().map(str::to_owned)
+}
+
+#[tokio::test]
+async fn bodies_of_routes_that_take_no_files_are_bounded_before_they_are_read() {
+    let server = TestServer::start(&[]).await;
+    // 300 MB announced to the public sign-in form: refused at once, with
+    // nothing read (the server used to buffer such bodies whole).
+    let head = "POST /ui/login HTTP/1.1\r\nhost: localhost\r\n\
+                content-type: application/x-www-form-urlencoded\r\n\
+                content-length: 300000000\r\n\r\n";
+    let status = declare_body(&server, head, Duration::from_secs(5)).await;
+    assert_eq!(status.as_deref(), Some("HTTP/1.1 413 Payload Too Large"));
+
+    // The same for an authenticated JSON route, and for a chunked body
+    // that never declares its length: cut off at the limit.
+    let head = format!(
+        "POST /v1/types HTTP/1.1\r\nhost: localhost\r\nx-api-key: {API_KEY}\r\n\
+         content-type: application/json\r\ncontent-length: 70000\r\n\r\n"
+    );
+    let status = declare_body(&server, &head, Duration::from_secs(5)).await;
+    assert_eq!(status.as_deref(), Some("HTTP/1.1 413 Payload Too Large"));
+    let chunks =
+        futures_util::stream::iter((0..40).map(|_| Ok::<_, std::io::Error>(vec![b' '; 4096])));
+    let chunked = server
+        .client
+        .post(server.url("/v1/types"))
+        .header("x-api-key", API_KEY)
+        .header("content-type", "application/json")
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .expect("POST /v1/types");
+    assert_error(chunked, 413, "body_too_large").await;
+
+    // A small body is read as before, and uploads keep their own limit.
+    let small = server
+        .call(
+            "POST",
+            "/v1/types",
+            Some(API_KEY),
+            Some(serde_json::json!({"id": "x"})),
+        )
+        .await;
+    assert_ne!(small.status(), 413);
+    let big = vec![b'a'; 2 * 1024 * 1024];
+    let uploaded = server.upload(&[("big.txt".to_owned(), big)]).await;
+    assert_eq!(uploaded.status(), 200);
+}
