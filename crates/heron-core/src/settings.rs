@@ -89,6 +89,10 @@ pub struct Settings {
     pub workers: usize,
     pub database_url: Option<String>,
     pub ocr_languages: String,
+    /// The folder of the PP-OCR models and ONNX Runtime's library
+    /// (`scripts/fetch-ocr-models`; empty: `<data_dir>/ocr-models` when
+    /// it exists); `off` reads pictures with Tesseract alone.
+    pub ocr_models: Option<PathBuf>,
     /// Re-read OCR text in its own language when a first pass shows one.
     pub ocr_auto_language: bool,
     pub ocr_dpi: u32,
@@ -275,6 +279,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_WORKERS", ""),
     ("HERON_DATABASE_URL", ""),
     ("HERON_OCR_LANGUAGES", "eng"),
+    ("HERON_OCR_MODELS", ""),
     ("HERON_OCR_AUTO_LANGUAGE", "true"),
     ("HERON_OCR_DPI", "300"),
     ("HERON_MAX_PAGES", "500"),
@@ -597,6 +602,9 @@ impl Settings {
             workers,
             database_url: optional(get("HERON_DATABASE_URL")),
             ocr_languages,
+            ocr_models: Some(get("HERON_OCR_MODELS"))
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
             ocr_auto_language: parse_bool(
                 "HERON_OCR_AUTO_LANGUAGE",
                 get("HERON_OCR_AUTO_LANGUAGE"),

@@ -186,6 +186,23 @@ impl ChildProcess {
     }
 }
 
+/// Resident memory above which a child is retired after its answer.
+const RETIRE_RESIDENT_BYTES: u64 = 320 * 1024 * 1024;
+
+/// A process's resident memory (Linux `/proc`; `None` elsewhere).
+fn resident_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kilobytes: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kilobytes * 1024)
+}
+
 /// Kill a child and everything it started (it leads its own process group),
 /// so that no tool it ran outlives it holding resources.
 fn kill_group(child: &mut Child) {
@@ -265,7 +282,17 @@ impl IsolatedExtractor {
     }
 
     fn give_back(&self, child: ChildProcess) {
-        if let Ok(mut idle) = self.idle.lock()
+        // A child that grew large (an OCR model run on a big photo leaves
+        // its heap fragmented) is retired rather than kept: idle children
+        // stay small, and the next one starts within its memory limit.
+        let large = child
+            .child
+            .lock()
+            .ok()
+            .and_then(|c| resident_bytes(c.id()))
+            .is_some_and(|bytes| bytes > RETIRE_RESIDENT_BYTES);
+        if !large
+            && let Ok(mut idle) = self.idle.lock()
             && idle.len() < self.max_idle
         {
             idle.push(ChildSlot(child));

@@ -26,6 +26,7 @@ mod ocr;
 mod office;
 pub mod page_detect;
 mod pdf;
+pub mod ppocr;
 mod ppt;
 pub mod preprocess;
 pub mod preview;
@@ -50,8 +51,10 @@ pub use ocr::{OcrEngine, OcrText};
 /// (`heron train`'s) are kept per version: change it whenever a change
 /// makes extraction give other text for some file (a parser, OCR
 /// preparation, a limit's default). `e2`: light evened out and noise smoothed before OCR; the scan inside an
-/// image-only PDF page OCR'd as it is.
-pub const EXTRACTION_VERSION: &str = "e2";
+/// image-only PDF page OCR'd as it is. `e3`: pictures read by PP-OCR
+/// where its models are installed (the cache folder also names the
+/// engines on).
+pub const EXTRACTION_VERSION: &str = "e3";
 pub use sniff::{FileKind, SheetFormat, sniff, sniff_file};
 
 /// What extraction found in one file.

@@ -1,4 +1,5 @@
-//! OCR through the `tesseract` command, and PDF page rendering through
+//! OCR through the `tesseract` command and, where its models are
+//! installed, PP-OCR ([`crate::ppocr`]); PDF page rendering through
 //! Poppler's `pdftoppm` for pages without a text layer.
 
 use std::path::{Path, PathBuf};
@@ -41,6 +42,9 @@ pub struct OcrEngine {
     /// Deskew and upscaling before recognition.
     preprocess: PreprocessOptions,
     available: bool,
+    /// The PP-OCR models folder, when that engine is on (checked complete
+    /// when set; loaded by the extraction child that first needs it).
+    ppocr: Option<PathBuf>,
 }
 
 impl OcrEngine {
@@ -56,6 +60,7 @@ impl OcrEngine {
                     auto_language,
                     preprocess: PreprocessOptions::default(),
                     available: false,
+                    ppocr: None,
                 });
             }
             Err(e) => return Err(ExtractError::Crashed(e.to_string())),
@@ -81,7 +86,33 @@ impl OcrEngine {
             auto_language,
             preprocess: PreprocessOptions::default(),
             available: true,
+            ppocr: None,
         })
+    }
+
+    /// The same engine reading pictures with PP-OCR too, from the models
+    /// in `dir` (see [`crate::ppocr`]).
+    pub fn with_ppocr(mut self, dir: &Path) -> OcrEngine {
+        self.ppocr = Some(dir.to_path_buf());
+        self
+    }
+
+    /// Whether PP-OCR is on.
+    pub fn has_ppocr(&self) -> bool {
+        self.ppocr.is_some()
+    }
+
+    /// The engines on, for readiness and logs: `tesseract (eng)`,
+    /// `ppocr`, or both joined by ` + `.
+    pub fn engines(&self) -> String {
+        let mut engines = Vec::new();
+        if self.available {
+            engines.push(format!("tesseract ({})", self.languages));
+        }
+        if self.ppocr.is_some() {
+            engines.push("ppocr".to_owned());
+        }
+        engines.join(" + ")
     }
 
     /// The same engine with other preprocessing options.
@@ -95,8 +126,9 @@ impl OcrEngine {
         &self.installed
     }
 
+    /// Whether any engine can read pictures.
     pub fn is_available(&self) -> bool {
-        self.available
+        self.available || self.ppocr.is_some()
     }
 
     pub fn languages(&self) -> &str {
@@ -107,7 +139,59 @@ impl OcrEngine {
     /// TIFF) with the configured languages; with automatic language choice,
     /// a text that reads as another installed language is read again in
     /// that language and the more confident reading is kept.
+    ///
+    /// With PP-OCR on, a picture is read by PP-OCR first; Tesseract reads
+    /// it too only when [`tesseract_may_do_better`] says so, and the
+    /// reading with more trustworthy words is kept ([`better_reading`]).
     pub fn recognise_image(
+        &self,
+        path: &Path,
+        limits: &ExtractionLimits,
+        deadline: Instant,
+    ) -> Result<OcrText, ExtractError> {
+        let Some(models) = &self.ppocr else {
+            return self.recognise_with_tesseract(path, limits, deadline);
+        };
+        let ppocr = match self.recognise_with_ppocr(path, models, limits) {
+            Ok(reading) => reading,
+            Err(e @ ExtractError::LimitExceeded(_)) => return Err(e),
+            Err(e) if self.available => {
+                tracing::warn!(error = %e, "PP-OCR failed on a picture; reading it with Tesseract");
+                return self.recognise_with_tesseract(path, limits, deadline);
+            }
+            Err(e) => return Err(e),
+        };
+        if !self.available || !tesseract_may_do_better(&ppocr) {
+            return Ok(ppocr);
+        }
+        let tesseract = self.recognise_with_tesseract(path, limits, deadline)?;
+        Ok(better_reading(ppocr, tesseract))
+    }
+
+    /// Read a picture with PP-OCR (the engine of this process, loaded on
+    /// first use).
+    pub fn recognise_with_ppocr(
+        &self,
+        path: &Path,
+        models: &Path,
+        limits: &ExtractionLimits,
+    ) -> Result<OcrText, ExtractError> {
+        let options = PreprocessOptions {
+            max_pages: limits.max_ocr_pages.max(1) as usize,
+            ..self.preprocess.clone()
+        };
+        let picture = crate::preprocess::decode_upright(path, &options)?;
+        let engine = crate::ppocr::shared(models).map_err(ExtractError::ToolMissing)?;
+        let mut engine = engine
+            .lock()
+            .map_err(|_| ExtractError::Crashed("the PP-OCR engine was poisoned".to_owned()))?;
+        let lines = engine.read(&picture).map_err(ExtractError::Crashed)?;
+        Ok(ppocr_text(&lines, picture.width(), picture.height()))
+    }
+
+    /// Read a picture with Tesseract (deskewed, upscaled, turned upright
+    /// and re-read in its own language as needed).
+    pub fn recognise_with_tesseract(
         &self,
         path: &Path,
         limits: &ExtractionLimits,
@@ -271,7 +355,7 @@ impl OcrEngine {
         limits: &ExtractionLimits,
         deadline: Instant,
     ) -> Result<(), ExtractError> {
-        if !self.available {
+        if !self.is_available() {
             return Err(ExtractError::ToolMissing("tesseract".to_owned()));
         }
         let scratch = ScratchDir::new()?;
@@ -291,6 +375,7 @@ impl OcrEngine {
         for &page in pages.iter().take(budget) {
             let image = render_page(path, page, scratch.path(), limits, deadline)?;
             let text = match &languages {
+                _ if self.ppocr.is_some() => self.recognise_image(&image, limits, deadline)?,
                 Some(chosen) => {
                     let page_scratch = ScratchDir::new()?;
                     let (target, _) = self.prepare(&image, page_scratch.path(), limits)?;
@@ -472,6 +557,77 @@ fn last_line(stderr: &str, fallback: &str) -> String {
         .find(|l| !l.is_empty())
         .unwrap_or(fallback)
         .to_owned()
+}
+
+/// PP-OCR's lines as an [`OcrText`]: boxes on one row joined by a space,
+/// rows on lines of their own, word boxes as fractions of the picture.
+fn ppocr_text(lines: &[crate::ppocr::Line], width: u32, height: u32) -> OcrText {
+    let (w, h) = (width.max(1) as f32, height.max(1) as f32);
+    let mut text = String::new();
+    let mut words = Vec::new();
+    let (mut sum, mut count) = (0f64, 0usize);
+    for row in crate::ppocr::rows(lines) {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        let joined: Vec<&str> = row.iter().map(|l| l.text.as_str()).collect();
+        text.push_str(&joined.join(" "));
+        for line in row {
+            for (word, [left, top, right, bottom]) in &line.words {
+                sum += f64::from(line.confidence);
+                count += 1;
+                if words.len() < crate::MAX_LAYOUT_WORDS_PER_PAGE {
+                    words.push(crate::Word {
+                        text: word.clone(),
+                        bbox: [left / w, top / h, right / w, bottom / h],
+                    });
+                }
+            }
+        }
+    }
+    let confidence = (count > 0).then(|| sum / count as f64);
+    OcrText {
+        pages: vec![text],
+        confidence,
+        page_confidences: vec![confidence],
+        words: count,
+        languages: "ppocr".to_owned(),
+        steps: vec!["ppocr".to_owned()],
+        layout: vec![crate::PageLayout { page: 1, words }],
+    }
+}
+
+/// Rows of text above which a picture is a dense page (a scanned letter or
+/// statement) rather than a card, receipt or form photo.
+const DENSE_PAGE_WORDS: usize = 120;
+
+/// Whether Tesseract is worth a second reading of a picture PP-OCR read:
+/// a dense page, where Tesseract's page layout analysis and its language
+/// packs (letters the PP-OCR recogniser lacks: ö, ß, ç, ñ, €) can win,
+/// or a picture where PP-OCR found next to nothing.
+fn tesseract_may_do_better(ppocr: &OcrText) -> bool {
+    ppocr.words >= DENSE_PAGE_WORDS || ppocr.words < 3
+}
+
+/// The reading with more trustworthy words: words of two or more letters
+/// weighted by the engine's confidence in them. Confidences of the two
+/// engines are both probabilities of the characters read, close enough to
+/// compare; ties go to Tesseract, whose text keeps accents.
+fn better_reading(ppocr: OcrText, tesseract: OcrText) -> OcrText {
+    let score = |reading: &OcrText| {
+        let words = reading
+            .pages
+            .iter()
+            .flat_map(|p| p.split_whitespace())
+            .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+            .count();
+        words as f64 * reading.confidence.unwrap_or(0.0)
+    };
+    if score(&ppocr) > score(&tesseract) {
+        ppocr
+    } else {
+        tesseract
+    }
 }
 
 /// Letters a first OCR pass must hold before its language is trusted.

@@ -298,12 +298,12 @@ fn sample(image: &GrayImage, x: f32, y: f32) -> u8 {
 }
 
 /// A plane projective transform, `h[8]` fixed to 1.
-struct Homography([f64; 9]);
+pub(crate) struct Homography([f64; 9]);
 
 impl Homography {
     /// The transform taking each `from[i]` to `to[i]`: eight equations in
     /// eight unknowns, solved by Gaussian elimination with partial pivoting.
-    fn between(from: &Quad, to: &Quad) -> Option<Homography> {
+    pub(crate) fn between(from: &Quad, to: &Quad) -> Option<Homography> {
         let mut system = [[0f64; 9]; 8];
         for i in 0..4 {
             let (x, y) = (f64::from(from[i].0), f64::from(from[i].1));
@@ -336,7 +336,7 @@ impl Homography {
         Some(Homography(h))
     }
 
-    fn apply(&self, x: f32, y: f32) -> (f32, f32) {
+    pub(crate) fn apply(&self, x: f32, y: f32) -> (f32, f32) {
         let h = &self.0;
         let (x, y) = (f64::from(x), f64::from(y));
         let w = h[6] * x + h[7] * y + h[8];

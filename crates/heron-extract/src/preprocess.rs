@@ -462,6 +462,29 @@ pub fn turn(
     Ok(output)
 }
 
+/// A picture decoded in colour under the pixel limit and turned as its
+/// EXIF orientation says (phone cameras store portrait photos sideways and
+/// say so there).
+pub fn decode_upright(
+    input: &Path,
+    options: &PreprocessOptions,
+) -> Result<image::RgbImage, ExtractError> {
+    use image::ImageDecoder as _;
+    let reader = open_limited(input, options)?;
+    let mut decoder = reader
+        .into_decoder()
+        .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?;
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let (width, height) = decoder.dimensions();
+    check_pixels(width, height, options)?;
+    let mut picture = image::DynamicImage::from_decoder(decoder)
+        .map_err(|e| ExtractError::Corrupt(format!("image: {e}")))?;
+    picture.apply_orientation(orientation);
+    Ok(picture.to_rgb8())
+}
+
 /// An image reader whose decoder may allocate no more than the pixel limit
 /// allows (decompression bombs fail instead of exhausting memory).
 fn open_limited(

@@ -57,10 +57,17 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         None => probe(&state.breakers.blob_store, state.blobs.check()).await,
     };
     let model = state.pipeline.model().id().to_owned();
-    let ocr = if state.pipeline.ocr().is_available() {
-        format!("ok ({})", state.pipeline.ocr().languages())
-    } else {
-        "unavailable: install tesseract-ocr; images will get an ocr_unavailable error".to_owned()
+    let engine = state.pipeline.ocr();
+    let ocr = match (engine.is_available(), engine.has_ppocr()) {
+        (true, true) => format!("ok ({})", engine.engines()),
+        (true, false) => format!(
+            "ok ({}; PP-OCR off: photos are read less well — scripts/fetch-ocr-models DIR, then HERON_OCR_MODELS=DIR)",
+            engine.engines()
+        ),
+        (false, _) => {
+            "unavailable: install tesseract-ocr; images will get an ocr_unavailable error"
+                .to_owned()
+        }
     };
     let semantic = match state.pipeline.semantic() {
         Some(stage) => format!("ok ({}, {:?})", stage.model_id(), stage.mode()),

@@ -292,6 +292,22 @@ pub fn build_extraction(
             "tesseract is not installed: images and scanned PDFs cannot be read (apt-get install tesseract-ocr)"
         );
     }
+    let ocr = match ocr_models_dir(settings) {
+        Some(dir) => {
+            let missing = heron_extract::ppocr::missing_files(&dir);
+            if missing.is_empty() {
+                ocr.with_ppocr(&dir)
+            } else {
+                tracing::warn!(
+                    folder = %dir.display(),
+                    missing = %missing.join(", "),
+                    "the PP-OCR folder is incomplete: pictures are read with Tesseract alone (scripts/fetch-ocr-models DIR)"
+                );
+                ocr
+            }
+        }
+        None => ocr,
+    };
     let limits = ExtractionLimits {
         max_bytes: settings.max_file_size_bytes,
         max_pages: settings.max_pages,
@@ -324,6 +340,20 @@ pub fn build_pipeline(settings: &Settings, model: TextModel) -> anyhow::Result<P
         Some(stage) => pipeline.with_semantic(stage),
         None => pipeline,
     })
+}
+
+/// The folder of the PP-OCR models: `HERON_OCR_MODELS` (`off`: none),
+/// else `<data_dir>/ocr-models` when `scripts/fetch-ocr-models` put them
+/// there.
+pub fn ocr_models_dir(settings: &Settings) -> Option<std::path::PathBuf> {
+    match &settings.ocr_models {
+        Some(dir) if dir.as_os_str() == "off" => None,
+        Some(dir) => Some(dir.clone()),
+        None => {
+            let dir = settings.data_dir.join("ocr-models");
+            dir.is_dir().then_some(dir)
+        }
+    }
 }
 
 /// The folder of the embedding model: `HERON_EMBEDDING_MODEL`, else

@@ -234,6 +234,12 @@ impl TestServer {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log);
+        // Photos are read as deployed: with PP-OCR when its models are
+        // there (`scripts/test` fetches them); a test may set
+        // HERON_OCR_MODELS=off for Tesseract alone.
+        if let Ok(models) = std::env::var("HERON_TEST_OCR_MODELS") {
+            command.env("HERON_OCR_MODELS", models);
+        }
         for (key, value) in &self.env {
             command.env(key, value);
         }
