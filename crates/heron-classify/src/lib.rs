@@ -28,6 +28,7 @@ pub mod filename;
 pub mod metrics;
 pub mod model;
 pub mod ood;
+pub mod real;
 pub mod render;
 pub mod risk;
 pub mod rng;

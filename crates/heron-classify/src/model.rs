@@ -6,6 +6,12 @@
 //! (`dimensions` f32), the biases (one f32 per label) and the weights
 //! (`dimensions` × labels f32, feature-major so that one feature's weights
 //! for every label are adjacent in memory).
+//!
+//! The compact form (`HERONTM2`, [`TextModel::compact`], the model shipped
+//! in the repository) stores each feature's row of weights as one f32
+//! scale and one signed byte per label (the row's largest weight maps to
+//! ±127): a quarter of the size. Loading turns it back into f32; a model
+//! made compact is the model the compact file holds (same id).
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -18,6 +24,7 @@ use sha2::{Digest, Sha256};
 use crate::features::{self, SparseVector};
 
 const MAGIC: &[u8; 8] = b"HERONTM1";
+const MAGIC_COMPACT: &[u8; 8] = b"HERONTM2";
 
 /// Descriptive part of a model file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +54,15 @@ pub struct ModelHeader {
     /// written before it was recorded).
     #[serde(default = "first_feature_version")]
     pub feature_version: String,
+    /// The unscaled top probability under which a document is unlike
+    /// every type, when fitted on real documents
+    /// ([`crate::real::train_with_real`]); `None`: the built-in line
+    /// ([`crate::ood::OodConfig`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ood_min_probability: Option<f64>,
+    /// Weights stored 8 bits each (see the module docs).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub compact: bool,
 }
 
 fn first_feature_version() -> String {
@@ -179,6 +195,34 @@ impl TextModel {
         self.header.risk_coverage = Some(curve);
     }
 
+    /// The same weights with the decision values fitted on real
+    /// documents: calibration temperature, risk–coverage curve and
+    /// out-of-distribution line (a new id: the temperature is part of it).
+    pub(crate) fn recalibrated(
+        self,
+        temperature: f32,
+        curve: crate::risk::RiskCoverage,
+        ood_min_probability: f64,
+    ) -> TextModel {
+        let mut header = self.header;
+        header.temperature = temperature;
+        header.risk_coverage = Some(curve);
+        header.ood_min_probability = Some(ood_min_probability);
+        TextModel::from_parts(header, self.idf, self.bias, self.weights)
+    }
+
+    /// Where this model draws the out-of-distribution lines.
+    pub fn ood_config(&self) -> crate::ood::OodConfig {
+        let default = crate::ood::OodConfig::default();
+        crate::ood::OodConfig {
+            min_probability: self
+                .header
+                .ood_min_probability
+                .unwrap_or(default.min_probability),
+            ..default
+        }
+    }
+
     pub fn labels(&self) -> &[Label] {
         &self.header.labels
     }
@@ -301,25 +345,61 @@ impl TextModel {
     }
 
     /// Write the model to `path` (through a temporary file renamed into
-    /// place, so a crash never leaves a half-written model).
+    /// place, so a crash never leaves a half-written model): compact when
+    /// the model is ([`TextModel::compact`]), else in full.
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {
-        let header =
-            serde_json::to_vec(&self.header).map_err(|e| ModelError::BadHeader(e.to_string()))?;
         let temporary = path.with_extension("tmp");
         {
             let mut out = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
-            out.write_all(MAGIC)?;
-            out.write_all(&(header.len() as u32).to_le_bytes())?;
-            out.write_all(&header)?;
-            for values in [&self.idf, &self.bias, &self.weights] {
-                for v in values.iter() {
-                    out.write_all(&v.to_le_bytes())?;
-                }
-            }
+            out.write_all(&self.to_bytes()?)?;
             out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         }
         std::fs::rename(&temporary, path)?;
         Ok(())
+    }
+
+    /// The model file's bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, ModelError> {
+        let header =
+            serde_json::to_vec(&self.header).map_err(|e| ModelError::BadHeader(e.to_string()))?;
+        let n_labels = self.header.labels.len();
+        let compact = self.header.compact;
+        let mut out = Vec::with_capacity(
+            12 + header.len() + 4 * (self.idf.len() + self.bias.len()) + self.weights.len() * 4,
+        );
+        out.extend_from_slice(if compact { MAGIC_COMPACT } else { MAGIC });
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        for v in self.idf.iter().chain(&self.bias) {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        if compact {
+            for row in self.weights.chunks_exact(n_labels) {
+                let (scale, bytes) = quantise_row(row);
+                out.extend_from_slice(&scale.to_le_bytes());
+                out.extend(bytes.iter().map(|b| *b as u8));
+            }
+        } else {
+            for v in &self.weights {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+        Ok(out)
+    }
+
+    /// The model with its weights rounded to the compact form's 8 bits per
+    /// weight (and marked compact, so it saves that way): what loading a
+    /// compact file gives, with the id of those weights.
+    pub fn compact(&self) -> TextModel {
+        let n_labels = self.header.labels.len();
+        let mut weights = Vec::with_capacity(self.weights.len());
+        for row in self.weights.chunks_exact(n_labels) {
+            let (scale, bytes) = quantise_row(row);
+            weights.extend(bytes.iter().map(|b| f32::from(*b) * scale));
+        }
+        let mut header = self.header.clone();
+        header.compact = true;
+        TextModel::from_parts(header, self.idf.clone(), self.bias.clone(), weights)
     }
 
     /// Read a model written by [`TextModel::save`], checking every size.
@@ -330,9 +410,10 @@ impl TextModel {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<TextModel, ModelError> {
-        if bytes.len() < 12 || &bytes[..8] != MAGIC {
+        if bytes.len() < 12 || (&bytes[..8] != MAGIC && &bytes[..8] != MAGIC_COMPACT) {
             return Err(ModelError::BadMagic);
         }
+        let compact = &bytes[..8] == MAGIC_COMPACT;
         let header_length = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
         let header_end = 12usize
             .checked_add(header_length)
@@ -358,19 +439,47 @@ impl TextModel {
         }
         let dimensions = header.dimensions as usize;
         let n_labels = header.labels.len();
-        let expected = dimensions + n_labels + dimensions * n_labels;
         let body = &bytes[header_end..];
-        if body.len() != expected * 4 {
+        let weights_size = if compact {
+            dimensions * (4 + n_labels)
+        } else {
+            dimensions * n_labels * 4
+        };
+        if body.len() != (dimensions + n_labels) * 4 + weights_size || header.compact != compact {
             return Err(ModelError::WrongSize);
         }
-        let mut floats = body
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+        let float = |c: &[u8]| f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        let (head, rest) = body.split_at((dimensions + n_labels) * 4);
+        let mut floats = head.chunks_exact(4).map(float);
         let idf: Vec<f32> = floats.by_ref().take(dimensions).collect();
-        let bias: Vec<f32> = floats.by_ref().take(n_labels).collect();
-        let weights: Vec<f32> = floats.collect();
+        let bias: Vec<f32> = floats.collect();
+        let weights: Vec<f32> = if compact {
+            rest.chunks_exact(4 + n_labels)
+                .flat_map(|row| {
+                    let scale = float(&row[..4]);
+                    row[4..].iter().map(move |b| f32::from(*b as i8) * scale)
+                })
+                .collect()
+        } else {
+            rest.chunks_exact(4).map(float).collect()
+        };
         Ok(TextModel::from_parts(header, idf, bias, weights))
     }
+}
+
+/// A row of weights as one scale and a signed byte per weight (the
+/// largest magnitude maps to ±127; an all-zero row has scale 0).
+fn quantise_row(row: &[f32]) -> (f32, Vec<i8>) {
+    let largest = row.iter().fold(0f32, |m, w| m.max(w.abs()));
+    if largest == 0.0 || !largest.is_finite() {
+        return (0.0, vec![0; row.len()]);
+    }
+    let scale = largest / 127.0;
+    let bytes = row
+        .iter()
+        .map(|w| (w / scale).round().clamp(-127.0, 127.0) as i8)
+        .collect();
+    (scale, bytes)
 }
 
 /// Most parts of a document read on their own by [`TextModel::present_types`].

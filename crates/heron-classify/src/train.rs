@@ -164,6 +164,8 @@ pub fn train(
         one_vs_rest,
         risk_coverage: Some(validation_risk_coverage(&validation_logits, temperature)),
         feature_version: features::FEATURE_VERSION.to_owned(),
+        ood_min_probability: None,
+        compact: false,
     };
     Ok((TextModel::from_parts(header, idf, bias, weights), report))
 }
@@ -238,10 +240,8 @@ pub fn train_with_verified(
     let config = TrainingConfig {
         seed,
         source: format!(
-            "{} taxonomy {} ({}) seed {seed} x {per_type}{}",
-            crate::synth::GENERATOR_VERSION,
-            taxonomy.version,
-            &taxonomy.hash[..12],
+            "{}{}",
+            default_source(taxonomy, per_type, seed),
             if verified.is_empty() {
                 String::new()
             } else {
@@ -251,6 +251,16 @@ pub fn train_with_verified(
         ..TrainingConfig::default()
     };
     train(&examples, labels, &config)
+}
+
+/// How the generated part of a training set is named in model headers.
+pub(crate) fn default_source(taxonomy: &Taxonomy, per_type: usize, seed: u64) -> String {
+    format!(
+        "{} taxonomy {} ({}) seed {seed} x {per_type}",
+        crate::synth::GENERATOR_VERSION,
+        taxonomy.version,
+        taxonomy.hash.get(..12).unwrap_or(&taxonomy.hash),
+    )
 }
 
 /// `per_type` generated documents of every type of `taxonomy`, plus
@@ -364,7 +374,7 @@ const MIN_TEMPERATURE: f32 = 0.7;
 
 /// The temperature minimising validation log loss: a coarse log-spaced grid,
 /// then a finer one around the best point (the loss is unimodal in T).
-fn fit_temperature(logits: &[(Vec<f32>, usize)]) -> f32 {
+pub(crate) fn fit_temperature(logits: &[(Vec<f32>, usize)]) -> f32 {
     if logits.is_empty() {
         return 1.0;
     }
@@ -396,7 +406,7 @@ fn fit_temperature(logits: &[(Vec<f32>, usize)]) -> f32 {
 
 /// The top calibrated probability of one validation document's scores,
 /// and whether its class is the right one.
-fn outcome(logits: &[f32], label: usize, temperature: f32) -> (f64, bool) {
+pub(crate) fn outcome(logits: &[f32], label: usize, temperature: f32) -> (f64, bool) {
     let (best, confidence) = model::softmax(logits, temperature)
         .into_iter()
         .enumerate()
@@ -570,7 +580,28 @@ mod tests {
             loaded.predict("account balance").probabilities,
             model.predict("account balance").probabilities
         );
+        // The compact form: smaller (a quarter with many labels; here two),
+        // the same model once
+        // loaded, predictions within rounding of the full one.
+        let compact = model.compact();
+        compact.save(&path).unwrap();
+        let size = std::fs::metadata(&path).unwrap().len();
+        let loaded = TextModel::load(&path).unwrap();
+        assert_eq!(loaded.id(), compact.id());
+        assert_ne!(compact.id(), model.id());
+        assert!(loaded.header().compact);
+        let (full, small) = (
+            model.predict("account balance").probabilities,
+            loaded.predict("account balance").probabilities,
+        );
+        for (a, b) in full.iter().zip(&small) {
+            assert!((a - b).abs() < 0.01, "{full:?} {small:?}");
+        }
+        model.save(&path).unwrap();
+        assert!(size < std::fs::metadata(&path).unwrap().len());
         std::fs::write(&path, b"HERONTM1garbage").unwrap();
+        assert!(TextModel::load(&path).is_err());
+        std::fs::write(&path, b"HERONTM2garbage").unwrap();
         assert!(TextModel::load(&path).is_err());
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -216,13 +216,9 @@ impl Run {
     /// Whether the document is like any known type. A file that opened
     /// fine but gave no text at all (a blank page, a photo with no writing)
     /// is foreign too; a file that failed to open is an error instead.
-    fn familiarity(&self, reading: Option<&Reading>) -> Familiarity {
+    fn familiarity(&self, reading: Option<&Reading>, config: &OodConfig) -> Familiarity {
         match reading {
-            Some(reading) => ood::judge(
-                &reading.coverage,
-                reading.whole.unscaled_best,
-                &OodConfig::default(),
-            ),
+            Some(reading) => ood::judge(&reading.coverage, reading.whole.unscaled_best, config),
             None if self.errors.is_empty() && self.filename_hint.is_none() => {
                 Familiarity::TooLittleKnownText { known_words: 0 }
             }
@@ -248,7 +244,7 @@ impl Run {
         let reading = self.read_whole(model);
         let familiarity = match self.semantic_vouches(best) {
             Some(familiarity) => familiarity,
-            None => self.familiarity(reading.as_ref()),
+            None => self.familiarity(reading.as_ref(), &model.ood_config()),
         };
         let threshold = pipeline.abstention(model).confidence_threshold;
         let accepted = decided_by != DecidedBy::Nothing

@@ -194,6 +194,25 @@ pub struct TrainArgs {
     pub tenant: String,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Train the default model on the generated documents plus one split
+    /// of DIR/manifest.tsv (`train`), calibrated on those real documents
+    /// out of fold (by source); `--seed` is then the generator's seed
+    /// (the default model's by default).
+    #[arg(long, value_name = "SPLIT", requires = "data")]
+    pub split: Option<String>,
+    /// With --split: SGD steps per epoch on each real document (a
+    /// generated document gets one).
+    #[arg(long, default_value_t = heron_classify::real::RealConfig::default().weight)]
+    pub real_weight: u32,
+    /// With --split: folds of sources for calibration.
+    #[arg(long, default_value_t = heron_classify::real::RealConfig::default().folds)]
+    pub folds: usize,
+    /// With --split: generated documents per type.
+    #[arg(long, default_value_t = heron_classify::train::DEFAULT_PER_TYPE)]
+    pub per_type: usize,
+    /// Write the model to this file instead of the models directory.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
     /// Serve this model from now on (with --data: the deployment's model,
     /// through the models directory; with --from-reviews: the tenant's
     /// champion).
@@ -208,6 +227,11 @@ pub struct EvalArgs {
     /// Labelled folders: DIR/<type id>/<files in any format>.
     #[arg(long, value_name = "DIR")]
     pub data: PathBuf,
+    /// Measure the service's answers on one split of DIR/manifest.tsv
+    /// (`dev`, `train`): every file through the whole pipeline under an
+    /// opaque name, reported per type and per kind.
+    #[arg(long, value_name = "SPLIT")]
+    pub split: Option<String>,
     /// Model file (default: the served model).
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,

@@ -1,8 +1,15 @@
 //! Labelled folders of documents (`DIR/<type id>/<any files>`) turned into
 //! extracted texts, for `heron train` and `heron eval`. Extraction (with
 //! OCR) runs once per distinct file: texts are cached by the file's
-//! SHA-256 under `<data dir>/cache/text/<extraction version>/`, so
-//! retraining is fast and a Heron that extracts differently starts afresh.
+//! SHA-256 under `<data dir>/cache/text/<extraction version>-<OCR
+//! engines>/`, so retraining is fast and a Heron that extracts differently
+//! starts afresh.
+//!
+//! A folder with a `manifest.tsv` (columns `sha256`, `type`, `ext`,
+//! `split`, `kind` and `repo` among others, one row per file named
+//! `<type>/<first 12 hex digits>.<ext>`, as `shared/corpus/real`) can be
+//! read by split: [`load_split`] keeps the rows of one split with their
+//! kind (photo, scan, digital-pdf, office, other) and source.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -18,8 +25,93 @@ use crate::setup;
 pub struct Document {
     pub path: PathBuf,
     pub label: String,
-    /// Extracted text with the format marker the model expects.
+    /// Extracted text with the format marker the model expects (empty
+    /// when nothing could be read, kept only by [`load_split`]).
     pub text: String,
+    /// From a manifest: how the file was made (photo, scan, …).
+    pub kind: Option<String>,
+    /// From a manifest: where it comes from (documents of one source stay
+    /// on one side of every split).
+    pub source: Option<String>,
+}
+
+/// One row of a `manifest.tsv`.
+#[derive(Debug, Clone)]
+pub struct ManifestRow {
+    pub path: PathBuf,
+    pub label: String,
+    pub split: String,
+    pub kind: String,
+    pub source: String,
+}
+
+/// The rows of `root/manifest.tsv`.
+pub fn manifest(root: &Path) -> anyhow::Result<Vec<ManifestRow>> {
+    let path = root.join("manifest.tsv");
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .with_context(|| format!("{} has no {name:?} column", path.display()))
+    };
+    let (sha, label, ext, split, kind, source) = (
+        column("sha256")?,
+        column("type")?,
+        column("ext")?,
+        column("split")?,
+        column("kind")?,
+        column("repo")?,
+    );
+    let mut rows = Vec::new();
+    for (number, line) in lines.enumerate() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let field = |i: usize| {
+            fields
+                .get(i)
+                .copied()
+                .with_context(|| format!("{} line {}: too few columns", path.display(), number + 2))
+        };
+        let (digest, type_id) = (field(sha)?, field(label)?);
+        Label::parse(type_id).with_context(|| format!("{type_id:?} is not a valid type id"))?;
+        let short = digest.get(..12).context("a SHA-256 of 64 hex digits")?;
+        rows.push(ManifestRow {
+            path: root.join(type_id).join(format!("{short}.{}", field(ext)?)),
+            label: type_id.to_owned(),
+            split: field(split)?.to_owned(),
+            kind: field(kind)?.to_owned(),
+            source: field(source)?.to_owned(),
+        });
+    }
+    Ok(rows)
+}
+
+/// The documents of one split of a manifest folder, in manifest order,
+/// including those no text could be read from (their text is empty: a
+/// measurement must count them).
+pub fn load_split(settings: &Settings, root: &Path, split: &str) -> anyhow::Result<Vec<Document>> {
+    let rows: Vec<ManifestRow> = manifest(root)?
+        .into_iter()
+        .filter(|r| r.split == split)
+        .collect();
+    anyhow::ensure!(
+        !rows.is_empty(),
+        "no {split:?} rows in {}/manifest.tsv",
+        root.display()
+    );
+    let files: Vec<(String, PathBuf)> = rows
+        .iter()
+        .map(|r| (r.label.clone(), r.path.clone()))
+        .collect();
+    let mut documents = extract_all(settings, &files, true)?;
+    for (document, row) in documents.iter_mut().zip(&rows) {
+        document.kind = Some(row.kind.clone());
+        document.source = Some(row.source.clone());
+    }
+    Ok(documents)
 }
 
 /// The labelled files under `root`: one sub-folder per type id.
@@ -53,12 +145,29 @@ pub fn list(root: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
 /// message on stderr.
 pub fn load(settings: &Settings, root: &Path) -> anyhow::Result<Vec<Document>> {
     let files = list(root)?;
+    let mut documents = extract_all(settings, &files, false)?;
+    documents.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(documents)
+}
+
+/// Extract `files` (label, path) in their order; with `keep_empty`, files
+/// without text stay in as empty documents, else they are left out.
+fn extract_all(
+    settings: &Settings,
+    files: &[(String, PathBuf)],
+    keep_empty: bool,
+) -> anyhow::Result<Vec<Document>> {
     let (extractor, ocr, limits) = setup::build_extraction(settings)?;
+    let engines: String = ocr
+        .engines()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
     let cache = settings
         .data_dir
         .join("cache")
         .join("text")
-        .join(heron_extract::EXTRACTION_VERSION);
+        .join(format!("{}-{engines}", heron_extract::EXTRACTION_VERSION));
     std::fs::create_dir_all(&cache).context("creating the text cache")?;
     let next = AtomicUsize::new(0);
     let documents = Mutex::new(Vec::new());
@@ -70,18 +179,36 @@ pub fn load(settings: &Settings, root: &Path) -> anyhow::Result<Vec<Document>> {
                     let Some((label, path)) = files.get(index) else {
                         break;
                     };
-                    match text_of(&extractor, &ocr, &limits, &cache, path) {
-                        Ok(Some(text)) => {
-                            if let Ok(mut documents) = documents.lock() {
-                                documents.push(Document {
-                                    path: path.clone(),
-                                    label: label.clone(),
-                                    text,
-                                });
-                            }
+                    let text = match text_of(&extractor, &ocr, &limits, &cache, path) {
+                        Ok(Some(text)) => Some(text),
+                        Ok(None) => {
+                            eprintln!(
+                                "{} {}: no text",
+                                if keep_empty { "kept" } else { "skipped" },
+                                path.display()
+                            );
+                            keep_empty.then(String::new)
                         }
-                        Ok(None) => eprintln!("skipped {}: no text", path.display()),
-                        Err(e) => eprintln!("skipped {}: {e:#}", path.display()),
+                        Err(e) => {
+                            eprintln!(
+                                "{} {}: {e:#}",
+                                if keep_empty { "kept" } else { "skipped" },
+                                path.display()
+                            );
+                            keep_empty.then(String::new)
+                        }
+                    };
+                    if let (Some(text), Ok(mut documents)) = (text, documents.lock()) {
+                        documents.push((
+                            index,
+                            Document {
+                                path: path.clone(),
+                                label: label.clone(),
+                                text,
+                                kind: None,
+                                source: None,
+                            },
+                        ));
                     }
                 }
             });
@@ -90,8 +217,8 @@ pub fn load(settings: &Settings, root: &Path) -> anyhow::Result<Vec<Document>> {
     let mut documents = documents
         .into_inner()
         .map_err(|_| anyhow::anyhow!("an extraction thread panicked"))?;
-    documents.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok(documents)
+    documents.sort_by_key(|(index, _)| *index);
+    Ok(documents.into_iter().map(|(_, d)| d).collect())
 }
 
 fn text_of(

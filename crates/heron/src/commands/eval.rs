@@ -38,6 +38,9 @@ struct Report {
 }
 
 pub fn run(settings: Settings, args: &EvalArgs) -> anyhow::Result<ExitCode> {
+    if let Some(split) = &args.split {
+        return super::eval_split::run(settings, args, split);
+    }
     setup::init_logging(&settings, "warn");
     let (mut model, path) = match &args.model {
         Some(path) => (

@@ -5,6 +5,7 @@ mod backup;
 mod classify;
 mod dataset;
 mod eval;
+mod eval_split;
 mod eval_understanding;
 mod extract;
 mod generate;

@@ -26,6 +26,9 @@ pub fn run(settings: Settings, args: &TrainArgs) -> anyhow::Result<ExitCode> {
         .data
         .as_ref()
         .context("--data DIR or --from-reviews is needed")?;
+    if let Some(split) = &args.split {
+        return with_real(&settings, args, data, split);
+    }
     let taxonomy = setup::load_taxonomy(&settings)?;
     let started = std::time::Instant::now();
     let documents = dataset::load(&settings, data)?;
@@ -111,6 +114,99 @@ pub fn run(settings: Settings, args: &TrainArgs) -> anyhow::Result<ExitCode> {
         model_path.display(),
         if args.activate { " and activated" } else { "" }
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `heron train --data DIR --split train`: the default model from the
+/// generated documents and the real ones of the split
+/// ([`heron_classify::real::train_with_real`]).
+fn with_real(
+    settings: &Settings,
+    args: &TrainArgs,
+    data: &std::path::Path,
+    split: &str,
+) -> anyhow::Result<ExitCode> {
+    let taxonomy = setup::load_taxonomy(settings)?;
+    let started = std::time::Instant::now();
+    let documents = dataset::load_split(settings, data, split)?;
+    let extracted_seconds = started.elapsed().as_secs_f64();
+    let real: Vec<heron_classify::real::RealDocument> = documents
+        .iter()
+        .filter(|d| !d.text.is_empty())
+        .filter_map(|d| {
+            Some(heron_classify::real::RealDocument {
+                text: d.text.clone(),
+                label: Label::parse(&d.label).ok()?,
+                source: d.source.clone().unwrap_or_default(),
+            })
+        })
+        .collect();
+    let without_text = documents.len() - real.len();
+    let seed = if args.seed == 42 {
+        heron_classify::train::DEFAULT_SEED
+    } else {
+        args.seed
+    };
+    let config = heron_classify::real::RealConfig {
+        weight: args.real_weight,
+        folds: args.folds,
+        ..Default::default()
+    };
+    let training_started = std::time::Instant::now();
+    let (model, report) =
+        heron_classify::real::train_with_real(&taxonomy, args.per_type, seed, &real, &config)
+            .context("training")?;
+    let kinds: std::collections::BTreeMap<String, usize> =
+        documents.iter().fold(Default::default(), |mut counts, d| {
+            *counts
+                .entry(d.kind.clone().unwrap_or_default())
+                .or_default() += 1;
+            counts
+        });
+    let card = serde_json::json!({
+        "id": model.id(),
+        "training_source": model.header().training_source,
+        "real_documents": report.documents,
+        "real_without_text": without_text,
+        "real_sources": report.sources,
+        "real_kinds": kinds,
+        "real_weight": config.weight,
+        "folds": config.folds,
+        "out_of_fold_accuracy": report.out_of_fold_accuracy,
+        "out_of_fold_ece": report.out_of_fold_ece,
+        "temperature": report.temperature,
+        "ood_min_probability": report.ood_min_probability,
+        "out_of_fold_per_type": report.per_label,
+        "seconds": {
+            "extraction": extracted_seconds,
+            "training": training_started.elapsed().as_secs_f64()
+        },
+    });
+    let path = match &args.out {
+        Some(path) => path.clone(),
+        None => {
+            let directory = setup::models_dir(settings);
+            std::fs::create_dir_all(&directory)?;
+            directory.join(format!("{}.htm", model.id()))
+        }
+    };
+    model
+        .save(&path)
+        .with_context(|| format!("saving {}", path.display()))?;
+    std::fs::write(
+        path.with_extension("json"),
+        serde_json::to_string_pretty(&card)?,
+    )?;
+    if args.activate {
+        let directory = setup::models_dir(settings);
+        anyhow::ensure!(
+            path.parent() == Some(directory.as_path()),
+            "--activate needs the model in the models directory (leave out --out)"
+        );
+        super::models::set_active(&directory, &format!("{}.htm", model.id()))?;
+    }
+    println!("{}", serde_json::to_string_pretty(&card)?);
+    println!("model {} saved to {}", model.id(), path.display());
     Ok(ExitCode::SUCCESS)
 }
 

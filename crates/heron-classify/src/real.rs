@@ -1,0 +1,296 @@
+//! Training on real documents beside the generated ones, and calibrating
+//! on real documents only.
+//!
+//! A model trained on generated documents alone learns the generator: on
+//! real photos and scans it is unsure of most documents it would label
+//! right, and its temperature and out-of-distribution line, fitted on
+//! generated validation data, are too strict. Here the real labelled
+//! documents of a `train` split join the generated ones, each weighted
+//! `weight` times (a few hundred real files against thousands of
+//! generated ones), and everything that turns scores into decisions is
+//! fitted on real documents the model did not learn from:
+//!
+//! - the real documents are cut into `folds` by their source (every
+//!   document of one source in one fold, as the `train`/`dev` split is cut),
+//!   and each fold is predicted by a model trained without it
+//!   (cross-fitting);
+//! - on those out-of-fold predictions: the calibration temperature (log
+//!   loss), the risk–coverage curve (from which `HERON_TARGET_ERROR_RATE`
+//!   picks the threshold) and the out-of-distribution line (the unscaled
+//!   top probability under which at most `max_false_foreign` of real
+//!   documents fall);
+//! - the model served is then trained on all of them, with those values.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use heron_core::Label;
+
+use crate::model::{self, TextModel};
+use crate::risk::RiskCoverage;
+use crate::taxonomy::Taxonomy;
+use crate::train::{self, Example, TrainError, TrainingConfig};
+
+/// A real labelled document as the model reads it (text with its signals,
+/// [`crate::features::with_signals`]) and the source it comes from.
+#[derive(Debug, Clone)]
+pub struct RealDocument {
+    pub text: String,
+    pub label: Label,
+    pub source: String,
+}
+
+/// How the real documents are used.
+#[derive(Debug, Clone)]
+pub struct RealConfig {
+    /// SGD steps per epoch on each real document (a generated one gets 1).
+    pub weight: u32,
+    /// Folds of sources for cross-fitting.
+    pub folds: usize,
+    /// Share of real documents the out-of-distribution line may call
+    /// foreign.
+    pub max_false_foreign: f64,
+}
+
+impl Default for RealConfig {
+    fn default() -> Self {
+        RealConfig {
+            weight: 20,
+            folds: 5,
+            max_false_foreign: 0.02,
+        }
+    }
+}
+
+/// What cross-fitting measured on the real documents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RealReport {
+    pub documents: usize,
+    pub sources: usize,
+    /// Accuracy of the best guess of out-of-fold predictions.
+    pub out_of_fold_accuracy: f64,
+    /// Expected calibration error of out-of-fold predictions, after the
+    /// fitted temperature.
+    pub out_of_fold_ece: f64,
+    pub temperature: f32,
+    pub ood_min_probability: f64,
+    /// Per label: (documents, right best guesses) out of fold.
+    pub per_label: BTreeMap<String, (usize, usize)>,
+}
+
+/// Out-of-fold scores of every real document: (raw logits, label index).
+type Scored = Vec<(Vec<f32>, usize)>;
+
+/// Train the default model of `taxonomy` on `per_type` generated
+/// documents per type (seed `seed`) and the `real` documents, calibrated
+/// on the real ones (see the module docs). Deterministic: the same inputs
+/// give the same model id.
+pub fn train_with_real(
+    taxonomy: &Taxonomy,
+    per_type: usize,
+    seed: u64,
+    real: &[RealDocument],
+    config: &RealConfig,
+) -> Result<(TextModel, RealReport), TrainError> {
+    let labels = taxonomy.labels();
+    let samples = train::synthetic_samples(taxonomy, per_type, seed);
+    let generated = train::examples_from(&samples, &labels);
+    let real: Vec<(&RealDocument, usize)> = real
+        .iter()
+        .filter_map(|d| Some((d, labels.iter().position(|l| *l == d.label)?)))
+        .collect();
+    let fold_of = folds(&real, config.folds.max(2));
+    let training_config = |source: String| TrainingConfig {
+        seed,
+        source,
+        ..TrainingConfig::default()
+    };
+
+    // Cross-fitting: each fold of sources scored by a model without it.
+    let mut scored: Scored = Vec::with_capacity(real.len());
+    let mut unscaled_best = Vec::with_capacity(real.len());
+    for fold in 0..config.folds.max(2) {
+        let held: Vec<&(&RealDocument, usize)> = real
+            .iter()
+            .zip(&fold_of)
+            .filter(|(_, f)| **f == fold)
+            .map(|(d, _)| d)
+            .collect();
+        if held.is_empty() {
+            continue;
+        }
+        let examples = with_real(
+            &generated,
+            real.iter()
+                .zip(&fold_of)
+                .filter(|(_, f)| **f != fold)
+                .map(|(d, _)| d),
+            config.weight,
+        );
+        let (model, _) = train::train(&examples, labels.clone(), &training_config(String::new()))?;
+        for (document, label) in held {
+            let logits = model.raw_logits(&document.text);
+            unscaled_best.push(
+                model::softmax(&logits, 1.0)
+                    .into_iter()
+                    .fold(0.0f64, f64::max),
+            );
+            scored.push((logits, *label));
+        }
+    }
+    let temperature = train::fit_temperature(&scored);
+    let outcomes: Vec<(f64, bool)> = scored
+        .iter()
+        .map(|(logits, label)| train::outcome(logits, *label, temperature))
+        .collect();
+    let ood_min_probability = line_below(&unscaled_best, config.max_false_foreign);
+    let sources: BTreeSet<&str> = real.iter().map(|(d, _)| d.source.as_str()).collect();
+    let source = format!(
+        "{} + {} real documents from {} sources, each weighted {}; calibrated out of fold ({} folds by source)",
+        train::default_source(taxonomy, per_type, seed),
+        real.len(),
+        sources.len(),
+        config.weight,
+        config.folds
+    );
+    let curve = RiskCoverage::measure(
+        format!(
+            "{} real documents from {} sources, out of fold",
+            real.len(),
+            sources.len()
+        ),
+        &outcomes,
+    );
+
+    let examples = with_real(&generated, real.iter(), config.weight);
+    let (model, _) = train::train(&examples, labels.clone(), &training_config(source))?;
+    let model = model.recalibrated(temperature, curve, ood_min_probability);
+
+    let mut per_label: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for ((_, label), (_, right)) in scored.iter().zip(&outcomes) {
+        let entry = per_label
+            .entry(labels[*label].as_str().to_owned())
+            .or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(*right);
+    }
+    let report = RealReport {
+        documents: real.len(),
+        sources: sources.len(),
+        out_of_fold_accuracy: outcomes.iter().filter(|(_, right)| *right).count() as f64
+            / outcomes.len().max(1) as f64,
+        out_of_fold_ece: expected_calibration_error(&outcomes),
+        temperature,
+        ood_min_probability,
+        per_label,
+    };
+    Ok((model, report))
+}
+
+/// The generated examples plus `real` ones at `weight`.
+fn with_real<'a>(
+    generated: &[Example],
+    real: impl Iterator<Item = &'a (&'a RealDocument, usize)>,
+    weight: u32,
+) -> Vec<Example> {
+    let mut examples = generated.to_vec();
+    examples.extend(real.map(|(document, label)| Example {
+        text: document.text.clone(),
+        label: *label,
+        weight: weight.max(2),
+    }));
+    examples
+}
+
+/// The fold of each document: sources in a stable order dealt round-robin,
+/// larger sources first, so folds get similar numbers of documents.
+fn folds(real: &[(&RealDocument, usize)], folds: usize) -> Vec<usize> {
+    let mut sizes: BTreeMap<&str, usize> = BTreeMap::new();
+    for (document, _) in real {
+        *sizes.entry(document.source.as_str()).or_default() += 1;
+    }
+    let mut sources: Vec<(&str, usize)> = sizes.into_iter().collect();
+    sources.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut load = vec![0usize; folds];
+    let mut fold_of_source: BTreeMap<&str, usize> = BTreeMap::new();
+    for (source, size) in sources {
+        let lightest = (0..folds).min_by_key(|&f| (load[f], f)).unwrap_or(0);
+        load[lightest] += size;
+        fold_of_source.insert(source, lightest);
+    }
+    real.iter()
+        .map(|(d, _)| fold_of_source.get(d.source.as_str()).copied().unwrap_or(0))
+        .collect()
+}
+
+/// The largest line under which at most `share` of `values` fall (0 when
+/// the values are empty).
+fn line_below(values: &[f64], share: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let allowed = (share * sorted.len() as f64).floor() as usize;
+    match sorted.get(allowed) {
+        // Just under the first value that must stay familiar.
+        Some(&value) => (value - 1e-6).max(0.0),
+        None => 0.0,
+    }
+}
+
+fn expected_calibration_error(outcomes: &[(f64, bool)]) -> f64 {
+    let mut bins = [(0usize, 0f64, 0usize); 10];
+    for &(confidence, right) in outcomes {
+        let bin = ((confidence * 10.0) as usize).min(9);
+        bins[bin].0 += 1;
+        bins[bin].1 += confidence;
+        bins[bin].2 += usize::from(right);
+    }
+    let n = outcomes.len().max(1) as f64;
+    bins.iter()
+        .filter(|b| b.0 > 0)
+        .map(|&(count, sum, hits)| {
+            (count as f64 / n) * (sum / count as f64 - hits as f64 / count as f64).abs()
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn document(source: &str) -> RealDocument {
+        RealDocument {
+            text: String::new(),
+            label: Label::parse("invoice").unwrap(),
+            source: source.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_source_stays_in_one_fold_and_folds_are_balanced() {
+        let documents: Vec<RealDocument> = ["a", "a", "a", "b", "b", "c", "d", "d", "e"]
+            .iter()
+            .map(|s| document(s))
+            .collect();
+        let real: Vec<(&RealDocument, usize)> = documents.iter().map(|d| (d, 0)).collect();
+        let fold_of = folds(&real, 3);
+        for (i, a) in real.iter().enumerate() {
+            for (j, b) in real.iter().enumerate() {
+                if a.0.source == b.0.source {
+                    assert_eq!(fold_of[i], fold_of[j]);
+                }
+            }
+        }
+        let mut sizes = [0usize; 3];
+        for f in fold_of {
+            sizes[f] += 1;
+        }
+        assert_eq!(sizes, [3, 3, 3]);
+    }
+
+    #[test]
+    fn the_foreign_line_leaves_the_allowed_share_below_it() {
+        let values: Vec<f64> = (1..=100).map(|i| f64::from(i) / 100.0).collect();
+        let line = line_below(&values, 0.02);
+        assert_eq!(values.iter().filter(|v| **v < line).count(), 2);
+        assert_eq!(line_below(&[], 0.02), 0.0);
+    }
+}
