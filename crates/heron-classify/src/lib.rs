@@ -33,6 +33,7 @@ pub mod render;
 pub mod risk;
 pub mod rng;
 pub mod semantic;
+pub mod shipped;
 pub mod synth;
 pub mod taxonomy;
 pub mod train;

@@ -597,22 +597,37 @@ fn ppocr_text(lines: &[crate::ppocr::Line], width: u32, height: u32) -> OcrText 
     }
 }
 
-/// Rows of text above which a picture is a dense page (a scanned letter or
+/// Words above which a picture is a dense page (a scanned letter or
 /// statement) rather than a card, receipt or form photo.
 const DENSE_PAGE_WORDS: usize = 120;
 
-/// Whether Tesseract is worth a second reading of a picture PP-OCR read:
-/// a dense page, where Tesseract's page layout analysis and its language
-/// packs (letters the PP-OCR recogniser lacks: ö, ß, ç, ñ, €) can win,
-/// or a picture where PP-OCR found next to nothing.
-fn tesseract_may_do_better(ppocr: &OcrText) -> bool {
-    ppocr.words >= DENSE_PAGE_WORDS || ppocr.words < 3
+/// Whether the PP-OCR reading is in a language whose letters its
+/// recogniser partly lacks (ö, ß, ç, ñ, õ, €: it reads a Chinese and
+/// English alphabet), judged on its own text: Tesseract's language packs
+/// keep them.
+fn written_with_accents(ppocr: &OcrText) -> bool {
+    crate::language::detect(&ppocr.pages.join("\n")).is_some_and(|d| {
+        d.reliable && matches!(d.code, "deu" | "fra" | "spa" | "ita" | "por" | "nld")
+    })
 }
 
+/// Whether Tesseract is worth a second reading of a picture PP-OCR read:
+/// a dense page, where Tesseract's page layout analysis can win; a page in
+/// a language with letters PP-OCR lacks; or a picture where PP-OCR found
+/// next to nothing.
+fn tesseract_may_do_better(ppocr: &OcrText) -> bool {
+    ppocr.words >= DENSE_PAGE_WORDS || ppocr.words < 3 || written_with_accents(ppocr)
+}
+
+/// Share of PP-OCR's trustworthy words Tesseract must reach for its
+/// reading to be kept on a page written with accents (its letters are
+/// right where PP-OCR's are not).
+const ACCENTED_SHARE: f64 = 0.8;
+
 /// The reading with more trustworthy words: words of two or more letters
-/// weighted by the engine's confidence in them. Confidences of the two
-/// engines are both probabilities of the characters read, close enough to
-/// compare; ties go to Tesseract, whose text keeps accents.
+/// weighted by the engine's confidence in them (both engines give the
+/// probability of the characters read, close enough to compare). On a
+/// page written with accents Tesseract is kept when it comes close.
 fn better_reading(ppocr: OcrText, tesseract: OcrText) -> OcrText {
     let score = |reading: &OcrText| {
         let words = reading
@@ -623,11 +638,13 @@ fn better_reading(ppocr: OcrText, tesseract: OcrText) -> OcrText {
             .count();
         words as f64 * reading.confidence.unwrap_or(0.0)
     };
-    if score(&ppocr) > score(&tesseract) {
-        ppocr
+    let (p, t) = (score(&ppocr), score(&tesseract));
+    let share = if written_with_accents(&ppocr) {
+        ACCENTED_SHARE
     } else {
-        tesseract
-    }
+        1.0
+    };
+    if t >= p * share { tesseract } else { ppocr }
 }
 
 /// Letters a first OCR pass must hold before its language is trusted.

@@ -213,6 +213,10 @@ pub struct TrainArgs {
     /// Write the model to this file instead of the models directory.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// With --split: save the compact form (8-bit weights), as the model
+    /// shipped in the repository is.
+    #[arg(long, requires = "split")]
+    pub compact: bool,
     /// Serve this model from now on (with --data: the deployment's model,
     /// through the models directory; with --from-reviews: the tenant's
     /// champion).
@@ -232,6 +236,10 @@ pub struct EvalArgs {
     /// opaque name, reported per type and per kind.
     #[arg(long, value_name = "SPLIT")]
     pub split: Option<String>,
+    /// With --split: DIR holds files that are no business document, one
+    /// folder per kind; each should be rejected (`unsure`).
+    #[arg(long, requires = "split")]
+    pub foreign: bool,
     /// Model file (default: the served model).
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,

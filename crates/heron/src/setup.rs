@@ -178,9 +178,16 @@ pub fn lock_data_dir(data_dir: &Path) -> anyhow::Result<DataDirLock> {
 
 /// The default model's file: named after what determines its content.
 fn default_model_path(settings: &Settings) -> PathBuf {
-    models_dir(settings).join(format!(
-        "default-{GENERATOR_VERSION}-{FEATURE_VERSION}-s{DEFAULT_SEED}-n{DEFAULT_PER_TYPE}.htm"
-    ))
+    match &settings.taxonomy {
+        // The shipped model, once `heron eval --record` gave it a curve.
+        None => models_dir(settings).join(format!(
+            "default-{}.htm",
+            heron_classify::shipped::DEFAULT_MODEL_ID
+        )),
+        Some(_) => models_dir(settings).join(format!(
+            "default-{GENERATOR_VERSION}-{FEATURE_VERSION}-s{DEFAULT_SEED}-n{DEFAULT_PER_TYPE}.htm"
+        )),
+    }
 }
 
 /// The model to serve: `HERON_MODEL` when set, else the model activated
@@ -242,11 +249,22 @@ pub fn load_taxonomy(settings: &Settings) -> anyhow::Result<Taxonomy> {
     }
 }
 
-/// Load the default model, training it (about ten seconds) on first start.
-/// Processes sharing a models directory train it once: the first takes a
-/// lock, the others wait for it and load its file.
+/// Load the default model: the one shipped in the binary
+/// ([`heron_classify::shipped`], trained on generated and real documents)
+/// for the built-in taxonomy, or the same model with the risk–coverage
+/// curve `heron eval --record` wrote beside it. For a taxonomy of the
+/// user's own (`HERON_TAXONOMY`) there is none to ship: it is trained
+/// (about ten seconds) on first start, once per models directory — the
+/// first process takes a lock, the others wait for it and load its file.
 pub fn load_or_train_model(settings: &Settings) -> anyhow::Result<TextModel> {
     let path = default_model_path(settings);
+    if settings.taxonomy.is_none() {
+        if path.exists() {
+            return TextModel::load(&path)
+                .with_context(|| format!("loading the recorded default model {}", path.display()));
+        }
+        return heron_classify::shipped::default_model().context("the shipped default model");
+    }
     let directory = path.parent().unwrap_or(&settings.data_dir).to_path_buf();
     std::fs::create_dir_all(&directory).context("creating the models directory")?;
     let lock = std::fs::OpenOptions::new()

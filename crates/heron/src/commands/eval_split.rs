@@ -13,6 +13,10 @@
 //! corpus is a business document of a known type), expected calibration
 //! error of the best guess, and the coverage at 1 % error. Written as
 //! `report.md` and `report.json` in `--out`.
+//!
+//! With `--foreign`, DIR holds files that are no business document, one
+//! folder per kind (prose, code, photos of no document, broken PDFs):
+//! each is expected `unsure`, and "accuracy" is the share rejected.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -136,7 +140,20 @@ pub fn run(settings: Settings, args: &EvalArgs, split: &str) -> anyhow::Result<E
         }
         None => setup::load_model(&settings)?,
     };
-    let report = evaluate(&settings, &args.data, split, model)?;
+    let rows = if args.foreign {
+        foreign_rows(&args.data)?
+    } else {
+        dataset::manifest(&args.data)?
+            .into_iter()
+            .filter(|r| r.split == split)
+            .collect()
+    };
+    anyhow::ensure!(
+        !rows.is_empty(),
+        "no documents of split {split:?} in {}",
+        args.data.display()
+    );
+    let report = evaluate(&settings, rows, split, model)?;
     std::fs::create_dir_all(&args.out)?;
     std::fs::write(
         args.out.join("report.json"),
@@ -152,19 +169,10 @@ pub fn run(settings: Settings, args: &EvalArgs, split: &str) -> anyhow::Result<E
 /// with `model`, and measure.
 pub fn evaluate(
     settings: &Settings,
-    root: &std::path::Path,
+    rows: Vec<ManifestRow>,
     split: &str,
     model: TextModel,
 ) -> anyhow::Result<SplitReport> {
-    let rows: Vec<ManifestRow> = dataset::manifest(root)?
-        .into_iter()
-        .filter(|r| r.split == split)
-        .collect();
-    anyhow::ensure!(
-        !rows.is_empty(),
-        "no {split:?} rows in {}/manifest.tsv",
-        root.display()
-    );
     let pipeline = setup::build_pipeline(settings, model)?;
     let model = pipeline.model();
     let threshold = pipeline.abstention(&model).confidence_threshold;
@@ -209,6 +217,33 @@ pub fn evaluate(
         outcomes,
         started.elapsed().as_secs_f64(),
     ))
+}
+
+/// Files that are no business document (`DIR/<kind>/<files>`: prose,
+/// code, photos of no document, broken PDFs), each expected `unsure`.
+fn foreign_rows(root: &std::path::Path) -> anyhow::Result<Vec<ManifestRow>> {
+    let mut rows = Vec::new();
+    for folder in std::fs::read_dir(root).with_context(|| format!("reading {}", root.display()))? {
+        let folder = folder?;
+        if !folder.file_type()?.is_dir() {
+            continue;
+        }
+        let kind = folder.file_name().to_string_lossy().into_owned();
+        for file in std::fs::read_dir(folder.path())? {
+            let file = file?;
+            if file.file_type()?.is_file() {
+                rows.push(ManifestRow {
+                    path: file.path(),
+                    label: Label::UNSURE.to_owned(),
+                    split: "foreign".to_owned(),
+                    kind: kind.clone(),
+                    source: kind.clone(),
+                });
+            }
+        }
+    }
+    rows.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(rows)
 }
 
 fn classify(pipeline: &heron_pipeline::Pipeline, row: &ManifestRow, index: usize) -> Outcome {

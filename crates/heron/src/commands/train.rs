@@ -156,6 +156,7 @@ fn with_real(
     let (model, report) =
         heron_classify::real::train_with_real(&taxonomy, args.per_type, seed, &real, &config)
             .context("training")?;
+    let model = if args.compact { model.compact() } else { model };
     let kinds: std::collections::BTreeMap<String, usize> =
         documents.iter().fold(Default::default(), |mut counts, d| {
             *counts

