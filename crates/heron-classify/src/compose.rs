@@ -75,7 +75,20 @@ pub fn sample(
 /// The text of one document.
 pub fn write(template: &Template, language: usize, layout: usize, rng: &mut Rng) -> String {
     let mut f = Faker { rng };
-    let title = pick(&template.titles, f.rng).get(language).to_owned();
+    // A title in the document's language (English-only titles are for
+    // English documents), else any.
+    let in_language: Vec<Multilingual> = template
+        .titles
+        .iter()
+        .filter(|t| t.has(language))
+        .cloned()
+        .collect();
+    let titles = if in_language.is_empty() {
+        &template.titles
+    } else {
+        &in_language
+    };
+    let title = pick(titles, f.rng).get(language).to_owned();
     let header = header(template, language, &mut f);
     let mut fields: Vec<(String, String)> = Vec::new();
     for field in &template.fields {
@@ -95,7 +108,9 @@ pub fn write(template: &Template, language: usize, layout: usize, rng: &mut Rng)
     let table = table(template, language, &mut f);
     let mut sentences: Vec<String> = Vec::new();
     for sentence in &template.sentences {
-        if f.chance(0.75) {
+        // A sentence written only in English stays out of a document in
+        // another language (a real one is written in one language).
+        if f.chance(0.75) && sentence.has(language) {
             sentences.push(sentence.get(language).to_owned());
         }
     }

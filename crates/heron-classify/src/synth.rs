@@ -11,7 +11,7 @@
 use crate::rng::Rng;
 
 /// Bumped whenever the generator's output changes for a given seed.
-pub const GENERATOR_VERSION: &str = "synth-4";
+pub const GENERATOR_VERSION: &str = "synth-5";
 
 /// The original service's labels, which the default model knows.
 pub const LABELS: &[&str] = &[

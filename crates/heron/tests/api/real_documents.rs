@@ -13,8 +13,9 @@ use std::process::Command;
 use crate::support::{TestServer, json_of, samples_dir};
 
 /// Accuracy of the shipped model on `dev` through the whole pipeline, as
-/// measured and reported (bench/README.md), less three points: the gate.
-const DEV_ACCURACY_GATE: f64 = 0.0;
+/// measured and reported (bench/README.md: 0.633 for tm-b49c9baf69ec),
+/// less three points: the gate.
+const DEV_ACCURACY_GATE: f64 = 0.60;
 
 fn required() -> bool {
     std::env::var("HERON_TEST_REQUIRE").is_ok_and(|v| v == "all")
