@@ -180,24 +180,15 @@ fn extract_all(
                         break;
                     };
                     let text = match text_of(&extractor, &ocr, &limits, &cache, path) {
-                        Ok(Some(text)) => Some(text),
-                        Ok(None) => {
-                            eprintln!(
-                                "{} {}: no text",
-                                if keep_empty { "kept" } else { "skipped" },
-                                path.display()
-                            );
-                            keep_empty.then(String::new)
-                        }
-                        Err(e) => {
-                            eprintln!(
-                                "{} {}: {e:#}",
-                                if keep_empty { "kept" } else { "skipped" },
-                                path.display()
-                            );
-                            keep_empty.then(String::new)
-                        }
+                        Ok(Some(text)) => Ok(text),
+                        Ok(None) => Err("no text".to_owned()),
+                        Err(e) => Err(format!("{e:#}")),
                     };
+                    let text = text.map(Some).unwrap_or_else(|why| {
+                        let fate = if keep_empty { "kept" } else { "skipped" };
+                        eprintln!("{fate} {}: {why}", path.display());
+                        keep_empty.then(String::new)
+                    });
                     if let (Some(text), Ok(mut documents)) = (text, documents.lock()) {
                         documents.push((
                             index,

@@ -175,35 +175,43 @@ impl PpOcr {
         let mut lines: Vec<Option<Line>> = vec![None; crops.len()];
         for chunk in order.chunks(BATCH) {
             let pictures: Vec<&RgbImage> = chunk.iter().map(|&i| &crops[i].1).collect();
-            let batch = recognise::batch(&pictures);
+            let mut batch = recognise::batch(&pictures);
             let shape = [
                 batch.count,
                 3,
                 recognise::LINE_HEIGHT as usize,
                 batch.width as usize,
             ];
-            let input = Tensor::from_array((shape, batch.data)).map_err(|e| e.to_string())?;
-            let outputs = self
-                .recogniser
-                .run(ort::inputs![input])
-                .map_err(|e| format!("recognition: {e}"))?;
-            let (shape, probabilities) = outputs[0]
-                .try_extract_tensor::<f32>()
-                .map_err(|e| format!("recognition output: {e}"))?;
-            let (steps, classes) = match shape[..] {
-                [_, steps, classes] if steps > 0 && classes > 0 => {
-                    (steps as usize, classes as usize)
-                }
-                _ => return Err(format!("unexpected recognition output shape {shape:?}")),
-            };
-            for (slot, &index) in chunk.iter().enumerate() {
-                let start = slot * steps * classes;
-                let Some(rows) = probabilities.get(start..start + steps * classes) else {
-                    continue;
-                };
-                let glyphs = recognise::decode(rows, classes, &self.alphabet);
+            let data = std::mem::take(&mut batch.data);
+            let alphabet = &self.alphabet;
+            let read = run(
+                &mut self.recogniser,
+                shape,
+                data,
+                "recognition",
+                |shape, probabilities| {
+                    let (steps, classes) = match shape {
+                        [_, steps, classes] if *steps > 0 && *classes > 0 => {
+                            (*steps as usize, *classes as usize)
+                        }
+                        _ => return Err(format!("unexpected recognition output shape {shape:?}")),
+                    };
+                    let mut read = Vec::with_capacity(chunk.len());
+                    for (slot, &index) in chunk.iter().enumerate() {
+                        let start = slot * steps * classes;
+                        let Some(rows) = probabilities.get(start..start + steps * classes) else {
+                            continue;
+                        };
+                        let glyphs = recognise::decode(rows, classes, alphabet);
+                        let step_width =
+                            batch.width as f32 / steps as f32 / batch.used[slot].max(1) as f32;
+                        read.push((index, glyphs, step_width));
+                    }
+                    Ok(read)
+                },
+            )??;
+            for (index, glyphs, step_width) in read {
                 let (quad, _, turned) = &crops[index];
-                let step_width = batch.width as f32 / steps as f32 / batch.used[slot].max(1) as f32;
                 lines[index] = line(&glyphs, quad, *turned, step_width);
             }
         }
@@ -214,15 +222,10 @@ impl PpOcr {
         let mut input = detect::prepare(image, &self.options);
         let shape = [1, 3, input.height, input.width];
         let data = std::mem::take(&mut input.data);
-        let tensor = Tensor::from_array((shape, data)).map_err(|e| e.to_string())?;
-        let outputs = self
-            .detector
-            .run(ort::inputs![tensor])
-            .map_err(|e| format!("detection: {e}"))?;
-        let (_, map) = outputs[0]
-            .try_extract_tensor::<f32>()
-            .map_err(|e| format!("detection output: {e}"))?;
-        Ok(detect::boxes(map, &input, &self.options))
+        let options = self.options;
+        run(&mut self.detector, shape, data, "detection", |_, map| {
+            detect::boxes(map, &input, &options)
+        })
     }
 
     /// Turn the lines the angle classifier is sure are upside down.
@@ -240,16 +243,20 @@ impl PpOcr {
                 recognise::LINE_HEIGHT as usize,
                 batch.width as usize,
             ];
-            let input = Tensor::from_array((shape, batch.data)).map_err(|e| e.to_string())?;
-            let outputs = self
-                .classifier
-                .run(ort::inputs![input])
-                .map_err(|e| format!("angle classification: {e}"))?;
-            let (_, scores) = outputs[0]
-                .try_extract_tensor::<f32>()
-                .map_err(|e| format!("angle output: {e}"))?;
-            for (offset, pair) in scores.chunks_exact(2).enumerate() {
-                if pair[1] > pair[0] && pair[1] > TURN_THRESHOLD {
+            let upside_down: Vec<bool> = run(
+                &mut self.classifier,
+                shape,
+                batch.data,
+                "angle classification",
+                |_, scores| {
+                    scores
+                        .chunks_exact(2)
+                        .map(|pair| pair[1] > pair[0] && pair[1] > TURN_THRESHOLD)
+                        .collect()
+                },
+            )?;
+            for (offset, turn) in upside_down.into_iter().enumerate() {
+                if turn {
                     let crop = &mut crops[start + offset];
                     crop.1 = image::imageops::rotate180(&crop.1);
                     // Word positions no longer run left to right.
@@ -259,6 +266,26 @@ impl PpOcr {
         }
         Ok(())
     }
+}
+
+/// Run one model on one input tensor of `shape` and read its first output
+/// (shape, values) with `read`, without copying it. `what` names the step
+/// in errors.
+fn run<R>(
+    session: &mut Session,
+    shape: [usize; 4],
+    data: Vec<f32>,
+    what: &str,
+    read: impl FnOnce(&[i64], &[f32]) -> R,
+) -> Result<R, String> {
+    let input = Tensor::from_array((shape, data)).map_err(|e| format!("{what} input: {e}"))?;
+    let outputs = session
+        .run(ort::inputs![input])
+        .map_err(|e| format!("{what}: {e}"))?;
+    let (shape, values) = outputs[0]
+        .try_extract_tensor::<f32>()
+        .map_err(|e| format!("{what} output: {e}"))?;
+    Ok(read(shape, values))
 }
 
 /// A recognised line with its words placed along its box; `None` when
