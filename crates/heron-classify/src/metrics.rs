@@ -89,6 +89,26 @@ impl Metrics {
     }
 }
 
+/// Expected calibration error of `(confidence, right)` outcomes over ten
+/// equal-width bins: the gap between mean confidence and accuracy in each
+/// bin, weighted by the bin's share of outcomes.
+pub fn expected_calibration_error(outcomes: &[(f64, bool)]) -> f64 {
+    let mut bins = [(0usize, 0f64, 0usize); 10];
+    for &(confidence, right) in outcomes {
+        let bin = ((confidence * 10.0) as usize).min(9);
+        bins[bin].0 += 1;
+        bins[bin].1 += confidence;
+        bins[bin].2 += usize::from(right);
+    }
+    let n = outcomes.len().max(1) as f64;
+    bins.iter()
+        .filter(|b| b.0 > 0)
+        .map(|&(count, sum, hits)| {
+            (count as f64 / n) * (sum / count as f64 - hits as f64 / count as f64).abs()
+        })
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

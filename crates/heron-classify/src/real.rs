@@ -199,7 +199,7 @@ pub fn train_with_real(
         sources: sources.len(),
         out_of_fold_accuracy: outcomes.iter().filter(|(_, right)| *right).count() as f64
             / outcomes.len().max(1) as f64,
-        out_of_fold_ece: expected_calibration_error(&outcomes),
+        out_of_fold_ece: crate::metrics::expected_calibration_error(&outcomes),
         temperature,
         ood_min_probability,
         per_label,
@@ -271,23 +271,6 @@ fn line_below(values: &[f64], share: f64) -> f64 {
         Some(&value) => (value - 1e-6).max(0.0),
         None => 0.0,
     }
-}
-
-fn expected_calibration_error(outcomes: &[(f64, bool)]) -> f64 {
-    let mut bins = [(0usize, 0f64, 0usize); 10];
-    for &(confidence, right) in outcomes {
-        let bin = ((confidence * 10.0) as usize).min(9);
-        bins[bin].0 += 1;
-        bins[bin].1 += confidence;
-        bins[bin].2 += usize::from(right);
-    }
-    let n = outcomes.len().max(1) as f64;
-    bins.iter()
-        .filter(|b| b.0 > 0)
-        .map(|&(count, sum, hits)| {
-            (count as f64 / n) * (sum / count as f64 - hits as f64 / count as f64).abs()
-        })
-        .sum()
 }
 
 #[cfg(test)]

@@ -341,19 +341,12 @@ pub fn measure(
             / macro_f1_types.len() as f64
     };
     // Calibration of the best guess: its confidence against being right.
-    let mut bins = [(0.0f64, 0.0f64, 0usize); 10];
-    for o in &outcomes {
-        let bin = ((o.confidence * 10.0) as usize).min(9);
-        bins[bin].0 += o.confidence;
-        bins[bin].1 += f64::from(u8::from(o.predicted == o.truth));
-        bins[bin].2 += 1;
-    }
-    let ece = bins
-        .iter()
-        .filter(|b| b.2 > 0)
-        .map(|(c, a, n)| (c / *n as f64 - a / *n as f64).abs() * *n as f64)
-        .sum::<f64>()
-        / outcomes.len().max(1) as f64;
+    let ece = heron_classify::metrics::expected_calibration_error(
+        &outcomes
+            .iter()
+            .map(|o| (o.confidence, o.predicted == o.truth))
+            .collect::<Vec<_>>(),
+    );
     let curve = RiskCoverage::measure(
         format!("{split} split"),
         &outcomes
