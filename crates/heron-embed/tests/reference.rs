@@ -4,24 +4,10 @@
 //!
 //! Needs the model folder named by `HERON_TEST_EMBEDDING_MODEL`
 //! (`scripts/fetch-embedding-model DIR`; `scripts/test` and `.ci/run` set
-//! it); without it the test says so loudly and passes.
-
-use std::path::PathBuf;
+//! it); without it the test says so loudly and passes (a failure under
+//! `HERON_TEST_REQUIRE=all`).
 
 use heron_embed::{ChunkPolicy, Embedder, cosine};
-
-fn model_dir() -> Option<PathBuf> {
-    match std::env::var("HERON_TEST_EMBEDDING_MODEL") {
-        Ok(dir) if PathBuf::from(&dir).join("model.safetensors").exists() => Some(dir.into()),
-        _ => {
-            eprintln!(
-                "\n!!! SKIPPED: HERON_TEST_EMBEDDING_MODEL names no model folder \
-                 (scripts/fetch-embedding-model DIR; .ci/run sets it) !!!\n"
-            );
-            None
-        }
-    }
-}
 
 #[derive(serde::Deserialize)]
 struct Reference {
@@ -37,7 +23,7 @@ struct Case {
 
 #[test]
 fn real_weights_give_the_reference_implementations_vectors() {
-    let Some(dir) = model_dir() else {
+    let Some(dir) = heron_testkit::embedding_model() else {
         return;
     };
     let embedder = Embedder::load(&dir).expect("loading the model");
@@ -59,7 +45,7 @@ fn real_weights_give_the_reference_implementations_vectors() {
 
 #[test]
 fn a_document_is_pooled_from_its_windows_with_the_beginning_weighing_most() {
-    let Some(dir) = model_dir() else {
+    let Some(dir) = heron_testkit::embedding_model() else {
         return;
     };
     let embedder = Embedder::load(&dir).expect("loading the model");

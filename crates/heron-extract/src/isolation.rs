@@ -10,6 +10,12 @@
 //! the next request. Idle children are reused, so the cost of a process
 //! start is paid once per pool slot, not once per file.
 //!
+//! Children start with a cleared environment ([`CHILD_ENVIRONMENT`] is
+//! all they inherit: no database URL, S3 key or webhook secret reaches a
+//! parser) and with `TMPDIR` set to a folder of their own that the parent
+//! creates and removes when the child ends, so scratch files of a child
+//! killed at its deadline are not left behind.
+//!
 //! Protocol: one JSON line per request ([`ChildRequest`]) on the child's
 //! stdin, one JSON line per response ([`ChildResponse`]) on its stdout.
 
@@ -170,11 +176,19 @@ pub fn serve_child(memory_limit_bytes: u64) -> std::io::Result<()> {
     Ok(())
 }
 
-/// A running child with its pipes.
+/// The variables a child inherits from the service; everything else (the
+/// service's secrets among it) is cleared. The tools a child runs need a
+/// `PATH`, a locale and Tesseract's data folder, nothing more.
+pub const CHILD_ENVIRONMENT: &[&str] = &["PATH", "LANG", "LC_ALL", "LC_CTYPE", "TESSDATA_PREFIX"];
+
+/// A running child with its pipes and its scratch folder.
 struct ChildProcess {
     child: Arc<Mutex<Child>>,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
+    /// The child's `TMPDIR`, removed when this is dropped (after the child
+    /// ended), whatever the child left in it.
+    _scratch: tempfile::TempDir,
 }
 
 impl ChildProcess {
@@ -248,7 +262,21 @@ impl IsolatedExtractor {
 
     fn spawn(&self) -> Result<ChildProcess, ExtractError> {
         use std::os::unix::process::CommandExt;
-        let mut child = Command::new(&self.program)
+        let scratch = tempfile::Builder::new()
+            .prefix("heron-extract-")
+            .tempdir()
+            .map_err(|e| {
+                ExtractError::Crashed(format!("could not make an extraction scratch folder: {e}"))
+            })?;
+        let mut command = Command::new(&self.program);
+        command.env_clear();
+        for name in CHILD_ENVIRONMENT {
+            if let Some(value) = std::env::var_os(name) {
+                command.env(name, value);
+            }
+        }
+        let mut child = command
+            .env("TMPDIR", scratch.path())
             .args(&self.args)
             .process_group(0)
             .stdin(Stdio::piped())
@@ -270,6 +298,7 @@ impl IsolatedExtractor {
             child: Arc::new(Mutex::new(child)),
             stdin,
             stdout: BufReader::new(stdout),
+            _scratch: scratch,
         })
     }
 
@@ -567,6 +596,34 @@ mod tests {
             &limits(Duration::from_secs(10)),
         );
         assert!(matches!(result, Err(ExtractError::Encrypted)), "{result:?}");
+    }
+
+    #[test]
+    fn children_inherit_no_secret_and_leave_no_scratch_behind() {
+        // The child answers with a variable of the test's environment that
+        // is not on the list (`CARGO_MANIFEST_DIR`, set by the test runner)
+        // and its TMPDIR, having written a file there.
+        assert!(std::env::var_os("CARGO_MANIFEST_DIR").is_some());
+        let script = r#"read line; touch "$TMPDIR/left-behind";
+            printf '{"Ok":{"pages":["%s|%s"],"metadata":{},"page_count":1,"ocr_used":false,"ocr_confidence":null,"warnings":[]}}\n' \
+                "${CARGO_MANIFEST_DIR:-none}" "$TMPDIR"; "#;
+        let pool = pool(script);
+        let extraction = pool
+            .extract(
+                Path::new("/x"),
+                FileKind::Text,
+                &limits(Duration::from_secs(10)),
+            )
+            .unwrap();
+        let (secret, scratch) = extraction.pages[0].split_once('|').unwrap();
+        assert_eq!(secret, "none", "the service's environment reached a child");
+        let scratch = PathBuf::from(scratch);
+        assert!(scratch.join("left-behind").exists());
+        assert_ne!(scratch, std::env::temp_dir());
+        // The child exits after one answer; the pool finds it dead at the
+        // next request, replaces it, and its folder goes with it.
+        drop(pool);
+        assert!(!scratch.exists(), "{scratch:?} outlived its child");
     }
 
     #[test]

@@ -182,10 +182,11 @@ mod tests {
 
     #[test]
     fn pdfs_with_and_without_an_information_dictionary_are_stamped() {
-        if !tool::is_available("qpdf") || !tool::is_available("pdftotext") {
-            eprintln!(
-                "\n!!! SKIPPED: qpdf/poppler-utils are not installed (scripts/setup-system installs them) !!!\n"
-            );
+        if !tool::is_available("qpdf")
+            || !tool::is_available("pdftotext")
+            || !tool::is_available("pdftocairo")
+        {
+            heron_testkit::missing("qpdf/poppler-utils (scripts/setup-system installs them)");
             return;
         }
         let dir = tempfile::tempdir().unwrap();
@@ -194,13 +195,31 @@ mod tests {
         // sits where the stamp goes, so only the metadata is checked).
         let bare = dir.path().join("bare.pdf");
         std::fs::write(&bare, footer_pdf("original text")).unwrap();
-        let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/samples");
-        for (input, check_text) in [(bare, false), (samples.join("invoice_1.pdf"), true)] {
+        // An invoice as another program writes it: Cairo adds an
+        // information dictionary and its own object layout.
+        let plain = dir.path().join("plain.pdf");
+        std::fs::write(
+            &plain,
+            heron_classify::render::pdf("INVOICE\nInvoice number INV-0042\nTotal due 1,250.00"),
+        )
+        .unwrap();
+        let written = dir.path().join("invoice.pdf");
+        let status = std::process::Command::new("pdftocairo")
+            .arg("-pdf")
+            .args([&plain, &written])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert!(info_of(&written).contains("Producer"));
+        for (input, check_text) in [(bare, false), (written, true)] {
             let output = dir.path().join("out.pdf");
             stamp_pdf(&input, &output, line).unwrap();
             if check_text {
                 let text = text_of(&output);
-                assert!(text.contains(line) && text.contains("INVOICE"), "{text}");
+                assert!(
+                    text.contains(line) && text.contains("Invoice number INV-0042"),
+                    "{text}"
+                );
             }
             assert!(
                 info_of(&output).contains(&format!("HeronProvenance: {line}")),

@@ -1,5 +1,7 @@
-//! OCR with the real Tesseract on rendered pages and the shared scans.
-//! Skipped with a loud notice when Tesseract or a language pack is missing.
+//! OCR with the real Tesseract on rendered pages, our own scans and (the
+//! corpus group) a photo of the original service's samples. Skipped with a
+//! loud notice when Tesseract or a language pack is missing, a failure
+//! under `HERON_TEST_REQUIRE=all`.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -16,8 +18,8 @@ fn engine(auto_language: bool) -> Option<OcrEngine> {
     let engine = OcrEngine::detect("eng", auto_language).ok()?;
     let has = |code: &str| engine.installed_languages().iter().any(|l| l == code);
     if !engine.is_available() || !has("deu") || !has("fra") {
-        eprintln!(
-            "\n!!! SKIPPED: tesseract with eng, deu and fra packs is not installed (run scripts/setup-system) !!!\n"
+        heron_testkit::missing(
+            "tesseract with the eng, deu and fra packs (scripts/setup-system installs them)",
         );
         return None;
     }
@@ -66,9 +68,11 @@ fn a_french_scan_is_read_in_french() {
 }
 
 #[test]
-fn an_english_scan_is_read_once() {
+fn corpus_an_english_photo_is_read_once() {
     let Some(auto) = engine(true) else { return };
-    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/samples");
+    let Some(samples) = heron_testkit::corpus("samples") else {
+        return;
+    };
     let text = recognise(&auto, &samples.join("drivers_license_1.jpg"));
     assert_eq!(text.languages, "eng");
     let joined = text.pages.join("\n");
@@ -139,7 +143,7 @@ fn a_bilevel_fax_tiff_is_read() {
         .arg(&fax)
         .status();
     if !matches!(status, Ok(s) if s.success()) {
-        eprintln!("\n!!! SKIPPED: python3 with Pillow is needed to write a fax TIFF !!!\n");
+        heron_testkit::missing("python3 with Pillow, to write a fax TIFF");
         return;
     }
     let text = recognise(&engine, &fax);

@@ -1,7 +1,7 @@
 //! PP-OCR through ONNX Runtime with the real models (`scripts/test` fetches
 //! them and names the folder in `HERON_TEST_OCR_MODELS`). Without them the
 //! tests say so loudly and pass, except under `HERON_TEST_REQUIRE=all`
-//! (CI), where a missing model is a failure.
+//! (CI), where a missing model is a failure (`heron_testkit::missing`).
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -9,22 +9,13 @@ use std::time::Instant;
 use heron_extract::ppocr::PpOcr;
 use heron_extract::{ExtractionLimits, OcrEngine};
 
-fn required() -> bool {
-    std::env::var("HERON_TEST_REQUIRE").is_ok_and(|v| v == "all")
-}
-
-fn skip(what: &str) {
-    assert!(!required(), "HERON_TEST_REQUIRE=all: {what}");
-    eprintln!("\n!!! SKIPPED: {what} !!!\n");
-}
-
 fn models() -> Option<PathBuf> {
     match std::env::var("HERON_TEST_OCR_MODELS") {
         Ok(dir) if heron_extract::ppocr::missing_files(Path::new(&dir)).is_empty() => {
             Some(PathBuf::from(dir))
         }
         _ => {
-            skip(
+            heron_testkit::missing(
                 "HERON_TEST_OCR_MODELS names no PP-OCR models folder (scripts/fetch-ocr-models DIR)",
             );
             None
@@ -39,20 +30,7 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn sample(name: &str) -> Option<PathBuf> {
-    let corpus = std::env::var("HERON_TEST_CORPUS").map_or_else(
-        |_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    );
-    let path = corpus.join("samples").join(name);
-    if path.exists() {
-        Some(path)
-    } else {
-        skip(&format!(
-            "the shared samples are not at {}",
-            corpus.display()
-        ));
-        None
-    }
+    Some(heron_testkit::corpus("samples")?.join(name))
 }
 
 /// Share of the words of `expected` (two letters or more) found in `read`.
@@ -69,7 +47,7 @@ fn word_recall(expected: &str, read: &str) -> f64 {
 }
 
 #[test]
-fn a_licence_photo_yields_its_number_and_its_words_apart() {
+fn corpus_a_licence_photo_yields_its_number_and_its_words_apart() {
     let Some(models) = models() else { return };
     let Some(photo) = sample("drivers_license_1.jpg") else {
         return;

@@ -3,9 +3,8 @@
 //! with five examples) on generated documents, measured.
 //!
 //! Needs `HERON_TEST_EMBEDDING_MODEL` (`scripts/fetch-embedding-model
-//! DIR`; `.ci/run` sets it); without it the tests say so loudly and pass.
-
-use std::path::PathBuf;
+//! DIR`; `scripts/test` sets it); without it the tests say so loudly and
+//! pass (a failure under `HERON_TEST_REQUIRE=all`).
 
 use heron_classify::Taxonomy;
 use heron_classify::compose;
@@ -16,18 +15,8 @@ use heron_core::Label;
 use heron_embed::{ChunkPolicy, Embedder};
 
 fn embedder() -> Option<Embedder> {
-    match std::env::var("HERON_TEST_EMBEDDING_MODEL") {
-        Ok(dir) if PathBuf::from(&dir).join("model.safetensors").exists() => {
-            Some(Embedder::load(&PathBuf::from(dir)).expect("loading the embedding model"))
-        }
-        _ => {
-            eprintln!(
-                "\n!!! SKIPPED: HERON_TEST_EMBEDDING_MODEL names no model folder \
-                 (scripts/fetch-embedding-model DIR; .ci/run sets it) !!!\n"
-            );
-            None
-        }
-    }
+    let dir = heron_testkit::embedding_model()?;
+    Some(Embedder::load(&dir).expect("loading the embedding model"))
 }
 
 fn label(id: &str) -> Label {

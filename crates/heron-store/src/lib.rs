@@ -107,15 +107,16 @@ pub mod testing {
     use sqlx::Connection;
 
     /// The server the test suite may use, from `HERON_TEST_DATABASE_URL`
-    /// (a URL whose user may create databases). `None` prints a loud
-    /// notice: the caller skips its PostgreSQL half (`.ci/run` always sets
-    /// it).
+    /// (a URL whose user may create databases). `None` after
+    /// [`heron_testkit::missing`]: the caller skips its PostgreSQL half
+    /// (a failure under `HERON_TEST_REQUIRE=all`).
+    #[track_caller]
     pub fn postgres_admin_url() -> Option<String> {
         match std::env::var("HERON_TEST_DATABASE_URL") {
             Ok(url) if !url.trim().is_empty() => Some(url),
             _ => {
-                eprintln!(
-                    "\n!!! SKIPPED the PostgreSQL half: HERON_TEST_DATABASE_URL is not set (.ci/run sets it) !!!\n"
+                heron_testkit::missing(
+                    "the PostgreSQL half: HERON_TEST_DATABASE_URL is not set (scripts/with-test-services sets it)",
                 );
                 None
             }
@@ -124,7 +125,9 @@ pub mod testing {
 
     /// The S3 location the test suite may use, from `HERON_TEST_BLOB_STORE`
     /// (`s3://bucket`; endpoint and credentials in the `AWS_*` variables),
-    /// with a fresh prefix per caller. `None` prints a loud notice.
+    /// with a fresh prefix per caller. `None` after
+    /// [`heron_testkit::missing`].
+    #[track_caller]
     pub fn s3_test_location() -> Option<String> {
         match std::env::var("HERON_TEST_BLOB_STORE") {
             Ok(url) if url.starts_with("s3://") => Some(format!(
@@ -133,8 +136,8 @@ pub mod testing {
                 uuid::Uuid::new_v4().simple()
             )),
             _ => {
-                eprintln!(
-                    "\n!!! SKIPPED the S3 half: HERON_TEST_BLOB_STORE is not set (.ci/run sets it) !!!\n"
+                heron_testkit::missing(
+                    "the S3 half: HERON_TEST_BLOB_STORE is not set (scripts/with-test-services sets it)",
                 );
                 None
             }

@@ -1,6 +1,7 @@
-//! Classification over HTTP on the shared samples.
+//! Classification over HTTP: on documents made by the generator, and (the
+//! corpus group) on the original service's labelled samples.
 
-use crate::support::{TestServer, notice_codes, sample, tools_available};
+use crate::support::{TestServer, made, notice_codes, tools_available};
 
 /// The labelled samples and their labels.
 const LABELLED: &[(&str, &str)] = &[
@@ -28,8 +29,8 @@ fn opaque_name(index: usize, original: &str) -> String {
 }
 
 #[tokio::test]
-async fn every_labelled_sample_is_right_under_an_opaque_name() {
-    if !tools_available() {
+async fn corpus_every_labelled_sample_is_right_under_an_opaque_name() {
+    if !tools_available() || heron_testkit::corpus("samples").is_none() {
         return;
     }
     let server = TestServer::start(&[]).await;
@@ -37,7 +38,10 @@ async fn every_labelled_sample_is_right_under_an_opaque_name() {
         let files: Vec<(String, Vec<u8>)> = chunk
             .iter()
             .enumerate()
-            .map(|(i, (name, _))| (opaque_name(i, name), sample(name)))
+            .map(|(i, (name, _))| {
+                let bytes = heron_testkit::corpus_sample(name).expect("the samples are there");
+                (opaque_name(i, name), bytes)
+            })
             .collect();
         let response = server.upload(&files).await;
         assert_eq!(response.status(), 200);
@@ -64,7 +68,7 @@ async fn results_carry_every_field_of_the_original() {
     let server = TestServer::start(&[]).await;
     let response = server
         .upload_with(
-            &[("a.txt".to_owned(), sample("form_cb775b0e.txt"))],
+            &[("a.txt".to_owned(), made("form", "txt", 0))],
             Some(crate::support::API_KEY),
             &[("x-request-id", "my-request-42")],
         )
@@ -102,7 +106,7 @@ async fn results_carry_every_field_of_the_original() {
     assert_eq!(result["request_id"], "my-request-42");
     assert_eq!(result["filename"], "a.txt");
     assert_eq!(result["mime_type"], "text/plain");
-    assert_eq!(result["size_bytes"], sample("form_cb775b0e.txt").len());
+    assert_eq!(result["size_bytes"], made("form", "txt", 0).len());
     let sum: f64 = result["class_confidences"]
         .as_object()
         .unwrap()
@@ -121,9 +125,9 @@ async fn a_misleading_name_does_not_override_confident_content() {
     let files = vec![
         (
             "invoice_march.pdf".to_owned(),
-            sample("bank_statement_1.pdf"),
+            made("bank_statement", "pdf", 0),
         ),
-        ("bank_statement.pdf".to_owned(), sample("invoice_1.pdf")),
+        ("bank_statement.pdf".to_owned(), made("invoice", "pdf", 0)),
     ];
     let results: Vec<serde_json::Value> = server.upload(&files).await.json().await.unwrap();
     assert_eq!(results[0]["label"], "bank_statement", "{:#}", results[0]);
@@ -138,10 +142,10 @@ async fn a_corrupt_file_gets_an_error_and_the_batch_succeeds() {
         return;
     }
     let server = TestServer::start(&[]).await;
-    let mut truncated = sample("invoice_2.pdf");
+    let mut truncated = made("invoice", "pdf", 1);
     truncated.truncate(300);
     let files = vec![
-        ("good.txt".to_owned(), sample("form_d18644b3.txt")),
+        ("good.txt".to_owned(), made("form", "txt", 1)),
         ("broken.pdf".to_owned(), truncated),
         (
             "random.pdf".to_owned(),
@@ -149,7 +153,7 @@ async fn a_corrupt_file_gets_an_error_and_the_batch_succeeds() {
                 .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
                 .collect(),
         ),
-        ("photo.jpg".to_owned(), sample("form_f55537f8.txt")),
+        ("photo.jpg".to_owned(), made("form", "txt", 2)),
     ];
     let response = server.upload(&files).await;
     assert_eq!(response.status(), 200);

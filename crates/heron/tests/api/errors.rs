@@ -1,9 +1,9 @@
 //! Every documented error status, with the original's envelope.
 
-use crate::support::{API_KEY, TestServer, assert_error, sample};
+use crate::support::{API_KEY, TestServer, assert_error, made};
 
 fn one_text_file() -> Vec<(String, Vec<u8>)> {
-    vec![("a.txt".to_owned(), sample("form_cb775b0e.txt"))]
+    vec![("a.txt".to_owned(), made("form", "txt", 0))]
 }
 
 #[tokio::test]

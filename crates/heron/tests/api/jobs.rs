@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::support::{API_KEY, TestServer, assert_error, sample, shared_storage, tools_available};
+use crate::support::{
+    API_KEY, TestServer, assert_error, made, made_picture, shared_storage, tools_available,
+};
 
 /// Twenty files, a mix of text and OCR work so that a job takes long
 /// enough to be interrupted.
@@ -11,29 +13,29 @@ pub fn twenty_files(with_images: bool) -> Vec<(String, Vec<u8>)> {
     files(20, with_images)
 }
 
-/// `count` files cycling through samples, named `file_NN.ext`.
+/// `count` files cycling through made documents (photos among them when
+/// `with_images`), named `file_NN.ext`.
 pub fn files(count: usize, with_images: bool) -> Vec<(String, Vec<u8>)> {
-    let pool: Vec<&str> = if with_images {
+    let pool: Vec<(&str, Vec<u8>)> = if with_images {
         vec![
-            "drivers_license_1.jpg",
-            "form_cb775b0e.txt",
-            "bank_statement_cb1ec9cf.csv",
-            "invoice_1.pdf",
-            "drivers_licence_2.jpg",
+            ("jpg", made_picture("drivers_licence")),
+            ("txt", made("form", "txt", 0)),
+            ("csv", made("bank_statement", "csv", 0)),
+            ("pdf", made("invoice", "pdf", 0)),
+            ("jpg", made_picture("invoice")),
         ]
     } else {
         vec![
-            "form_cb775b0e.txt",
-            "bank_statement_cb1ec9cf.csv",
-            "form_d18644b3.txt",
-            "bank_statement_de915e6e.csv",
+            ("txt", made("form", "txt", 0)),
+            ("csv", made("bank_statement", "csv", 0)),
+            ("txt", made("form", "txt", 1)),
+            ("csv", made("bank_statement", "csv", 1)),
         ]
     };
     (0..count)
         .map(|i| {
-            let name = pool[i % pool.len()];
-            let extension = name.rsplit('.').next().unwrap_or("bin");
-            (format!("file_{i:02}.{extension}"), sample(name))
+            let (extension, bytes) = &pool[i % pool.len()];
+            (format!("file_{i:02}.{extension}"), bytes.clone())
         })
         .collect()
 }
@@ -115,7 +117,7 @@ async fn an_identical_upload_reuses_the_stored_result() {
         return;
     }
     let server = TestServer::start(&[]).await;
-    let file = || vec![("scan_0042.pdf".to_owned(), sample("invoice_1.pdf"))];
+    let file = || vec![("scan_0042.pdf".to_owned(), made("invoice", "pdf", 0))];
     let first: Vec<serde_json::Value> = server.upload(&file()).await.json().await.unwrap();
     let second: Vec<serde_json::Value> = server.upload(&file()).await.json().await.unwrap();
     assert_eq!(first[0]["cached"], false);
@@ -128,7 +130,7 @@ async fn an_identical_upload_reuses_the_stored_result() {
     assert_ne!(second[0]["document_id"], first[0]["document_id"]);
     assert_ne!(second[0]["request_id"], first[0]["request_id"]);
 
-    let renamed = vec![("other_name.pdf".to_owned(), sample("invoice_1.pdf"))];
+    let renamed = vec![("other_name.pdf".to_owned(), made("invoice", "pdf", 0))];
     let third: Vec<serde_json::Value> = server.upload(&renamed).await.json().await.unwrap();
     assert_eq!(third[0]["cached"], false, "{:#}", third[0]);
 }
@@ -197,8 +199,8 @@ async fn a_queued_job_can_be_cancelled_and_listed() {
 async fn an_idempotency_key_replays_the_first_answer() {
     let server = TestServer::start(&[]).await;
     let batch = vec![
-        ("a.txt".to_owned(), sample("form_cb775b0e.txt")),
-        ("b.csv".to_owned(), sample("bank_statement_cb1ec9cf.csv")),
+        ("a.txt".to_owned(), made("form", "txt", 0)),
+        ("b.csv".to_owned(), made("bank_statement", "csv", 0)),
     ];
     let key = [("idempotency-key", "order-4711")];
     let first = server.upload_with(&batch, Some(API_KEY), &key).await;
@@ -219,7 +221,7 @@ async fn an_idempotency_key_replays_the_first_answer() {
         "no new job: {list:#}"
     );
 
-    let other = vec![("a.txt".to_owned(), sample("form_d18644b3.txt"))];
+    let other = vec![("a.txt".to_owned(), made("form", "txt", 1))];
     let refused = server.upload_with(&other, Some(API_KEY), &key).await;
     assert_error(refused, 422, "idempotency_key_reused").await;
     let long_key = "k".repeat(300);

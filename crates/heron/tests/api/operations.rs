@@ -1,6 +1,6 @@
 //! Health, readiness, version, metrics, API docs, shutdown.
 
-use crate::support::{TestServer, sample};
+use crate::support::{TestServer, made};
 
 #[tokio::test]
 async fn operational_endpoints_answer() {
@@ -54,7 +54,7 @@ async fn operational_endpoints_answer() {
 #[tokio::test]
 async fn metrics_count_requests_and_files() {
     let server = TestServer::start(&[]).await;
-    let files = vec![("a.txt".to_owned(), sample("form_cb775b0e.txt"))];
+    let files = vec![("a.txt".to_owned(), made("form", "txt", 0))];
     assert_eq!(server.upload(&files).await.status(), 200);
     let text = server.get("/metrics").await.text().await.unwrap();
     for metric in [
@@ -74,7 +74,7 @@ async fn metrics_count_requests_and_files() {
 #[tokio::test]
 async fn logs_are_json_with_the_request_id() {
     let server = TestServer::start(&[]).await;
-    let files = vec![("a.txt".to_owned(), sample("form_cb775b0e.txt"))];
+    let files = vec![("a.txt".to_owned(), made("form", "txt", 0))];
     server
         .upload_with(
             &files,

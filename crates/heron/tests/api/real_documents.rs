@@ -2,54 +2,25 @@
 //! shipped default model (no training at first start), and the regression
 //! gate of the shipped model on the `dev` split of the real corpus.
 //!
-//! PP-OCR's models come from `HERON_TEST_OCR_MODELS` and the corpus from
-//! `HERON_TEST_CORPUS` (default `../shared/corpus`); without them these
-//! tests say so loudly and pass, except under `HERON_TEST_REQUIRE=all`
-//! (CI), where a missing piece is a failure.
+//! PP-OCR's models come from `HERON_TEST_OCR_MODELS` and the real corpus
+//! (the dev gate is in the corpus group) from `HERON_TEST_CORPUS`; without
+//! them these tests say so loudly and pass, except under
+//! `HERON_TEST_REQUIRE=all` (CI), where a missing piece is a failure.
 
-use std::path::PathBuf;
 use std::process::Command;
 
-use crate::support::{TestServer, json_of, samples_dir};
+use crate::support::{TestServer, json_of, made_picture};
 
 /// Accuracy of the shipped model on `dev` through the whole pipeline, as
-/// measured and reported (bench/README.md: 0.633 for tm-b49c9baf69ec),
-/// less three points: the gate.
-const DEV_ACCURACY_GATE: f64 = 0.60;
-
-fn required() -> bool {
-    std::env::var("HERON_TEST_REQUIRE").is_ok_and(|v| v == "all")
-}
-
-fn skip(what: &str) {
-    assert!(!required(), "HERON_TEST_REQUIRE=all: {what}");
-    eprintln!("\n!!! SKIPPED: {what} !!!\n");
-}
-
-fn ocr_models() -> Option<String> {
-    let models = std::env::var("HERON_TEST_OCR_MODELS").ok();
-    if models.is_none() {
-        skip("HERON_TEST_OCR_MODELS names no PP-OCR models folder (scripts/fetch-ocr-models DIR)");
-    }
-    models
-}
-
-fn corpus() -> Option<PathBuf> {
-    let corpus = std::env::var("HERON_TEST_CORPUS").map_or_else(
-        |_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus"),
-        PathBuf::from,
-    );
-    if corpus.join("real/manifest.tsv").exists() {
-        Some(corpus)
-    } else {
-        skip(&format!("no real corpus at {}", corpus.display()));
-        None
-    }
-}
+/// measured and reported (bench/README.md: 0.615 for tm-31c90c80bc83),
+/// less about two points: the gate.
+const DEV_ACCURACY_GATE: f64 = 0.59;
 
 #[tokio::test]
 async fn readiness_names_the_ocr_engines_and_photos_fall_back_to_tesseract() {
-    let Some(_) = ocr_models() else { return };
+    let Some(_) = heron_testkit::ocr_models() else {
+        return;
+    };
     // With the models (passed to every test server by the support code).
     let server = TestServer::start(&[]).await;
     let ready = server.get_json("/v1/ready").await;
@@ -65,7 +36,7 @@ async fn readiness_names_the_ocr_engines_and_photos_fall_back_to_tesseract() {
     let ocr = ready["ocr"].as_str().unwrap_or_default();
     assert!(ocr.contains("PP-OCR off"), "{ready}");
     assert_eq!(ready["status"], "ready");
-    let photo = std::fs::read(samples_dir().join("drivers_license_1.jpg")).expect("sample");
+    let photo = made_picture("drivers_licence");
     let response = server.upload(&[("IMG_2231.jpg".to_owned(), photo)]).await;
     assert_eq!(response.status(), 200);
     let results = json_of(response).await;
@@ -114,24 +85,32 @@ async fn first_start_serves_the_shipped_model_without_training() {
 }
 
 #[test]
-fn the_shipped_model_holds_its_accuracy_on_dev() {
+fn corpus_the_shipped_model_holds_its_accuracy_on_dev() {
     // `heron eval` stores nothing: the PostgreSQL + S3 pass of the API
     // suite would measure the same thing again.
     if crate::support::shared_storage() {
         return;
     }
-    let Some(models) = ocr_models() else { return };
-    let Some(corpus) = corpus() else { return };
+    let Some(models) = heron_testkit::ocr_models() else {
+        return;
+    };
+    let Some(real) = heron_testkit::corpus("real") else {
+        return;
+    };
     let out = tempfile::tempdir().expect("a folder");
     let data = tempfile::tempdir().expect("a folder");
     let output = Command::new(env!("CARGO_BIN_EXE_heron"))
         .arg("--data-dir")
         .arg(data.path())
         .args(["eval", "--split", "dev", "--data"])
-        .arg(corpus.join("real"))
+        .arg(&real)
         .arg("--out")
         .arg(out.path())
         .env("HERON_OCR_MODELS", &models)
+        // The gate measures the model, not how busy the machine is: a
+        // large scan read while the rest of the suite runs may need more
+        // than the default 60 s.
+        .env("HERON_EXTRACTION_TIMEOUT_SECS", "240")
         .env("HERON_LOG_FORMAT", "pretty")
         .output()
         .expect("running heron eval");

@@ -13,9 +13,9 @@ const DEADLINE_SECS: u64 = 15;
 /// the Poppler and Tesseract children are separate processes).
 const MAX_SERVER_RSS_MIB: u64 = 400;
 
-fn corpus() -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/robust-pdf");
-    let mut files: Vec<_> = std::fs::read_dir(&dir)
+/// The robust PDFs of the corpus group, each read whole.
+fn robust_pdfs(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
         .filter_map(Result::ok)
         .map(|entry| entry.path())
@@ -41,10 +41,13 @@ fn rss_high_water_mib(pid: u32) -> u64 {
 }
 
 #[tokio::test]
-async fn every_robust_pdf_gets_a_result_and_the_server_survives() {
+async fn corpus_every_robust_pdf_gets_a_result_and_the_server_survives() {
     if !tools_available() {
         return;
     }
+    let Some(dir) = heron_testkit::corpus("robust-pdf") else {
+        return;
+    };
     let server = TestServer::start(&[
         ("HERON_MAX_OCR_PAGES", "1"),
         ("HERON_OCR_DPI", "150"),
@@ -52,7 +55,7 @@ async fn every_robust_pdf_gets_a_result_and_the_server_survives() {
         ("MAX_FILE_SIZE_MB", "50"),
     ])
     .await;
-    let files = corpus();
+    let files = robust_pdfs(&dir);
     assert!(
         files.len() >= 300,
         "expected the robust-pdf corpus, found {} files",

@@ -174,8 +174,8 @@ impl PrivatePostgres {
             std::env::var("HERON_TEST_PG_BIN"),
             std::env::var("HERON_TEST_PG_USER"),
         ) else {
-            eprintln!(
-                "\n!!! SKIPPED: HERON_TEST_PG_BIN is not set (scripts/with-test-services sets it) !!!\n"
+            heron_testkit::missing(
+                "HERON_TEST_PG_BIN is not set (scripts/with-test-services sets it)",
             );
             return None;
         };
@@ -343,8 +343,8 @@ struct PrivateS3 {
 impl PrivateS3 {
     fn start() -> Option<PrivateS3> {
         let Ok(bin) = std::env::var("HERON_TEST_S3S_BIN") else {
-            eprintln!(
-                "\n!!! SKIPPED: HERON_TEST_S3S_BIN is not set (scripts/with-test-services sets it) !!!\n"
+            heron_testkit::missing(
+                "HERON_TEST_S3S_BIN is not set (scripts/with-test-services sets it)",
             );
             return None;
         };

@@ -1109,7 +1109,7 @@ async fn a_downloaded_pdf_carries_its_provenance_in_a_footer_and_its_metadata() 
         .upload_with(
             &[(
                 "scan_0042.pdf".to_owned(),
-                crate::support::sample("invoice_1.pdf"),
+                crate::support::made("invoice", "pdf", 0),
             )],
             Some(&admin),
             &[],

@@ -3,30 +3,11 @@
 //! uploads, without a training run; results say what the stage thought.
 //!
 //! Needs `HERON_TEST_EMBEDDING_MODEL` (`.ci/run` sets it); without it the
-//! test says so loudly and passes.
+//! test says so loudly and passes (a failure under `HERON_TEST_REQUIRE=all`).
 
 use std::time::Instant;
 
 use crate::support::{API_KEY, TestServer, json_of, vet_record};
-
-fn model_dir() -> Option<String> {
-    match std::env::var("HERON_TEST_EMBEDDING_MODEL") {
-        Ok(dir)
-            if std::path::Path::new(&dir)
-                .join("model.safetensors")
-                .exists() =>
-        {
-            Some(dir)
-        }
-        _ => {
-            eprintln!(
-                "\n!!! SKIPPED: HERON_TEST_EMBEDDING_MODEL names no model folder \
-                 (scripts/fetch-embedding-model DIR; .ci/run sets it) !!!\n"
-            );
-            None
-        }
-    }
-}
 
 /// Upload one text file; its result.
 async fn classify(server: &TestServer, name: &str, text: &str) -> serde_json::Value {
@@ -39,11 +20,11 @@ async fn classify(server: &TestServer, name: &str, text: &str) -> serde_json::Va
 
 #[tokio::test]
 async fn a_type_taught_with_five_examples_is_recognised_at_once_without_training() {
-    let Some(model) = model_dir() else {
+    let Some(model) = heron_testkit::embedding_model() else {
         return;
     };
     let server = TestServer::start(&[
-        ("HERON_EMBEDDING_MODEL", model.as_str()),
+        ("HERON_EMBEDDING_MODEL", &*model.to_string_lossy()),
         ("HERON_RATE_LIMIT_KEY_RPS", "1000"),
     ])
     .await;

@@ -33,19 +33,45 @@ pub fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
     output.stdout
 }
 
-/// The shared sample documents.
-pub fn samples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/samples")
+/// A document of type `label` (one of the original seven) written by
+/// Heron's own generator as a file of `extension` (`pdf`, `docx`, `csv`,
+/// `txt`, `html`, `eml`, `xlsx`): the same bytes every run, so a test
+/// needs nothing outside the repository. `nth` picks another document of
+/// the same type.
+pub fn made(label: &str, extension: &str, nth: usize) -> Vec<u8> {
+    let text = made_text(label, nth);
+    let title = text.lines().next().unwrap_or(label).to_owned();
+    heron_classify::render::render(&text, &title, extension)
 }
 
-pub fn sample(name: &str) -> Vec<u8> {
-    let path = samples_dir().join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("reading sample {}: {e}", path.display()))
+/// The text of the document [`made`] writes.
+pub fn made_text(label: &str, nth: usize) -> String {
+    const SEED: u64 = 0x0048_4552_4F4E;
+    // Texts as typed, not the OCR-degraded share (those are for training).
+    heron_classify::synth::generate(nth + 8, SEED)
+        .into_iter()
+        .filter(|s| s.label == label && s.format != "image")
+        .nth(nth)
+        .unwrap_or_else(|| panic!("the generator writes no {label} number {nth}"))
+        .text
 }
 
-/// Whether the external tools the pipeline uses are installed. Tests that
-/// need them print a loud notice and skip when they are not (`.ci/run`
-/// always installs them).
+/// The first page of a made PDF (see [`made`]) as a JPEG picture, as a
+/// scanner app would send it: Poppler's `pdftoppm` renders it at 150 dpi.
+pub fn made_picture(label: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let pdf = dir.path().join("page.pdf");
+    std::fs::write(&pdf, made(label, "pdf", 0)).expect("writing the PDF");
+    let status = Command::new("pdftoppm")
+        .args(["-r", "150", "-jpeg", "-singlefile", "-f", "1", "-l", "1"])
+        .arg(&pdf)
+        .arg(dir.path().join("page"))
+        .status()
+        .expect("pdftoppm is installed (scripts/setup-system)");
+    assert!(status.success(), "pdftoppm failed");
+    std::fs::read(dir.path().join("page.jpg")).expect("the rendered page")
+}
+
 /// The codes of a result's notices in `field` (`"warnings"` or `"errors"`).
 pub fn notice_codes<'a>(result: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
     result[field]
@@ -56,19 +82,14 @@ pub fn notice_codes<'a>(result: &'a serde_json::Value, field: &str) -> Vec<&'a s
         .collect()
 }
 
+/// Whether the external tools the pipeline uses are installed: when they
+/// are not, `heron_testkit::missing` (a notice, or a failure in CI).
 pub fn tools_available() -> bool {
-    let ok = ["tesseract", "pdftotext", "pdftoppm"].iter().all(|tool| {
-        Command::new(tool)
-            .arg("-v")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok()
-    });
+    let ok = ["tesseract", "pdftotext", "pdftoppm"]
+        .iter()
+        .all(|tool| heron_testkit::can_run(tool));
     if !ok {
-        eprintln!(
-            "\n!!! SKIPPED: tesseract/poppler-utils are not installed; run ./scripts/test to install them !!!\n"
-        );
+        heron_testkit::missing("tesseract/poppler-utils (scripts/setup-system installs them)");
     }
     ok
 }

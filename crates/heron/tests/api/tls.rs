@@ -104,13 +104,13 @@ fn server_certificate(dir: &Path, name: &str) {
     );
 }
 
-/// Whether the tools are here; a loud notice when not.
+/// Whether the tools are here (`heron_testkit::missing` when not).
 fn tools_installed() -> bool {
     let curl_installed = Command::new("curl").arg("--version").output().is_ok();
     let openssl_installed = Command::new("openssl").arg("version").output().is_ok();
     if !curl_installed || !openssl_installed {
-        eprintln!(
-            "\n!!! SKIPPED the TLS test: openssl and curl are needed (.ci/run installs them) !!!\n"
+        heron_testkit::missing(
+            "openssl and curl, for the TLS test (scripts/setup-system --test installs them)",
         );
     }
     curl_installed && openssl_installed

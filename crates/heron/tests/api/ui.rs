@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
-use crate::support::{API_KEY, TestServer, UNSURE_RECEIPT, free_port, samples_dir, vet_record};
+use crate::support::{
+    API_KEY, TestServer, UNSURE_RECEIPT, free_port, made, made_picture, vet_record,
+};
 
 const ADMIN_KEY: &str = "ui-admin-key-0123456789";
 
@@ -31,8 +33,8 @@ impl Drop for Browser {
 }
 
 impl Browser {
-    /// Start chromedriver and a headless Chromium; `None` (with a loud
-    /// notice) where they are not installed (`.ci/run` installs them).
+    /// Start chromedriver and a headless Chromium; `None` (after
+    /// `heron_testkit::missing`) where they are not installed.
     async fn start() -> Option<Browser> {
         let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
             .into_iter()
@@ -42,9 +44,8 @@ impl Browser {
             .output()
             .is_ok_and(|o| o.status.success());
         let (Some(chromium), true) = (chromium, driver_installed) else {
-            eprintln!(
-                "\n!!! SKIPPED the web UI test: chromium and chromedriver are not installed \
-                 (apt-get install chromium chromium-driver; .ci/run does) !!!\n"
+            heron_testkit::missing(
+                "chromium and chromedriver, for the web UI test (apt-get install chromium chromium-driver; scripts/setup-system --test does)",
             );
             return None;
         };
@@ -281,13 +282,15 @@ async fn review_retrain_promote_and_a_new_type_in_a_real_browser() {
     browser.sign_in(&base, ADMIN_KEY, "/ui/upload").await;
     browser.shot("signed-in").await;
     let mut five = Vec::new();
-    for name in [
-        "invoice_1.pdf",
-        "bank_statement_1.pdf",
-        "drivers_license_1.jpg",
-        "sample_financial_report.docx",
+    for (name, bytes) in [
+        ("invoice_1.pdf", made("invoice", "pdf", 0)),
+        ("bank_statement_1.pdf", made("bank_statement", "pdf", 0)),
+        ("drivers_license_1.jpg", made_picture("drivers_licence")),
+        (
+            "sample_financial_report.docx",
+            made("financial_report", "docx", 0),
+        ),
     ] {
-        let bytes = std::fs::read(samples_dir().join(name)).expect("sample");
         five.push(write(dir, &format!("upload_{name}"), &bytes));
     }
     five.push(write(dir, "scan_0043.txt", UNSURE_RECEIPT.as_bytes()));
@@ -696,8 +699,10 @@ async fn pages_send_strangers_to_sign_in_and_sessions_need_their_csrf_token() {
     assert_eq!(train.status(), 403);
 
     // Page pictures: PDFs and images, for reviewers; audited.
-    for (sample, mime) in [("invoice_1.pdf", "pdf"), ("drivers_license_1.jpg", "jpg")] {
-        let bytes = std::fs::read(samples_dir().join(sample)).expect("sample");
+    for (sample, mime, bytes) in [
+        ("invoice", "pdf", made("invoice", "pdf", 0)),
+        ("licence photo", "jpg", made_picture("drivers_licence")),
+    ] {
         let response = server
             .upload_with(&[(format!("scan.{mime}"), bytes)], Some(API_KEY), &[])
             .await;

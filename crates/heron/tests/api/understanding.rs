@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestServer, json_of, sample};
+use crate::support::{TestServer, json_of};
 
 /// A statement whose transactions reconcile with its balances.
 const STATEMENT: &str = "Riverside Savings Bank\nAccount Statement\nAccount Holder: Maria Lopez\nAccount Number: 4417 1234 5678 9113\nStatement Period: 01/03/2024 to 31/03/2024\nOpening Balance: 2,500.00\n\nDate | Description | Amount | Balance\n02/03/2024 | Card purchase Grocer | -84.20 | 2,415.80\n15/03/2024 | Salary deposit | 3,100.00 | 5,515.80\n28/03/2024 | Rent standing order | -1,450.00 | 4,065.80\n\nClosing Balance: 4,065.80\nPlease check your statement and report any discrepancies within 30 days.";
@@ -91,13 +91,16 @@ async fn fields_and_tables_come_with_extract_and_stay_on_the_document() {
 }
 
 #[tokio::test]
-async fn a_sample_statement_pdf_yields_its_holder_account_and_transactions() {
+async fn corpus_a_sample_statement_pdf_yields_its_holder_account_and_transactions() {
     if !crate::support::tools_available() {
         return;
     }
+    let Some(statement) = heron_testkit::corpus_sample("bank_statement_1.pdf") else {
+        return;
+    };
     let server = TestServer::start(&[]).await;
     let key = server.create_key("acme", "uploader");
-    let files = vec![("scan_0042.pdf".to_owned(), sample("bank_statement_1.pdf"))];
+    let files = vec![("scan_0042.pdf".to_owned(), statement)];
     let response = server
         .upload_to("/v1/files?extract=fields", &files, Some(&key), &[])
         .await;
@@ -385,8 +388,8 @@ async fn search_finds_words_labels_and_field_values_of_the_callers_tenant() {
 /// on them. Placeholders of the template invoices ("Date", "Company
 /// Name") and what the scans do not show legibly are not asked for.
 #[tokio::test]
-async fn fields_of_the_shared_samples_match_what_a_person_reads() {
-    if !crate::support::tools_available() {
+async fn corpus_fields_of_the_shared_samples_match_what_a_person_reads() {
+    if !crate::support::tools_available() || heron_testkit::corpus("samples").is_none() {
         return;
     }
     let server = TestServer::start(&[]).await;
@@ -403,7 +406,8 @@ async fn fields_of_the_shared_samples_match_what_a_person_reads() {
         .enumerate()
         .map(|(i, name)| {
             let extension = name.rsplit('.').next().unwrap_or("bin");
-            (format!("upload_{i}.{extension}"), sample(name))
+            let bytes = heron_testkit::corpus_sample(name).expect("the samples are there");
+            (format!("upload_{i}.{extension}"), bytes)
         })
         .collect();
     let response = server

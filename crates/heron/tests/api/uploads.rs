@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::support::{API_KEY, TestServer, assert_error, json_of, sample, shared_storage};
+use crate::support::{API_KEY, TestServer, assert_error, json_of, made, shared_storage};
 
 /// A tus request with the test key.
 fn tus(server: &TestServer, method: &str, path: &str) -> reqwest::RequestBuilder {
@@ -151,7 +151,7 @@ async fn a_resumable_upload_survives_a_cut_connection_and_is_classified() {
     assert_eq!(anonymous.status(), 401);
 
     // A bank statement, under a useless name.
-    let file = sample("bank_statement_1.pdf");
+    let file = made("bank_statement", "pdf", 0);
     let created = create(&server, "scan_0042.pdf", file.len()).await;
     assert_eq!(created.status(), 201);
     assert_eq!(header(&created, "tus-resumable"), "1.0.0");
@@ -322,7 +322,7 @@ async fn a_presigned_upload_goes_straight_to_the_bucket_and_is_checked() {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let server = TestServer::start(&env).await;
 
-    let file = sample("invoice_1.pdf");
+    let file = made("invoice", "pdf", 0);
     let first_asked = Instant::now();
     let ticket = presign(&server, "IMG_2231.pdf", file.len()).await;
     assert_eq!(ticket["method"], "PUT");

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use hmac::{KeyInit, Mac};
 
-use crate::support::{API_KEY, TestServer, assert_error, sample};
+use crate::support::{API_KEY, TestServer, assert_error, made};
 
 const ADMIN_KEY: &str = "admin-key-for-webhooks-0123";
 const CALLBACK_SECRET: &str = "whsec-callback-test-secret";
@@ -108,8 +108,8 @@ async fn finished_jobs_are_posted_signed_and_retried_after_a_500() {
         .to_owned();
 
     let files = vec![
-        ("a.txt".to_owned(), sample("form_cb775b0e.txt")),
-        ("b.csv".to_owned(), sample("bank_statement_cb1ec9cf.csv")),
+        ("a.txt".to_owned(), made("form", "txt", 0)),
+        ("b.csv".to_owned(), made("bank_statement", "csv", 0)),
     ];
     let callback = format!("{base}/hook");
     let job_id = server
@@ -182,7 +182,7 @@ async fn forbidden_callback_urls_are_refused() {
         ("HERON_ADMIN_API_KEYS", ADMIN_KEY),
     ])
     .await;
-    let files = vec![("a.txt".to_owned(), sample("form_cb775b0e.txt"))];
+    let files = vec![("a.txt".to_owned(), made("form", "txt", 0))];
     for url in [
         "http://169.254.169.254/latest/meta-data/",
         "ftp://example.com/hook",
@@ -234,7 +234,7 @@ async fn a_dead_receiver_opens_its_circuit_and_stops_using_attempts() {
         ("HERON_WEBHOOK_MAX_ATTEMPTS", "50"),
     ])
     .await;
-    let files = vec![("a.txt".to_owned(), sample("form_cb775b0e.txt"))];
+    let files = vec![("a.txt".to_owned(), made("form", "txt", 0))];
     let callback = format!("http://127.0.0.1:{port}/hook");
     let job_id = server
         .upload_job_with(&files, &[("x-callback-url", callback.as_str())])
