@@ -137,13 +137,19 @@ pub struct Settings {
     pub webhook_secret: Option<Secret>,
     pub webhook_max_attempts: u32,
     pub webhook_timeout: Duration,
-    /// Allow webhooks to link-local addresses (cloud metadata services).
-    pub webhook_allow_link_local: bool,
+    /// Where webhooks may be delivered: public addresses, plus the
+    /// internal networks named in `HERON_WEBHOOK_ALLOWED_NETWORKS` (and
+    /// link-local ones with `HERON_WEBHOOK_ALLOW_LINK_LOCAL`).
+    pub webhook_networks: crate::webhook::NetworkPolicy,
     /// OpenID Connect issuers whose signed tokens are accepted (their
     /// discovery documents name the JWKS).
     pub oidc_issuers: Vec<String>,
     /// The `aud` a token must carry; required when issuers are set.
     pub oidc_audience: Option<String>,
+    /// The tenants each issuer may speak for (`URL=acme|globex`, `*` for
+    /// any): required for every issuer when there are several, so that no
+    /// identity provider can assert another's tenants.
+    pub oidc_issuer_tenants: Vec<(String, Vec<String>)>,
     /// The claim naming the caller's tenant.
     pub oidc_tenant_claim: String,
     /// The claim listing the caller's roles (an array or a space-separated
@@ -306,8 +312,10 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_WEBHOOK_MAX_ATTEMPTS", "8"),
     ("HERON_WEBHOOK_TIMEOUT_SECS", "10"),
     ("HERON_WEBHOOK_ALLOW_LINK_LOCAL", "false"),
+    ("HERON_WEBHOOK_ALLOWED_NETWORKS", ""),
     ("HERON_OIDC_ISSUERS", ""),
     ("HERON_OIDC_AUDIENCE", ""),
+    ("HERON_OIDC_ISSUER_TENANTS", ""),
     ("HERON_OIDC_TENANT_CLAIM", "tenant"),
     ("HERON_OIDC_ROLES_CLAIM", "roles"),
     ("HERON_OIDC_LEEWAY_SECS", "60"),
@@ -697,12 +705,19 @@ impl Settings {
                 1,
                 300,
             )?),
-            webhook_allow_link_local: parse_bool(
-                "HERON_WEBHOOK_ALLOW_LINK_LOCAL",
-                get("HERON_WEBHOOK_ALLOW_LINK_LOCAL"),
-            )?,
+            webhook_networks: crate::webhook::NetworkPolicy {
+                allowed: parse_networks(
+                    "HERON_WEBHOOK_ALLOWED_NETWORKS",
+                    get("HERON_WEBHOOK_ALLOWED_NETWORKS"),
+                )?,
+                allow_link_local: parse_bool(
+                    "HERON_WEBHOOK_ALLOW_LINK_LOCAL",
+                    get("HERON_WEBHOOK_ALLOW_LINK_LOCAL"),
+                )?,
+            },
             oidc_issuers: parse_list(get("HERON_OIDC_ISSUERS"), "HERON_OIDC_ISSUERS")?,
             oidc_audience: optional(get("HERON_OIDC_AUDIENCE")),
+            oidc_issuer_tenants: parse_issuer_tenants(get("HERON_OIDC_ISSUER_TENANTS"))?,
             oidc_tenant_claim: non_empty(
                 "HERON_OIDC_TENANT_CLAIM",
                 get("HERON_OIDC_TENANT_CLAIM"),
@@ -992,6 +1007,38 @@ fn parse_origins(value: &str) -> Result<Vec<String>, SettingsError> {
 }
 
 /// A comma-separated list or a JSON array of strings, as the original accepted.
+/// `HERON_OIDC_ISSUER_TENANTS`: a list of `URL=tenant|tenant` (or
+/// `URL=*`), each issuer named once.
+fn parse_issuer_tenants(value: &str) -> Result<Vec<(String, Vec<String>)>, SettingsError> {
+    const NAME: &str = "HERON_OIDC_ISSUER_TENANTS";
+    let mut bound: Vec<(String, Vec<String>)> = Vec::new();
+    for entry in parse_list(value, NAME)? {
+        let (url, tenants) = entry
+            .rsplit_once('=')
+            .ok_or_else(|| invalid(NAME, &entry, "expected URL=tenant|tenant or URL=*"))?;
+        let url = url.trim().trim_end_matches('/').to_owned();
+        let tenants: Vec<String> = tenants
+            .split('|')
+            .map(|t| t.trim().to_owned())
+            .filter(|t| !t.is_empty())
+            .collect();
+        if url.is_empty() || tenants.is_empty() {
+            return Err(invalid(NAME, &entry, "expected URL=tenant|tenant or URL=*"));
+        }
+        if let Some(bad) = tenants
+            .iter()
+            .find(|t| *t != "*" && !crate::access::valid_tenant_id(t))
+        {
+            return Err(invalid(NAME, &entry, format!("{bad:?} is not a tenant id")));
+        }
+        if bound.iter().any(|(known, _)| *known == url) {
+            return Err(invalid(NAME, &entry, "names an issuer twice"));
+        }
+        bound.push((url, tenants));
+    }
+    Ok(bound)
+}
+
 fn parse_list(value: &str, name: &'static str) -> Result<Vec<String>, SettingsError> {
     if value.starts_with('[') {
         let items: Vec<String> = serde_json::from_str(value).map_err(|e| {

@@ -1,13 +1,18 @@
 //! Where webhooks may go, and how their bodies are signed.
 //!
-//! Only `http`/`https` URLs are accepted, and never to an address a
-//! server-side request must not reach by default: link-local addresses
-//! (169.254.0.0/16, fe80::/10), which include the cloud metadata services
-//! (169.254.169.254, fd00:ec2::254), the unspecified address, broadcast and
-//! multicast. Loopback and private addresses are allowed: internal
-//! receivers are legitimate. `HERON_WEBHOOK_ALLOW_LINK_LOCAL` lifts the
-//! ban. The check runs when a URL is submitted and again on the resolved
-//! address at each delivery (so DNS cannot be used to slip past it).
+//! Only `http`/`https` URLs are accepted, and by default never to an
+//! address inside the deployment's own networks: a tenant's callback URL
+//! is a request Heron makes on its behalf from inside, so without this
+//! rule it could reach (and, through delivery results, probe) loopback
+//! services, private networks (10/8, 172.16/12, 192.168/16, 100.64/10,
+//! fc00::/7), link-local addresses with the cloud metadata services
+//! (169.254.0.0/16, fe80::/10, fd00:ec2::254), the unspecified address,
+//! broadcast and multicast. `HERON_WEBHOOK_ALLOWED_NETWORKS` names the
+//! internal receivers an operator does want reached (CIDRs);
+//! `HERON_WEBHOOK_ALLOW_LINK_LOCAL` lifts the link-local ban. The check
+//! runs when a URL is submitted and again on the resolved address at each
+//! delivery (so DNS cannot be used to slip past it), and deliveries ignore
+//! proxy variables (a proxy would connect where Heron did not check).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -22,58 +27,91 @@ pub enum UrlRefused {
     NoHost,
     #[error("the URL may not carry credentials")]
     Credentials,
-    #[error("{0} is a link-local, metadata, multicast or unspecified address")]
+    #[error(
+        "{0} is a loopback, private, link-local, metadata, multicast or unspecified address (HERON_WEBHOOK_ALLOWED_NETWORKS names internal receivers)"
+    )]
     Address(IpAddr),
 }
 
-/// Check a webhook URL as submitted; returns it parsed.
-pub fn check_url(text: &str, allow_link_local: bool) -> Result<url::Url, UrlRefused> {
-    let parsed = url::Url::parse(text.trim()).map_err(|e| UrlRefused::Malformed(e.to_string()))?;
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(UrlRefused::Scheme(parsed.scheme().to_owned()));
-    }
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(UrlRefused::Credentials);
-    }
-    match parsed.host() {
-        None => return Err(UrlRefused::NoHost),
-        Some(url::Host::Ipv4(ip)) => check_address(IpAddr::V4(ip), allow_link_local)?,
-        Some(url::Host::Ipv6(ip)) => check_address(IpAddr::V6(ip), allow_link_local)?,
-        Some(url::Host::Domain(_)) => {}
-    }
-    Ok(parsed)
+/// Which addresses webhooks may be delivered to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkPolicy {
+    /// Internal networks an operator allows (loopback, private or
+    /// link-local receivers of their own).
+    pub allowed: Vec<ipnet::IpNet>,
+    /// Allow every link-local address (metadata services included).
+    pub allow_link_local: bool,
 }
 
-/// Whether a delivery may connect to `address`.
-pub fn check_address(address: IpAddr, allow_link_local: bool) -> Result<(), UrlRefused> {
-    let forbidden = match address {
-        IpAddr::V4(ip) => forbidden_v4(ip, allow_link_local),
-        IpAddr::V6(ip) => match ip.to_ipv4_mapped() {
-            Some(v4) => forbidden_v4(v4, allow_link_local),
-            None => forbidden_v6(ip, allow_link_local),
-        },
-    };
-    if forbidden {
-        Err(UrlRefused::Address(address))
-    } else {
-        Ok(())
+impl NetworkPolicy {
+    /// Check a webhook URL as submitted; returns it parsed.
+    pub fn check_url(&self, text: &str) -> Result<url::Url, UrlRefused> {
+        let parsed =
+            url::Url::parse(text.trim()).map_err(|e| UrlRefused::Malformed(e.to_string()))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(UrlRefused::Scheme(parsed.scheme().to_owned()));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(UrlRefused::Credentials);
+        }
+        match parsed.host() {
+            None => return Err(UrlRefused::NoHost),
+            Some(url::Host::Ipv4(ip)) => self.check_address(IpAddr::V4(ip))?,
+            Some(url::Host::Ipv6(ip)) => self.check_address(IpAddr::V6(ip))?,
+            Some(url::Host::Domain(name)) if name.eq_ignore_ascii_case("localhost") => {
+                self.check_address(IpAddr::V4(Ipv4Addr::LOCALHOST))?;
+            }
+            Some(url::Host::Domain(_)) => {}
+        }
+        Ok(parsed)
+    }
+
+    /// Whether a delivery may connect to `address`.
+    pub fn check_address(&self, address: IpAddr) -> Result<(), UrlRefused> {
+        let address = match address {
+            IpAddr::V6(ip) => ip.to_ipv4_mapped().map_or(address, IpAddr::V4),
+            v4 => v4,
+        };
+        if self.allowed.iter().any(|net| net.contains(&address)) {
+            return Ok(());
+        }
+        let forbidden = match address {
+            IpAddr::V4(ip) => forbidden_v4(ip, self.allow_link_local),
+            IpAddr::V6(ip) => forbidden_v6(ip, self.allow_link_local),
+        };
+        if forbidden {
+            Err(UrlRefused::Address(address))
+        } else {
+            Ok(())
+        }
     }
 }
 
 fn forbidden_v4(ip: Ipv4Addr, allow_link_local: bool) -> bool {
+    let [a, b, ..] = ip.octets();
+    let shared = a == 100 && (64..128).contains(&b);
     ip.is_unspecified()
         || ip.is_broadcast()
         || ip.is_multicast()
-        || ip.octets()[0] == 0
+        || ip.is_loopback()
+        || ip.is_private()
+        || shared
+        || a == 0
         || (ip.is_link_local() && !allow_link_local)
 }
 
 fn forbidden_v6(ip: Ipv6Addr, allow_link_local: bool) -> bool {
     const AWS_METADATA: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
     let link_local = (ip.segments()[0] & 0xffc0) == 0xfe80;
+    let unique_local = (ip.segments()[0] & 0xfe00) == 0xfc00;
+    if ip == AWS_METADATA {
+        return !allow_link_local;
+    }
     ip.is_unspecified()
+        || ip.is_loopback()
         || ip.is_multicast()
-        || ((link_local || ip == AWS_METADATA) && !allow_link_local)
+        || unique_local
+        || (link_local && !allow_link_local)
 }
 
 /// The `Heron-Signature` header of a body sent at Unix time `timestamp`:
@@ -96,27 +134,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_web_urls_to_reachable_addresses_are_accepted() {
-        assert!(check_url("https://hooks.example.com/heron", false).is_ok());
-        assert!(check_url("http://127.0.0.1:9000/hook", false).is_ok());
-        assert!(check_url("http://10.1.2.3/hook", false).is_ok());
+    fn only_web_urls_to_public_addresses_are_accepted_by_default() {
+        let policy = NetworkPolicy::default();
+        assert!(policy.check_url("https://hooks.example.com/heron").is_ok());
+        assert!(policy.check_url("http://203.0.113.9:8080/hook").is_ok());
+        assert!(policy.check_url("http://[2001:db8::1]/hook").is_ok());
         for refused in [
             "ftp://example.com/x",
             "file:///etc/passwd",
+            "http://127.0.0.1:9000/hook",
+            "http://localhost:9000/hook",
+            "http://[::1]/hook",
+            "http://10.1.2.3/hook",
+            "http://172.20.0.5/hook",
+            "http://192.168.1.1/admin",
+            "http://100.100.100.200/latest/meta-data/",
+            "http://[fd12:3456::1]/x",
             "http://169.254.169.254/latest/meta-data/",
             "http://[fe80::1]/x",
             "http://[fd00:ec2::254]/x",
             "http://[::ffff:169.254.169.254]/x",
+            "http://[::ffff:127.0.0.1]/x",
             "http://0.0.0.0:80/",
             "http://user:pw@example.com/",
             "not a url",
         ] {
             assert!(
-                check_url(refused, false).is_err(),
+                policy.check_url(refused).is_err(),
                 "{refused} should be refused"
             );
         }
-        assert!(check_url("http://169.254.169.254/", true).is_ok());
+    }
+
+    #[test]
+    fn an_operator_names_the_internal_receivers_it_wants() {
+        let policy = NetworkPolicy {
+            allowed: vec!["10.8.0.0/16".parse().unwrap(), "127.0.0.1/32".parse().unwrap()],
+            allow_link_local: false,
+        };
+        assert!(policy.check_url("http://10.8.3.4/hook").is_ok());
+        assert!(policy.check_url("http://127.0.0.1:9000/hook").is_ok());
+        assert!(policy.check_url("http://10.9.0.1/hook").is_err());
+        assert!(policy.check_url("http://169.254.169.254/").is_err());
+        let link_local = NetworkPolicy {
+            allow_link_local: true,
+            ..NetworkPolicy::default()
+        };
+        assert!(link_local.check_url("http://169.254.169.254/").is_ok());
+        assert!(link_local.check_url("http://127.0.0.1/").is_err());
     }
 
     #[test]

@@ -468,7 +468,7 @@ impl Running {
                     secret: settings.webhook_secret.clone(),
                     max_attempts: settings.webhook_max_attempts,
                     timeout: settings.webhook_timeout,
-                    allow_link_local: settings.webhook_allow_link_local,
+                    networks: settings.webhook_networks.clone(),
                     retry_base: settings.retry_base,
                     retry_max: settings.retry_max,
                     lease: settings.webhook_timeout * 3,

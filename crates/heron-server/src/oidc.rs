@@ -9,9 +9,13 @@
 //! A token is accepted when its signature verifies with the issuer's key
 //! for its `kid` under the key's own algorithm (RS256 or ES256; HS256 only
 //! with `HERON_JWT_HS256_SECRET`, for development), `iss` is a configured
-//! issuer, `aud` contains `HERON_OIDC_AUDIENCE`, and `exp`/`nbf` hold
-//! within the allowed clock skew. The tenant and roles come from
-//! configurable claims.
+//! issuer, `aud` is present and contains `HERON_OIDC_AUDIENCE` (a token
+//! without `aud` is refused: it was minted for no one in particular), and
+//! `exp`/`nbf` hold within the allowed clock skew. The tenant and roles
+//! come from configurable claims, and the tenant must be one the issuer
+//! may speak for (`HERON_OIDC_ISSUER_TENANTS`; required for every issuer
+//! when there are several, so one identity provider cannot assert
+//! another's tenants).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -46,6 +50,8 @@ pub enum TokenError {
     Rejected(String),
     #[error("the token has no valid {0:?} claim")]
     MissingClaim(String),
+    #[error("the token's issuer may not speak for tenant {0:?}")]
+    TenantNotBound(String),
 }
 
 /// Verifies tokens of the configured issuers.
@@ -62,6 +68,9 @@ pub struct Verifier {
 
 struct Issuer {
     url: String,
+    /// The tenants this issuer may assert; `None`: any (the only issuer,
+    /// or one bound to `*`).
+    tenants: Option<Vec<String>>,
     keys: Mutex<KeyCache>,
 }
 
@@ -91,6 +100,7 @@ impl Verifier {
         for issuer in &settings.oidc_issuers {
             check_issuer_url(issuer)?;
         }
+        let issuers = issuers_with_tenants(settings)?;
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
@@ -98,14 +108,7 @@ impl Verifier {
             .build()
             .map_err(|e| format!("building the OIDC client: {e}"))?;
         Ok(Some(Arc::new(Verifier {
-            issuers: settings
-                .oidc_issuers
-                .iter()
-                .map(|url| Issuer {
-                    url: url.trim_end_matches('/').to_owned(),
-                    keys: Mutex::new(KeyCache::default()),
-                })
-                .collect(),
+            issuers,
             audience: settings.oidc_audience.clone(),
             tenant_claim: settings.oidc_tenant_claim.clone(),
             roles_claim: settings.oidc_roles_claim.clone(),
@@ -152,10 +155,16 @@ impl Verifier {
         let mut validation = Validation::new(algorithm);
         validation.leeway = self.leeway.as_secs();
         validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         match &self.audience {
-            Some(audience) => validation.set_audience(&[audience]),
-            None => validation.validate_aud = false,
+            Some(audience) => {
+                validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+                validation.set_audience(&[audience]);
+            }
+            // HS256 for development without an audience configured.
+            None => {
+                validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+                validation.validate_aud = false;
+            }
         }
         if !self.issuers.is_empty() {
             let accepted: Vec<String> = self
@@ -177,6 +186,14 @@ impl Verifier {
             .and_then(|v| v.as_str())
             .filter(|t| valid_tenant_id(t))
             .ok_or_else(|| TokenError::MissingClaim(self.tenant_claim.clone()))?;
+        let allowed = self
+            .issuers
+            .iter()
+            .find(|i| i.url == issuer.trim_end_matches('/'))
+            .and_then(|i| i.tenants.as_ref());
+        if allowed.is_some_and(|tenants| !tenants.iter().any(|t| t == tenant)) {
+            return Err(TokenError::TenantNotBound(tenant.to_owned()));
+        }
         let roles: Vec<String> = match claims.get(&self.roles_claim) {
             Some(serde_json::Value::Array(items)) => items
                 .iter()
@@ -326,6 +343,50 @@ fn rejection(error: &jsonwebtoken::errors::Error) -> String {
     }
 }
 
+/// The configured issuers with the tenants each may assert. With several
+/// issuers every one must be bound (`HERON_OIDC_ISSUER_TENANTS`); a
+/// binding must name a configured issuer.
+fn issuers_with_tenants(settings: &Settings) -> Result<Vec<Issuer>, String> {
+    let urls: Vec<&str> = settings
+        .oidc_issuers
+        .iter()
+        .map(|url| url.trim_end_matches('/'))
+        .collect();
+    if let Some((stray, _)) = settings
+        .oidc_issuer_tenants
+        .iter()
+        .find(|(url, _)| !urls.contains(&url.as_str()))
+    {
+        return Err(format!(
+            "HERON_OIDC_ISSUER_TENANTS binds {stray:?}, which is not in HERON_OIDC_ISSUERS"
+        ));
+    }
+    urls.iter()
+        .map(|url| {
+            let bound = settings
+                .oidc_issuer_tenants
+                .iter()
+                .find(|(u, _)| u == url)
+                .map(|(_, tenants)| tenants.clone());
+            let tenants = match bound {
+                Some(tenants) if tenants.iter().any(|t| t == "*") => None,
+                Some(tenants) => Some(tenants),
+                None if urls.len() > 1 => {
+                    return Err(format!(
+                        "with several OIDC issuers each must be bound to its tenants: add {url}=TENANT|TENANT (or {url}=*) to HERON_OIDC_ISSUER_TENANTS"
+                    ));
+                }
+                None => None,
+            };
+            Ok(Issuer {
+                url: (*url).to_owned(),
+                tenants,
+                keys: Mutex::new(KeyCache::default()),
+            })
+        })
+        .collect()
+}
+
 /// https, or http on a loopback address (tests, sidecars).
 fn check_issuer_url(url: &str) -> Result<(), String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("OIDC URL {url:?}: {e}"))?;
@@ -341,5 +402,61 @@ fn check_issuer_url(url: &str) -> Result<(), String> {
         _ => Err(format!(
             "OIDC URL {url:?} must use https (plain http only on loopback)"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(issuers: &str, bound: &str) -> Result<Settings, heron_core::SettingsError> {
+        let environment = [
+            ("HERON_OIDC_ISSUERS", issuers),
+            ("HERON_OIDC_AUDIENCE", "heron-api"),
+            ("HERON_OIDC_ISSUER_TENANTS", bound),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        Settings::from_sources(&heron_core::SettingsOverrides::default(), &environment)
+    }
+
+    fn tenants_of(issuers: &str, bound: &str) -> Result<Vec<Option<Vec<String>>>, String> {
+        let settings = settings(issuers, bound).map_err(|e| e.to_string())?;
+        Ok(issuers_with_tenants(&settings)?
+            .into_iter()
+            .map(|i| i.tenants)
+            .collect())
+    }
+
+    #[test]
+    fn several_issuers_must_each_be_bound_to_their_tenants() {
+        let a = "https://idp-a.example";
+        let b = "https://idp-b.example/";
+        // One issuer: the only authority, for any tenant unless bound.
+        assert_eq!(tenants_of(a, "").unwrap(), vec![None]);
+        assert_eq!(
+            tenants_of(a, &format!("{a}=acme")).unwrap(),
+            vec![Some(vec!["acme".to_owned()])]
+        );
+        // Two: each bound, `*` explicitly for any.
+        let both = format!("{a},{b}");
+        let error = tenants_of(&both, &format!("{a}=acme")).unwrap_err();
+        assert!(error.contains("idp-b.example=TENANT"), "{error}");
+        assert_eq!(
+            tenants_of(&both, &format!("{a}=acme|globex,{b}=*")).unwrap(),
+            vec![Some(vec!["acme".to_owned(), "globex".to_owned()]), None]
+        );
+        // A binding of an issuer that is not configured is a mistake.
+        let error = tenants_of(a, "https://idp-c.example=acme").unwrap_err();
+        assert!(error.contains("not in HERON_OIDC_ISSUERS"), "{error}");
+        // Malformed bindings are refused when the settings load.
+        for bad in [
+            "https://idp-a.example",
+            "https://idp-a.example=",
+            "https://idp-a.example=Not A Tenant",
+        ] {
+            assert!(settings(a, bad).is_err(), "{bad}");
+        }
     }
 }

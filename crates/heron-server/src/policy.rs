@@ -109,10 +109,21 @@ pub const POLICY: &[(&str, &str, Access)] = &[
 
 /// What `method path` requires; `None` for a route nobody declared.
 pub fn access(method: &Method, path: &str) -> Option<Access> {
-    POLICY
-        .iter()
-        .find(|(m, p, _)| *m == method.as_str() && *p == path)
-        .map(|(_, _, access)| *access)
+    let find = |method: &str| {
+        POLICY
+            .iter()
+            .find(|(m, p, _)| *m == method && *p == path)
+            .map(|(_, _, access)| *access)
+    };
+    // The router answers HEAD with the GET handler (body dropped), so a
+    // HEAD without a rule of its own is governed by the GET rule.
+    find(method.as_str()).or_else(|| {
+        if *method == Method::HEAD {
+            find("GET")
+        } else {
+            None
+        }
+    })
 }
 
 /// The middleware of every routed request (see the module docs). Web UI

@@ -335,7 +335,7 @@ fn callback_url(state: &AppState, given: Option<String>) -> Result<Option<String
             "longer than 2048 characters".to_owned(),
         ));
     }
-    let url = heron_core::webhook::check_url(&given, state.settings.webhook_allow_link_local)
+    let url = state.settings.webhook_networks.check_url(&given)
         .map_err(|e| ApiError::InvalidCallbackUrl(e.to_string()))?;
     if state.settings.webhook_secret.is_none() {
         return Err(ApiError::CallbacksNotConfigured);

@@ -15,7 +15,10 @@ use crate::error::{ApiError, ErrorEnvelope};
 use crate::jobs::rfc3339;
 use crate::request_id::RequestId;
 
-/// One delivery of a job's notification, with every attempt.
+/// One delivery of a job's notification. Its attempts (the receiver's
+/// status, error text, timing) are shown to admins only: to the uploader
+/// who chose the URL they would make Heron a port scanner of its own
+/// networks.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Delivery {
     pub delivery_id: String,
@@ -24,7 +27,9 @@ pub struct Delivery {
     pub event: String,
     /// `pending`, `delivered` or `failed` (attempts used up).
     pub state: String,
-    pub attempts: Vec<DeliveryAttempt>,
+    /// Every attempt; for callers with the `admin` scope only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<Vec<DeliveryAttempt>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -63,6 +68,9 @@ pub async fn job_deliveries(
         return Err(ApiError::JobNotFound(job_id));
     }
     let deliveries = state.store.deliveries(&job_id).await?;
+    let diagnostics = principal
+        .scopes
+        .contains(heron_core::access::Scope::Admin);
     Ok(axum::Json(DeliveryList {
         deliveries: deliveries
             .into_iter()
@@ -71,17 +79,18 @@ pub async fn job_deliveries(
                 url: d.url,
                 event: d.event,
                 state: d.state,
-                attempts: d
-                    .attempts
-                    .into_iter()
-                    .map(|a| DeliveryAttempt {
-                        attempt: a.attempt,
-                        attempted_at: rfc3339(a.attempted_at_ms),
-                        status_code: a.status_code,
-                        error: a.error,
-                        duration_ms: a.duration_ms,
-                    })
-                    .collect(),
+                attempts: diagnostics.then(|| {
+                    d.attempts
+                        .into_iter()
+                        .map(|a| DeliveryAttempt {
+                            attempt: a.attempt,
+                            attempted_at: rfc3339(a.attempted_at_ms),
+                            status_code: a.status_code,
+                            error: a.error,
+                            duration_ms: a.duration_ms,
+                        })
+                        .collect()
+                }),
             })
             .collect(),
     }))
@@ -130,7 +139,7 @@ pub async fn add_endpoint(
     body: Result<axum::Json<NewEndpoint>, JsonRejection>,
 ) -> Result<(StatusCode, axum::Json<Endpoint>), ApiError> {
     let axum::Json(body) = body.map_err(|e| ApiError::InvalidBody(e.body_text()))?;
-    let url = heron_core::webhook::check_url(&body.url, state.settings.webhook_allow_link_local)
+    let url = state.settings.webhook_networks.check_url(&body.url)
         .map_err(|e| ApiError::InvalidCallbackUrl(e.to_string()))?;
     let id = uuid::Uuid::new_v4().simple().to_string();
     let secret = format!(

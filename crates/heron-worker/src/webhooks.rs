@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use heron_core::breaker::CircuitBreaker;
 use heron_core::settings::Secret;
-use heron_core::webhook::{check_address, check_url, signature};
+use heron_core::webhook::{NetworkPolicy, signature};
 use heron_store::{AttemptOutcome, DueDelivery, JobRecord, Store};
 use serde::Serialize;
 use tokio::sync::watch;
@@ -41,7 +41,8 @@ pub struct WebhookConfig {
     pub secret: Option<Secret>,
     pub max_attempts: u32,
     pub timeout: Duration,
-    pub allow_link_local: bool,
+    /// Where deliveries may connect (checked again on the resolved address).
+    pub networks: NetworkPolicy,
     pub retry_base: Duration,
     pub retry_max: Duration,
     pub lease: Duration,
@@ -205,13 +206,19 @@ impl Webhooks {
             .map_err(|e| e.to_string())?
             .ok_or("the job no longer exists")?;
         let body = payload(delivery, &job)?;
-        let url =
-            check_url(&delivery.url, self.config.allow_link_local).map_err(|e| e.to_string())?;
+        let url = self
+            .config
+            .networks
+            .check_url(&delivery.url)
+            .map_err(|e| e.to_string())?;
         let address = self.resolve(&url).await?;
         let host = url.host_str().unwrap_or_default().to_owned();
         let client = reqwest::Client::builder()
             .timeout(self.config.timeout)
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy from the environment would connect where the address
+            // check did not look.
+            .no_proxy()
             .resolve(&host, address)
             .user_agent(concat!("heron/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -243,7 +250,10 @@ impl Webhooks {
             .map_err(|e| format!("cannot resolve {host}: {e}"))?
             .next()
             .ok_or_else(|| format!("{host} resolves to no address"))?;
-        check_address(address.ip(), self.config.allow_link_local).map_err(|e| e.to_string())?;
+        self.config
+            .networks
+            .check_address(address.ip())
+            .map_err(|e| e.to_string())?;
         Ok(address)
     }
 }

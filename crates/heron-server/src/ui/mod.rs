@@ -226,6 +226,9 @@ async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, ApiError> {
+    if cross_site(&headers) {
+        return Err(ApiError::CsrfRejected);
+    }
     let next = safe_next(form.next.as_deref());
     let back = |error: &str| {
         Redirect::to(&format!("/ui/login?error={error}&next={}", encode(&next))).into_response()
@@ -281,9 +284,12 @@ async fn login(
         "session".to_owned(),
     );
     state.store.audit(&entry).await?;
-    let secure = headers
-        .get("x-forwarded-proto")
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    // Secure when the browser reached Heron over TLS: Heron's own, or a
+    // proxy's that says so.
+    let secure = state.settings.tls_cert.is_some()
+        || headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
         state.settings.ui_session.as_secs(),
@@ -306,6 +312,9 @@ async fn logout(
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
 ) -> Result<Response, ApiError> {
+    if cross_site(&headers) {
+        return Err(ApiError::CsrfRejected);
+    }
     if let Some(token) = session_cookie(&headers) {
         let Some(session) = state.store.session(token).await? else {
             return Ok(cleared(Redirect::to("/ui/login").into_response()));
@@ -316,6 +325,32 @@ async fn logout(
         state.store.end_session(token).await?;
     }
     Ok(cleared(Redirect::to("/ui/login").into_response()))
+}
+
+/// Whether a browser sent this form from another site (login CSRF: a
+/// page elsewhere signing the victim in under the attacker's key, or out).
+/// `Sec-Fetch-Site` decides where the browser sends it (only
+/// `same-origin`, or `none` for a user's own navigation, pass); otherwise
+/// an `Origin` must name the host the request was sent to. A request with
+/// neither header comes from no browser that could be tricked into it.
+fn cross_site(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return !matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return false;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, authority)| authority.trim_end_matches('/'));
+    match (origin_host, host) {
+        (Some(origin), Some(host)) => !origin.eq_ignore_ascii_case(host),
+        // `Origin: null` (a sandboxed frame, a redirect chain) or no Host.
+        _ => true,
+    }
 }
 
 fn cleared(mut response: Response) -> Response {

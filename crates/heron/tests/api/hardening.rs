@@ -187,3 +187,75 @@ async fn bodies_of_routes_that_take_no_files_are_bounded_before_they_are_read() 
     let uploaded = server.upload(&[("big.txt".to_owned(), big)]).await;
     assert_eq!(uploaded.status(), 200);
 }
+
+#[tokio::test]
+async fn sign_in_and_out_from_another_site_are_refused() {
+    let server = TestServer::start(&[]).await;
+    let form = format!("credential={API_KEY}&next=%2Fui%2Fupload");
+    let post = |path: &'static str, body: String, headers: Vec<(&'static str, String)>| {
+        let server = &server;
+        async move {
+            let mut request = no_redirects()
+                .post(server.url(path))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body);
+            for (name, value) in headers {
+                request = request.header(name, value);
+            }
+            request.send().await.expect("POST")
+        }
+    };
+    // A page elsewhere posting the sign-in form: as the browser says
+    // (Sec-Fetch-Site), or as its Origin shows.
+    for headers in [
+        vec![("sec-fetch-site", "cross-site".to_owned())],
+        vec![("sec-fetch-site", "same-site".to_owned())],
+        vec![("origin", "https://evil.example".to_owned())],
+        vec![("origin", "null".to_owned())],
+    ] {
+        let refused = post("/ui/login", form.clone(), headers.clone()).await;
+        assert!(refused.headers().get("set-cookie").is_none(), "{headers:?}");
+        assert_error(refused, 403, "csrf_rejected").await;
+    }
+    let refused = post(
+        "/ui/logout",
+        "csrf=anything".to_owned(),
+        vec![("sec-fetch-site", "cross-site".to_owned())],
+    )
+    .await;
+    assert_error(refused, 403, "csrf_rejected").await;
+    // The same form from Heron's own page, and from a client that is no
+    // browser, signs in.
+    let own_origin = server.url("").trim_end_matches('/').to_owned();
+    for headers in [
+        vec![("sec-fetch-site", "same-origin".to_owned())],
+        vec![("origin", own_origin)],
+        vec![],
+    ] {
+        let signed_in = post("/ui/login", form.clone(), headers.clone()).await;
+        assert_eq!(signed_in.status(), 303, "{headers:?}");
+        assert!(
+            signed_in.headers()["set-cookie"]
+                .to_str()
+                .unwrap()
+                .starts_with("heron_session="),
+            "{headers:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn head_on_a_get_route_answers_like_get_without_a_body() {
+    let server = TestServer::start(&[]).await;
+    for path in ["/v1/health", "/v1/version", "/v1/ready"] {
+        let get = server.client.get(server.url(path)).send().await.unwrap();
+        let head = server.client.head(server.url(path)).send().await.unwrap();
+        assert_eq!(head.status(), get.status(), "HEAD {path}");
+        assert_eq!(
+            head.headers().get("content-type"),
+            get.headers().get("content-type"),
+            "HEAD {path}"
+        );
+        assert!(head.bytes().await.unwrap().is_empty(), "HEAD {path}");
+    }
+}

@@ -226,6 +226,10 @@ async fn tokens_of_a_configured_issuer_are_verified_and_its_key_rotation_followe
     let mut audience = issuer.claims("acme", &["reader"]);
     audience["aud"] = json!("another-api");
     assert_refused(&server, &sign(&rsa, &audience), "another audience").await;
+    // A token minted for no audience at all is not one for us either.
+    let mut no_audience = issuer.claims("acme", &["reader"]);
+    no_audience.as_object_mut().unwrap().remove("aud");
+    assert_refused(&server, &sign(&rsa, &no_audience), "\"aud\" claim").await;
     let mut stranger = issuer.claims("acme", &["reader"]);
     stranger["iss"] = json!("http://127.0.0.1:1/evil");
     assert_refused(&server, &sign(&rsa, &stranger), "not trusted").await;
@@ -297,4 +301,39 @@ async fn tokens_of_a_configured_issuer_are_verified_and_its_key_rotation_followe
         let signature = token.rsplit('.').next().unwrap();
         assert!(!log.contains(signature), "a token is in the log");
     }
+}
+
+#[tokio::test]
+async fn each_of_several_issuers_speaks_only_for_its_own_tenants() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_a = rsa_key(dir.path(), "a-1");
+    let key_b = ec_key(dir.path(), "b-1");
+    let a = Issuer::start(&[&key_a]).await;
+    let b = Issuer::start(&[&key_b]).await;
+    let issuers = format!("{},{}", a.url, b.url);
+    let bound = format!("{}=acme,{}=globex|initech", a.url, b.url);
+    let server = TestServer::start(&[
+        ("HERON_OIDC_ISSUERS", issuers.as_str()),
+        ("HERON_OIDC_AUDIENCE", AUDIENCE),
+        ("HERON_OIDC_ISSUER_TENANTS", bound.as_str()),
+    ])
+    .await;
+    for (key, issuer, tenant) in [(&key_a, &a, "acme"), (&key_b, &b, "globex")] {
+        let token = sign(key, &issuer.claims(tenant, &["reader"]));
+        let response = server.call("GET", "/v1/jobs", Some(&token), None).await;
+        assert_eq!(response.status(), 200, "{tenant}");
+    }
+    // Issuer A asserting a tenant of issuer B, and B asserting acme.
+    assert_refused(
+        &server,
+        &sign(&key_a, &a.claims("globex", &["admin"])),
+        "may not speak for tenant \"globex\"",
+    )
+    .await;
+    assert_refused(
+        &server,
+        &sign(&key_b, &b.claims("acme", &["admin"])),
+        "may not speak for tenant \"acme\"",
+    )
+    .await;
 }

@@ -125,7 +125,7 @@ async fn new_webhook(server: &TestServer, admin: &str) -> String {
             "POST",
             "/v1/admin/webhooks",
             Some(admin),
-            Some(json!({ "url": "http://127.0.0.1:9/hook" })),
+            Some(json!({ "url": "https://hooks.example.com/hook" })),
         )
         .await;
     assert_eq!(response.status(), 201);
@@ -223,7 +223,7 @@ async fn concrete(
         .replace("{model_id}", "tm-000000000000");
     let body = match (method, route) {
         ("POST", "/v1/admin/keys") => Some(json!({ "name": "matrix", "scopes": ["read"] })),
-        ("POST", "/v1/admin/webhooks") => Some(json!({ "url": "http://127.0.0.1:9/other" })),
+        ("POST", "/v1/admin/webhooks") => Some(json!({ "url": "https://hooks.example.com/other" })),
         ("PUT", "/v1/admin/tenant") => Some(json!({ "retention_days": 365 })),
         // Another tenant's ids come back as unknown, never compared.
         ("POST", "/v1/compare") => Some(json!({ "document_ids": [document] })),

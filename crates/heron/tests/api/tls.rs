@@ -174,6 +174,20 @@ async fn https_with_http2_hsts_and_a_certificate_reloaded_on_sighup() {
     );
     let version = server.get_json("/v1/version").await;
     assert!(version.is_object());
+    // A UI session signed in over Heron's own TLS: its cookie is Secure.
+    let signed_in = Command::new("curl")
+        .args(["-s", "-D", "-", "-o", "/dev/null", "--cacert"])
+        .arg(dir.join("ca.pem"))
+        .args(["--data", &format!("credential={}", crate::support::API_KEY)])
+        .arg(server.url("/ui/login"))
+        .output()
+        .expect("running curl");
+    let headers = String::from_utf8_lossy(&signed_in.stdout).to_lowercase();
+    let cookie = headers
+        .lines()
+        .find(|l| l.starts_with("set-cookie: heron_session="))
+        .unwrap_or_else(|| panic!("no session cookie: {headers}"));
+    assert!(cookie.contains("; secure"), "{cookie}");
     // HTTP/2 by ALPN.
     let (http, subject) = curl(dir, &server.url("/v1/health"));
     assert_eq!(http, "2", "HTTP version");

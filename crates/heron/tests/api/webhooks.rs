@@ -87,6 +87,9 @@ async fn finished_jobs_are_posted_signed_and_retried_after_a_500() {
         ("HERON_ADMIN_API_KEYS", ADMIN_KEY),
         ("HERON_SYNC_MAX_FILES", "0"),
         ("HERON_RETRY_BASE_MS", "200"),
+        // The test's receiver listens on loopback: an internal receiver
+        // the operator names.
+        ("HERON_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.1/32"),
     ])
     .await;
 
@@ -157,10 +160,16 @@ async fn finished_jobs_are_posted_signed_and_retried_after_a_500() {
         std::panic::catch_unwind(|| verify(&seen[0].signature, "not-the-secret", &seen[0].body));
     assert!(wrong.is_err());
 
-    // Every attempt is visible.
-    let deliveries = server
+    // The uploader sees each delivery's outcome only; an admin sees every
+    // attempt.
+    let as_uploader = server
         .get_json(&format!("/v1/jobs/{job_id}/deliveries"))
         .await;
+    for delivery in as_uploader["deliveries"].as_array().unwrap() {
+        assert_eq!(delivery["state"], "delivered", "{delivery:#}");
+        assert!(delivery.get("attempts").is_none(), "{delivery:#}");
+    }
+    let deliveries = deliveries_for_admin(&server, &job_id).await;
     let deliveries = deliveries["deliveries"].as_array().unwrap();
     assert_eq!(deliveries.len(), 2, "{deliveries:#?}");
     for delivery in deliveries {
@@ -187,6 +196,11 @@ async fn forbidden_callback_urls_are_refused() {
         "http://169.254.169.254/latest/meta-data/",
         "ftp://example.com/hook",
         "http://[fe80::1]/hook",
+        // The deployment's own networks: a port scan by callback.
+        "http://127.0.0.1:5432/",
+        "http://localhost:6379/",
+        "http://10.0.0.7:9200/",
+        "http://192.168.1.1/admin",
     ] {
         let response = server
             .upload_with(&files, Some(API_KEY), &[("x-callback-url", url)])
@@ -209,10 +223,24 @@ async fn forbidden_callback_urls_are_refused() {
         .upload_with(
             &files,
             Some(API_KEY),
-            &[("x-callback-url", "http://127.0.0.1:9/x")],
+            &[("x-callback-url", "https://hooks.example.com/x")],
         )
         .await;
     assert_error(response, 400, "callbacks_not_configured").await;
+}
+
+/// A job's deliveries as an admin sees them (with every attempt).
+async fn deliveries_for_admin(server: &TestServer, job_id: &str) -> serde_json::Value {
+    server
+        .client
+        .get(server.url(&format!("/v1/jobs/{job_id}/deliveries")))
+        .header("x-api-key", ADMIN_KEY)
+        .send()
+        .await
+        .expect("GET deliveries")
+        .json()
+        .await
+        .expect("JSON")
 }
 
 /// A receiver that is down: attempts are retried with backoff until the
@@ -228,10 +256,12 @@ async fn a_dead_receiver_opens_its_circuit_and_stops_using_attempts() {
         .port();
     let server = TestServer::start(&[
         ("HERON_WEBHOOK_SECRET", CALLBACK_SECRET),
+        ("HERON_ADMIN_API_KEYS", ADMIN_KEY),
         ("HERON_SYNC_MAX_FILES", "0"),
         ("HERON_RETRY_BASE_MS", "20"),
         ("HERON_RETRY_MAX_SECS", "1"),
         ("HERON_WEBHOOK_MAX_ATTEMPTS", "50"),
+        ("HERON_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.1/32"),
     ])
     .await;
     let files = vec![("a.txt".to_owned(), made("form", "txt", 0))];
@@ -242,9 +272,7 @@ async fn a_dead_receiver_opens_its_circuit_and_stops_using_attempts() {
     server.wait_for_job(&job_id, Duration::from_secs(60)).await;
 
     let attempts = || async {
-        let deliveries = server
-            .get_json(&format!("/v1/jobs/{job_id}/deliveries"))
-            .await;
+        let deliveries = deliveries_for_admin(&server, &job_id).await;
         let delivery = deliveries["deliveries"][0].clone();
         (
             delivery["attempts"].as_array().map_or(0, Vec::len),
