@@ -169,7 +169,10 @@ mod tests {
     #[test]
     fn an_operator_names_the_internal_receivers_it_wants() {
         let policy = NetworkPolicy {
-            allowed: vec!["10.8.0.0/16".parse().unwrap(), "127.0.0.1/32".parse().unwrap()],
+            allowed: vec![
+                "10.8.0.0/16".parse().unwrap(),
+                "127.0.0.1/32".parse().unwrap(),
+            ],
             allow_link_local: false,
         };
         assert!(policy.check_url("http://10.8.3.4/hook").is_ok());

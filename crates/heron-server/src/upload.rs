@@ -335,7 +335,10 @@ fn callback_url(state: &AppState, given: Option<String>) -> Result<Option<String
             "longer than 2048 characters".to_owned(),
         ));
     }
-    let url = state.settings.webhook_networks.check_url(&given)
+    let url = state
+        .settings
+        .webhook_networks
+        .check_url(&given)
         .map_err(|e| ApiError::InvalidCallbackUrl(e.to_string()))?;
     if state.settings.webhook_secret.is_none() {
         return Err(ApiError::CallbacksNotConfigured);

@@ -68,9 +68,7 @@ pub async fn job_deliveries(
         return Err(ApiError::JobNotFound(job_id));
     }
     let deliveries = state.store.deliveries(&job_id).await?;
-    let diagnostics = principal
-        .scopes
-        .contains(heron_core::access::Scope::Admin);
+    let diagnostics = principal.scopes.contains(heron_core::access::Scope::Admin);
     Ok(axum::Json(DeliveryList {
         deliveries: deliveries
             .into_iter()
@@ -139,7 +137,10 @@ pub async fn add_endpoint(
     body: Result<axum::Json<NewEndpoint>, JsonRejection>,
 ) -> Result<(StatusCode, axum::Json<Endpoint>), ApiError> {
     let axum::Json(body) = body.map_err(|e| ApiError::InvalidBody(e.body_text()))?;
-    let url = state.settings.webhook_networks.check_url(&body.url)
+    let url = state
+        .settings
+        .webhook_networks
+        .check_url(&body.url)
         .map_err(|e| ApiError::InvalidCallbackUrl(e.to_string()))?;
     let id = uuid::Uuid::new_v4().simple().to_string();
     let secret = format!(
