@@ -35,6 +35,9 @@ pub struct Principal {
     /// Set when the caller signed in to the web UI (a session cookie): its
     /// changes must carry this token in `X-CSRF-Token`.
     pub session_csrf: Option<String>,
+    /// When the credential itself ends (a key's expiry, a token's `exp`),
+    /// in Unix milliseconds: a UI session opened with it ends no later.
+    pub expires_at_ms: Option<i64>,
 }
 
 impl Principal {
@@ -59,6 +62,15 @@ impl ApiKeys {
         }
     }
 
+    /// Whether a key whose actor fingerprint is `fingerprint` is still
+    /// configured (a UI session opened with an environment key ends when
+    /// the key is taken out of the configuration).
+    pub fn has_fingerprint(&self, fingerprint: &str) -> bool {
+        self.digests
+            .iter()
+            .any(|d| key_fingerprint(d) == fingerprint)
+    }
+
     /// The matching key's digest. Every key is compared, so time does not
     /// depend on which one matched.
     pub fn find(&self, presented: &str) -> Option<[u8; 32]> {
@@ -75,6 +87,12 @@ impl ApiKeys {
 
 fn digest(key: &str) -> [u8; 32] {
     Sha256::digest(key.as_bytes()).into()
+}
+
+/// A configured key's name in the audit log: a fingerprint of its digest,
+/// which names the key without revealing it.
+fn key_fingerprint(digest: &[u8; 32]) -> String {
+    hex::encode(digest)[..12].to_owned()
 }
 
 /// Turns credentials into principals.
@@ -130,6 +148,7 @@ impl Authenticator {
                     rate_key: actor.clone(),
                     actor,
                     session_csrf: None,
+                    expires_at_ms: key.expires_at_ms,
                 }
             }));
         }
@@ -140,24 +159,33 @@ impl Authenticator {
         } else {
             return Ok(None);
         };
-        // A fingerprint of the digest names the key without revealing it.
-        let actor = format!("env-key:{}", &hex::encode(digest)[..12]);
+        let actor = format!("env-key:{}", key_fingerprint(&digest));
         Ok(Some(Principal {
             tenant: DEFAULT_TENANT.to_owned(),
             scopes,
             rate_key: actor.clone(),
             actor,
             session_csrf: None,
+            expires_at_ms: None,
         }))
     }
 
     /// The principal of a web UI session: the one who signed in, with the
-    /// scopes their credential had then (the session ends before the
-    /// credential's expiry is reconsidered: `HERON_UI_SESSION_HOURS`).
+    /// scopes their credential had then. A session never outlives its
+    /// credential: it ends at the key's expiry or the token's `exp` (set
+    /// when it opens), when its key is revoked (the store ends the key's
+    /// sessions), or when its environment key leaves the configuration.
     async fn session(&self, store: &Store, token: &str) -> Result<Option<Principal>, ApiError> {
         let Some(session) = store.session(token).await? else {
             return Ok(None);
         };
+        if let Some(fingerprint) = session.actor.strip_prefix("env-key:")
+            && !self.env_keys.has_fingerprint(fingerprint)
+            && !self.admin_keys.has_fingerprint(fingerprint)
+        {
+            store.end_session(token).await?;
+            return Ok(None);
+        }
         let scopes = Scopes::parse_list(&session.scopes).unwrap_or(Scopes::NONE);
         Ok(Some(Principal {
             tenant: session.tenant,
@@ -165,6 +193,7 @@ impl Authenticator {
             rate_key: session.actor.clone(),
             actor: session.actor,
             session_csrf: Some(session.csrf),
+            expires_at_ms: Some(session.expires_at_ms),
         }))
     }
 }

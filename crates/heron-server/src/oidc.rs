@@ -218,6 +218,10 @@ impl Verifier {
             rate_key: actor.clone(),
             actor,
             session_csrf: None,
+            expires_at_ms: claims
+                .get("exp")
+                .and_then(serde_json::Value::as_i64)
+                .map(|seconds| seconds.saturating_mul(1000)),
         })
     }
 

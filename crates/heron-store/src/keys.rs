@@ -120,8 +120,8 @@ impl Store {
         rows.iter().map(key_record).collect()
     }
 
-    /// Revoke a key of `tenant`, recording `key.revoke`. False when the
-    /// tenant has no such active key.
+    /// Revoke a key of `tenant` and end its web UI sessions, recording
+    /// `key.revoke`. False when the tenant has no such active key.
     pub async fn revoke_api_key(
         &self,
         tenant: &str,
@@ -141,6 +141,12 @@ impl Store {
         if done.rows_affected() == 0 {
             return Ok(false);
         }
+        // The key's web UI sessions end with it.
+        sqlx::query("DELETE FROM ui_sessions WHERE tenant_id = $1 AND actor = $2")
+            .bind(tenant)
+            .bind(format!("key:{id}"))
+            .execute(&mut *transaction)
+            .await?;
         commit_audited(
             transaction,
             &AuditEntry::ok(tenant, actor, "key.revoke", format!("key:{id}")),

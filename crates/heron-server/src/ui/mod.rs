@@ -261,7 +261,9 @@ async fn login(
     };
     let scopes: Vec<&str> = principal.scopes.iter().map(Scope::as_str).collect();
     let csrf = uuid::Uuid::new_v4().simple().to_string();
-    let expires = crate::admin::now_ms() + state.settings.ui_session.as_millis() as i64;
+    // The session ends with its credential, if that comes first.
+    let expires = (crate::admin::now_ms() + state.settings.ui_session.as_millis() as i64)
+        .min(principal.expires_at_ms.unwrap_or(i64::MAX));
     let token = state
         .store
         .create_session(&UiSession {
@@ -290,9 +292,9 @@ async fn login(
         || headers
             .get("x-forwarded-proto")
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let lifetime_secs = (expires - crate::admin::now_ms()).max(0) / 1000;
     let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        state.settings.ui_session.as_secs(),
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={lifetime_secs}{}",
         if secure { "; Secure" } else { "" }
     );
     let mut response = Redirect::to(&next).into_response();

@@ -160,8 +160,16 @@ async fn bodies_of_routes_that_take_no_files_are_bounded_before_they_are_read() 
     );
     let status = declare_body(&server, &head, Duration::from_secs(5)).await;
     assert_eq!(status.as_deref(), Some("HTTP/1.1 413 Payload Too Large"));
-    let chunks =
-        futures_util::stream::iter((0..40).map(|_| Ok::<_, std::io::Error>(vec![b' '; 4096])));
+    // 17 chunks of 4 KiB pass the limit; the stream then pauses, so the
+    // client reads the answer instead of racing the closed connection
+    // with more writes (a broken pipe, not the server's doing).
+    let past_the_limit =
+        futures_util::stream::iter((0..17).map(|_| Ok::<_, std::io::Error>(vec![b' '; 4096])));
+    let paused = futures_util::stream::once(async {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        Ok::<_, std::io::Error>(vec![b' '; 4096])
+    });
+    let chunks = futures_util::StreamExt::chain(past_the_limit, paused);
     let chunked = server
         .client
         .post(server.url("/v1/types"))
@@ -258,4 +266,84 @@ async fn head_on_a_get_route_answers_like_get_without_a_body() {
         );
         assert!(head.bytes().await.unwrap().is_empty(), "HEAD {path}");
     }
+}
+
+/// The session cookie a sign-in answer set.
+fn session_cookie_of(response: &reqwest::Response) -> String {
+    let set = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(set.starts_with("heron_session="), "{set}");
+    set.split(';').next().unwrap().to_owned()
+}
+
+async fn status_with_cookie(server: &TestServer, cookie: &str) -> u16 {
+    server
+        .client
+        .get(server.url("/v1/jobs"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("GET /v1/jobs")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_ui_session_ends_with_the_key_or_token_it_came_from() {
+    let secret = "hs256-secret-for-the-session-test-0123456789";
+    let server = TestServer::start(&[("HERON_JWT_HS256_SECRET", secret)]).await;
+    let admin = server.create_key("default", "admin");
+    let reader = server.create_key("default", "reader");
+
+    // A session opened with a key works until the key is revoked.
+    let signed_in = sign_in(&server, &reader).await;
+    assert_eq!(signed_in.status(), 303);
+    let cookie = session_cookie_of(&signed_in);
+    assert_eq!(status_with_cookie(&server, &cookie).await, 200);
+    let key_id = reader.split('_').nth(1).expect("hk_<id>_<secret>");
+    let revoked = server
+        .call(
+            "DELETE",
+            &format!("/v1/admin/keys/{key_id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert!(revoked.status().is_success(), "{}", revoked.status());
+    assert_eq!(status_with_cookie(&server, &cookie).await, 401);
+
+    // A session opened with a token ends at the token's `exp`, not hours
+    // later.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &serde_json::json!({
+            "iss": "https://dev.example", "sub": "bob", "exp": now + 3,
+            "tenant": "default", "roles": ["reader"],
+        }),
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap();
+    let signed_in = sign_in(&server, &token).await;
+    assert_eq!(signed_in.status(), 303);
+    let set = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let max_age: u64 = set
+        .split("Max-Age=")
+        .nth(1)
+        .and_then(|rest| rest.split(';').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{set}"));
+    assert!(max_age <= 3, "{set}");
+    let cookie = session_cookie_of(&signed_in);
+    assert_eq!(status_with_cookie(&server, &cookie).await, 200);
+    tokio::time::sleep(Duration::from_millis(4_200)).await;
+    assert_eq!(status_with_cookie(&server, &cookie).await, 401);
 }
