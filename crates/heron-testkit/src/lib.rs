@@ -123,7 +123,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_default_corpus_is_beside_the_workspace() {
+    fn by_default_the_outside_folder_is_beside_the_workspace() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
         if std::env::var_os("HERON_TEST_CORPUS").is_none() {
             assert_eq!(corpus_root(), root);
