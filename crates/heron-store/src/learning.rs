@@ -202,7 +202,7 @@ impl Store {
         };
         let result: ClassificationResult = from_json(&result)?;
         let mut transaction = self.pool.begin().await?;
-        let record = ReviewRecord {
+        let mut record = ReviewRecord {
             id: uuid::Uuid::new_v4().to_string(),
             document_id: document_id.to_owned(),
             action: review.action.as_str().to_owned(),
@@ -214,10 +214,17 @@ impl Store {
             reviewer: actor.id.clone(),
             created_at_ms: now_ms(),
         };
-        sqlx::query(
+        // A verdict is stamped later than every earlier verdict on its
+        // document, even within one millisecond, so that "the latest" is
+        // never decided by the random id.
+        let (created_at_ms,): (i64,) = sqlx::query_as(
             "INSERT INTO reviews (id, tenant_id, task_id, action, predicted_label, confidence,
                                   label, fields_json, note, reviewer, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+                    CASE WHEN COALESCE(MAX(created_at), 0) >= $11 THEN MAX(created_at) + 1
+                         ELSE $11 END
+               FROM reviews WHERE tenant_id = $2 AND task_id = $3
+             RETURNING created_at",
         )
         .bind(&record.id)
         .bind(tenant)
@@ -230,8 +237,9 @@ impl Store {
         .bind(&record.note)
         .bind(&record.reviewer)
         .bind(record.created_at_ms)
-        .execute(&mut *transaction)
+        .fetch_one(&mut *transaction)
         .await?;
+        record.created_at_ms = created_at_ms;
         let entry = AuditEntry::ok(
             tenant,
             actor,

@@ -56,11 +56,17 @@ async fn the_latest_verdict_is_in_force_and_reviewed_documents_leave_the_candida
             (first.predicted_label.as_str(), first.confidence),
             ("form", 0.9)
         );
-        store
-            .record_review("t1", "j-t0", &review("receipt"), &actor())
-            .await
-            .unwrap()
-            .unwrap();
+        // Verdicts given within one millisecond keep their order.
+        let mut stamps = vec![first.created_at_ms];
+        for label in ["contract", "form", "receipt"] {
+            let record = store
+                .record_review("t1", "j-t0", &review(label), &actor())
+                .await
+                .unwrap()
+                .unwrap();
+            stamps.push(record.created_at_ms);
+        }
+        assert!(stamps.windows(2).all(|w| w[0] < w[1]), "{stamps:?}");
         let latest = store.latest_reviews("t1").await.unwrap();
         assert_eq!(latest.len(), 1);
         assert_eq!(latest[0].label, "receipt");
@@ -68,7 +74,9 @@ async fn the_latest_verdict_is_in_force_and_reviewed_documents_leave_the_candida
             latest[0].fields,
             Some(serde_json::json!({ "total": "10.00" }))
         );
-        assert_eq!(store.reviews_of("t1", "j-t0").await.unwrap().len(), 2);
+        let verdicts = store.reviews_of("t1", "j-t0").await.unwrap();
+        let labels: Vec<&str> = verdicts.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(labels, ["invoice", "contract", "form", "receipt"]);
         assert!(store.latest_reviews("t2").await.unwrap().is_empty());
         let candidates = store.review_candidates("t1", 10).await.unwrap();
         assert_eq!(candidates.len(), 1);
