@@ -14,7 +14,10 @@
 //! all they inherit: no database URL, S3 key or webhook secret reaches a
 //! parser) and with `TMPDIR` set to a folder of their own that the parent
 //! creates and removes when the child ends, so scratch files of a child
-//! killed at its deadline are not left behind.
+//! killed at its deadline are not left behind. A parent that is killed
+//! itself cannot remove them; its folders carry its process id, and the
+//! next pool started on the machine removes those of dead parents
+//! ([`sweep_orphaned_scratch`]).
 //!
 //! Protocol: one JSON line per request ([`ChildRequest`]) on the child's
 //! stdin, one JSON line per response ([`ChildResponse`]) on its stdout.
@@ -230,6 +233,32 @@ fn kill_group(child: &mut Child) {
     let _ = child.kill();
 }
 
+/// Children's scratch folders are named `<this><parent pid>-<random>`.
+const SCRATCH_PREFIX: &str = "heron-extract-";
+
+/// Remove the children's scratch folders in `temp` whose parent process
+/// no longer runs (a parent killed before it could remove them). Best
+/// effort: a folder that cannot be read or removed is left.
+fn sweep_orphaned_scratch(temp: &Path) {
+    let Ok(entries) = std::fs::read_dir(temp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(parent) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(SCRATCH_PREFIX))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{parent}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// The parent side: a pool of extraction children.
 #[derive(Debug)]
 pub struct IsolatedExtractor {
@@ -252,6 +281,7 @@ impl IsolatedExtractor {
     /// Children are started as `program args...`; up to `max_idle` are kept
     /// between requests.
     pub fn new(program: &Path, args: &[&str], max_idle: usize) -> IsolatedExtractor {
+        sweep_orphaned_scratch(&std::env::temp_dir());
         IsolatedExtractor {
             program: program.to_path_buf(),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
@@ -263,7 +293,7 @@ impl IsolatedExtractor {
     fn spawn(&self) -> Result<ChildProcess, ExtractError> {
         use std::os::unix::process::CommandExt;
         let scratch = tempfile::Builder::new()
-            .prefix("heron-extract-")
+            .prefix(&format!("{SCRATCH_PREFIX}{}-", std::process::id()))
             .tempdir()
             .map_err(|e| {
                 ExtractError::Crashed(format!("could not make an extraction scratch folder: {e}"))
@@ -596,6 +626,27 @@ mod tests {
             &limits(Duration::from_secs(10)),
         );
         assert!(matches!(result, Err(ExtractError::Encrypted)), "{result:?}");
+    }
+
+    #[test]
+    fn scratch_of_dead_parents_is_swept_and_of_live_ones_kept() {
+        let temp = tempfile::tempdir().unwrap();
+        let mut ended = Command::new("true").spawn().unwrap();
+        let dead = ended.id();
+        ended.wait().unwrap();
+        let orphan = temp.path().join(format!("{SCRATCH_PREFIX}{dead}-abc"));
+        let live = temp
+            .path()
+            .join(format!("{SCRATCH_PREFIX}{}-def", std::process::id()));
+        let other = temp.path().join("heron-extract-notapid");
+        for dir in [&orphan, &live, &other] {
+            std::fs::create_dir(dir).unwrap();
+            std::fs::write(dir.join("left"), b"x").unwrap();
+        }
+        sweep_orphaned_scratch(temp.path());
+        assert!(!orphan.exists());
+        assert!(live.join("left").exists());
+        assert!(other.exists());
     }
 
     #[test]
