@@ -114,14 +114,20 @@ pub async fn upload(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(0);
-    if let Err(refused) = check_quota(&state, &principal, incoming).await {
-        // Read the body to its end (storing nothing) so that the client,
-        // still sending, gets the answer rather than a reset connection.
-        while let Ok(Some(mut field)) = multipart.next_field().await {
-            while let Ok(Some(_)) = field.chunk().await {}
+    // What the tenant may still upload today; the files' real bytes are
+    // counted against it as they stream in (a chunked body declares no
+    // length).
+    let mut allowance = match quota_allowance(&state, &principal, incoming).await {
+        Ok(allowance) => allowance,
+        Err(refused) => {
+            // Read the body to its end (storing nothing) so that the client,
+            // still sending, gets the answer rather than a reset connection.
+            while let Ok(Some(mut field)) = multipart.next_field().await {
+                while let Ok(Some(_)) = field.chunk().await {}
+            }
+            return Err(refused);
         }
-        return Err(refused);
-    }
+    };
     let mut received: Vec<Received> = Vec::new();
     let mut callback = header_text(&headers, "x-callback-url");
     while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
@@ -138,11 +144,13 @@ pub async fn upload(
                 limit: state.settings.max_batch_size,
             });
         }
-        let file = receive_file(&state, field).await;
+        let file = receive_file(&state, field, allowance).await;
         if file.is_ok() {
             state.breakers.blob_store.success();
         }
-        received.push(file?);
+        let file = file?;
+        allowance = allowance.map(|left| left.saturating_sub(file.size_bytes));
+        received.push(file);
     }
     if received.is_empty() {
         return Err(ApiError::NoFiles);
@@ -298,15 +306,17 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Refuse an upload of `incoming` bytes that would take the tenant past
-/// its bytes-per-day quota, before any byte is stored.
-pub(crate) async fn check_quota(
+/// its bytes-per-day quota, before any byte is stored; else what the
+/// tenant may still upload today (`None`: no quota), against which the
+/// bytes really received are counted.
+pub(crate) async fn quota_allowance(
     state: &AppState,
     principal: &Principal,
     incoming: u64,
-) -> Result<(), ApiError> {
+) -> Result<Option<u64>, ApiError> {
     let quota = state.settings.quota_tenant_bytes_per_day;
     if quota == 0 {
-        return Ok(());
+        return Ok(None);
     }
     let day_ago = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 - 86_400_000;
     let used = state
@@ -314,13 +324,18 @@ pub(crate) async fn check_quota(
         .tenant_upload_bytes_since(&principal.tenant, day_ago)
         .await?;
     if used.saturating_add(incoming) > quota {
-        metrics::counter!("heron_quota_refusals_total").increment(1);
-        return Err(ApiError::QuotaExceeded {
-            limit_mb: quota / (1024 * 1024),
-            retry_after_secs: 3600,
-        });
+        return Err(quota_exceeded(quota));
     }
-    Ok(())
+    Ok(Some(quota - used))
+}
+
+/// The refusal of an upload past the daily quota of `quota` bytes.
+fn quota_exceeded(quota: u64) -> ApiError {
+    metrics::counter!("heron_quota_refusals_total").increment(1);
+    ApiError::QuotaExceeded {
+        limit_mb: quota / (1024 * 1024),
+        retry_after_secs: 3600,
+    }
 }
 
 /// The job's callback URL (form field `callback_url` or header
@@ -415,14 +430,24 @@ pub(crate) fn too_large(filename: &str, limit: u64) -> ApiError {
     }
 }
 
-async fn receive_file(state: &AppState, mut field: Field<'_>) -> Result<Received, ApiError> {
+/// Store one file field, refusing it past the file size limit or past
+/// what is left of the tenant's daily quota (`allowance`).
+async fn receive_file(
+    state: &AppState,
+    mut field: Field<'_>,
+    allowance: Option<u64>,
+) -> Result<Received, ApiError> {
     let filename = sanitize_filename(field.file_name().unwrap_or("upload"));
     check_extension(state, &filename)?;
-    let limit = state.settings.max_file_size_bytes;
+    let file_limit = state.settings.max_file_size_bytes;
+    let limit = allowance.map_or(file_limit, |left| left.min(file_limit));
     let mut writer: BlobWriter = state.blobs.writer(limit).await?;
     while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
         writer.write(&chunk).await.map_err(|e| match e {
-            StoreError::TooLarge { .. } => too_large(&filename, limit),
+            StoreError::TooLarge { .. } if limit < file_limit => {
+                quota_exceeded(state.settings.quota_tenant_bytes_per_day)
+            }
+            StoreError::TooLarge { .. } => too_large(&filename, file_limit),
             other => ApiError::from(other),
         })?;
     }

@@ -40,7 +40,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorEnvelope};
 use crate::request_id::RequestId;
-use crate::upload::{JobAccepted, check_extension, check_quota, sanitize_filename, too_large};
+use crate::upload::{JobAccepted, check_extension, quota_allowance, sanitize_filename, too_large};
 
 /// The protocol version spoken.
 const TUS_VERSION: &str = "1.0.0";
@@ -143,7 +143,7 @@ async fn admit(
         return Err(too_large(filename, limit));
     }
     check_extension(state, filename)?;
-    check_quota(state, principal, length).await
+    quota_allowance(state, principal, length).await.map(drop)
 }
 
 async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<UploadRecord, ApiError> {

@@ -363,18 +363,28 @@ impl Store {
         Ok(totals)
     }
 
-    /// Bytes `tenant` uploaded since `since_ms` (the daily quota).
+    /// Bytes `tenant` uploaded since `since_ms` (the daily quota): the
+    /// files of its jobs, and the declared length of each resumable or
+    /// presigned upload it opened and has not finished or let expire (so
+    /// that many uploads opened at once cannot each pass the quota alone;
+    /// a finished one counts once, as its job's file).
     pub async fn tenant_upload_bytes_since(
         &self,
         tenant: &str,
         since_ms: i64,
     ) -> Result<u64, StoreError> {
         let total: i64 = sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(t.size_bytes), 0) AS BIGINT) FROM tasks t JOIN jobs j ON j.id = t.job_id
-              WHERE j.tenant_id = $1 AND j.created_at >= $2",
+            "SELECT CAST(
+                (SELECT COALESCE(SUM(t.size_bytes), 0) FROM tasks t JOIN jobs j ON j.id = t.job_id
+                  WHERE j.tenant_id = $1 AND j.created_at >= $2)
+              + (SELECT COALESCE(SUM(u.length), 0) FROM uploads u
+                  WHERE u.tenant_id = $1 AND u.state = 'receiving'
+                    AND u.created_at >= $2 AND u.expires_at > $3)
+              AS BIGINT)",
         )
         .bind(tenant)
         .bind(since_ms)
+        .bind(now_ms())
         .fetch_one(&self.pool)
         .await?;
         Ok(total.max(0) as u64)

@@ -347,3 +347,72 @@ async fn a_ui_session_ends_with_the_key_or_token_it_came_from() {
     tokio::time::sleep(Duration::from_millis(4_200)).await;
     assert_eq!(status_with_cookie(&server, &cookie).await, 401);
 }
+
+/// `bytes` bytes of text as a stream of 4 KiB chunks of unknown length
+/// (sent chunked), pausing for `pause` after `before_pause` bytes so that
+/// the server's answer arrives before more is written.
+fn text_stream(bytes: usize, before_pause: usize, pause: Duration) -> reqwest::Body {
+    let chunk = 4096;
+    let chunks = (0..bytes.div_ceil(chunk)).map(move |i| (i, chunk.min(bytes - i * chunk)));
+    let stream = futures_util::StreamExt::then(
+        futures_util::stream::iter(chunks),
+        move |(i, n)| async move {
+            if i * chunk == before_pause {
+                tokio::time::sleep(pause).await;
+            }
+            Ok::<_, std::io::Error>(vec![b'a'; n])
+        },
+    );
+    reqwest::Body::wrap_stream(stream)
+}
+
+#[tokio::test]
+async fn the_daily_quota_counts_chunked_bodies_and_uploads_still_open() {
+    let server = TestServer::start(&[("HERON_QUOTA_TENANT_MB_PER_DAY", "1")]).await;
+    // Two files of 700 KiB in a body that declares no length: the second
+    // passes the 1 MiB left today while it streams in.
+    let part = |body| {
+        reqwest::multipart::Part::stream(body)
+            .file_name("big.txt")
+            .mime_str("text/plain")
+            .expect("mime")
+    };
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "files",
+            part(text_stream(700 * 1024, usize::MAX, Duration::ZERO)),
+        )
+        .part(
+            "files",
+            part(text_stream(700 * 1024, 400 * 1024, Duration::from_secs(3))),
+        );
+    let chunked = server
+        .client
+        .post(server.url("/v1/files"))
+        .header("x-api-key", API_KEY)
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST /v1/files");
+    assert_error(chunked, 429, "quota_exceeded").await;
+
+    // Resumable uploads opened at once count with their declared length
+    // until they finish: a second one of 700 KiB no longer fits.
+    let open = || {
+        server
+            .client
+            .post(server.url("/v1/uploads"))
+            .header("x-api-key", API_KEY)
+            .header("tus-resumable", "1.0.0")
+            .header("upload-length", (700 * 1024).to_string())
+            .header("upload-metadata", "filename YmlnLnR4dA==")
+            .send()
+    };
+    assert_eq!(open().await.expect("POST /v1/uploads").status(), 201);
+    assert_error(
+        open().await.expect("POST /v1/uploads"),
+        429,
+        "quota_exceeded",
+    )
+    .await;
+}
