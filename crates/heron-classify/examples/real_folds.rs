@@ -7,8 +7,9 @@
 //!       CORPUS_DIR TEXT_CACHE_DIR WEIGHT:PER_TYPE...
 //!
 //! TEXT_CACHE_DIR is the cache `heron train --split` fills
-//! (`<data dir>/cache/text/<version>-<engines>`): one `<sha256>.txt` per
-//! file, its format on the first line.
+//! (`<data dir>/cache/text/<version>-<engines>-<layout>`): one
+//! `<sha256>.txt` per file, its format (and ` ocr` when read by OCR) on
+//! the first line.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -35,16 +36,20 @@ fn main() {
         let Ok(entry) = std::fs::read_to_string(cache.join(format!("{}.txt", f[sha]))) else {
             continue;
         };
-        let Some((format, text)) = entry.split_once('\n') else {
+        let Some((first, text)) = entry.split_once('\n') else {
             continue;
         };
         if text.trim().is_empty() {
             continue;
         }
+        let (format, read_by_ocr) = first
+            .split_once(' ')
+            .map_or((first, false), |(format, how)| (format, how == "ocr"));
         real.push(RealDocument {
             text: features::with_signals(text, format),
             label: Label::parse(f[label]).expect("label"),
             source: f[source].to_owned(),
+            read_by_ocr,
         });
     }
     eprintln!("{} real train documents with text", real.len());

@@ -60,6 +60,13 @@ pub fn with_signals(text: &str, format: &str) -> String {
     out
 }
 
+/// The container format [`with_signals`] put on a text's last line.
+pub fn format_of(text: &str) -> Option<&str> {
+    let last = text.rsplit('\n').next()?;
+    let format = last.strip_prefix(FORMAT_MARKER_PREFIX)?;
+    format.split(' ').next().filter(|f| !f.is_empty())
+}
+
 /// The token that carries the container format into the features.
 pub const FORMAT_MARKER_PREFIX: &str = "heronformat";
 /// The prefix of the layout tokens of [`with_signals`].
@@ -445,6 +452,15 @@ mod tests {
             tokens("Rechnungsnummer RÉF"),
             vec!["rechnungsnummer", "réf"]
         );
+    }
+
+    #[test]
+    fn the_format_is_read_back_from_the_signals() {
+        let statement = "date | amount\n2025-01-13 | 808.82\n2025-04-02 | -403.32";
+        assert_eq!(format_of(&with_signals(statement, "csv")), Some("csv"));
+        assert_eq!(format_of(&with_signals("", "image")), Some("image"));
+        assert_eq!(format_of("heronformat in the middle\nof a text"), None);
+        assert_eq!(format_of(""), None);
     }
 
     #[test]

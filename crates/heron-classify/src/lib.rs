@@ -38,5 +38,5 @@ pub mod synth;
 pub mod taxonomy;
 pub mod train;
 
-pub use model::{Prediction, TextModel};
+pub use model::{Prediction, Reading, TextModel};
 pub use taxonomy::{FieldKind, FieldSpec, Taxonomy};

@@ -60,6 +60,14 @@ pub struct ModelHeader {
     /// ([`crate::ood::OodConfig`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ood_min_probability: Option<f64>,
+    /// Divides the logits of texts read by OCR ([`Reading::Ocr`]) instead
+    /// of `temperature`, when fitted on real documents: OCR noise spreads
+    /// the scores of a photo whose type is plain to see, while a digital
+    /// contract or policy scores high for its neighbouring type, so one
+    /// temperature leaves the first under-confident and the second
+    /// over-confident. `None`: `temperature` for every text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocr_temperature: Option<f32>,
     /// Weights stored 8 bits each (see the module docs).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub compact: bool,
@@ -92,6 +100,16 @@ pub struct Prediction {
     /// sharpen the probabilities, which would raise a foreign text's top
     /// probability as much as a real document's.
     pub unscaled_best: f64,
+}
+
+/// How a text was read, which calibrates its probabilities differently
+/// ([`ModelHeader::ocr_temperature`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// From the file's own text (a text layer, a document format).
+    TextLayer,
+    /// By OCR, from the picture of a page.
+    Ocr,
 }
 
 /// One-vs-rest probability at or above which a type is among a document's
@@ -168,6 +186,10 @@ impl TextModel {
             hasher.update([0]);
         }
         hasher.update(self.header.temperature.to_le_bytes());
+        if let Some(temperature) = self.header.ocr_temperature {
+            hasher.update(b"ocr");
+            hasher.update(temperature.to_le_bytes());
+        }
         for pair in &self.header.one_vs_rest {
             for v in pair {
                 hasher.update(v.to_le_bytes());
@@ -201,11 +223,13 @@ impl TextModel {
     pub(crate) fn recalibrated(
         self,
         temperature: f32,
+        ocr_temperature: Option<f32>,
         curve: crate::risk::RiskCoverage,
         ood_min_probability: f64,
     ) -> TextModel {
         let mut header = self.header;
         header.temperature = temperature;
+        header.ocr_temperature = ocr_temperature;
         header.risk_coverage = Some(curve);
         header.ood_min_probability = Some(ood_min_probability);
         TextModel::from_parts(header, self.idf, self.bias, self.weights)
@@ -322,23 +346,43 @@ impl TextModel {
         found
     }
 
-    /// Calibrated class probabilities of a text.
+    /// Calibrated class probabilities of a text (as
+    /// [`features::with_signals`] makes it), read by OCR when it was sent
+    /// as an image and from a text layer otherwise.
     pub fn predict(&self, text: &str) -> Prediction {
-        self.predict_vector(&self.vectorize(text))
+        let reading = if features::format_of(text) == Some("image") {
+            Reading::Ocr
+        } else {
+            Reading::TextLayer
+        };
+        self.predict_read(text, reading)
     }
 
-    pub fn predict_vector(&self, vector: &SparseVector) -> Prediction {
-        let logits = logits(&self.weights, &self.bias, vector);
+    /// Calibrated class probabilities of a text read as `reading` says.
+    pub fn predict_read(&self, text: &str, reading: Reading) -> Prediction {
+        let logits = logits(&self.weights, &self.bias, &self.vectorize(text));
+        self.prediction(&logits, reading)
+    }
+
+    /// The temperature that calibrates texts read as `reading` says.
+    pub fn temperature_for(&self, reading: Reading) -> f32 {
+        match (reading, self.header.ocr_temperature) {
+            (Reading::Ocr, Some(temperature)) => temperature,
+            _ => self.header.temperature,
+        }
+    }
+
+    fn prediction(&self, logits: &[f32], reading: Reading) -> Prediction {
         let one_vs_rest = self
             .header
             .one_vs_rest
             .iter()
-            .zip(&logits)
+            .zip(logits)
             .map(|(&[slope, offset], &score)| sigmoid(f64::from(slope * score + offset)))
             .collect();
-        let unscaled_best = softmax(&logits, 1.0).into_iter().fold(0.0, f64::max);
+        let unscaled_best = softmax(logits, 1.0).into_iter().fold(0.0, f64::max);
         Prediction {
-            probabilities: softmax(&logits, self.header.temperature),
+            probabilities: softmax(logits, self.temperature_for(reading)),
             one_vs_rest,
             unscaled_best,
         }

@@ -143,7 +143,7 @@ pub fn train(
             )
         })
         .collect();
-    let temperature = fit_temperature(&validation_logits);
+    let temperature = fit_temperature(&validation_logits, MIN_TEMPERATURE);
     let one_vs_rest = (0..n_labels)
         .map(|label| fit_platt(&validation_logits, label))
         .collect();
@@ -165,6 +165,7 @@ pub fn train(
         risk_coverage: Some(validation_risk_coverage(&validation_logits, temperature)),
         feature_version: features::FEATURE_VERSION.to_owned(),
         ood_min_probability: None,
+        ocr_temperature: None,
         compact: false,
     };
     Ok((TextModel::from_parts(header, idf, bias, weights), report))
@@ -372,9 +373,10 @@ fn log_loss(logits: &[(Vec<f32>, usize)], temperature: f32) -> f64 {
 /// The sharpest calibration temperature allowed (see [`fit_temperature`]).
 const MIN_TEMPERATURE: f32 = 0.7;
 
-/// The temperature minimising validation log loss: a coarse log-spaced grid,
-/// then a finer one around the best point (the loss is unimodal in T).
-pub(crate) fn fit_temperature(logits: &[(Vec<f32>, usize)]) -> f32 {
+/// The temperature minimising validation log loss, not below `floor`: a
+/// coarse log-spaced grid, then a finer one around the best point (the
+/// loss is unimodal in T).
+pub(crate) fn fit_temperature(logits: &[(Vec<f32>, usize)], floor: f32) -> f32 {
     if logits.is_empty() {
         return 1.0;
     }
@@ -396,10 +398,10 @@ pub(crate) fn fit_temperature(logits: &[(Vec<f32>, usize)]) -> f32 {
     // 0.038 at T = 1, bench/README.md). Out-of-distribution detection
     // reads the unscaled probabilities (`Prediction::unscaled_best`),
     // which sharpening would raise for foreign texts too.
-    let coarse = best_of((0..=40).map(|i| MIN_TEMPERATURE * 1.1f32.powi(i)).collect());
+    let coarse = best_of((0..=50).map(|i| floor * 1.1f32.powi(i)).collect());
     best_of(
         (0..=40)
-            .map(|i| (coarse * (0.85 + 0.0075 * i as f32)).max(MIN_TEMPERATURE))
+            .map(|i| (coarse * (0.85 + 0.0075 * i as f32)).max(floor))
             .collect(),
     )
 }
@@ -599,6 +601,31 @@ mod tests {
         }
         model.save(&path).unwrap();
         assert!(size < std::fs::metadata(&path).unwrap().len());
+        // A temperature of its own for texts read by OCR: a photo's text
+        // (format `image`) is calibrated with it, a text layer is not, and
+        // the file keeps it.
+        let curve = model.header().risk_coverage.clone().unwrap();
+        let temperature = model.header().temperature;
+        let sharper = model
+            .clone()
+            .recalibrated(temperature, Some(temperature / 3.0), curve, 0.1);
+        assert_ne!(sharper.id(), model.id());
+        // Words of both types: a probability well short of certain.
+        let photo = features::with_signals("invoice account", "image");
+        let pdf = features::with_signals("invoice account", "pdf");
+        let top = |p: model::Prediction| p.best().1;
+        assert!(top(model.predict(&pdf)) < 0.95);
+        assert_eq!(top(sharper.predict(&pdf)), top(model.predict(&pdf)));
+        assert!(top(sharper.predict(&photo)) > top(model.predict(&photo)) + 0.01);
+        // A scanned PDF read by OCR is calibrated as a photo is.
+        assert!(
+            top(sharper.predict_read(&pdf, model::Reading::Ocr))
+                > top(sharper.predict_read(&pdf, model::Reading::TextLayer)) + 0.01
+        );
+        sharper.save(&path).unwrap();
+        let loaded = TextModel::load(&path).unwrap();
+        assert_eq!(loaded.id(), sharper.id());
+        assert_eq!(loaded.header().ocr_temperature, Some(temperature / 3.0));
         std::fs::write(&path, b"HERONTM1garbage").unwrap();
         assert!(TextModel::load(&path).is_err());
         std::fs::write(&path, b"HERONTM2garbage").unwrap();

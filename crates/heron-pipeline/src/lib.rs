@@ -19,7 +19,7 @@ use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use heron_classify::{Prediction, Taxonomy, TextModel, features, filename};
+use heron_classify::{Prediction, Reading, Taxonomy, TextModel, features, filename};
 
 use decision::Run;
 use heron_core::understanding::{PacketDocument, Understanding};
@@ -504,8 +504,14 @@ impl Pipeline {
         // usually carry the title ("INVOICE", "Account Statement").
         let heading = heading_text(&extraction);
         if heron_extract::has_meaningful_text(&heading) {
-            run.metadata =
-                Some(self.score_text("stage.metadata", model, &heading, format, &mut run.scored));
+            run.metadata = Some(self.score_text(
+                "stage.metadata",
+                model,
+                &heading,
+                format,
+                Reading::TextLayer,
+                &mut run.scored,
+            ));
         }
         // Pages still to read by OCR (a scan among text pages) are read
         // even when the type is already clear: what they say counts.
@@ -523,6 +529,7 @@ impl Pipeline {
                 model,
                 &extraction.text(),
                 format,
+                Reading::TextLayer,
                 &mut run.scored,
             ));
             if run.stage_max(&run.text) >= self.config.early_exit_confidence && !ocr_pending {
@@ -558,6 +565,7 @@ impl Pipeline {
                             model,
                             &extraction.text(),
                             format,
+                            Reading::Ocr,
                             &mut run.scored,
                         ));
                     }
@@ -610,12 +618,13 @@ impl Pipeline {
         model: &TextModel,
         text: &str,
         format: &str,
+        reading: Reading,
         scored: &mut Option<(String, Prediction)>,
     ) -> Vec<f64> {
         let _span = tracing::info_span!("stage", otel.name = stage).entered();
         let started = Instant::now();
         let input = features::with_signals(text, format);
-        let prediction = model.predict(&input);
+        let prediction = model.predict_read(&input, reading);
         let probabilities = prediction.probabilities.clone();
         *scored = Some((input, prediction));
         metrics::histogram!("heron_classification_seconds").record(started.elapsed().as_secs_f64());

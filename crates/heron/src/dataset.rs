@@ -33,6 +33,8 @@ pub struct Document {
     /// From a manifest: where it comes from (documents of one source stay
     /// on one side of every split).
     pub source: Option<String>,
+    /// Whether the text was read by OCR.
+    pub read_by_ocr: bool,
 }
 
 /// One row of a `manifest.tsv`.
@@ -163,11 +165,10 @@ fn extract_all(
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .collect();
-    let cache = settings
-        .data_dir
-        .join("cache")
-        .join("text")
-        .join(format!("{}-{engines}", heron_extract::EXTRACTION_VERSION));
+    let cache = settings.data_dir.join("cache").join("text").join(format!(
+        "{}-{engines}-{CACHE_LAYOUT}",
+        heron_extract::EXTRACTION_VERSION
+    ));
     std::fs::create_dir_all(&cache).context("creating the text cache")?;
     let next = AtomicUsize::new(0);
     let documents = Mutex::new(Vec::new());
@@ -180,16 +181,17 @@ fn extract_all(
                         break;
                     };
                     let text = match text_of(&extractor, &ocr, &limits, &cache, path) {
-                        Ok(Some(text)) => Ok(text),
+                        Ok(Some(read)) => Ok(read),
                         Ok(None) => Err("no text".to_owned()),
                         Err(e) => Err(format!("{e:#}")),
                     };
                     let text = text.map(Some).unwrap_or_else(|why| {
                         let fate = if keep_empty { "kept" } else { "skipped" };
                         eprintln!("{fate} {}: {why}", path.display());
-                        keep_empty.then(String::new)
+                        keep_empty.then(|| (String::new(), false))
                     });
-                    if let (Some(text), Ok(mut documents)) = (text, documents.lock()) {
+                    if let (Some((text, read_by_ocr)), Ok(mut documents)) = (text, documents.lock())
+                    {
                         documents.push((
                             index,
                             Document {
@@ -198,6 +200,7 @@ fn extract_all(
                                 text,
                                 kind: None,
                                 source: None,
+                                read_by_ocr,
                             },
                         ));
                     }
@@ -212,24 +215,40 @@ fn extract_all(
     Ok(documents.into_iter().map(|(_, d)| d).collect())
 }
 
+/// How the text cache's entries are laid out: the first line is the
+/// format, then ` ocr` when the text was read by OCR; the text follows.
+/// A new layout gets a cache of its own.
+const CACHE_LAYOUT: &str = "t2";
+
+/// The text of the file at `path` as the model reads it, and whether it
+/// was read by OCR; `None` when the file has no text.
 fn text_of(
     extractor: &heron_extract::Extractor,
     ocr: &heron_extract::OcrEngine,
     limits: &heron_extract::ExtractionLimits,
     cache: &Path,
     path: &Path,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<Option<(String, bool)>> {
     let bytes = std::fs::read(path)?;
     let digest = hex::encode(Sha256::digest(&bytes));
-    // The cache holds extraction output (the format on the first line,
-    // then the text), so a change of features needs no re-extraction and a
-    // change of extraction (a new EXTRACTION_VERSION) gets a fresh cache.
+    // The cache holds extraction output (see CACHE_LAYOUT), so a change
+    // of features needs no re-extraction and a change of extraction (a new
+    // EXTRACTION_VERSION) gets a fresh cache.
     let cached = cache.join(format!("{digest}.txt"));
     if let Ok(entry) = std::fs::read_to_string(&cached) {
         return Ok(entry
             .split_once('\n')
             .filter(|(_, text)| !text.is_empty())
-            .map(|(format, text)| heron_classify::features::with_signals(text, format)));
+            .map(|(first, text)| {
+                let (format, read_by_ocr) = match first.split_once(' ') {
+                    Some((format, how)) => (format, how == "ocr"),
+                    None => (first, false),
+                };
+                (
+                    heron_classify::features::with_signals(text, format),
+                    read_by_ocr,
+                )
+            }));
     }
     let filename = path
         .file_name()
@@ -242,10 +261,17 @@ fn text_of(
     } else {
         String::new()
     };
+    let read_by_ocr = extracted.extraction.ocr_used;
+    let how = if read_by_ocr { " ocr" } else { "" };
     let temporary = cache.join(format!("{digest}.tmp"));
-    std::fs::write(&temporary, format!("{format}\n{text}"))?;
+    std::fs::write(&temporary, format!("{format}{how}\n{text}"))?;
     std::fs::rename(&temporary, &cached)?;
-    Ok((!text.is_empty()).then(|| heron_classify::features::with_signals(&text, format)))
+    Ok((!text.is_empty()).then(|| {
+        (
+            heron_classify::features::with_signals(&text, format),
+            read_by_ocr,
+        )
+    }))
 }
 
 /// SHA-256 over the labels and texts, recorded with a trained model.

@@ -111,6 +111,7 @@ fn show(directory: &Path, id: &str) -> anyhow::Result<ExitCode> {
         "labels": model.labels(),
         "dimensions": model.header().dimensions,
         "temperature": model.header().temperature,
+        "ocr_temperature": model.header().ocr_temperature,
         "training_source": model.header().training_source,
         "metrics": model.header().metrics,
         "feature_version": model.header().feature_version,

@@ -138,6 +138,7 @@ fn with_real(
                 text: d.text.clone(),
                 label: Label::parse(&d.label).ok()?,
                 source: d.source.clone().unwrap_or_default(),
+                read_by_ocr: d.read_by_ocr,
             })
         })
         .collect();
@@ -176,6 +177,7 @@ fn with_real(
         "out_of_fold_accuracy": report.out_of_fold_accuracy,
         "out_of_fold_ece": report.out_of_fold_ece,
         "temperature": report.temperature,
+        "ocr_temperature": report.ocr_temperature,
         "ood_min_probability": report.ood_min_probability,
         "out_of_fold_per_type": report.per_label,
         "seconds": {
