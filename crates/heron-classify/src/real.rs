@@ -385,7 +385,7 @@ mod tests {
         // Read by OCR: always right but with flat scores (under-confident);
         // from a text layer: sure, and wrong one time in four.
         let ocr = |i: usize| (vec![1.0, 0.2, 0.1 * (i % 3) as f32], 0);
-        let text_layer = |i: usize| (vec![6.0, 0.0, 0.0], usize::from(i % 4 == 0));
+        let text_layer = |i: usize| (vec![6.0, 0.0, 0.0], usize::from(i.is_multiple_of(4)));
         let mut scored: Scored = (0..40).map(ocr).collect();
         scored.extend((0..40).map(text_layer));
         let read_by_ocr: Vec<bool> = (0..80).map(|i| i < 40).collect();
