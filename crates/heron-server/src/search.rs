@@ -27,7 +27,10 @@ pub struct SearchResult {
     pub label: String,
     pub filename: String,
     pub created_at: String,
-    /// Relevance; comparable within one answer.
+    /// The reciprocal of the result's rank in the whole answer (1, 0.5,
+    /// 0.3333…; 0 when listing by filters alone): an order, not the
+    /// engine's relevance score, which would reveal statistics of other
+    /// tenants' documents.
     pub score: f64,
     /// Text around the first match, matched words in `<b>`, the rest
     /// HTML-escaped; personal data redacted as in `/text`.

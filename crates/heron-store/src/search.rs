@@ -71,7 +71,11 @@ pub struct SearchHit {
     pub label: String,
     pub filename: String,
     pub created_at_ms: i64,
-    /// Higher is better; comparable within one answer only.
+    /// The reciprocal of the hit's position in the whole answer (1, 1/2,
+    /// 1/3…), 0 when listing by filters alone. The engines' own scores are
+    /// not given out: SQLite's BM25 weighs words by statistics of the whole
+    /// index, every tenant's documents included, so its score would tell
+    /// how many of other tenants' documents contain a word.
     pub score: f64,
 }
 
@@ -304,9 +308,13 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         let mut hits = Vec::with_capacity(rows.len());
-        for row in rows {
+        for (position, row) in (u64::from(query.offset) + 1..).zip(rows) {
             hits.push(SearchHit {
-                score: row.try_get(0)?,
+                score: if terms.is_empty() {
+                    0.0
+                } else {
+                    1.0 / position as f64
+                },
                 document_id: row.try_get(1)?,
                 label: row.try_get(2)?,
                 filename: row.try_get(3)?,

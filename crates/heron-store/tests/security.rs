@@ -400,6 +400,64 @@ async fn files_and_texts_can_go_sooner_than_their_documents() {
 }
 
 /// `tenant`'s audit entries matching `filter` (newest first).
+/// Store a finished document of `tenant` whose indexed text is `body`.
+async fn indexed(store: &heron_store::Store, tenant: &str, id: &str, body: &str) {
+    let mut new = job(id, 1);
+    new.tenant = tenant.to_owned();
+    store.create_job(&new).await.unwrap();
+    let task = claim(store, "w", 3).await.unwrap();
+    let analysis = heron_store::DocumentAnalysis {
+        understanding: r#"{"fields":{"values":{}}}"#.to_owned(),
+        fingerprint: None,
+        search: Some(heron_store::SearchEntry {
+            label: "invoice".to_owned(),
+            filename: "f".to_owned(),
+            body: body.to_owned(),
+            ..heron_store::SearchEntry::default()
+        }),
+    };
+    let text = heron_store::DocumentText {
+        text: body,
+        redacted: false,
+        analysis: Some(&analysis),
+    };
+    assert!(
+        store
+            .complete_reusable(&task.id, "w", &support::result("f"), None, Some(text))
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn search_scores_tell_nothing_of_other_tenants_documents() {
+    for (store, _dir) in stores().await {
+        indexed(&store, "t1", "a", "granite quarry invoice").await;
+        indexed(&store, "t1", "b", "granite granite granite delivery note").await;
+        let query = heron_store::SearchQuery {
+            tenant: "t1".to_owned(),
+            text: Some("granite".to_owned()),
+            limit: 10,
+            ..heron_store::SearchQuery::default()
+        };
+        let scores = |page: heron_store::SearchPage| -> Vec<(String, f64)> {
+            page.hits
+                .into_iter()
+                .map(|h| (h.document_id, h.score))
+                .collect()
+        };
+        let alone = scores(store.search(&query).await.unwrap());
+        // Another tenant's documents with the same word (BM25 statistics
+        // of SQLite's index are shared by every tenant's rows).
+        for i in 0..12 {
+            indexed(&store, "t2", &format!("x{i}"), "granite granite countertop").await;
+        }
+        assert_eq!(scores(store.search(&query).await.unwrap()), alone);
+        assert_eq!(alone.len(), 2);
+        assert!(alone[0].1 > alone[1].1);
+    }
+}
+
 async fn audited(
     store: &heron_store::Store,
     tenant: &str,
