@@ -60,6 +60,7 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     // Unredacted text (`?redact=false`) also needs `review`.
     ("GET",    "/v1/documents/{document_id}/text",        Access::Scope(Read)),
     ("GET",    "/v1/documents/{document_id}/similar",     Access::Scope(Read)),
+    // Files sent with it (multipart) also need `classify`.
     ("POST",   "/v1/compare",                             Access::Scope(Read)),
     ("GET",    "/v1/search",                              Access::Scope(Read)),
     // The original holds every piece of personal data.

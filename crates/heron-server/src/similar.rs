@@ -10,6 +10,7 @@ use std::io::Write as _;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Multipart};
 use axum::extract::{Path, Query, State};
+use heron_core::access::Scope;
 use heron_pipeline::FileInput;
 use heron_understand::fingerprint::{Fingerprint, parse_signature, similarity};
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,9 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorEnvelope};
+use crate::upload::{
+    check_extension, quota_allowance, quota_exceeded, sanitize_filename, too_large,
+};
 
 /// Documents compared in one request at most.
 pub const MAX_COMPARE: usize = 500;
@@ -179,10 +183,15 @@ pub async fn compare(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     let (request, mut files) = if multipart {
+        // Part of the access policy that depends on the body: files sent
+        // to be read cost extraction and OCR, as an upload does.
+        if !principal.scopes.contains(Scope::Classify) {
+            return Err(ApiError::Forbidden(Scope::Classify.as_str()));
+        }
         let form = Multipart::from_request(request, &state)
             .await
             .map_err(|e| ApiError::InvalidMultipart(e.body_text()))?;
-        read_form(&state, form).await?
+        read_form(&state, &principal, form).await?
     } else {
         let axum::Json(body) = axum::Json::<CompareRequest>::from_request(request, &state)
             .await
@@ -253,8 +262,28 @@ pub async fn compare(
 /// The ids, threshold and fingerprinted files of a multipart comparison.
 async fn read_form(
     state: &AppState,
+    principal: &Principal,
     mut form: Multipart,
 ) -> Result<(CompareRequest, Vec<Item>), ApiError> {
+    let read = read_fields(state, principal, &mut form).await;
+    if read.is_err() {
+        // Read the body to its end (keeping nothing) so that the client,
+        // still sending, gets the answer rather than a reset connection.
+        while let Ok(Some(mut field)) = form.next_field().await {
+            while let Ok(Some(_)) = field.chunk().await {}
+        }
+    }
+    read
+}
+
+async fn read_fields(
+    state: &AppState,
+    principal: &Principal,
+    form: &mut Multipart,
+) -> Result<(CompareRequest, Vec<Item>), ApiError> {
+    // Files are read within what is left of the tenant's daily quota
+    // (nothing is stored, so nothing is counted afterwards).
+    let mut allowance = quota_allowance(state, principal, 0).await?;
     let invalid =
         |e: axum::extract::multipart::MultipartError| ApiError::InvalidMultipart(e.body_text());
     let mut request = CompareRequest {
@@ -281,7 +310,8 @@ async fn read_form(
                         limit: state.settings.max_batch_size,
                     });
                 }
-                let name = field.file_name().unwrap_or("file").to_owned();
+                let name = sanitize_filename(field.file_name().unwrap_or("file"));
+                check_extension(state, &name)?;
                 let mut spool = tempfile::NamedTempFile::new()
                     .map_err(|e| ApiError::Internal(e.to_string()))?;
                 let mut hasher = Sha256::new();
@@ -289,16 +319,17 @@ async fn read_form(
                 while let Some(chunk) = field.chunk().await.map_err(invalid)? {
                     size += chunk.len() as u64;
                     if size > state.settings.max_file_size_bytes {
-                        return Err(ApiError::FileTooLarge {
-                            filename: name,
-                            limit_mb: state.settings.max_file_size_bytes as f64 / (1024.0 * 1024.0),
-                        });
+                        return Err(too_large(&name, state.settings.max_file_size_bytes));
+                    }
+                    if allowance.is_some_and(|left| size > left) {
+                        return Err(quota_exceeded(state.settings.quota_tenant_bytes_per_day));
                     }
                     hasher.update(&chunk);
                     spool
                         .write_all(&chunk)
                         .map_err(|e| ApiError::Internal(e.to_string()))?;
                 }
+                allowance = allowance.map(|left| left - size);
                 let sha256 = hex::encode(hasher.finalize());
                 let id = format!("file:{}:{name}", files.len());
                 files.push(fingerprint_file(state, spool, id, name, sha256, size).await?);
@@ -321,7 +352,11 @@ async fn fingerprint_file(
 ) -> Result<Item, ApiError> {
     let pipeline = state.pipeline.clone();
     let hash = sha256.clone();
+    // One of the slots that bound extraction and OCR to the cores, shared
+    // with the workers: comparisons cannot crowd out classification.
+    let slot = state.worker.slot().await;
     let fingerprint = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let input = FileInput {
             path: spool.path(),
             filename: &name,

@@ -330,7 +330,7 @@ pub(crate) async fn quota_allowance(
 }
 
 /// The refusal of an upload past the daily quota of `quota` bytes.
-fn quota_exceeded(quota: u64) -> ApiError {
+pub(crate) fn quota_exceeded(quota: u64) -> ApiError {
     metrics::counter!("heron_quota_refusals_total").increment(1);
     ApiError::QuotaExceeded {
         limit_mb: quota / (1024 * 1024),

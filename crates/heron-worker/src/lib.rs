@@ -125,7 +125,11 @@ fn analyse(
 }
 
 /// What search finds a document by: its label, name, fields and text;
-/// field values kept typed for filters (amounts as numbers).
+/// field values kept typed for filters (amounts as numbers). The text is
+/// indexed as a `read` caller may see it, redacted: an index of the
+/// identifiers themselves (card, account, tax numbers) would let such a
+/// caller recover them by guessing search terms, one digit at a time.
+/// Field values are indexed as they are shown to that caller.
 fn search_entry(
     label: &str,
     filename: &str,
@@ -149,7 +153,7 @@ fn search_entry(
         label: label.to_owned(),
         filename: filename.to_owned(),
         fields_text: fields_text.join("\n"),
-        body: text.to_owned(),
+        body: heron_pii::redact_text(text),
         values,
     }
 }
@@ -192,6 +196,13 @@ impl Worker {
 
     pub fn pipeline(&self) -> &Arc<Pipeline> {
         &self.pipeline
+    }
+
+    /// One of the slots that bound CPU-heavy work (extraction, OCR) to the
+    /// cores, for such work done outside a task (the files of a
+    /// comparison); held until dropped.
+    pub async fn slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.slots.clone().acquire_owned().await.ok()
     }
 
     /// Claim and process one task. Returns whether there was one.

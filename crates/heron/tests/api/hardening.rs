@@ -416,3 +416,82 @@ async fn the_daily_quota_counts_chunked_bodies_and_uploads_still_open() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn search_finds_no_document_by_an_identifier_its_caller_sees_redacted() {
+    let server = TestServer::start(&[]).await;
+    let uploader = server.create_key("acme", "uploader");
+    let reader = server.create_key("acme", "reader");
+    let text = "Payment confirmation\nPaid with card 4111 1111 1111 1111 \
+                from IBAN DE89 3704 0044 0532 0130 00\nReference granite-quarry";
+    let document = server.upload_document(&uploader, "paid.txt", text).await;
+    let found = |query: &'static str| {
+        let server = &server;
+        let reader = reader.clone();
+        async move {
+            let response = server
+                .call("GET", &format!("/v1/search?q={query}"), Some(&reader), None)
+                .await;
+            assert_eq!(response.status(), 200, "{query}");
+            let page: serde_json::Value = response.json().await.expect("JSON");
+            page["total"].as_u64().unwrap_or(u64::MAX)
+        }
+    };
+    // The document is found by what the reader may read…
+    assert_eq!(found("granite").await, 1, "{document}");
+    // …and never by the identifiers it sees redacted.
+    assert_eq!(found("4111111111111111").await, 0);
+    assert_eq!(found("4111").await, 0);
+    assert_eq!(found("DE89370400440532013000").await, 0);
+    assert_eq!(found("0532").await, 0);
+}
+
+#[tokio::test]
+async fn files_sent_to_compare_need_classify_and_keep_the_upload_rules() {
+    let server = TestServer::start(&[("HERON_QUOTA_TENANT_MB_PER_DAY", "1")]).await;
+    let reader = server.create_key("acme", "reader");
+    let uploader = server.create_key("acme", "uploader");
+    let compare = |key: String, name: &'static str, bytes: Vec<u8>| {
+        let server = &server;
+        async move {
+            let form = reqwest::multipart::Form::new().part(
+                "files",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            );
+            server
+                .client
+                .post(server.url("/v1/compare"))
+                .header("x-api-key", key)
+                .multipart(form)
+                .send()
+                .await
+                .expect("POST /v1/compare")
+        }
+    };
+    let memo = || b"A short memo about the office picnic and its menu.".to_vec();
+    // A reader compares stored documents, but reads no files.
+    assert_error(
+        compare(reader.clone(), "memo.txt", memo()).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        compare(uploader.clone(), "memo.txt", memo()).await.status(),
+        200
+    );
+    // The upload rules hold: allowed extensions, the daily quota.
+    assert_error(
+        compare(uploader.clone(), "tool.exe", memo()).await,
+        415,
+        "unsupported_extension",
+    )
+    .await;
+    let big = vec![b'a'; 1100 * 1024];
+    assert_error(
+        compare(uploader.clone(), "big.txt", big).await,
+        429,
+        "quota_exceeded",
+    )
+    .await;
+}
