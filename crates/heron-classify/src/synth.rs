@@ -1128,31 +1128,8 @@ fn invoice(f: &mut Faker) -> (&'static str, String) {
             );
         }
         3 => {
-            out.push(f.pick(&["RECHNUNG", "FACTURE", "FACTURA"]).to_owned());
-            out.push(vendor.clone());
-            out.push(f.street());
-            let (number_word, date_word, total_word, tax_word) = *f.rng.pick(&[
-                ("Rechnungsnummer", "Rechnungsdatum", "Gesamtbetrag", "MwSt"),
-                ("Numéro de facture", "Date de facture", "Total TTC", "TVA"),
-                (
-                    "Número de factura",
-                    "Fecha de factura",
-                    "Total a pagar",
-                    "IVA",
-                ),
-            ]);
-            out.push(format!("{number_word}: {number}"));
-            out.push(format!("{date_word}: {}", f.date()));
-            out.push(customer);
-            out.extend(lines);
-            out.push(format!("{tax_word} {rate}%: {}", format_cents(tax)));
-            out.push(format!("{total_word}: {} EUR", format_cents(total)));
-            out.push(format!(
-                "IBAN: DE{} {} {}",
-                f.int(10, 99),
-                f.int(1000, 9999),
-                f.int(1000, 9999)
-            ));
+            let w = &INVOICE_LANGUAGES[f.rng.below(INVOICE_LANGUAGES.len())];
+            european_invoice(w, &vendor, &customer, &number, f, &mut out);
         }
         _ => {
             out.push(format!("{vendor} - Invoice {number}"));
@@ -1426,12 +1403,122 @@ const TILL_LANGUAGES: &[TillWords] = &[
         ],
         decimal_comma: true,
     },
+    TillWords {
+        totals: &["TOTALE", "TOTALE EURO", "TOTALE COMPLESSIVO", "Totale"],
+        subtotal: &["SUBTOTALE", "Subtotale"],
+        tax: &["IVA", "di cui IVA", "Aliquota IVA"],
+        cash: &["CONTANTI", "Contante", "PAGAMENTO CONTANTE"],
+        card: &["CARTA", "BANCOMAT", "PAGAMENTO ELETTRONICO", "VISA"],
+        change: &["RESTO", "Resto"],
+        number: &[
+            "DOCUMENTO COMMERCIALE",
+            "Scontrino n.",
+            "Documento n.",
+            "RT",
+        ],
+        staff: &["Cassiere", "Operatore", "Cameriere"],
+        till: &["Cassa", "Tavolo", "Terminale"],
+        footer: &[
+            "GRAZIE E ARRIVEDERCI",
+            "Conservare lo scontrino",
+            "DOCUMENTO COMMERCIALE di vendita o prestazione",
+            "Grazie per la visita",
+        ],
+        tax_id: &["P.IVA", "Partita IVA", "C.F."],
+        currency: &["EUR", "€"],
+        items: &[
+            "PANE",
+            "LATTE INTERO",
+            "MOZZARELLA",
+            "POMODORI",
+            "PASTA",
+            "CAFFE",
+            "ACQUA NAT",
+            "VINO ROSSO",
+            "BANANE",
+            "PROSCIUTTO",
+            "GELATO",
+            "CORNETTO",
+            "BENZINA",
+            "SHOPPER",
+        ],
+        decimal_comma: true,
+    },
+    TillWords {
+        totals: &["TOTAL", "TOTAL A PAGAR", "Total", "TOTAL EUR"],
+        subtotal: &["SUBTOTAL", "Subtotal"],
+        tax: &["IVA", "Taxa IVA", "IVA incluído"],
+        cash: &["NUMERARIO", "Dinheiro", "PAGAMENTO DINHEIRO"],
+        card: &["MULTIBANCO", "CARTAO", "VISA", "MB WAY"],
+        change: &["TROCO", "Troco"],
+        number: &["Fatura simplificada", "Talão n.º", "FS", "Documento"],
+        staff: &["Operador", "Caixa", "Atendido por"],
+        till: &["Caixa", "Mesa", "Terminal"],
+        footer: &[
+            "OBRIGADO PELA SUA VISITA",
+            "Volte sempre",
+            "Processado por programa certificado",
+            "Conserve o talão",
+        ],
+        tax_id: &["NIF", "Contribuinte", "NIPC"],
+        currency: &["EUR", "€"],
+        items: &[
+            "PAO",
+            "LEITE MEIO GORDO",
+            "QUEIJO",
+            "BACALHAU",
+            "ARROZ",
+            "CAFE",
+            "AGUA",
+            "VINHO TINTO",
+            "BANANA",
+            "PASTEL DE NATA",
+            "GASOLEO",
+            "SACO",
+        ],
+        decimal_comma: true,
+    },
+    TillWords {
+        totals: &["TOTAAL", "Totaal", "TE BETALEN", "TOTAAL EUR"],
+        subtotal: &["SUBTOTAAL", "Subtotaal"],
+        tax: &["BTW", "BTW 9%", "BTW 21%"],
+        cash: &["CONTANT", "Contant betaald"],
+        card: &["PIN", "PINNEN", "MAESTRO", "V PAY", "CONTACTLOOS"],
+        change: &["WISSELGELD", "Terug"],
+        number: &["Bonnr", "Kassabon", "Transactie", "Bon"],
+        staff: &["Kassa medewerker", "Caissière", "U werd geholpen door"],
+        till: &["Kassa", "Filiaal", "Tafel"],
+        footer: &[
+            "BEDANKT VOOR UW BEZOEK",
+            "Tot ziens",
+            "Bewaar uw kassabon",
+            "Ruilen alleen met kassabon",
+        ],
+        tax_id: &["BTW-nr", "KvK", "BTW nummer"],
+        currency: &["EUR", "€"],
+        items: &[
+            "BROOD",
+            "HALFVOLLE MELK",
+            "KAAS JONG",
+            "EIEREN",
+            "APPELS",
+            "KOFFIE",
+            "SPA BLAUW",
+            "BIER",
+            "HAGELSLAG",
+            "STATIEGELD",
+            "TAS",
+            "EURO 95",
+        ],
+        decimal_comma: true,
+    },
 ];
 
 /// A till receipt as a shop prints it and a phone photographs it: the
 /// shop's header, many short item lines with prices and tax codes,
 /// totals, the tax breakdown, payment and change, receipt and till
-/// numbers, a footer — in English, German, French or Spanish. Real
+/// numbers, a footer — in English, German, French, Spanish, Italian,
+/// Portuguese or Dutch. Real
 /// receipts were read as bank statements or left `unsure`: the template
 /// receipts of the taxonomy (a few items in a letter or a form) look like
 /// no till slip.
@@ -1560,6 +1647,225 @@ fn till_receipt_in(w: &TillWords, f: &mut Faker) -> String {
         out.push(f.pick(w.footer).to_owned());
     }
     out.join("\n")
+}
+
+/// The words of an invoice in one European language.
+struct InvoiceWords {
+    titles: &'static [&'static str],
+    number: &'static [&'static str],
+    date: &'static [&'static str],
+    customer: &'static [&'static str],
+    /// Description, quantity, unit price, amount.
+    columns: [&'static str; 4],
+    subtotal: &'static [&'static str],
+    tax: &'static str,
+    totals: &'static [&'static str],
+    terms: &'static [&'static str],
+    tax_id: &'static [&'static str],
+    items: &'static [&'static str],
+}
+
+const INVOICE_LANGUAGES: &[InvoiceWords] = &[
+    InvoiceWords {
+        titles: &["RECHNUNG", "Rechnung"],
+        number: &["Rechnungsnummer", "Rechnung Nr.", "Rechnungs-Nr."],
+        date: &["Rechnungsdatum", "Datum", "Leistungsdatum"],
+        customer: &["Kunde", "Rechnungsempfänger", "Kundennummer"],
+        columns: ["Beschreibung", "Menge", "Einzelpreis", "Betrag"],
+        subtotal: &["Zwischensumme", "Nettobetrag", "Summe netto"],
+        tax: "MwSt",
+        totals: &["Gesamtbetrag", "Rechnungsbetrag", "Summe brutto"],
+        terms: &[
+            "Zahlbar innerhalb von 14 Tagen ohne Abzug.",
+            "Bitte überweisen Sie den Betrag unter Angabe der Rechnungsnummer.",
+        ],
+        tax_id: &["USt-IdNr.", "Steuernummer"],
+        items: &[
+            "Beratungsleistung",
+            "Wartung",
+            "Softwarelizenz",
+            "Montage",
+            "Versandkosten",
+            "Reparatur",
+            "Material",
+        ],
+    },
+    InvoiceWords {
+        titles: &["FACTURE", "Facture"],
+        number: &["Numéro de facture", "Facture n°"],
+        date: &["Date de facture", "Date", "Date d'émission"],
+        customer: &["Client", "Facturé à"],
+        columns: ["Désignation", "Quantité", "Prix unitaire HT", "Montant HT"],
+        subtotal: &["Total HT", "Montant HT"],
+        tax: "TVA",
+        totals: &["Total TTC", "Net à payer", "Montant TTC"],
+        terms: &[
+            "Paiement à 30 jours date de facture.",
+            "En cas de retard de paiement, une pénalité sera appliquée.",
+        ],
+        tax_id: &["SIRET", "N° TVA intracommunautaire"],
+        items: &[
+            "Prestation de conseil",
+            "Maintenance",
+            "Licence logicielle",
+            "Main d'œuvre",
+            "Frais de port",
+            "Réparation",
+        ],
+    },
+    InvoiceWords {
+        titles: &["FACTURA", "Factura", "FACTURA A", "FACTURA B"],
+        number: &["Número de factura", "Factura N°", "NUMERO", "Nro."],
+        date: &["Fecha de factura", "FECHA", "Fecha de emisión"],
+        customer: &["Cliente", "Señor/es", "Razón social"],
+        columns: ["Descripción", "Cantidad", "Precio unitario", "Importe"],
+        subtotal: &["Subtotal", "Base imponible", "Neto gravado"],
+        tax: "IVA",
+        totals: &["Total", "Total a pagar", "IMPORTE TOTAL"],
+        terms: &[
+            "Condición de venta: contado.",
+            "Forma de pago: transferencia bancaria a 30 días.",
+        ],
+        tax_id: &["CIF", "NIF", "CUIT", "RFC", "RUT"],
+        items: &[
+            "Servicios de consultoría",
+            "Mano de obra",
+            "Mantenimiento",
+            "Repuestos",
+            "Licencia de software",
+            "Transporte",
+            "Honorarios",
+        ],
+    },
+    InvoiceWords {
+        titles: &["FATTURA", "Fattura", "FATTURA ELETTRONICA"],
+        number: &["Fattura n.", "Numero fattura", "N. documento"],
+        date: &["Data", "Data fattura", "Data documento"],
+        customer: &["Cliente", "Spett.le", "Destinatario"],
+        columns: ["Descrizione", "Quantità", "Prezzo unitario", "Importo"],
+        subtotal: &["Imponibile", "Totale imponibile"],
+        tax: "IVA",
+        totals: &["Totale documento", "Totale fattura", "Totale da pagare"],
+        terms: &[
+            "Pagamento a 30 giorni data fattura.",
+            "Modalità di pagamento: bonifico bancario.",
+        ],
+        tax_id: &["P.IVA", "Codice fiscale"],
+        items: &[
+            "Consulenza",
+            "Manutenzione",
+            "Licenza software",
+            "Manodopera",
+            "Spese di trasporto",
+            "Riparazione",
+        ],
+    },
+    InvoiceWords {
+        titles: &["FATURA", "Fatura", "FATURA-RECIBO"],
+        number: &["Fatura n.º", "Número da fatura"],
+        date: &["Data de emissão", "Data", "Data de vencimento"],
+        customer: &["Cliente", "Exmo.(s) Sr.(s)"],
+        columns: ["Descrição", "Qtd.", "Preço unitário", "Valor"],
+        subtotal: &["Total ilíquido", "Subtotal", "Base tributável"],
+        tax: "IVA",
+        totals: &["Total a pagar", "Total", "Total (EUR)"],
+        terms: &[
+            "Pagamento a 30 dias.",
+            "Processado por programa certificado.",
+        ],
+        tax_id: &["NIF", "Contribuinte", "NIPC"],
+        items: &[
+            "Serviços de consultoria",
+            "Manutenção",
+            "Licença de software",
+            "Mão de obra",
+            "Portes",
+            "Reparação",
+        ],
+    },
+    InvoiceWords {
+        titles: &["FACTUUR", "Factuur"],
+        number: &["Factuurnummer", "Factuur nr."],
+        date: &["Factuurdatum", "Datum", "Vervaldatum"],
+        customer: &["Klant", "Aan", "Klantnummer"],
+        columns: ["Omschrijving", "Aantal", "Prijs", "Bedrag"],
+        subtotal: &["Subtotaal", "Totaal excl. BTW"],
+        tax: "BTW",
+        totals: &["Totaal incl. BTW", "Te betalen", "Totaal"],
+        terms: &[
+            "Betaling binnen 30 dagen na factuurdatum.",
+            "Gelieve het bedrag over te maken onder vermelding van het factuurnummer.",
+        ],
+        tax_id: &["BTW-nr", "KvK", "BTW nummer"],
+        items: &[
+            "Advieswerkzaamheden",
+            "Onderhoud",
+            "Softwarelicentie",
+            "Arbeidsloon",
+            "Verzendkosten",
+            "Reparatie",
+        ],
+    },
+];
+
+/// An invoice written in one European language with the words `w`:
+/// seller with its tax id, number, date, customer, item table with the
+/// language's column heads and decimal commas, net, tax and total,
+/// payment terms, IBAN.
+fn european_invoice(
+    w: &InvoiceWords,
+    vendor: &str,
+    customer: &str,
+    number: &str,
+    f: &mut Faker,
+    out: &mut Vec<String>,
+) {
+    // 1,234.56 as the continent writes it: 1.234,56.
+    let comma = |cents: i64| {
+        format_cents(cents)
+            .replace(',', "\u{0}")
+            .replace('.', ",")
+            .replace('\u{0}', ".")
+    };
+    out.push(f.pick(w.titles).to_owned());
+    out.push(vendor.to_owned());
+    out.push(f.street());
+    if f.chance(0.7) {
+        out.push(format!(
+            "{}: {}",
+            f.pick(w.tax_id),
+            f.int(10_000_000, 999_999_999)
+        ));
+    }
+    out.push(format!("{}: {number}", f.pick(w.number)));
+    out.push(format!("{}: {}", f.pick(w.date), f.date()));
+    out.push(format!("{}: {customer}", f.pick(w.customer)));
+    out.push(w.columns.join("  "));
+    let mut net = 0;
+    for _ in 0..f.int(1, 7) {
+        let quantity = f.int(1, 20);
+        let unit = f.int(500, 150_000);
+        net += quantity * unit;
+        out.push(format!(
+            "{}  {quantity}  {}  {}",
+            f.pick(w.items),
+            comma(unit),
+            comma(quantity * unit)
+        ));
+    }
+    let rate = *f.rng.pick(&[4, 6, 7, 10, 19, 20, 21, 22, 23]);
+    let tax = net * rate / 100;
+    out.push(format!("{} {}", f.pick(w.subtotal), comma(net)));
+    out.push(format!("{} {rate}%: {}", w.tax, comma(tax)));
+    out.push(format!("{}: {} EUR", f.pick(w.totals), comma(net + tax)));
+    out.push(f.pick(w.terms).to_owned());
+    out.push(format!(
+        "IBAN: {}{} {} {}",
+        f.pick(&["DE", "FR", "ES", "IT", "PT", "NL"]),
+        f.int(10, 99),
+        f.int(1000, 9999),
+        f.int(1000, 9999)
+    ));
 }
 
 fn bank_statement(f: &mut Faker) -> (&'static str, String) {
@@ -2340,6 +2646,30 @@ mod tests {
                     "total {total:?} in:\n{text}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn european_invoices_are_written_in_their_language() {
+        let mut rng = Rng::new(5);
+        for words in INVOICE_LANGUAGES {
+            let mut out = Vec::new();
+            let mut f = Faker { rng: &mut rng };
+            european_invoice(words, "Vendor", "Customer", "F-1", &mut f, &mut out);
+            assert!(words.titles.contains(&out[0].as_str()), "{out:?}");
+            assert!(out.contains(&words.columns.join("  ")), "{out:?}");
+            let total = out
+                .iter()
+                .find(|l| {
+                    words
+                        .totals
+                        .iter()
+                        .any(|t| l.starts_with(&format!("{t}: ")))
+                })
+                .unwrap_or_else(|| panic!("no total: {out:?}"));
+            // 1.234,56 EUR: a decimal comma.
+            let amount = total.trim_end_matches(" EUR");
+            assert_eq!(amount.chars().rev().nth(2), Some(','), "{total}");
         }
     }
 
