@@ -129,9 +129,40 @@ pub fn signature(secret: &str, timestamp: u64, body: &[u8]) -> String {
     format!("t={timestamp},v1={hex}")
 }
 
+/// The secret that signs `tenant`'s callbacks until it sets one of its
+/// own: `whsec_` and the hex HMAC-SHA256 of `heron-callback-v1:<tenant>`
+/// under the deployment's `HERON_WEBHOOK_SECRET`. Each tenant's differs,
+/// and knowing one's (handed out by `heron callback-secret`) tells
+/// nothing of another's, so no tenant can sign another's callbacks.
+pub fn derived_callback_secret(deployment_secret: &str, tenant: &str) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(deployment_secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(b"heron-callback-v1:");
+    mac.update(tenant.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("whsec_{hex}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_tenant_has_its_own_derived_callback_secret() {
+        let acme = derived_callback_secret("deployment", "acme");
+        assert_eq!(acme, derived_callback_secret("deployment", "acme"));
+        assert_ne!(acme, derived_callback_secret("deployment", "globex"));
+        assert_ne!(acme, derived_callback_secret("another deployment", "acme"));
+        // HMAC-SHA256("deployment", "heron-callback-v1:acme") computed
+        // independently (Python: hmac.new(b"deployment",
+        // b"heron-callback-v1:acme", "sha256").hexdigest()).
+        assert_eq!(
+            acme,
+            "whsec_485a73173df0ab88d17ab412f531966696fc2488632d7d1079cc170ebc7f613b"
+        );
+    }
 
     #[test]
     fn only_web_urls_to_public_addresses_are_accepted_by_default() {

@@ -262,6 +262,10 @@ pub fn router(state: AppState) -> Router {
             "/v1/admin/webhooks/{endpoint_id}",
             delete(webhooks::remove_endpoint),
         )
+        .route(
+            "/v1/admin/callback-secret",
+            post(webhooks::rotate_callback_secret),
+        )
         .route("/v1/review/queue", get(learning::queue))
         .route("/v1/documents/{document_id}/review", post(learning::review))
         .route(

@@ -78,6 +78,7 @@ pub const POLICY: &[(&str, &str, Access)] = &[
     ("GET",    "/v1/admin/webhooks",                      Access::Scope(Admin)),
     ("POST",   "/v1/admin/webhooks",                      Access::Scope(Admin)),
     ("DELETE", "/v1/admin/webhooks/{endpoint_id}",        Access::Scope(Admin)),
+    ("POST",   "/v1/admin/callback-secret",               Access::Scope(Admin)),
     // Learning: readers see figures and models, reviewers give verdicts,
     // trainers define types and train, admins change the champion.
     ("GET",    "/v1/review/queue",                        Access::Scope(Review)),

@@ -143,11 +143,7 @@ pub async fn add_endpoint(
         .check_url(&body.url)
         .map_err(|e| ApiError::InvalidCallbackUrl(e.to_string()))?;
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let secret = format!(
-        "whsec_{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
+    let secret = new_secret();
     let endpoint = state
         .store
         .add_webhook_endpoint(
@@ -168,6 +164,57 @@ pub async fn add_endpoint(
             secret: Some(secret),
         }),
     ))
+}
+
+/// A tenant's new callback secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallbackSecret {
+    /// Verifies the `Heron-Signature` of the tenant's jobs' callbacks from
+    /// now on; shown once.
+    pub secret: String,
+    pub created_at: String,
+}
+
+/// Give the caller's tenant a new secret for its jobs' callbacks (admin),
+/// replacing the one before (derived from the deployment's secret until
+/// the first call). Deliveries still queued are signed with the new one.
+#[utoipa::path(
+    post,
+    path = "/v1/admin/callback-secret",
+    tag = "admin",
+    responses(
+        (status = 201, description = "The new secret, shown once", body = CallbackSecret),
+        (status = 401, description = "Missing or unknown key", body = ErrorEnvelope),
+        (status = 403, description = "The credential lacks the admin scope (`forbidden`)", body = ErrorEnvelope),
+    )
+)]
+pub async fn rotate_callback_secret(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+) -> Result<(StatusCode, axum::Json<CallbackSecret>), ApiError> {
+    let secret = new_secret();
+    let created_at_ms = state
+        .store
+        .set_callback_secret(&principal.tenant, &secret, &principal.actor(&request_id))
+        .await?;
+    tracing::info!("callback secret rotated");
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(CallbackSecret {
+            secret,
+            created_at: rfc3339(created_at_ms),
+        }),
+    ))
+}
+
+/// A new signing secret: `whsec_` and 256 random bits.
+fn new_secret() -> String {
+    format!(
+        "whsec_{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 /// The registered webhook endpoints (admin).

@@ -32,8 +32,12 @@ pub struct DueDelivery {
     /// Including this one.
     pub attempt: u32,
     /// The registered endpoint's secret; `None` for a job's own callback
-    /// URL (signed with the service's `HERON_WEBHOOK_SECRET`).
+    /// URL.
     pub endpoint_secret: Option<String>,
+    /// The tenant's own callback secret, when it has set one (else its
+    /// callbacks are signed with the one derived from the deployment's,
+    /// `heron_core::webhook::derived_callback_secret`).
+    pub tenant_secret: Option<String>,
     /// The job's tenant.
     pub tenant: String,
 }
@@ -105,6 +109,39 @@ impl Store {
         })
     }
 
+    /// Give `tenant` a new secret for signing its jobs' callbacks, in
+    /// place of the one it had (derived or its own). Recorded as
+    /// `webhook.secret_rotate`; the secret itself is not.
+    pub async fn set_callback_secret(
+        &self,
+        tenant: &str,
+        secret: &str,
+        actor: &Actor,
+    ) -> Result<i64, StoreError> {
+        let now = now_ms();
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO tenant_callback_secrets (tenant_id, secret, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (tenant_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at",
+        )
+        .bind(tenant)
+        .bind(secret)
+        .bind(now)
+        .execute(&mut *transaction)
+        .await?;
+        commit_audited(
+            transaction,
+            &AuditEntry::ok(
+                tenant,
+                actor,
+                "webhook.secret_rotate",
+                "callback-secret".to_owned(),
+            ),
+        )
+        .await?;
+        Ok(now)
+    }
+
     pub async fn webhook_endpoints(
         &self,
         tenant: &str,
@@ -172,7 +209,9 @@ impl Store {
           RETURNING id, job_id, url, event, attempts,
                     (SELECT secret FROM webhook_endpoints
                       WHERE webhook_endpoints.id = webhook_deliveries.endpoint_id) AS endpoint_secret,
-                    (SELECT tenant_id FROM jobs WHERE jobs.id = webhook_deliveries.job_id) AS tenant_id"
+                    (SELECT tenant_id FROM jobs WHERE jobs.id = webhook_deliveries.job_id) AS tenant_id,
+                    (SELECT c.secret FROM tenant_callback_secrets c JOIN jobs j ON j.tenant_id = c.tenant_id
+                      WHERE j.id = webhook_deliveries.job_id) AS tenant_secret"
         );
         let now = now_ms();
         // Built from constants only.
@@ -192,6 +231,7 @@ impl Store {
             event: row.try_get("event")?,
             attempt: row.try_get::<i64, _>("attempts")?.max(0) as u32,
             endpoint_secret: row.try_get("endpoint_secret")?,
+            tenant_secret: row.try_get("tenant_secret")?,
             tenant: row.try_get("tenant_id")?,
         }))
     }

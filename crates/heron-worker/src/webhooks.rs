@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use heron_core::breaker::CircuitBreaker;
 use heron_core::settings::Secret;
-use heron_core::webhook::{NetworkPolicy, signature};
+use heron_core::webhook::{NetworkPolicy, derived_callback_secret, signature};
 use heron_store::{AttemptOutcome, DueDelivery, JobRecord, Store};
 use serde::Serialize;
 use tokio::sync::watch;
@@ -37,7 +37,8 @@ const TARGET_COOLDOWN: Duration = Duration::from_secs(30);
 /// Delivery settings.
 #[derive(Debug, Clone)]
 pub struct WebhookConfig {
-    /// Signs deliveries to jobs' own callback URLs.
+    /// The deployment's secret, from which each tenant's callback secret
+    /// is derived until it sets its own.
     pub secret: Option<Secret>,
     pub max_attempts: u32,
     pub timeout: Duration,
@@ -194,10 +195,21 @@ impl Webhooks {
 
     /// One POST; the receiver's status, or why none came.
     async fn attempt(&self, delivery: &DueDelivery) -> Result<u16, String> {
-        let secret = match (&delivery.endpoint_secret, &self.config.secret) {
-            (Some(secret), _) => secret.clone(),
-            (None, Some(secret)) => secret.expose().to_owned(),
-            (None, None) => return Err("no HERON_WEBHOOK_SECRET to sign with".to_owned()),
+        // An endpoint signs with its own secret; a job's callback with its
+        // tenant's (set by the tenant, else derived): never a secret that
+        // another tenant holds too.
+        let secret = match (
+            &delivery.endpoint_secret,
+            &delivery.tenant_secret,
+            &self.config.secret,
+        ) {
+            (Some(secret), _, _) | (None, Some(secret), _) => secret.clone(),
+            (None, None, Some(deployment)) => {
+                derived_callback_secret(deployment.expose(), &delivery.tenant)
+            }
+            (None, None, None) => {
+                return Err("no HERON_WEBHOOK_SECRET to derive a callback secret from".to_owned());
+            }
         };
         let job = self
             .store

@@ -57,6 +57,11 @@ pub enum Command {
     Keys(KeysArgs),
     /// Check the audit log's hash chains.
     Audit(AuditArgs),
+    /// Print the secret that signs a tenant's job callbacks, derived from
+    /// HERON_WEBHOOK_SECRET, for the operator to hand to that tenant (once
+    /// the tenant sets its own, POST /v1/admin/callback-secret, that one
+    /// signs instead).
+    CallbackSecret(CallbackSecretArgs),
     /// Export reviewed documents as training data.
     Dataset(DatasetArgs),
     /// Save the embedded store (database, files, models) while it runs.
@@ -334,6 +339,12 @@ pub enum DatasetCommand {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct CallbackSecretArgs {
+    /// The tenant whose callback secret to print.
+    pub tenant: String,
 }
 
 #[derive(Debug, Args)]

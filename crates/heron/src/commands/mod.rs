@@ -2,6 +2,7 @@
 
 mod audit;
 mod backup;
+mod callback_secret;
 mod classify;
 mod dataset;
 mod eval;
@@ -74,6 +75,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Models(args) => models::run(settings, &args),
         Command::Keys(args) => keys::run(settings, &args),
         Command::Audit(args) => audit::run(settings, &args),
+        Command::CallbackSecret(args) => callback_secret::run(&settings, &args),
         Command::Dataset(args) => dataset::run(settings, &args),
         Command::Backup(args) => backup::backup(settings, &args),
         Command::Restore(args) => backup::restore(settings, &args),

@@ -149,7 +149,9 @@ fn expected_success(method: &str, route: &str, foreign: bool) -> u16 {
         | ("GET", "/v1/documents/{document_id}/similar")
         | ("GET", "/v1/documents/{document_id}/file") => found(200),
         ("DELETE", "/v1/documents/{document_id}") => found(204),
-        ("POST", "/v1/admin/keys") | ("POST", "/v1/admin/webhooks") => 201,
+        ("POST", "/v1/admin/keys")
+        | ("POST", "/v1/admin/webhooks")
+        | ("POST", "/v1/admin/callback-secret") => 201,
         ("DELETE", "/v1/admin/keys/{key_id}") | ("DELETE", "/v1/admin/webhooks/{endpoint_id}") => {
             found(204)
         }

@@ -141,9 +141,22 @@ async fn finished_jobs_are_posted_signed_and_retried_after_a_500() {
     }
     let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), 4, "{seen:?}");
+    // A job's callback is signed with its tenant's secret, derived from
+    // the deployment's (what `heron callback-secret default` prints), not
+    // with the deployment's secret that every tenant would share.
+    let tenant_secret = heron_core::webhook::derived_callback_secret(
+        CALLBACK_SECRET,
+        heron_core::access::DEFAULT_TENANT,
+    );
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_heron"))
+        .args(["callback-secret", "default"])
+        .env("HERON_WEBHOOK_SECRET", CALLBACK_SECRET)
+        .output()
+        .expect("heron callback-secret");
+    assert_eq!(String::from_utf8_lossy(&cli.stdout).trim(), tenant_secret);
     for received in &seen {
         let secret = if received.path == "/hook" {
-            CALLBACK_SECRET
+            tenant_secret.as_str()
         } else {
             endpoint_secret.as_str()
         };
@@ -155,10 +168,12 @@ async fn finished_jobs_are_posted_signed_and_retried_after_a_500() {
         assert_eq!(body["results"].as_array().unwrap().len(), 2);
         assert_eq!(body["delivery_id"], received.delivery.as_str());
     }
-    // A wrong secret does not verify.
-    let wrong =
-        std::panic::catch_unwind(|| verify(&seen[0].signature, "not-the-secret", &seen[0].body));
-    assert!(wrong.is_err());
+    // A wrong secret does not verify, nor does the deployment's.
+    for wrong_secret in ["not-the-secret", CALLBACK_SECRET] {
+        let hook = seen.iter().find(|r| r.path == "/hook").expect("callback");
+        let wrong = std::panic::catch_unwind(|| verify(&hook.signature, wrong_secret, &hook.body));
+        assert!(wrong.is_err(), "{wrong_secret}");
+    }
 
     // The uploader sees each delivery's outcome only; an admin sees every
     // attempt.
@@ -295,4 +310,79 @@ async fn a_dead_receiver_opens_its_circuit_and_stops_using_attempts() {
         (5, "pending"),
         "the open circuit should hold further attempts"
     );
+}
+
+#[tokio::test]
+async fn each_tenant_signs_its_callbacks_with_its_own_rotatable_secret() {
+    let (base, seen) = receiver().await;
+    let server = TestServer::start(&[
+        ("HERON_WEBHOOK_SECRET", CALLBACK_SECRET),
+        ("HERON_RETRY_BASE_MS", "200"),
+        ("HERON_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.1/32"),
+    ])
+    .await;
+    let acme = server.create_key("acme", "admin");
+    let globex = server.create_key("globex", "admin");
+    let rotate = |key: String| {
+        let server = &server;
+        async move {
+            let response = server
+                .call("POST", "/v1/admin/callback-secret", Some(&key), None)
+                .await;
+            assert_eq!(response.status(), 201);
+            let body: serde_json::Value = response.json().await.expect("JSON");
+            body["secret"].as_str().expect("secret").to_owned()
+        }
+    };
+    let first = rotate(acme.clone()).await;
+    let acme_secret = rotate(acme.clone()).await;
+    assert_ne!(first, acme_secret);
+
+    for (key, path) in [(&acme, "/acme"), (&globex, "/globex")] {
+        let callback = format!("{base}{path}");
+        let response = server
+            .upload_with(
+                &[("a.txt".to_owned(), made("form", "txt", 0))],
+                Some(key),
+                &[("x-callback-url", callback.as_str())],
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let delivered = loop {
+        let delivered: Vec<Received> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.answered == 200)
+            .cloned()
+            .collect();
+        if delivered.len() == 2 {
+            break delivered;
+        }
+        assert!(Instant::now() < deadline, "{:?}", seen.lock().unwrap());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let signed_with = |received: &Received, secret: &str| {
+        std::panic::catch_unwind(|| verify(&received.signature, secret, &received.body)).is_ok()
+    };
+    let globex_secret = heron_core::webhook::derived_callback_secret(CALLBACK_SECRET, "globex");
+    for received in &delivered {
+        let (own, others) = if received.path == "/acme" {
+            (&acme_secret, [&first, &globex_secret])
+        } else {
+            (&globex_secret, [&first, &acme_secret])
+        };
+        assert!(signed_with(received, own), "{}", received.path);
+        for other in others {
+            assert!(!signed_with(received, other), "{}", received.path);
+        }
+    }
+    // Only an admin may rotate it.
+    let reader = server.create_key("acme", "reader");
+    let refused = server
+        .call("POST", "/v1/admin/callback-secret", Some(&reader), None)
+        .await;
+    assert_error(refused, 403, "forbidden").await;
 }
