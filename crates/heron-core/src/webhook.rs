@@ -118,15 +118,23 @@ fn forbidden_v6(ip: Ipv6Addr, allow_link_local: bool) -> bool {
 /// `t=<timestamp>,v1=<hex HMAC-SHA256 of "<timestamp>.<body>">`. Receivers
 /// recompute it with the shared secret and reject stale timestamps.
 pub fn signature(secret: &str, timestamp: u64, body: &[u8]) -> String {
-    use hmac::{KeyInit, Mac};
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    let digest = mac.finalize().into_bytes();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hmac_hex(secret, &[timestamp.to_string().as_bytes(), b".", body]);
     format!("t={timestamp},v1={hex}")
+}
+
+/// The hex HMAC-SHA256 under `key` of `parts` one after the other.
+fn hmac_hex(key: &str, parts: &[&[u8]]) -> String {
+    use hmac::{KeyInit, Mac};
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The secret that signs `tenant`'s callbacks until it sets one of its
@@ -135,13 +143,10 @@ pub fn signature(secret: &str, timestamp: u64, body: &[u8]) -> String {
 /// and knowing one's (handed out by `heron callback-secret`) tells
 /// nothing of another's, so no tenant can sign another's callbacks.
 pub fn derived_callback_secret(deployment_secret: &str, tenant: &str) -> String {
-    use hmac::{KeyInit, Mac};
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(deployment_secret.as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-    mac.update(b"heron-callback-v1:");
-    mac.update(tenant.as_bytes());
-    let digest = mac.finalize().into_bytes();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hmac_hex(
+        deployment_secret,
+        &[b"heron-callback-v1:", tenant.as_bytes()],
+    );
     format!("whsec_{hex}")
 }
 

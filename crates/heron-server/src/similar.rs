@@ -21,7 +21,7 @@ use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorEnvelope};
 use crate::upload::{
-    check_extension, quota_allowance, quota_exceeded, sanitize_filename, too_large,
+    check_extension, drain, quota_allowance, quota_exceeded, sanitize_filename, too_large,
 };
 
 /// Documents compared in one request at most.
@@ -267,11 +267,7 @@ async fn read_form(
 ) -> Result<(CompareRequest, Vec<Item>), ApiError> {
     let read = read_fields(state, principal, &mut form).await;
     if read.is_err() {
-        // Read the body to its end (keeping nothing) so that the client,
-        // still sending, gets the answer rather than a reset connection.
-        while let Ok(Some(mut field)) = form.next_field().await {
-            while let Ok(Some(_)) = field.chunk().await {}
-        }
+        drain(&mut form).await;
     }
     read
 }

@@ -120,11 +120,7 @@ pub async fn upload(
     let mut allowance = match quota_allowance(&state, &principal, incoming).await {
         Ok(allowance) => allowance,
         Err(refused) => {
-            // Read the body to its end (storing nothing) so that the client,
-            // still sending, gets the answer rather than a reset connection.
-            while let Ok(Some(mut field)) = multipart.next_field().await {
-                while let Ok(Some(_)) = field.chunk().await {}
-            }
+            drain(&mut multipart).await;
             return Err(refused);
         }
     };
@@ -303,6 +299,14 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
+}
+
+/// Read a refused form to its end, keeping nothing, so that the client,
+/// still sending, gets the answer rather than a reset connection.
+pub(crate) async fn drain(form: &mut Multipart) {
+    while let Ok(Some(mut field)) = form.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
 }
 
 /// Refuse an upload of `incoming` bytes that would take the tenant past

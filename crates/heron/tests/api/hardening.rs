@@ -454,18 +454,9 @@ async fn files_sent_to_compare_need_classify_and_keep_the_upload_rules() {
     let compare = |key: String, name: &'static str, bytes: Vec<u8>| {
         let server = &server;
         async move {
-            let form = reqwest::multipart::Form::new().part(
-                "files",
-                reqwest::multipart::Part::bytes(bytes).file_name(name),
-            );
             server
-                .client
-                .post(server.url("/v1/compare"))
-                .header("x-api-key", key)
-                .multipart(form)
-                .send()
+                .upload_to("/v1/compare", &[(name.to_owned(), bytes)], Some(&key), &[])
                 .await
-                .expect("POST /v1/compare")
         }
     };
     let memo = || b"A short memo about the office picnic and its menu.".to_vec();
