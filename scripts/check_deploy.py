@@ -4,6 +4,13 @@
   worker Deployment and scales on a PostgreSQL query of Heron's own queue
   table and states (read from the migrations, so a renamed column fails).
 - deploy/k8s/kustomization.yaml: lists every manifest in the folder.
+- deploy/k8s: every serviceAccountName, Service, port and autoscaler
+  target resolves to a manifest of the folder; a Deployment an autoscaler
+  owns sets no replica count; replicas spread across nodes and zones.
+- Dockerfile: the runtime image installs the Debian package of every
+  program the code runs (found in the code, each program's package asked
+  of dpkg on this machine, where CI installs them all) and carries the
+  OCR and embedding models.
 - deploy/compose.yaml: the API without workers, workers, PostgreSQL and an
   S3 server, wired to each other.
 - deploy/monitoring/: every metric the alert rules and the Grafana
@@ -13,9 +20,10 @@
 """
 
 import json
-
 import pathlib
 import re
+import shutil
+import subprocess
 import sys
 
 import yaml
@@ -75,6 +83,72 @@ for manifest in ("api.yaml", "worker.yaml"):
         for source in container.get("envFrom", []):
             check(source.get("secretRef", {}).get("name") != "heron",
                   f"{manifest}: the Secret heron must be mounted as files, not as environment")
+
+# References between the manifests resolve.
+manifests = [d for f in sorted(K8S.glob("*.yaml")) if f.name != "kustomization.yaml" for d in documents(f)]
+by_kind = {}
+for d in manifests:
+    by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
+service_accounts = by_kind.get("ServiceAccount", {})
+autoscaled = {d["spec"]["scaleTargetRef"]["name"] for d in by_kind.get("HorizontalPodAutoscaler", {}).values()}
+autoscaled |= {d["spec"]["scaleTargetRef"]["name"] for d in by_kind.get("ScaledObject", {}).values()}
+for name, deployment in by_kind.get("Deployment", {}).items():
+    pod = deployment["spec"]["template"]["spec"]
+    labels = deployment["spec"]["template"]["metadata"]["labels"]
+    account = pod.get("serviceAccountName")
+    check(account in service_accounts, f"Deployment {name} runs as service account {account!r}, which no manifest defines")
+    check(name in autoscaled, f"Deployment {name} has no autoscaler")
+    check("replicas" not in deployment["spec"], f"Deployment {name} sets replicas, which its autoscaler owns")
+    spread = {c["topologyKey"]: c for c in pod.get("topologySpreadConstraints", [])}
+    for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone"):
+        check(key in spread and spread[key]["labelSelector"]["matchLabels"].items() <= labels.items(),
+              f"Deployment {name} does not spread its replicas over {key}")
+for name, hpa in by_kind.get("HorizontalPodAutoscaler", {}).items():
+    check(hpa["spec"]["scaleTargetRef"]["name"] in deployments, f"HorizontalPodAutoscaler {name} targets an unknown Deployment")
+    check(0 < hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"], f"HorizontalPodAutoscaler {name} replica bounds")
+services = by_kind.get("Service", {})
+for name, ingress in by_kind.get("Ingress", {}).items():
+    for rule in ingress["spec"]["rules"]:
+        for path in rule["http"]["paths"]:
+            backend = path["backend"]["service"]
+            service = services.get(backend["name"])
+            check(service is not None, f"Ingress {name} routes to an unknown Service {backend['name']}")
+            if service:
+                ports = {p.get("name") for p in service["spec"]["ports"]} | {p["port"] for p in service["spec"]["ports"]}
+                wanted = backend["port"].get("name", backend["port"].get("number"))
+                check(wanted in ports, f"Ingress {name} routes to port {wanted!r}, which Service {backend['name']} lacks")
+check(len(by_kind.get("Ingress", {})) >= 1, "no Ingress: the API is unreachable from outside the cluster")
+
+# The image has every program the code runs. Programs are found where the
+# code starts them (tests and examples aside); each one's Debian package
+# is asked of dpkg, so a new program without its package fails here.
+started = set()
+for source in (ROOT / "crates").glob("*/src/**/*.rs"):
+    if "heron-testkit" in source.parts:
+        continue
+    code = source.read_text().split("#[cfg(test)]")[0]
+    started |= set(re.findall(r'(?:Command::new|tool::run|legacy::extract)\(\s*"([\w.-]+)"', code))
+check({"tesseract", "pdftotext", "qpdf", "kill"} <= started, f"programs found in the code: {sorted(started)}")
+dockerfile = (ROOT / "Dockerfile").read_text()
+runtime = dockerfile.split("AS runtime", 1)[1]
+installed = set(re.search(r"apt-get install[^\n]*\\\n((?:[^\n]*\\\n)*)", runtime).group(1).replace("\\", " ").split())
+for program in sorted(started):
+    path = shutil.which(program)
+    if path is None:
+        check(False, f"{program} (run by the code) is not installed here, so its package cannot be checked")
+        continue
+    # With merged /usr a package may list /bin/X for what PATH finds as /usr/bin/X.
+    package = None
+    for candidate in (str(pathlib.Path(path).resolve()), f"/bin/{program}", f"/usr/bin/{program}"):
+        owner = subprocess.run(["dpkg", "-S", candidate], capture_output=True, text=True)
+        if owner.returncode == 0:
+            package = owner.stdout.split(":", 1)[0]
+            break
+    check(package is not None and package in installed,
+          f"the code runs {program} (Debian package {package}), which the Dockerfile's runtime stage does not install")
+for setting, script in (("HERON_OCR_MODELS", "fetch-ocr-models"), ("HERON_EMBEDDING_MODEL", "fetch-embedding-model")):
+    check(f"scripts/{script}" in dockerfile and f"{setting}=" in runtime,
+          f"the image does not carry the models of {setting} (scripts/{script})")
 
 kustomization = yaml.safe_load((K8S / "kustomization.yaml").read_text())
 listed = set(kustomization["resources"])

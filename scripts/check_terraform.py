@@ -8,7 +8,10 @@
   from);
 - every Heron setting the module hands to the ConfigMap (`heron_config`)
   is one Heron reads, and the secrets it makes are the Secret's keys the
-  pods mount (deploy/k8s/secret.example.yaml).
+  pods mount (deploy/k8s/secret.example.yaml);
+- the pods' IAM role trusts the service account the manifests really run
+  as: the module's `namespace` and `service_account` defaults are the
+  kustomization's namespace and the ServiceAccount every Deployment names.
 
 Exit status 1 with one line per problem.
 """
@@ -28,6 +31,7 @@ def main():
     problems = []
     declared = {"var": set(), "local": set(), "module": set(), "resource": set(), "data": set()}
     texts = {}
+    defaults = {}
     for path in sorted(glob.glob(os.path.join(MODULE, "*.tf"))):
         name = os.path.basename(path)
         with open(path, encoding="utf-8") as handle:
@@ -40,6 +44,7 @@ def main():
             continue
         for block in parsed.get("variable", []):
             declared["var"].update(strip(k) for k in block)
+            defaults.update({strip(k): first(v.get("default")) for k, v in block.items()})
         for block in parsed.get("locals", []):
             declared["local"].update(strip(k) for k in block)
         for block in parsed.get("module", []):
@@ -95,12 +100,39 @@ def main():
     if made != mounted:
         problems.append(f"secrets.tf makes {sorted(made)}, the Secret heron has {sorted(mounted)}")
 
+    # IRSA: the role's trust names system:serviceaccount:NAMESPACE:ACCOUNT.
+    k8s = os.path.join(ROOT, "deploy", "k8s")
+    with open(os.path.join(k8s, "kustomization.yaml"), encoding="utf-8") as handle:
+        namespace = yaml.safe_load(handle).get("namespace")
+    accounts, used = set(), set()
+    for path in glob.glob(os.path.join(k8s, "*.yaml")):
+        with open(path, encoding="utf-8") as handle:
+            for document in yaml.safe_load_all(handle):
+                if not document:
+                    continue
+                if document.get("kind") == "ServiceAccount":
+                    accounts.add(document["metadata"]["name"])
+                if document.get("kind") == "Deployment":
+                    used.add(document["spec"]["template"]["spec"].get("serviceAccountName"))
+    if "system:serviceaccount:${var.namespace}:${var.service_account}" not in texts.get("iam.tf", ""):
+        problems.append("iam.tf: the pod role's trust does not name var.namespace and var.service_account")
+    if defaults.get("namespace") != namespace:
+        problems.append(f"variable namespace defaults to {defaults.get('namespace')!r}, the manifests use {namespace!r}")
+    if used != {defaults.get("service_account")} or defaults.get("service_account") not in accounts:
+        problems.append(f"variable service_account defaults to {defaults.get('service_account')!r}; "
+                        f"the Deployments run as {sorted(map(str, used))}, the manifests define {sorted(accounts)}")
+
     for problem in problems:
         print(problem)
     if not problems:
         counts = ", ".join(f"{len(v)} {k}" for k, v in declared.items())
         print(f"deploy/terraform: {len(texts)} files parse; references resolve ({counts})")
     return 1 if problems else 0
+
+
+def first(value):
+    """The parser wraps attribute values in a list."""
+    return value[0] if isinstance(value, list) and value else value
 
 
 def strip(name):
