@@ -38,6 +38,7 @@ output "heron_config" {
     ALLOWED_API_KEYS_FILE             = "/run/secrets/heron/api-keys"
     HERON_ADMIN_API_KEYS_FILE         = "/run/secrets/heron/admin-api-key"
     HERON_WEBHOOK_SECRET_FILE         = "/run/secrets/heron/webhook-secret"
+    HERON_AUDIT_KEY_FILE              = "/run/secrets/heron/audit-key"
     OTEL_EXPORTER_OTLP_ENDPOINT       = var.otlp_endpoint
   }
 }

@@ -22,6 +22,9 @@ locals {
     "admin-api-key" = random_password.admin_key.result
     # HERON_WEBHOOK_SECRET_FILE: signs webhook deliveries
     "webhook-secret" = random_password.webhook_secret.result
+    # HERON_AUDIT_KEY_FILE: keys the audit chain, so that database access
+    # alone cannot rewrite it
+    "audit-key" = random_password.audit_key.result
   }
 }
 
@@ -40,6 +43,11 @@ resource "random_password" "admin_key" {
 }
 
 resource "random_password" "webhook_secret" {
+  length  = 48
+  special = false
+}
+
+resource "random_password" "audit_key" {
   length  = 48
   special = false
 }

@@ -135,6 +135,9 @@ pub struct Settings {
     /// Signs deliveries to jobs' own `callback_url`s (registered endpoints
     /// have secrets of their own). Unset: `callback_url` is refused.
     pub webhook_secret: Option<Secret>,
+    /// Keys the audit chain's hashes (HMAC-SHA256; at least 32 bytes), so
+    /// that write access to the database is not enough to rewrite it.
+    pub audit_key: Option<Secret>,
     pub webhook_max_attempts: u32,
     pub webhook_timeout: Duration,
     /// Where webhooks may be delivered: public addresses, plus the
@@ -343,13 +346,15 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_PRESIGN_EXPIRY_SECS", "300"),
     ("HERON_MASTER_KEY", ""),
     ("HERON_MASTER_KEY_FILE", ""),
+    ("HERON_AUDIT_KEY", ""),
     ("HERON_CORS_ORIGINS", ""),
 ];
 
 /// Settings that may be given as `<NAME>_FILE`, a file holding the value
 /// (the master key has its own `HERON_MASTER_KEY_FILE`).
-pub const FILE_SECRETS: [&str; 5] = [
+pub const FILE_SECRETS: [&str; 6] = [
     "ALLOWED_API_KEYS",
+    "HERON_AUDIT_KEY",
     "HERON_ADMIN_API_KEYS",
     "HERON_WEBHOOK_SECRET",
     "HERON_JWT_HS256_SECRET",
@@ -693,6 +698,7 @@ impl Settings {
                 .map(Secret::new)
                 .collect(),
             webhook_secret: optional(get("HERON_WEBHOOK_SECRET")).map(Secret::new),
+            audit_key: optional(get("HERON_AUDIT_KEY")).map(Secret::new),
             webhook_max_attempts: parse_range(
                 "HERON_WEBHOOK_MAX_ATTEMPTS",
                 get("HERON_WEBHOOK_MAX_ATTEMPTS"),

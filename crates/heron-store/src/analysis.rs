@@ -49,6 +49,7 @@ impl Store {
         task_id: &str,
         analysis: &DocumentAnalysis,
     ) -> Result<(), StoreError> {
+        crate::crypto::destroy_text_key(transaction, "document_analysis", task_id).await?;
         let body = self.seal_text(transaction, &analysis.understanding).await?;
         sqlx::query(
             "INSERT INTO document_analysis (task_id, body) VALUES ($1, $2)

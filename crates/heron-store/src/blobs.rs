@@ -326,6 +326,43 @@ impl BlobStore {
         }
     }
 
+    /// The data key the blob `sha256` is sealed under, read from its
+    /// header; `None` for a blob stored in the clear or not stored.
+    pub(crate) async fn data_key_id(&self, sha256: &str) -> Result<Option<String>, StoreError> {
+        let head = match self.location.as_ref() {
+            Location::Local { root } => {
+                let mut file = match tokio::fs::File::open(local_path(root, sha256)).await {
+                    Ok(file) => file,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(e.into()),
+                };
+                use tokio::io::AsyncReadExt;
+                let mut head = Vec::with_capacity(HEADER_LEN);
+                (&mut file)
+                    .take(HEADER_LEN as u64)
+                    .read_to_end(&mut head)
+                    .await?;
+                head
+            }
+            Location::Remote { store, .. } => {
+                let path = object_path(sha256);
+                match store.head(&path).await {
+                    // Shorter than a header: a small blob in the clear.
+                    Ok(meta) if meta.size < HEADER_LEN as u64 => return Ok(None),
+                    Ok(_) => {}
+                    Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                    Err(other) => return Err(object_error(other)),
+                }
+                store
+                    .get_range(&path, 0..HEADER_LEN as u64)
+                    .await
+                    .map_err(object_error)?
+                    .to_vec()
+            }
+        };
+        Ok(key_id(&head))
+    }
+
     /// Whether the blob `sha256` is stored (tests of erasure use this).
     pub async fn contains(&self, sha256: &str) -> Result<bool, StoreError> {
         match self.location.as_ref() {

@@ -6,6 +6,11 @@
 //! key re-wraps the data keys and leaves the objects alone. A wrong master
 //! key is caught at start-up ([`Store::check_master_key`]): it cannot
 //! unwrap the stored data keys.
+//!
+//! Erasure destroys the keys (crypto-shredding): a document's text keys go
+//! with its rows and its file's key before the file, so a copy that
+//! outlives the deletion — an old object version kept by a versioned
+//! bucket, a copy of the blob folder — can no longer be opened.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -257,7 +262,11 @@ impl Store {
             .bind(id)
             .fetch_optional(&self.pool)
             .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("data key {id} is missing")))?;
+            .ok_or_else(|| {
+                StoreError::Encryption(format!(
+                    "data key {id} no longer exists: what it sealed was erased"
+                ))
+            })?;
         unwrap_data_key(master, id, &wrapped)
     }
 
@@ -293,6 +302,17 @@ impl Store {
         ))
     }
 
+    /// [`Store::open_text`] of a column that may be NULL.
+    pub(crate) async fn open_optional(
+        &self,
+        body: Option<String>,
+    ) -> Result<Option<String>, StoreError> {
+        match body {
+            Some(body) => self.open_text(&body).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// A stored text body as text.
     pub(crate) async fn open_text(&self, body: &str) -> Result<String, StoreError> {
         let Some(rest) = body.strip_prefix(TEXT_PREFIX) else {
@@ -309,6 +329,72 @@ impl Store {
         String::from_utf8(plaintext)
             .map_err(|_| StoreError::Corrupt("text is not UTF-8".to_owned()))
     }
+}
+
+/// The data key a stored text body is sealed under; `None` for a body
+/// stored in the clear.
+pub(crate) fn sealed_key_id(body: &str) -> Option<&str> {
+    body.strip_prefix(TEXT_PREFIX)?
+        .split_once(':')
+        .map(|(id, _)| id)
+}
+
+/// Destroy data keys within `transaction` (crypto-shredding): whatever
+/// was sealed under them — the row being deleted, and every copy of it in
+/// a blob store's old versions or a backup of the files — can no longer
+/// be opened by this deployment.
+pub(crate) async fn destroy_data_keys<'a>(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<u64, StoreError> {
+    let mut destroyed = 0;
+    for id in ids {
+        destroyed += sqlx::query("DELETE FROM data_keys WHERE id = $1")
+            .bind(id)
+            .execute(&mut **transaction)
+            .await?
+            .rows_affected();
+    }
+    Ok(destroyed)
+}
+
+/// Tables holding a document's sealed text bodies, keyed by `task_id`:
+/// its text and what was read from it.
+pub(crate) const DOCUMENT_TEXT_TABLES: [&str; 2] = ["document_texts", "document_analysis"];
+
+/// Destroy the data key of the body `table` holds for `task_id` (one of
+/// [`DOCUMENT_TEXT_TABLES`]), before the row is replaced or deleted.
+pub(crate) async fn destroy_text_key(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    table: &str,
+    task_id: &str,
+) -> Result<u64, StoreError> {
+    debug_assert!(DOCUMENT_TEXT_TABLES.contains(&table));
+    // The table name is one of the constants above.
+    let body: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT body FROM {table} WHERE task_id = $1"
+    )))
+    .bind(task_id)
+    .fetch_optional(&mut **transaction)
+    .await?;
+    destroy_data_keys(transaction, body.as_deref().and_then(sealed_key_id)).await
+}
+
+/// Delete every text body of document `task_id` and destroy their keys.
+pub(crate) async fn shred_document_texts(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+    task_id: &str,
+) -> Result<(), StoreError> {
+    for table in DOCUMENT_TEXT_TABLES {
+        destroy_text_key(transaction, table, task_id).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE task_id = $1"
+        )))
+        .bind(task_id)
+        .execute(&mut **transaction)
+        .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

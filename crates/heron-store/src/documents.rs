@@ -11,8 +11,9 @@
 use heron_core::ClassificationResult;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::audit::{Actor, AuditEntry, commit_audited};
+use crate::audit::{Actor, AuditEntry};
 use crate::clock::now_ms;
+use crate::crypto::{destroy_data_keys, destroy_text_key, shred_document_texts};
 use crate::queue::{DocumentText, finish_job_if_settled, from_json};
 use crate::{BlobStore, Store, StoreError};
 
@@ -117,6 +118,7 @@ impl Store {
         .await?;
         if owned.is_some() {
             self.unindex_document(&mut transaction, id).await?;
+            shred_document_texts(&mut transaction, id).await?;
         }
         let Some((job_id, sha256)): Option<(String, String)> = sqlx::query_as(
             "DELETE FROM tasks
@@ -166,7 +168,7 @@ impl Store {
         }
         let entry = AuditEntry::ok(tenant, actor, action, format!("document:{id}"))
             .with_detail(serde_json::json!({ "job_id": job_id, "job_erased": remaining == 0 }));
-        commit_audited(transaction, &entry).await?;
+        self.commit_audited(transaction, &entry).await?;
         if shared == 0 {
             self.drain_blob_deletions(blobs).await?;
         }
@@ -191,6 +193,14 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
             if used == 0 {
+                // Its data key first: were the deletion to fail, or the
+                // object to live on in a bucket's old versions or a copy of
+                // the files, it can no longer be opened.
+                if let Some(key) = blobs.data_key_id(&sha256).await? {
+                    let mut transaction = self.pool.begin().await?;
+                    destroy_data_keys(&mut transaction, [key.as_str()]).await?;
+                    transaction.commit().await?;
+                }
                 blobs.remove(&sha256).await?;
                 deleted += 1;
             }
@@ -291,14 +301,7 @@ impl Store {
                 if part == "text" {
                     self.unindex_document(&mut transaction, &id).await?;
                     // What was read from the text goes with it.
-                    for table in ["document_texts", "document_analysis"] {
-                        sqlx::query(AssertSqlSafe(format!(
-                            "DELETE FROM {table} WHERE task_id = $1"
-                        )))
-                        .bind(&id)
-                        .execute(&mut *transaction)
-                        .await?;
-                    }
+                    shred_document_texts(&mut transaction, &id).await?;
                 } else {
                     sqlx::query("UPDATE tasks SET file_purged_at = $1 WHERE id = $2")
                         .bind(now)
@@ -309,7 +312,7 @@ impl Store {
                 }
                 let action = format!("document.{part}_purge");
                 let entry = AuditEntry::ok(&tenant, actor, &action, format!("document:{id}"));
-                commit_audited(transaction, &entry).await?;
+                self.commit_audited(transaction, &entry).await?;
                 purged += 1;
             }
         }
@@ -422,6 +425,7 @@ impl Store {
         task_id: &str,
         text: DocumentText<'_>,
     ) -> Result<(), StoreError> {
+        destroy_text_key(transaction, "document_texts", task_id).await?;
         let body = self.seal_text(transaction, text.text).await?;
         sqlx::query(
             "INSERT INTO document_texts (task_id, body, redacted) VALUES ($1, $2, $3)
@@ -506,7 +510,7 @@ impl Store {
                 "text_retention_days": settings.text_retention_days,
                 "store_redacted_text": settings.store_redacted_text,
             }));
-        commit_audited(transaction, &entry).await?;
+        self.commit_audited(transaction, &entry).await?;
         Ok(())
     }
 }

@@ -8,7 +8,6 @@ use std::time::Duration;
 use sqlx::Row;
 
 use crate::clock::{ms, now_ms};
-use crate::queue::insert_job;
 use crate::{NewJob, Store, StoreError};
 
 /// What a request carrying an idempotency key should do.
@@ -87,7 +86,7 @@ impl Store {
     /// Keys are global: callers scope them (the server prefixes the tenant).
     pub async fn create_job_for_key(&self, job: &NewJob, key: &str) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
-        insert_job(&mut transaction, job).await?;
+        self.insert_job(&mut transaction, job).await?;
         sqlx::query("UPDATE idempotency_keys SET job_id = $1 WHERE key = $2")
             .bind(&job.id)
             .bind(key)

@@ -8,7 +8,7 @@ use heron_core::{ClassificationResult, JobStatus};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{Actor, AuditEntry, commit_audited};
+use crate::audit::{Actor, AuditEntry};
 use crate::clock::now_ms;
 use crate::queue::{finish_job_if_settled, from_json};
 use crate::{Store, StoreError};
@@ -239,7 +239,7 @@ impl Store {
         crate::webhooks::queue_deliveries(&mut transaction, id, "job.cancelled", now).await?;
         let entry = AuditEntry::ok(tenant, actor, "job.cancel", format!("job:{id}"))
             .with_detail(serde_json::json!({ "tasks": tasks }));
-        commit_audited(transaction, &entry).await?;
+        self.commit_audited(transaction, &entry).await?;
         Ok(Cancelled::Cancelled { tasks })
     }
 
@@ -316,7 +316,7 @@ impl Store {
             "dead_letter.retry",
             format!("document:{task_id}"),
         );
-        commit_audited(transaction, &entry).await?;
+        self.commit_audited(transaction, &entry).await?;
         Ok(true)
     }
 

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{Actor, AuditEntry, commit_audited};
+use crate::audit::{Actor, AuditEntry};
 use crate::clock::now_ms;
 use crate::{Store, StoreError};
 
@@ -92,7 +92,7 @@ impl Store {
                 "scopes": new.scopes.to_string(),
                 "expires_at_ms": new.expires_at_ms,
             }));
-        commit_audited(transaction, &entry).await?;
+        self.commit_audited(transaction, &entry).await?;
         Ok(IssuedKey {
             record: ApiKeyRecord {
                 id: id.clone(),
@@ -147,7 +147,7 @@ impl Store {
             .bind(format!("key:{id}"))
             .execute(&mut *transaction)
             .await?;
-        commit_audited(
+        self.commit_audited(
             transaction,
             &AuditEntry::ok(tenant, actor, "key.revoke", format!("key:{id}")),
         )

@@ -13,7 +13,7 @@
 use heron_core::ClassificationResult;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::audit::{Actor, AuditEntry, append};
+use crate::audit::{Actor, AuditEntry};
 use crate::clock::now_ms;
 use crate::queue::from_json;
 use crate::{Store, StoreError};
@@ -252,7 +252,7 @@ impl Store {
             "to": record.label,
             "fields": record.fields.as_ref().and_then(|f| f.as_object()).map_or(0, |f| f.len()),
         }));
-        append(&mut transaction, &entry).await?;
+        self.append_audit(&mut transaction, &entry).await?;
         transaction.commit().await?;
         Ok(Some(record))
     }
@@ -396,7 +396,7 @@ impl Store {
         }
         let entry = AuditEntry::ok(tenant, actor, "type.define", format!("type:{}", defined.id))
             .with_detail(serde_json::json!({ "parent": defined.parent }));
-        append(&mut transaction, &entry).await?;
+        self.append_audit(&mut transaction, &entry).await?;
         transaction.commit().await?;
         Ok(true)
     }
@@ -460,7 +460,7 @@ impl Store {
                 .ok_or_else(|| StoreError::Corrupt("a pending training run vanished".into()));
         }
         let entry = AuditEntry::ok(tenant, actor, "model.train", format!("training:{id}"));
-        append(&mut transaction, &entry).await?;
+        self.append_audit(&mut transaction, &entry).await?;
         transaction.commit().await?;
         let run = self
             .training_run(tenant, &id)
@@ -752,7 +752,7 @@ impl Store {
             &format!("model.{action}"),
             format!("model:{model}"),
         );
-        append(&mut transaction, &entry).await?;
+        self.append_audit(&mut transaction, &entry).await?;
         transaction.commit().await?;
         Ok(true)
     }

@@ -29,7 +29,10 @@ mod uploads;
 mod webhooks;
 
 pub use analysis::{DocumentAnalysis, DuplicateCandidates, StoredFingerprint};
-pub use audit::{Actor, AuditEntry, AuditFilter, AuditRecord, AuditVerification, ChainSummary};
+pub use audit::{
+    Actor, AuditAnchor, AuditEntry, AuditFilter, AuditKey, AuditRecord, AuditVerification,
+    ChainSummary,
+};
 pub use backup::SnapshotCounts;
 pub use crypto::MasterKey;
 pub use documents::{DocumentRecord, TenantSettings};

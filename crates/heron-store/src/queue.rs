@@ -17,7 +17,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 use crate::StoreError;
-use crate::audit::{AuditEntry, append};
+use crate::audit::AuditEntry;
 use crate::clock::{ms, now_ms};
 use crate::db::{self, Backend, PoolConfig};
 
@@ -28,6 +28,8 @@ pub struct Store {
     backend: Backend,
     /// Set: texts and blobs written from now on are encrypted.
     pub(crate) master: Option<std::sync::Arc<crate::crypto::MasterKey>>,
+    /// Set: audit entries written from now on are keyed with it.
+    pub(crate) audit_key: Option<std::sync::Arc<crate::audit::AuditKey>>,
 }
 
 /// A job to create: one per upload request.
@@ -112,6 +114,7 @@ impl Store {
             pool,
             backend,
             master: None,
+            audit_key: None,
         };
         store.ensure_search_schema().await?;
         Ok(store)
@@ -138,7 +141,7 @@ impl Store {
     /// entry: a job exists with every file or not at all.
     pub async fn create_job(&self, job: &NewJob) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await?;
-        insert_job(&mut transaction, job).await?;
+        self.insert_job(&mut transaction, job).await?;
         transaction.commit().await?;
         Ok(())
     }
@@ -441,71 +444,74 @@ impl Store {
     }
 }
 
-/// Insert a job and its tasks within `transaction`.
-pub(crate) async fn insert_job(
-    transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
-    job: &NewJob,
-) -> Result<(), StoreError> {
-    let now = now_ms();
-    sqlx::query(
-        "INSERT INTO jobs (id, status, total_files, request_id, synchronous, callback_url,
-                           trace_context, tenant_id, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $7, $8, $9, $6, $6)",
-    )
-    .bind(&job.id)
-    .bind(if job.synchronous {
-        "processing"
-    } else {
-        "queued"
-    })
-    .bind(job.tasks.len() as i64)
-    .bind(&job.request_id)
-    .bind(i64::from(job.synchronous))
-    .bind(now)
-    .bind(job.callback_url.as_deref())
-    .bind(job.trace_context.as_deref())
-    .bind(&job.tenant)
-    .execute(&mut **transaction)
-    .await?;
-    let (state, expires) = match &job.lease_owner {
-        Some(_) => ("leased", Some(now + ms(job.lease))),
-        None => ("pending", None),
-    };
-    for (position, task) in job.tasks.iter().enumerate() {
+impl Store {
+    /// Insert a job and its tasks within `transaction`.
+    pub(crate) async fn insert_job(
+        &self,
+        transaction: &mut sqlx::Transaction<'_, sqlx::Any>,
+        job: &NewJob,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
         sqlx::query(
-            "INSERT INTO tasks (id, job_id, position, filename, sha256, size_bytes, state, attempts,
-                                lease_owner, lease_expires_at, available_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11)",
+            "INSERT INTO jobs (id, status, total_files, request_id, synchronous, callback_url,
+                               trace_context, tenant_id, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $7, $8, $9, $6, $6)",
         )
-        .bind(&task.id)
         .bind(&job.id)
-        .bind(position as i64)
-        .bind(&task.filename)
-        .bind(&task.sha256)
-        .bind(task.size_bytes as i64)
-        .bind(state)
-        .bind(i64::from(job.lease_owner.is_some()))
-        .bind(&job.lease_owner)
-        .bind(expires)
+        .bind(if job.synchronous {
+            "processing"
+        } else {
+            "queued"
+        })
+        .bind(job.tasks.len() as i64)
+        .bind(&job.request_id)
+        .bind(i64::from(job.synchronous))
         .bind(now)
+        .bind(job.callback_url.as_deref())
+        .bind(job.trace_context.as_deref())
+        .bind(&job.tenant)
         .execute(&mut **transaction)
         .await?;
+        let (state, expires) = match &job.lease_owner {
+            Some(_) => ("leased", Some(now + ms(job.lease))),
+            None => ("pending", None),
+        };
+        for (position, task) in job.tasks.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO tasks (id, job_id, position, filename, sha256, size_bytes, state, attempts,
+                                    lease_owner, lease_expires_at, available_at, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $11)",
+            )
+            .bind(&task.id)
+            .bind(&job.id)
+            .bind(position as i64)
+            .bind(&task.filename)
+            .bind(&task.sha256)
+            .bind(task.size_bytes as i64)
+            .bind(state)
+            .bind(i64::from(job.lease_owner.is_some()))
+            .bind(&job.lease_owner)
+            .bind(expires)
+            .bind(now)
+            .execute(&mut **transaction)
+            .await?;
+        }
+        let entry = AuditEntry {
+            tenant: job.tenant.clone(),
+            actor: job.actor.clone(),
+            action: "job.create".to_owned(),
+            resource: format!("job:{}", job.id),
+            outcome: "ok".to_owned(),
+            request_id: job.request_id.clone(),
+            detail: serde_json::json!({
+                "files": job.tasks.len(),
+                "bytes": job.tasks.iter().map(|t| t.size_bytes).sum::<u64>(),
+            })
+            .to_string(),
+        };
+        self.append_audit(transaction, &entry).await?;
+        Ok(())
     }
-    let entry = AuditEntry {
-        tenant: job.tenant.clone(),
-        actor: job.actor.clone(),
-        action: "job.create".to_owned(),
-        resource: format!("job:{}", job.id),
-        outcome: "ok".to_owned(),
-        request_id: job.request_id.clone(),
-        detail: serde_json::json!({
-            "files": job.tasks.len(),
-            "bytes": job.tasks.iter().map(|t| t.size_bytes).sum::<u64>(),
-        })
-        .to_string(),
-    };
-    append(transaction, &entry).await?;
-    Ok(())
 }
 
 /// Mark a job done when none of its tasks is pending or leased any more

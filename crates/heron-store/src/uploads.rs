@@ -15,7 +15,7 @@ use sqlx::Row;
 
 use crate::clock::now_ms;
 use crate::documents::queue_blob_deletion;
-use crate::queue::{NewJob, insert_job};
+use crate::queue::NewJob;
 use crate::{Actor, AuditEntry, Store, StoreError};
 
 /// How the bytes of an upload arrive.
@@ -126,7 +126,7 @@ impl Store {
             "length": upload.length,
             "request_id": upload.request_id,
         }));
-        crate::audit::commit_audited(transaction, &entry).await
+        self.commit_audited(transaction, &entry).await
     }
 
     /// The upload `id` of `tenant` (another tenant's is not found).
@@ -248,7 +248,7 @@ impl Store {
                 None => Ok(Completion::Gone),
             };
         }
-        insert_job(&mut transaction, job).await?;
+        self.insert_job(&mut transaction, job).await?;
         release_parts(&mut transaction, id, &parts).await?;
         transaction.commit().await?;
         Ok(Completion::Created)
@@ -278,7 +278,7 @@ impl Store {
         }
         release_parts(&mut transaction, id, &parts).await?;
         let entry = AuditEntry::ok(tenant, actor, "upload.delete", format!("upload:{id}"));
-        crate::audit::commit_audited(transaction, &entry).await?;
+        self.commit_audited(transaction, &entry).await?;
         Ok(true)
     }
 

@@ -10,8 +10,9 @@ use std::time::Duration;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::{Actor, AuditEntry, commit_audited};
+use crate::audit::{Actor, AuditEntry};
 use crate::clock::{ms, now_ms};
+use crate::crypto::{destroy_data_keys, sealed_key_id};
 use crate::{Store, StoreError};
 
 /// A registered endpoint (its secret is shown only when it is created).
@@ -86,18 +87,19 @@ impl Store {
     ) -> Result<WebhookEndpoint, StoreError> {
         let now = now_ms();
         let mut transaction = self.pool.begin().await?;
+        let sealed = self.seal_text(&mut transaction, secret).await?;
         sqlx::query(
             "INSERT INTO webhook_endpoints (id, url, secret, active, created_at, tenant_id)
              VALUES ($1, $2, $3, 1, $4, $5)",
         )
         .bind(id)
         .bind(url)
-        .bind(secret)
+        .bind(&sealed)
         .bind(now)
         .bind(tenant)
         .execute(&mut *transaction)
         .await?;
-        commit_audited(
+        self.commit_audited(
             transaction,
             &AuditEntry::ok(tenant, actor, "webhook.add", format!("webhook:{id}")),
         )
@@ -120,16 +122,28 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let now = now_ms();
         let mut transaction = self.pool.begin().await?;
+        // The replaced secret's data key goes with it.
+        let replaced: Option<String> =
+            sqlx::query_scalar("SELECT secret FROM tenant_callback_secrets WHERE tenant_id = $1")
+                .bind(tenant)
+                .fetch_optional(&mut *transaction)
+                .await?;
+        destroy_data_keys(
+            &mut transaction,
+            replaced.as_deref().and_then(sealed_key_id),
+        )
+        .await?;
+        let sealed = self.seal_text(&mut transaction, secret).await?;
         sqlx::query(
             "INSERT INTO tenant_callback_secrets (tenant_id, secret, created_at) VALUES ($1, $2, $3)
              ON CONFLICT (tenant_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at",
         )
         .bind(tenant)
-        .bind(secret)
+        .bind(&sealed)
         .bind(now)
         .execute(&mut *transaction)
         .await?;
-        commit_audited(
+        self.commit_audited(
             transaction,
             &AuditEntry::ok(
                 tenant,
@@ -183,7 +197,7 @@ impl Store {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        commit_audited(
+        self.commit_audited(
             transaction,
             &AuditEntry::ok(tenant, actor, "webhook.remove", format!("webhook:{id}")),
         )
@@ -230,8 +244,8 @@ impl Store {
             url: row.try_get("url")?,
             event: row.try_get("event")?,
             attempt: row.try_get::<i64, _>("attempts")?.max(0) as u32,
-            endpoint_secret: row.try_get("endpoint_secret")?,
-            tenant_secret: row.try_get("tenant_secret")?,
+            endpoint_secret: self.open_optional(row.try_get("endpoint_secret")?).await?,
+            tenant_secret: self.open_optional(row.try_get("tenant_secret")?).await?,
             tenant: row.try_get("tenant_id")?,
         }))
     }

@@ -5,7 +5,7 @@ mod support;
 
 use heron_core::access::{Scope, Scopes};
 use heron_store::{AuditFilter, BlobStore, NewApiKey, TenantSettings};
-use support::{actor, claim, complete, job, stores};
+use support::{actor, claim, complete, job, result, stores};
 
 #[tokio::test]
 async fn another_tenants_job_is_invisible() {
@@ -487,4 +487,288 @@ fn retention() -> AuditFilter {
 /// as an attacker with database access would.
 async fn raw_pool(store: &heron_store::Store) -> sqlx::AnyPool {
     store.pool_for_tests().clone()
+}
+
+/// Crypto-shredding: erasing a document destroys the data keys of its
+/// text and of its file, so a copy of the file that outlives the deletion
+/// (an old object version in a versioned bucket, a file-level backup of
+/// the blob folder) put back afterwards cannot be opened. Webhook and
+/// callback secrets are sealed too, and a replaced callback secret's key
+/// goes with it.
+#[tokio::test]
+async fn erasure_destroys_the_keys_so_a_restored_copy_of_the_file_cannot_be_read() {
+    for (store, dir) in stores().await {
+        let master = heron_store::MasterKey::from_bytes(&[7u8; 32]).unwrap();
+        let store = store.with_master_key(Some(std::sync::Arc::new(master)));
+        let blobs = BlobStore::open_local(&dir.path().join("blobs"))
+            .await
+            .unwrap()
+            .with_encryption(&store);
+        let pool = raw_pool(&store).await;
+        let keys = || async {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM data_keys")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        };
+        let mut writer = blobs.writer(1 << 20).await.unwrap();
+        writer
+            .write(b"IBAN DE89 3704 0044 0532 0130 00, a bank statement")
+            .await
+            .unwrap();
+        let blob = writer.commit().await.unwrap();
+        let mut new = job("shred", 1);
+        new.tasks[0].sha256 = blob.sha256.clone();
+        new.tasks[0].size_bytes = blob.size_bytes;
+        store.create_job(&new).await.unwrap();
+        let task = claim(&store, "w", 3).await.unwrap();
+        let text = heron_store::DocumentText {
+            text: "a bank statement of account DE89 3704",
+            redacted: false,
+            analysis: None,
+        };
+        assert!(
+            store
+                .complete_reusable(&task.id, "w", &result("s.txt"), None, Some(text))
+                .await
+                .unwrap()
+        );
+        let before = keys().await;
+        // The file's key and the text's key.
+        assert!(before >= 2, "{before}");
+        let stored_text: String =
+            sqlx::query_scalar("SELECT body FROM document_texts WHERE task_id = $1")
+                .bind(&task.id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert!(stored_text.starts_with("enc:v1:") && !stored_text.contains("DE89"));
+        let file = blobs.local_file(&blob.sha256).unwrap();
+        let backup = dir.path().join("backup-of-the-file");
+        std::fs::copy(&file, &backup).unwrap();
+        // Readable while the document exists.
+        assert!(blobs.fetch(&blob.sha256, blob.size_bytes).await.is_ok());
+
+        assert!(
+            store
+                .erase_document(&blobs, "t1", &task.id, &actor(), "document.erase")
+                .await
+                .unwrap()
+        );
+        assert_eq!(keys().await, before - 2, "both keys destroyed");
+        let text_key = stored_text.split(':').nth(2).unwrap().to_owned();
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM data_keys WHERE id = $1")
+            .bind(&text_key)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(left, 0);
+        // The copy comes back; the deployment cannot open it.
+        assert!(!file.exists());
+        std::fs::copy(&backup, &file).unwrap();
+        let restored = blobs.fetch(&blob.sha256, blob.size_bytes).await;
+        assert!(
+            matches!(&restored, Err(heron_store::StoreError::Encryption(e)) if e.contains("erased")),
+            "{restored:?}"
+        );
+
+        // Secrets at rest: sealed, and opened only to sign.
+        store
+            .set_callback_secret("t1", "whsec_first", &actor())
+            .await
+            .unwrap();
+        let with_one = keys().await;
+        store
+            .set_callback_secret("t1", "whsec_second", &actor())
+            .await
+            .unwrap();
+        assert_eq!(
+            keys().await,
+            with_one,
+            "the replaced secret's key is destroyed"
+        );
+        store
+            .add_webhook_endpoint(
+                "t1",
+                "wh1",
+                "https://example.com/h",
+                "whsec_endpoint",
+                &actor(),
+            )
+            .await
+            .unwrap();
+        let stored: Vec<String> = sqlx::query_scalar(
+            "SELECT secret FROM tenant_callback_secrets UNION ALL SELECT secret FROM webhook_endpoints",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        assert_eq!(stored.len(), 2);
+        assert!(
+            stored
+                .iter()
+                .all(|s| s.starts_with("enc:v1:") && !s.contains("whsec")),
+            "{stored:?}"
+        );
+        // A finished job's callback is signed with the secret in the clear.
+        let mut called = job("called", 1);
+        called.callback_url = Some("https://example.com/callback".to_owned());
+        store.create_job(&called).await.unwrap();
+        let task = claim(&store, "w", 3).await.unwrap();
+        assert!(complete(&store, &task.id, "w", "c.txt").await);
+        let mut secrets = Vec::new();
+        while let Some(delivery) = store
+            .claim_delivery("w", std::time::Duration::from_secs(60))
+            .await
+            .unwrap()
+        {
+            secrets.push((delivery.endpoint_secret, delivery.tenant_secret));
+        }
+        assert!(
+            secrets.contains(&(None, Some("whsec_second".to_owned()))),
+            "{secrets:?}"
+        );
+        assert!(
+            secrets.contains(&(
+                Some("whsec_endpoint".to_owned()),
+                Some("whsec_second".to_owned())
+            )),
+            "{secrets:?}"
+        );
+    }
+}
+
+/// An audit entry's row: tenant, seq, at and the hashed text fields.
+type AuditRow = (
+    String,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+/// The hash an attacker without the audit key can compute: plain SHA-256
+/// over the length-prefixed fields, as unkeyed chains use.
+fn unkeyed_hash(prev: &str, seq: i64, at: i64, fields: &[String]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for field in [prev.to_owned(), seq.to_string(), at.to_string()]
+        .iter()
+        .chain(fields)
+    {
+        hasher.update((field.len() as u64).to_be_bytes());
+        hasher.update(field.as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// With an audit key, someone with write access to the database but not
+/// the key cannot rewrite the chain consistently: not even by recomputing
+/// every hash and the head. A chain written before the key was set is
+/// keyed from its head on; anchors kept outside the database catch a
+/// rewrite by anyone; a keyed chain cannot pass for checked without the key.
+#[tokio::test]
+async fn a_keyed_audit_chain_cannot_be_rewritten_without_the_key() {
+    for (plain, _dir) in stores().await {
+        // Two entries before the key was set.
+        for n in 0..2 {
+            plain.create_job(&job(&format!("k{n}"), 1)).await.unwrap();
+        }
+        let key = heron_store::AuditKey::new(&[42u8; 32]).unwrap();
+        let keyed = plain.clone().with_audit_key(Some(std::sync::Arc::new(key)));
+        assert!(heron_store::AuditKey::new(b"short").is_err());
+        assert_eq!(keyed.key_audit_chains().await.unwrap(), 1);
+        assert_eq!(keyed.key_audit_chains().await.unwrap(), 0);
+        keyed.create_job(&job("k2", 1)).await.unwrap();
+        let clean = keyed.verify_audit().await.unwrap();
+        assert!(clean.problems.is_empty(), "{:?}", clean.problems);
+        assert_eq!((clean.chains[0].entries, clean.chains[0].unkeyed), (4, 2));
+        // Without the key the keyed entries cannot be vouched for.
+        let unverifiable = plain.verify_audit().await.unwrap();
+        assert!(
+            unverifiable
+                .problems
+                .iter()
+                .any(|p| p.contains("without the audit key")),
+            "{:?}",
+            unverifiable.problems
+        );
+        // Anchors, as logged or printed, read back and hold.
+        let anchors = keyed.audit_anchors().await.unwrap();
+        let text: String = anchors
+            .iter()
+            .map(|a| format!("{{\"message\":\"{}\"}}\n", a.line()))
+            .collect();
+        assert_eq!(heron_store::AuditAnchor::find(&text), anchors);
+        for anchor in &anchors {
+            assert_eq!(keyed.check_anchor(anchor).await.unwrap(), None);
+        }
+
+        // The attacker edits entry 1 and recomputes every hash and the head.
+        let pool = raw_pool(&keyed).await;
+        sqlx::query("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 1")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let rows: Vec<AuditRow> = sqlx::query_as(
+            "SELECT tenant_id, seq, at, actor, action, resource, outcome, request_id, detail
+                   FROM audit_log ORDER BY tenant_id, seq",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let mut prev = "0".repeat(64);
+        for (tenant, seq, at, actor, action, resource, outcome, request_id, detail) in rows {
+            let hash = unkeyed_hash(
+                &prev,
+                seq,
+                at,
+                &[
+                    tenant.clone(),
+                    actor,
+                    action,
+                    resource,
+                    outcome,
+                    request_id,
+                    detail,
+                ],
+            );
+            sqlx::query(
+                "UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE tenant_id = $3 AND seq = $4",
+            )
+            .bind(&prev)
+            .bind(&hash)
+            .bind(&tenant)
+            .bind(seq)
+            .execute(&pool)
+            .await
+            .unwrap();
+            sqlx::query("UPDATE audit_heads SET hash = $1 WHERE tenant_id = $2")
+                .bind(&hash)
+                .bind(&tenant)
+                .execute(&pool)
+                .await
+                .unwrap();
+            prev = hash;
+        }
+        // Consistent enough to fool an unkeyed check...
+        assert!(plain.verify_audit().await.unwrap().problems.is_empty());
+        // ...but not the keyed one, nor the anchors.
+        let caught = keyed.verify_audit().await.unwrap();
+        assert!(
+            caught
+                .problems
+                .iter()
+                .any(|p| p.contains("ends in an unkeyed entry")),
+            "{:?}",
+            caught.problems
+        );
+        for anchor in &anchors {
+            assert!(keyed.check_anchor(anchor).await.unwrap().is_some());
+        }
+    }
 }

@@ -411,7 +411,14 @@ pub struct AuditArgs {
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Recompute every tenant's chain; exit 1 when an entry was edited,
-    /// removed or added out of order. Prints each chain's head hash, to
-    /// keep somewhere the database's writers cannot reach.
-    Verify,
+    /// removed or added out of order. Prints each chain's head as an
+    /// `anchor` line, to keep somewhere the database's writers cannot
+    /// reach (the service logs the same lines now and then).
+    Verify {
+        /// A file of earlier anchor lines (this command's output, or the
+        /// service's log): each anchored entry must still be there,
+        /// unchanged.
+        #[arg(long, value_name = "FILE")]
+        anchors: Option<std::path::PathBuf>,
+    },
 }

@@ -142,9 +142,10 @@ pub fn master_key(
     Ok(Some(std::sync::Arc::new(key)))
 }
 
-/// Attach the configured master key to `store` and check that it opens
-/// the data keys already stored (a wrong key stops start-up here).
-pub async fn with_encryption(
+/// Attach the configured keys to `store`: the master key, checked to open
+/// the data keys already stored (a wrong key stops start-up here), and the
+/// audit key, with every chain written before it keyed from its head on.
+pub async fn with_keys(
     store: heron_store::Store,
     settings: &Settings,
 ) -> anyhow::Result<heron_store::Store> {
@@ -153,6 +154,18 @@ pub async fn with_encryption(
         .check_master_key()
         .await
         .context("checking the master key")?;
+    let audit_key = match &settings.audit_key {
+        Some(secret) => Some(std::sync::Arc::new(
+            heron_store::AuditKey::new(secret.expose().trim().as_bytes())
+                .context("HERON_AUDIT_KEY")?,
+        )),
+        None => None,
+    };
+    let store = store.with_audit_key(audit_key);
+    store
+        .key_audit_chains()
+        .await
+        .context("keying the audit chains")?;
     Ok(store)
 }
 

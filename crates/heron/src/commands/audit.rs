@@ -1,4 +1,5 @@
-//! `heron audit verify`: recompute every tenant's audit chain.
+//! `heron audit verify`: recompute every tenant's audit chain and check it
+//! against anchors kept elsewhere.
 
 use std::process::ExitCode;
 
@@ -44,14 +45,39 @@ pub fn run(settings: Settings, args: &AuditArgs) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     runtime.block_on(async {
         let store = super::keys::open_store(&settings).await?;
-        let AuditCommand::Verify = args.command;
-        let report = store.verify_audit().await?;
+        let AuditCommand::Verify { anchors } = &args.command;
+        let mut report = store.verify_audit().await?;
+        let mut anchored = 0;
+        if let Some(path) = anchors {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the anchors {}", path.display()))?;
+            for anchor in heron_store::AuditAnchor::find(&text) {
+                anchored += 1;
+                report.problems.extend(store.check_anchor(&anchor).await?);
+            }
+            if anchored == 0 {
+                anyhow::bail!("{} holds no anchor lines", path.display());
+            }
+        }
         store.close().await;
         for chain in &report.chains {
+            let unkeyed = match chain.unkeyed {
+                0 => String::new(),
+                n => format!(" ({n} from before the audit key, unkeyed)"),
+            };
             println!(
-                "tenant {}: {} entries, head {}",
-                chain.tenant, chain.entries, chain.head_hash
+                "tenant {}: {} entries{unkeyed}",
+                chain.tenant, chain.entries
             );
+            let anchor = heron_store::AuditAnchor {
+                tenant: chain.tenant.clone(),
+                seq: chain.head_seq,
+                hash: chain.head_hash.clone(),
+            };
+            println!("{}", anchor.line());
+        }
+        if anchored > 0 {
+            println!("{anchored} anchors checked");
         }
         if report.problems.is_empty() {
             println!("audit log intact ({} chains)", report.chains.len());

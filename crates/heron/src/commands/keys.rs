@@ -42,7 +42,7 @@ pub(super) async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let store = Store::open(settings.database_url.as_deref(), &settings.data_dir)
         .await
         .context("opening the database")?;
-    crate::setup::with_encryption(store, settings).await
+    crate::setup::with_keys(store, settings).await
 }
 
 /// Who acts when the operator runs a command: the local user.

@@ -70,7 +70,7 @@ pub(super) async fn open_service(
                     .map_or_else(|| "(embedded SQLite)".to_owned(), redact_url)
             )
         })?;
-    let store = setup::with_encryption(store, &settings).await?;
+    let store = setup::with_keys(store, &settings).await?;
     if store.encrypts() {
         tracing::info!("encryption at rest is on: files and texts are sealed under the master key");
     }

@@ -642,6 +642,71 @@ async fn the_audit_log_records_actions_and_heron_audit_verify_detects_tampering(
     );
 }
 
+/// With `HERON_AUDIT_KEY` the chain is keyed, and `heron audit verify`
+/// prints anchor lines; kept outside the database, they catch what a
+/// consistent edit of the database hides: the newest entries removed and
+/// the head moved back to match.
+#[tokio::test]
+async fn audit_anchors_catch_a_truncation_the_chain_alone_cannot() {
+    let mut env = NO_LIMITS.to_vec();
+    env.push(("HERON_AUDIT_KEY", "an-audit-key-of-at-least-32-bytes-0123"));
+    let server = TestServer::start(&env).await;
+    let admin = server.create_key("acme", "admin");
+    server
+        .upload_document(&admin, "first.txt", &sample_text("first"))
+        .await;
+    let verify = server.cli(&["audit", "verify"]);
+    let printed = String::from_utf8_lossy(&verify.stdout).into_owned();
+    assert!(verify.status.success(), "{printed}");
+    let anchor_line = printed
+        .lines()
+        .find(|l| l.starts_with("anchor acme "))
+        .unwrap_or_else(|| panic!("{printed}"));
+    assert!(
+        anchor_line.contains(" k1:"),
+        "the chain is keyed: {anchor_line}"
+    );
+    let anchors = server.data_dir.join("anchors.txt");
+    std::fs::write(&anchors, &printed).unwrap();
+
+    // Someone with database access removes the newest entry and moves the
+    // head back onto the one before: the chain is consistent again.
+    let store = server.open_store().await;
+    let pool = store.pool_for_tests();
+    let (seq, prev): (i64, String) = sqlx::query_as(
+        "SELECT seq, prev_hash FROM audit_log WHERE tenant_id = 'acme' ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE tenant_id = 'acme' AND seq = $1")
+        .bind(seq)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_heads SET seq = $1, hash = $2 WHERE tenant_id = 'acme'")
+        .bind(seq - 1)
+        .bind(&prev)
+        .execute(pool)
+        .await
+        .unwrap();
+    store.close().await;
+    let alone = server.cli(&["audit", "verify"]);
+    assert!(
+        alone.status.success(),
+        "{}",
+        String::from_utf8_lossy(&alone.stderr)
+    );
+    let anchored = server.cli(&["audit", "verify", "--anchors", anchors.to_str().unwrap()]);
+    assert!(!anchored.status.success());
+    assert!(
+        String::from_utf8_lossy(&anchored.stderr)
+            .contains(&format!("entry {seq} was anchored but is gone")),
+        "{}",
+        String::from_utf8_lossy(&anchored.stderr)
+    );
+}
+
 #[tokio::test]
 async fn a_purged_document_leaves_nothing_behind() {
     let mut env = NO_LIMITS.to_vec();
