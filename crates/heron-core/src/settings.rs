@@ -110,6 +110,10 @@ pub struct Settings {
     pub extraction_timeout: Duration,
     /// Address-space limit of each extraction child process, in bytes.
     pub extraction_memory_bytes: u64,
+    /// The user extraction children run as (a name, `uid` or `uid:gid`),
+    /// so that parsers cannot read the service's files; `None`: the
+    /// service's own user.
+    pub extract_user: Option<String>,
     pub task_lease: Duration,
     pub max_attempts: u32,
     pub log_format: LogFormat,
@@ -299,6 +303,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("HERON_MAX_TEXT_KB", "4096"),
     ("HERON_EXTRACTION_TIMEOUT_SECS", "60"),
     ("HERON_EXTRACTION_MEMORY_MB", "1536"),
+    ("HERON_EXTRACT_USER", ""),
     ("HERON_TASK_LEASE_SECS", "120"),
     ("HERON_MAX_ATTEMPTS", "3"),
     ("HERON_LOG_FORMAT", "json"),
@@ -651,6 +656,7 @@ impl Settings {
                 1 << 20,
             )? * 1024
                 * 1024,
+            extract_user: optional(get("HERON_EXTRACT_USER")),
             task_lease: Duration::from_secs(parse_range(
                 "HERON_TASK_LEASE_SECS",
                 get("HERON_TASK_LEASE_SECS"),

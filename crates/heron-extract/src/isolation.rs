@@ -10,9 +10,16 @@
 //! the next request. Idle children are reused, so the cost of a process
 //! start is paid once per pool slot, not once per file.
 //!
+//! Page previews and PDF stamping for people run in the same children
+//! ([`ChildTask::Preview`], [`ChildTask::Stamp`]): a hostile file meets
+//! Poppler, qpdf and the image decoder only under the child's limits.
+//!
 //! Children start with a cleared environment ([`CHILD_ENVIRONMENT`] is
 //! all they inherit: no database URL, S3 key or webhook secret reaches a
-//! parser) and with `TMPDIR` set to a folder of their own that the parent
+//! parser), optionally as another user ([`IsolatedExtractor::with_user`],
+//! `HERON_EXTRACT_USER`: then they cannot read the service's files either,
+//! and each file is handed over as a copy in the child's own folder), and
+//! with `TMPDIR` set to a folder of their own that the parent
 //! creates and removes when the child ends, so scratch files of a child
 //! killed at its deadline are not left behind. A parent that is killed
 //! itself cannot remove them; its folders carry its process id, and the
@@ -53,12 +60,20 @@ pub enum ChildTask {
         engine: Box<OcrEngine>,
         extraction: Box<Extraction>,
     },
+    /// A page as PNG for a person ([`crate::preview::render_page`]).
+    Preview { page: u32, max_side: u32 },
+    /// The PDF with a provenance line stamped on it
+    /// ([`crate::stamp::stamp_pdf`]).
+    Stamp { line: String },
 }
 
-/// A child's answer: the extraction, or an error with its stable code.
+/// A child's answer: the extraction, bytes it made (a preview, a stamped
+/// file; base64), or an error with its stable code.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum ChildResponse {
     Ok(Extraction),
+    /// `None`: there was nothing to make (a page the file does not have).
+    Made(Option<String>),
     Err {
         kind: ChildErrorKind,
         message: String,
@@ -80,10 +95,23 @@ pub enum ChildErrorKind {
 
 impl ChildResponse {
     fn from_result(result: Result<Extraction, ExtractError>) -> ChildResponse {
-        let error = match result {
-            Ok(extraction) => return ChildResponse::Ok(extraction),
-            Err(error) => error,
-        };
+        match result {
+            Ok(extraction) => ChildResponse::Ok(extraction),
+            Err(error) => ChildResponse::from_error(error),
+        }
+    }
+
+    fn from_made(result: Result<Option<Vec<u8>>, ExtractError>) -> ChildResponse {
+        use base64::Engine;
+        match result {
+            Ok(made) => ChildResponse::Made(
+                made.map(|bytes| base64::engine::general_purpose::STANDARD.encode(bytes)),
+            ),
+            Err(error) => ChildResponse::from_error(error),
+        }
+    }
+
+    fn from_error(error: ExtractError) -> ChildResponse {
         let kind = match &error {
             ExtractError::Unsupported { .. } => ChildErrorKind::Unsupported,
             ExtractError::Corrupt(_) => ChildErrorKind::Corrupt,
@@ -106,12 +134,36 @@ impl ChildResponse {
         ChildResponse::Err { kind, message }
     }
 
-    fn into_result(self, limits: &ExtractionLimits) -> Result<Extraction, ExtractError> {
-        let (kind, message) = match self {
-            ChildResponse::Ok(extraction) => return Ok(extraction),
-            ChildResponse::Err { kind, message } => (kind, message),
-        };
-        Err(match kind {
+    fn into_extraction(self, limits: &ExtractionLimits) -> Result<Extraction, ExtractError> {
+        match self {
+            ChildResponse::Ok(extraction) => Ok(extraction),
+            ChildResponse::Made(_) => Err(ExtractError::Crashed(
+                "the extraction process answered with bytes, not text".to_owned(),
+            )),
+            ChildResponse::Err { kind, message } => Err(error_of(kind, message, limits)),
+        }
+    }
+
+    fn into_made(self, limits: &ExtractionLimits) -> Result<Option<Vec<u8>>, ExtractError> {
+        use base64::Engine;
+        match self {
+            ChildResponse::Made(None) => Ok(None),
+            ChildResponse::Made(Some(encoded)) => base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .map(Some)
+                .map_err(|e| ExtractError::Crashed(format!("unreadable bytes from a child: {e}"))),
+            ChildResponse::Ok(_) => Err(ExtractError::Crashed(
+                "the extraction process answered with text, not bytes".to_owned(),
+            )),
+            ChildResponse::Err { kind, message } => Err(error_of(kind, message, limits)),
+        }
+    }
+}
+
+/// The error a child reported, as the parent's [`ExtractError`].
+fn error_of(kind: ChildErrorKind, message: String, limits: &ExtractionLimits) -> ExtractError {
+    {
+        match kind {
             // The child's description is not 'static; keep the generic one
             // and the message in a corrupt-free form.
             ChildErrorKind::Unsupported => ExtractError::Unsupported { detected: message },
@@ -124,7 +176,7 @@ impl ChildResponse {
             ChildErrorKind::LimitExceeded => ExtractError::LimitExceeded(message),
             ChildErrorKind::ToolMissing => ExtractError::ToolMissing(message),
             ChildErrorKind::Io => ExtractError::Io(std::io::Error::other(message)),
-        })
+        }
     }
 }
 
@@ -146,20 +198,34 @@ pub fn serve_child(memory_limit_bytes: u64) -> std::io::Result<()> {
         let line = line?;
         let response = match serde_json::from_str::<ChildRequest>(&line) {
             Ok(request) => {
-                let outcome = std::panic::catch_unwind(move || match request.task {
-                    ChildTask::TextLayer => {
-                        crate::extract_in_process(&request.path, request.kind, &request.limits)
-                    }
-                    ChildTask::Ocr { engine, extraction } => crate::ocr_in_process(
-                        &request.path,
-                        request.kind,
-                        *extraction,
-                        &engine,
-                        &request.limits,
-                    ),
-                });
+                let outcome =
+                    std::panic::catch_unwind(move || match request.task {
+                        ChildTask::TextLayer => ChildResponse::from_result(
+                            crate::extract_in_process(&request.path, request.kind, &request.limits),
+                        ),
+                        ChildTask::Ocr { engine, extraction } => {
+                            ChildResponse::from_result(crate::ocr_in_process(
+                                &request.path,
+                                request.kind,
+                                *extraction,
+                                &engine,
+                                &request.limits,
+                            ))
+                        }
+                        ChildTask::Preview { page, max_side } => {
+                            ChildResponse::from_made(crate::preview::render_page(
+                                &request.path,
+                                page,
+                                max_side,
+                                request.limits.timeout,
+                            ))
+                        }
+                        ChildTask::Stamp { line } => ChildResponse::from_made(
+                            stamp_in_process(&request.path, &line).map(Some),
+                        ),
+                    });
                 match outcome {
-                    Ok(result) => ChildResponse::from_result(result),
+                    Ok(response) => response,
                     Err(_) => ChildResponse::Err {
                         kind: ChildErrorKind::Crashed,
                         message: "the parser panicked on this file".to_owned(),
@@ -179,6 +245,14 @@ pub fn serve_child(memory_limit_bytes: u64) -> std::io::Result<()> {
     Ok(())
 }
 
+/// [`crate::stamp::stamp_pdf`] into a scratch file, read back.
+fn stamp_in_process(path: &Path, line: &str) -> Result<Vec<u8>, ExtractError> {
+    let output = tempfile::NamedTempFile::new()?;
+    crate::stamp::stamp_pdf(path, output.path(), line)
+        .map_err(|e| ExtractError::Corrupt(e.to_string()))?;
+    Ok(std::fs::read(output.path())?)
+}
+
 /// The variables a child inherits from the service; everything else (the
 /// service's secrets among it) is cleared. The tools a child runs need a
 /// `PATH`, a locale and Tesseract's data folder, nothing more.
@@ -191,7 +265,7 @@ struct ChildProcess {
     stdout: BufReader<ChildStdout>,
     /// The child's `TMPDIR`, removed when this is dropped (after the child
     /// ended), whatever the child left in it.
-    _scratch: tempfile::TempDir,
+    scratch: tempfile::TempDir,
 }
 
 impl ChildProcess {
@@ -259,6 +333,59 @@ fn sweep_orphaned_scratch(temp: &Path) {
     }
 }
 
+/// The user extraction children run as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChildUser {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl ChildUser {
+    /// `uid`, `uid:gid`, or a user name looked up in `/etc/passwd` (its
+    /// primary group). The user should own nothing of the service's.
+    pub fn resolve(spec: &str) -> Result<ChildUser, String> {
+        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+        ChildUser::resolve_in(spec, &passwd)
+    }
+
+    fn resolve_in(spec: &str, passwd: &str) -> Result<ChildUser, String> {
+        let spec = spec.trim();
+        let number = |s: &str| s.parse::<u32>().ok();
+        let user = if let Some((uid, gid)) = spec.split_once(':')
+            && let (Some(uid), Some(gid)) = (number(uid), number(gid))
+        {
+            ChildUser { uid, gid }
+        } else if let Some(uid) = number(spec) {
+            ChildUser { uid, gid: uid }
+        } else {
+            ChildUser::from_passwd(spec, passwd)?
+        };
+        if user.uid == 0 {
+            return Err(format!(
+                "{spec:?} is root: children would gain, not lose, rights"
+            ));
+        }
+        Ok(user)
+    }
+
+    fn from_passwd(name: &str, passwd: &str) -> Result<ChildUser, String> {
+        let number = |s: &str| s.parse::<u32>().ok();
+        passwd
+            .lines()
+            .filter_map(|line| {
+                let fields: Vec<&str> = line.split(':').collect();
+                (fields.len() >= 4 && fields[0] == name).then(|| {
+                    Some(ChildUser {
+                        uid: number(fields[2])?,
+                        gid: number(fields[3])?,
+                    })
+                })?
+            })
+            .next()
+            .ok_or_else(|| format!("no user {name:?} in /etc/passwd"))
+    }
+}
+
 /// The parent side: a pool of extraction children.
 #[derive(Debug)]
 pub struct IsolatedExtractor {
@@ -266,6 +393,8 @@ pub struct IsolatedExtractor {
     args: Vec<String>,
     idle: Mutex<Vec<ChildSlot>>,
     max_idle: usize,
+    /// Children run as this user when set (`HERON_EXTRACT_USER`).
+    user: Option<ChildUser>,
 }
 
 /// `ChildProcess` behind a Debug-able wrapper.
@@ -287,7 +416,21 @@ impl IsolatedExtractor {
             args: args.iter().map(|a| (*a).to_owned()).collect(),
             idle: Mutex::new(Vec::new()),
             max_idle,
+            user: None,
         }
+    }
+
+    /// Run the children as `user`: they cannot read the service's data
+    /// folder, its database file or its secret files, nor signal it. Needs
+    /// a parent started as root (or with the capabilities to set user and
+    /// group ids, to change a file's owner and to signal other users'
+    /// processes). One child is started here, so a parent that may not do
+    /// it fails at start-up rather than on every file.
+    pub fn with_user(mut self, user: ChildUser) -> Result<IsolatedExtractor, ExtractError> {
+        self.user = Some(user);
+        let child = self.spawn()?;
+        self.give_back(child);
+        Ok(self)
     }
 
     fn spawn(&self) -> Result<ChildProcess, ExtractError> {
@@ -299,6 +442,23 @@ impl IsolatedExtractor {
                 ExtractError::Crashed(format!("could not make an extraction scratch folder: {e}"))
             })?;
         let mut command = Command::new(&self.program);
+        if let Some(user) = self.user {
+            use std::os::unix::fs::PermissionsExt;
+            // The child's own folder; the parent keeps access through its
+            // group (to hand files over and to remove the folder).
+            std::os::unix::fs::chown(scratch.path(), Some(user.uid), None)
+                .and_then(|()| {
+                    std::fs::set_permissions(scratch.path(), std::fs::Permissions::from_mode(0o770))
+                })
+                .map_err(|e| {
+                    ExtractError::Crashed(format!(
+                        "could not give the scratch folder to uid {} (HERON_EXTRACT_USER needs root or CAP_CHOWN): {e}",
+                        user.uid
+                    ))
+                })?;
+            command.uid(user.uid).gid(user.gid);
+        }
+        command.current_dir(scratch.path());
         command.env_clear();
         for name in CHILD_ENVIRONMENT {
             if let Some(value) = std::env::var_os(name) {
@@ -328,8 +488,39 @@ impl IsolatedExtractor {
             child: Arc::new(Mutex::new(child)),
             stdin,
             stdout: BufReader::new(stdout),
-            _scratch: scratch,
+            scratch,
         })
+    }
+
+    /// Write `request` for the file at `original` to `child`. A child
+    /// running as another user cannot read the service's files: it gets a
+    /// copy in its own scratch folder, removed when the returned guard is
+    /// dropped.
+    fn send(
+        &self,
+        child: &mut ChildProcess,
+        request: &mut ChildRequest,
+        original: &Path,
+    ) -> std::io::Result<Option<tempfile::TempPath>> {
+        let input = match self.user {
+            Some(_) => {
+                use std::os::unix::fs::PermissionsExt;
+                let copy = tempfile::Builder::new()
+                    .prefix("input-")
+                    .tempfile_in(child.scratch.path())?
+                    .into_temp_path();
+                std::fs::copy(original, &copy)?;
+                std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o644))?;
+                request.path = copy.to_path_buf();
+                Some(copy)
+            }
+            None => None,
+        };
+        let mut line = serde_json::to_vec(&*request).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        child.stdin.write_all(&line)?;
+        child.stdin.flush()?;
+        Ok(input)
     }
 
     fn take_child(&self) -> Result<ChildProcess, ExtractError> {
@@ -372,7 +563,8 @@ impl IsolatedExtractor {
             kind,
             limits: limits.clone(),
             task: ChildTask::TextLayer,
-        })
+        })?
+        .into_extraction(limits)
     }
 
     /// OCR what `extraction` lacks, in a child, within `limits.timeout`.
@@ -392,35 +584,65 @@ impl IsolatedExtractor {
                 engine: Box::new(engine.clone()),
                 extraction: Box::new(extraction),
             },
-        })
+        })?
+        .into_extraction(limits)
+    }
+
+    /// [`crate::preview::render_page`] in a child, within `limits.timeout`.
+    pub fn render_page(
+        &self,
+        path: &Path,
+        page: u32,
+        max_side: u32,
+        limits: &ExtractionLimits,
+    ) -> Result<Option<Vec<u8>>, ExtractError> {
+        self.run(ChildRequest {
+            path: path.to_path_buf(),
+            kind: crate::sniff::sniff_file(path, None)?,
+            limits: limits.clone(),
+            task: ChildTask::Preview { page, max_side },
+        })?
+        .into_made(limits)
+    }
+
+    /// [`crate::stamp::stamp_pdf`] in a child: the stamped file's bytes.
+    pub fn stamp_pdf(
+        &self,
+        path: &Path,
+        line: &str,
+        limits: &ExtractionLimits,
+    ) -> Result<Vec<u8>, ExtractError> {
+        self.run(ChildRequest {
+            path: path.to_path_buf(),
+            kind: FileKind::Pdf,
+            limits: limits.clone(),
+            task: ChildTask::Stamp {
+                line: line.to_owned(),
+            },
+        })?
+        .into_made(limits)?
+        .ok_or_else(|| ExtractError::Crashed("no stamped file came back".to_owned()))
     }
 
     /// Send one request to a child and wait for its answer until the deadline.
-    fn run(&self, request: ChildRequest) -> Result<Extraction, ExtractError> {
-        let limits = &request.limits;
-        let mut line =
-            serde_json::to_vec(&request).map_err(|e| ExtractError::Crashed(e.to_string()))?;
-        line.push(b'\n');
-        let deadline = limits.deadline_from(Instant::now());
-
+    fn run(&self, mut request: ChildRequest) -> Result<ChildResponse, ExtractError> {
+        let deadline = request.limits.deadline_from(Instant::now());
+        let original = request.path.clone();
         let mut child = self.take_child()?;
-        if child
-            .stdin
-            .write_all(&line)
-            .and_then(|()| child.stdin.flush())
-            .is_err()
-        {
-            // An idle child that died meanwhile: one fresh try.
-            child.kill();
-            child = self.spawn()?;
-            child
-                .stdin
-                .write_all(&line)
-                .and_then(|()| child.stdin.flush())
-                .map_err(|e| {
-                    ExtractError::Crashed(format!("extraction process unreachable: {e}"))
-                })?;
-        }
+        // Dropped (the copy removed) when the answer is in.
+        let _input = match self.send(&mut child, &mut request, &original) {
+            Ok(input) => input,
+            Err(_) => {
+                // An idle child that died meanwhile: one fresh try.
+                child.kill();
+                child = self.spawn()?;
+                self.send(&mut child, &mut request, &original)
+                    .map_err(|e| {
+                        ExtractError::Crashed(format!("extraction process unreachable: {e}"))
+                    })?
+            }
+        };
+        let limits = &request.limits;
 
         // The watchdog kills the child if no answer came by the deadline.
         let (answered, watchdog_wait) = mpsc::channel::<()>();
@@ -445,7 +667,7 @@ impl IsolatedExtractor {
                 match serde_json::from_str::<ChildResponse>(&response) {
                     Ok(answer) => {
                         self.give_back(child);
-                        answer.into_result(limits)
+                        Ok(answer)
                     }
                     Err(e) => {
                         child.kill();
@@ -512,6 +734,38 @@ impl Extractor {
         match self {
             Extractor::InProcess => crate::extract_in_process(path, kind, limits),
             Extractor::Isolated(pool) => pool.extract(path, kind, limits),
+        }
+    }
+
+    /// A page of the file as PNG for a person (see
+    /// [`crate::preview::render_page`]); in a child when isolated, so the
+    /// renderer and image decoder run under its memory limit.
+    pub fn render_page(
+        &self,
+        path: &Path,
+        page: u32,
+        max_side: u32,
+        limits: &ExtractionLimits,
+    ) -> Result<Option<Vec<u8>>, ExtractError> {
+        match self {
+            Extractor::InProcess => {
+                crate::preview::render_page(path, page, max_side, limits.timeout)
+            }
+            Extractor::Isolated(pool) => pool.render_page(path, page, max_side, limits),
+        }
+    }
+
+    /// The PDF with `line` stamped on it (see [`crate::stamp::stamp_pdf`]);
+    /// in a child when isolated.
+    pub fn stamp_pdf(
+        &self,
+        path: &Path,
+        line: &str,
+        limits: &ExtractionLimits,
+    ) -> Result<Vec<u8>, ExtractError> {
+        match self {
+            Extractor::InProcess => stamp_in_process(path, line),
+            Extractor::Isolated(pool) => pool.stamp_pdf(path, line, limits),
         }
     }
 
@@ -626,6 +880,74 @@ mod tests {
             &limits(Duration::from_secs(10)),
         );
         assert!(matches!(result, Err(ExtractError::Encrypted)), "{result:?}");
+    }
+
+    #[test]
+    fn the_child_user_is_a_name_a_uid_or_a_pair_and_never_root() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\n\
+                      nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n\
+                      heron-extract:x:998:997::/nonexistent:/usr/sbin/nologin\n";
+        let user = |spec| ChildUser::resolve_in(spec, passwd);
+        assert_eq!(user("heron-extract"), Ok(ChildUser { uid: 998, gid: 997 }));
+        assert_eq!(
+            user("nobody"),
+            Ok(ChildUser {
+                uid: 65534,
+                gid: 65534
+            })
+        );
+        assert_eq!(
+            user("1200"),
+            Ok(ChildUser {
+                uid: 1200,
+                gid: 1200
+            })
+        );
+        assert_eq!(user("1200:50"), Ok(ChildUser { uid: 1200, gid: 50 }));
+        assert!(user("root").is_err());
+        assert!(user("0").is_err());
+        assert!(user("nosuchuser").is_err());
+    }
+
+    /// As root (CI runs so), children run as `nobody`: they read the file
+    /// they are handed, not the service's other files.
+    #[test]
+    fn children_run_as_another_user_and_cannot_read_the_service_files() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        if std::fs::metadata("/proc/self").map(|m| m.uid()).ok() != Some(0) {
+            heron_testkit::missing("root, to start children as another user");
+            return;
+        }
+        let nobody = ChildUser::resolve("nobody").expect("the nobody user");
+        // The service's data: readable by its owner only.
+        let data = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        let secret = data.path().join("master.key");
+        std::fs::write(&secret, "s3cr3t").unwrap();
+        let upload = data.path().join("upload.txt");
+        std::fs::write(&upload, "hello").unwrap();
+        // The child reports who it is, the file it was handed, and the secret.
+        let script = format!(
+            r#"while read line; do
+                 path=$(printf '%s' "$line" | sed 's/.*"path":"\([^"]*\)".*/\1/')
+                 echo "{{\"Ok\":{{\"pages\":[\"$(id -u)\",\"$(cat "$path")\",\"$(cat {} 2>/dev/null || echo denied)\"],\"metadata\":{{}},\"page_count\":1,\"ocr_used\":false,\"ocr_confidence\":null,\"warnings\":[]}}}}"
+               done"#,
+            secret.display()
+        );
+        let pool = pool(&script)
+            .with_user(nobody)
+            .expect("starting a child as nobody");
+        let extraction = pool
+            .extract(&upload, FileKind::Text, &limits(Duration::from_secs(10)))
+            .unwrap();
+        assert_eq!(
+            extraction.pages,
+            [
+                nobody.uid.to_string(),
+                "hello".to_owned(),
+                "denied".to_owned()
+            ]
+        );
     }
 
     #[test]

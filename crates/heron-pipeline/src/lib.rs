@@ -153,6 +153,29 @@ impl Pipeline {
         )
     }
 
+    /// A page of a stored file as PNG for a reviewer, rendered where text
+    /// is extracted (a fenced child when isolated), under this pipeline's
+    /// limits. `Ok(None)`: no such page, or not a PDF or image.
+    pub fn render_page(
+        &self,
+        path: &Path,
+        page: u32,
+        max_side: u32,
+    ) -> Result<Option<Vec<u8>>, heron_extract::ExtractError> {
+        self.extractor
+            .render_page(path, page, max_side, &self.config.limits)
+    }
+
+    /// A PDF with a provenance `line` stamped on it, made where text is
+    /// extracted (a fenced child when isolated).
+    pub fn stamp_pdf(
+        &self,
+        path: &Path,
+        line: &str,
+    ) -> Result<Vec<u8>, heron_extract::ExtractError> {
+        self.extractor.stamp_pdf(path, line, &self.config.limits)
+    }
+
     /// The active model.
     pub fn model(&self) -> Arc<TextModel> {
         // A poisoned lock only means a writer panicked mid-swap of an Arc,

@@ -220,7 +220,7 @@ pub async fn get_file(
         stamped.extend_from_slice(&bytes);
         (stamped, true)
     } else if mime == "application/pdf" {
-        match stamp_pdf(blob, &provenance).await {
+        match stamp_pdf(&state, blob, &provenance).await {
             Ok(stamped) => (stamped, true),
             Err(e) => {
                 // An encrypted or broken PDF qpdf cannot rewrite: the
@@ -258,14 +258,19 @@ pub async fn get_file(
 }
 
 /// The PDF with its provenance as a footer on every page and in its
-/// information dictionary (qpdf, in a child process under a deadline).
-async fn stamp_pdf(blob: heron_store::LocalBlob, line: &str) -> Result<Vec<u8>, String> {
+/// information dictionary (qpdf, in an extraction child under its deadline
+/// and memory limit).
+async fn stamp_pdf(
+    state: &AppState,
+    blob: heron_store::LocalBlob,
+    line: &str,
+) -> Result<Vec<u8>, String> {
     let line = line.to_owned();
+    let pipeline = state.pipeline.clone();
     tokio::task::spawn_blocking(move || {
-        let output = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
-        heron_extract::stamp::stamp_pdf(blob.path(), output.path(), &line)
-            .map_err(|e| e.to_string())?;
-        std::fs::read(output.path()).map_err(|e| e.to_string())
+        pipeline
+            .stamp_pdf(blob.path(), &line)
+            .map_err(|e| e.to_string())
     })
     .await
     .map_err(|e| e.to_string())?
@@ -356,12 +361,11 @@ pub async fn get_page(
         return Err(missing());
     }
     let (_, blob) = stored_file(&state, &principal, &document_id).await?;
-    let timeout = state.settings.extraction_timeout;
-    let rendered = tokio::task::spawn_blocking(move || {
-        heron_extract::preview::render_page(blob.path(), page, PREVIEW_SIDE, timeout)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("the preview thread failed: {e}")))?;
+    let pipeline = state.pipeline.clone();
+    let rendered =
+        tokio::task::spawn_blocking(move || pipeline.render_page(blob.path(), page, PREVIEW_SIDE))
+            .await
+            .map_err(|e| ApiError::Internal(format!("the preview thread failed: {e}")))?;
     let png = match rendered {
         Ok(Some(png)) => png,
         Ok(None) => return Err(missing()),

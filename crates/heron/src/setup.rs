@@ -445,9 +445,19 @@ fn isolated_extractor(settings: &Settings) -> anyhow::Result<Extractor> {
     let slots = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .max(settings.workers);
-    Ok(Extractor::Isolated(IsolatedExtractor::new(
+    let pool = IsolatedExtractor::new(
         &program,
         &["extract-worker", "--memory-limit-mb", &memory],
         slots,
-    )))
+    );
+    let pool = match &settings.extract_user {
+        Some(spec) => {
+            let user = heron_extract::isolation::ChildUser::resolve(spec)
+                .map_err(|e| anyhow::anyhow!("HERON_EXTRACT_USER: {e}"))?;
+            pool.with_user(user)
+                .with_context(|| format!("HERON_EXTRACT_USER={spec}"))?
+        }
+        None => pool,
+    };
+    Ok(Extractor::Isolated(pool))
 }

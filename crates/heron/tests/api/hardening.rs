@@ -486,3 +486,77 @@ async fn files_sent_to_compare_need_classify_and_keep_the_upload_rules() {
     )
     .await;
 }
+
+/// Item 13: with `HERON_EXTRACT_USER` the parsers run as another user —
+/// files still classify (each handed over as a copy), a PDF is stamped and
+/// previewed in the children, and no child runs as the service's user.
+#[tokio::test]
+async fn extraction_children_run_as_another_user() {
+    use std::os::unix::fs::MetadataExt;
+    if std::fs::metadata("/proc/self").map(|m| m.uid()).ok() != Some(0) {
+        heron_testkit::missing("root, to start extraction children as another user");
+        return;
+    }
+    let server = TestServer::start(&[
+        ("HERON_EXTRACT_USER", "nobody"),
+        ("HERON_RATE_LIMIT_KEY_RPS", "1000"),
+    ])
+    .await;
+    let pdf = heron_classify::render::pdf(
+        "INVOICE\nInvoice number INV-0042\nBill to: Example Ltd\nTotal due 1,250.00\nPayment terms 30 days",
+    );
+    let response = server.upload(&[("scan_0042.pdf".to_owned(), pdf)]).await;
+    assert_eq!(response.status(), 200);
+    let result = crate::support::json_of(response).await[0].clone();
+    assert_eq!(result["label"], "invoice", "{result}");
+    // A scan is read by OCR in a child that cannot read the data folder.
+    let scan = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../heron-extract/tests/fixtures/statement_scan.png"),
+    )
+    .unwrap();
+    let response = server.upload(&[("IMG_2231.png".to_owned(), scan)]).await;
+    assert_eq!(response.status(), 200);
+    let scanned = crate::support::json_of(response).await[0].clone();
+    assert!(
+        scanned["stage_confidences"]["stage_ocr"].as_f64().is_some()
+            && scanned["label"] == "bank_statement",
+        "{scanned}"
+    );
+    // Every extraction child of the server runs as nobody.
+    let parent = format!("PPid:\t{}", server.pid());
+    let mut seen = 0;
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let proc_dir = entry.path();
+        let status = std::fs::read_to_string(proc_dir.join("status")).unwrap_or_default();
+        let command = std::fs::read_to_string(proc_dir.join("cmdline")).unwrap_or_default();
+        if status.lines().any(|l| l == parent) && command.contains("extract-worker") {
+            seen += 1;
+            let owner = std::fs::metadata(&proc_dir).unwrap().uid();
+            assert_eq!(owner, 65534, "{} runs as uid {owner}", proc_dir.display());
+        }
+    }
+    assert!(seen > 0, "an idle extraction child is kept");
+    // A reviewer's preview and download of it are made in the children too.
+    let document = result["document_id"].as_str().expect("a document id");
+    let file = server
+        .call(
+            "GET",
+            &format!("/v1/documents/{document}/file"),
+            Some(API_KEY),
+            None,
+        )
+        .await;
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.headers()["heron-stamp"], "stamped");
+    let page = server
+        .call(
+            "GET",
+            &format!("/v1/documents/{document}/pages/1"),
+            Some(API_KEY),
+            None,
+        )
+        .await;
+    assert_eq!(page.status(), 200);
+    assert!(page.bytes().await.unwrap().starts_with(b"\x89PNG"));
+}

@@ -144,3 +144,55 @@ fn a_parser_allocation_storm_costs_one_file_not_the_pool() {
         .unwrap();
     assert!(extraction.text().contains("Blue Ridge LLC"));
 }
+
+/// Page previews and PDF stamping, which people ask for and hostile files
+/// reach, are made in a real extraction child of the heron binary under its
+/// address-space limit — the same bytes as made in the process, and a
+/// file the renderer cannot read costs that request only.
+#[test]
+fn previews_and_stamps_are_made_in_a_fenced_child() {
+    use heron_extract::{ExtractionLimits, Extractor, IsolatedExtractor};
+    let pool = Extractor::Isolated(IsolatedExtractor::new(
+        Path::new(env!("CARGO_BIN_EXE_heron")),
+        &["extract-worker", "--memory-limit-mb", "512"],
+        1,
+    ));
+    let limits = ExtractionLimits::default();
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("invoice.pdf");
+    std::fs::write(
+        &pdf,
+        heron_classify::render::pdf("INVOICE\nInvoice number INV-0042\nTotal due 1,250.00"),
+    )
+    .unwrap();
+
+    let png = pool
+        .render_page(&pdf, 1, 400, &limits)
+        .unwrap()
+        .expect("page 1");
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    let in_process = Extractor::InProcess
+        .render_page(&pdf, 1, 400, &limits)
+        .unwrap()
+        .unwrap();
+    assert_eq!(png, in_process);
+    assert_eq!(pool.render_page(&pdf, 7, 400, &limits).unwrap(), None);
+
+    let line = "exported by Heron for key:abc (tenant acme)";
+    let stamped = pool.stamp_pdf(&pdf, line, &limits).unwrap();
+    assert!(stamped.starts_with(b"%PDF"));
+    let out = dir.path().join("stamped.pdf");
+    std::fs::write(&out, &stamped).unwrap();
+    let text = std::process::Command::new("pdftotext")
+        .arg(&out)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&text.stdout).contains(line));
+
+    // Not a PDF: a clear error for this request, and the child serves on.
+    let junk = dir.path().join("junk.pdf");
+    std::fs::write(&junk, b"%PDF-1.7 this is not a PDF").unwrap();
+    assert!(pool.stamp_pdf(&junk, line, &limits).is_err());
+    assert!(pool.render_page(&pdf, 1, 400, &limits).unwrap().is_some());
+}
