@@ -277,9 +277,10 @@ async fn read_fields(
     principal: &Principal,
     form: &mut Multipart,
 ) -> Result<(CompareRequest, Vec<Item>), ApiError> {
-    // Files are read within what is left of the tenant's daily quota
-    // (nothing is stored, so nothing is counted afterwards).
+    // Files are read within what is left of the tenant's daily quota, and
+    // what was read is counted against it (nothing is stored that would).
     let mut allowance = quota_allowance(state, principal, 0).await?;
+    let mut read_bytes = 0u64;
     let invalid =
         |e: axum::extract::multipart::MultipartError| ApiError::InvalidMultipart(e.body_text());
     let mut request = CompareRequest {
@@ -326,12 +327,19 @@ async fn read_fields(
                         .map_err(|e| ApiError::Internal(e.to_string()))?;
                 }
                 allowance = allowance.map(|left| left - size);
+                read_bytes += size;
                 let sha256 = hex::encode(hasher.finalize());
                 let id = format!("file:{}:{name}", files.len());
                 files.push(fingerprint_file(state, spool, id, name, sha256, size).await?);
             }
             _ => {}
         }
+    }
+    if read_bytes > 0 {
+        state
+            .store
+            .record_usage(&principal.tenant, read_bytes)
+            .await?;
     }
     Ok((request, files))
 }

@@ -120,18 +120,26 @@ impl Store {
             self.unindex_document(&mut transaction, id).await?;
             shred_document_texts(&mut transaction, id).await?;
         }
-        let Some((job_id, sha256)): Option<(String, String)> = sqlx::query_as(
-            "DELETE FROM tasks
-              WHERE id = $1 AND job_id IN (SELECT id FROM jobs WHERE tenant_id = $2)
-          RETURNING job_id, sha256",
-        )
-        .bind(id)
-        .bind(tenant)
-        .fetch_optional(&mut *transaction)
-        .await?
+        let Some((job_id, sha256, size_bytes, created_at)): Option<(String, String, i64, i64)> =
+            sqlx::query_as(
+                "DELETE FROM tasks
+                  WHERE id = $1 AND job_id IN (SELECT id FROM jobs WHERE tenant_id = $2)
+              RETURNING job_id, sha256, size_bytes, created_at",
+            )
+            .bind(id)
+            .bind(tenant)
+            .fetch_optional(&mut *transaction)
+            .await?
         else {
             return Ok(false);
         };
+        // Its bytes stay counted by the quota for the day they came in.
+        sqlx::query("INSERT INTO tenant_usage (tenant_id, bytes, at) VALUES ($1, $2, $3)")
+            .bind(tenant)
+            .bind(size_bytes)
+            .bind(created_at)
+            .execute(&mut *transaction)
+            .await?;
         // A stored answer to an idempotent request carries the result.
         sqlx::query("DELETE FROM idempotency_keys WHERE job_id = $1")
             .bind(&job_id)
@@ -383,6 +391,8 @@ impl Store {
               + (SELECT COALESCE(SUM(u.length), 0) FROM uploads u
                   WHERE u.tenant_id = $1 AND u.state = 'receiving'
                     AND u.created_at >= $2 AND u.expires_at > $3)
+              + (SELECT COALESCE(SUM(g.bytes), 0) FROM tenant_usage g
+                  WHERE g.tenant_id = $1 AND g.at >= $2)
               AS BIGINT)",
         )
         .bind(tenant)
@@ -391,6 +401,27 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(total.max(0) as u64)
+    }
+
+    /// Count `bytes` against `tenant`'s upload quota without a stored
+    /// document: files read by `/v1/compare`.
+    pub async fn record_usage(&self, tenant: &str, bytes: u64) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO tenant_usage (tenant_id, bytes, at) VALUES ($1, $2, $3)")
+            .bind(tenant)
+            .bind(i64::try_from(bytes).unwrap_or(i64::MAX))
+            .bind(now_ms())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Forget usage recorded before `before_ms` (past every quota window).
+    pub async fn forget_usage_before(&self, before_ms: i64) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM tenant_usage WHERE at < $1")
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     pub async fn tenant_settings(&self, tenant: &str) -> Result<TenantSettings, StoreError> {

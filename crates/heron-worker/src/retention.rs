@@ -36,6 +36,14 @@ pub async fn run_retention(
         if let Err(e) = store.drop_expired_sessions().await {
             tracing::warn!(error = %e, "could not drop expired web UI sessions; will try again");
         }
+        // Quota windows are a day long; usage older than two is forgotten.
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let two_days_ago = now_ms - 2 * 24 * 3600 * 1000;
+        if let Err(e) = store.forget_usage_before(two_days_ago).await {
+            tracing::warn!(error = %e, "could not forget old quota usage; will try again");
+        }
         log_audit_anchors(&store).await;
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}

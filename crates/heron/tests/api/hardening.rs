@@ -485,6 +485,50 @@ async fn files_sent_to_compare_need_classify_and_keep_the_upload_rules() {
         "quota_exceeded",
     )
     .await;
+    // What a comparison read counts: two of 600 KB fit no 1 MB day.
+    let half = || {
+        let mut text = b"A long memo about the office picnic. ".repeat(16 * 1024);
+        text.truncate(600 * 1024);
+        text
+    };
+    assert_eq!(
+        compare(uploader.clone(), "half.txt", half()).await.status(),
+        200
+    );
+    assert_error(
+        compare(uploader.clone(), "half-again.txt", half()).await,
+        429,
+        "quota_exceeded",
+    )
+    .await;
+}
+
+/// Erasing a document uploaded today does not give its bytes back to the
+/// day's quota.
+#[tokio::test]
+async fn erasing_documents_gives_no_quota_back() {
+    let server = TestServer::start(&[("HERON_QUOTA_TENANT_MB_PER_DAY", "1")]).await;
+    let admin = server.create_key("acme", "admin");
+    let mut text = "Bank statement, account 12345678, closing balance 100.00. ".repeat(12 * 1024);
+    text.truncate(600 * 1024);
+    let document = server.upload_document(&admin, "statement.txt", &text).await;
+    let erased = server
+        .call(
+            "DELETE",
+            &format!("/v1/documents/{document}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(erased.status(), 204);
+    let again = server
+        .upload_with(
+            &[("statement-2.txt".to_owned(), text.into_bytes())],
+            Some(&admin),
+            &[],
+        )
+        .await;
+    assert_error(again, 429, "quota_exceeded").await;
 }
 
 /// Item 13: with `HERON_EXTRACT_USER` the parsers run as another user —
