@@ -61,6 +61,10 @@ pub struct TypeScore {
     /// (prototype and nearest neighbours) less the offset, whichever is
     /// higher.
     pub similarity: f32,
+    /// How close the document is to the type, its examples counted as
+    /// they are (no offset): what the familiarity check of a type only
+    /// the semantic stage knows compares with its line.
+    pub closeness: f32,
     pub probability: f64,
     /// How many labelled examples the type has here.
     pub examples: usize,
@@ -169,12 +173,13 @@ impl SemanticIndex {
                     .as_ref()
                     .map(|prototype| {
                         let knn = nearest(document, &vectors.examples, calibration.neighbours);
-                        0.5 * cosine(document, prototype) + 0.5 * knn - calibration.example_offset
+                        0.5 * cosine(document, prototype) + 0.5 * knn
                     })
                     .unwrap_or(-1.0);
                 TypeScore {
                     label: label.clone(),
-                    similarity: described.max(exemplified),
+                    similarity: described.max(exemplified - calibration.example_offset),
+                    closeness: described.max(exemplified),
                     probability: 0.0,
                     examples: vectors.examples.len(),
                 }

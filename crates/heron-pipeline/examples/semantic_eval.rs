@@ -20,7 +20,7 @@ use heron_classify::taxonomy::Taxonomy;
 use heron_classify::train::{self, TrainingConfig};
 use heron_core::Label;
 use heron_embed::{ChunkPolicy, Embedder};
-use heron_pipeline::combine::pool_semantic;
+use heron_pipeline::combine::{POOLING, Pooling, pool_semantic};
 
 /// The type the linear model never sees; five of its documents teach the
 /// semantic stage.
@@ -225,7 +225,15 @@ fn pool(read: &Read, labels: &[Label], temperature: f32, weight: f64) -> (Vec<La
             ..s.clone()
         })
         .collect();
-    pool_semantic(labels, &read.linear, &scores, weight)
+    pool_semantic(
+        labels,
+        &read.linear,
+        &scores,
+        Pooling {
+            known_weight: weight,
+            ..POOLING
+        },
+    )
 }
 
 /// (log-loss, accuracy) of the pooled distribution.

@@ -640,3 +640,141 @@ pub fn vet_record(i: usize) -> String {
         vets[i % vets.len()],
     )
 }
+
+/// A veterinary record as other clinics write it: other titles, wording
+/// and line order than [`vet_record`] (the few-shot test teaches with
+/// that one and checks these).
+pub fn vet_record_reworded(i: usize) -> String {
+    let clinics = [
+        "Oakwood Animal Hospital",
+        "Harbour Pet Care Centre",
+        "Greenfield Vets",
+        "Maple Street Veterinary Practice",
+        "Northside Companion Animal Clinic",
+    ];
+    let titles = [
+        "PET HEALTH CERTIFICATE",
+        "Immunisation history",
+        "Patient chart: preventive care",
+        "Vaccination certificate",
+        "Annual wellness visit summary",
+    ];
+    let animals = [
+        ("Max", "canine", "German Shepherd", "32.4"),
+        ("Cleo", "feline", "domestic shorthair", "4.1"),
+        ("Nibbles", "guinea pig", "Abyssinian", "0.9"),
+        ("Rocky", "canine", "Boxer", "27.0"),
+        ("Willow", "feline", "Ragdoll", "5.6"),
+    ];
+    let shots = [
+        ("rabies (3-year)", "canine distemper/parvovirus"),
+        ("feline leukaemia", "calicivirus booster"),
+        ("kennel cough intranasal", "leptospirosis L4"),
+        ("rabies (1-year)", "FeLV"),
+    ];
+    let (name, species, breed, kg) = animals[i % animals.len()];
+    let (first, second) = shots[i % shots.len()];
+    let lines = [
+        format!("Animal name: {name}   Species: {species}   Breed: {breed}"),
+        format!(
+            "Client: {} household, account V-{:05}",
+            ["Novak", "Osei", "Duarte", "Kim", "Walsh"][i % 5],
+            2_000 + 17 * i
+        ),
+        format!("Body weight at visit: {kg} kg; heart and lungs normal; coat and teeth checked"),
+        format!("Immunisations given today: {first}; {second}"),
+        format!(
+            "Revaccination reminder set for {} 2027",
+            ["March", "July", "October", "January"][i % 4]
+        ),
+        format!(
+            "Examined and signed by the treating vet, licence VS-{}",
+            700 + 3 * i
+        ),
+        "Please bring this certificate to boarding kennels and grooming appointments.".to_owned(),
+    ];
+    // Each clinic orders its lines its own way.
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    order.rotate_left(i % lines.len());
+    let body: Vec<&str> = order.iter().map(|k| lines[*k].as_str()).collect();
+    format!(
+        "{}\n{}\n{}\n",
+        clinics[i % clinics.len()],
+        titles[i % titles.len()],
+        body.join("\n")
+    )
+}
+
+/// A delivery note: close to types the project knows (packing lists,
+/// bills of lading, invoices), so the linear model leans to one of them
+/// with some confidence. `reworded` writes other carriers' notes: other
+/// titles, wording and line order.
+pub fn delivery_note(i: usize, reworded: bool) -> String {
+    let customers = [
+        "Harbor Foods Ltd",
+        "Kestrel Joinery",
+        "Blue Finch Bakery",
+        "Orion Dental Lab",
+        "Mill Lane Pharmacy",
+    ];
+    let goods = [
+        ("pallets of bottled water", 4),
+        ("boxes of printer paper A4", 12),
+        ("crates of fresh vegetables", 6),
+        ("cartons of dental gloves", 20),
+        ("drums of cleaning fluid", 3),
+    ];
+    let (item, quantity) = goods[i % goods.len()];
+    let customer = customers[i % customers.len()];
+    if !reworded {
+        return format!(
+            "DELIVERY NOTE\nDelivery note no. DN-{}\nDelivered to: {customer}\nDelivery date: {:02}/03/2026\n\
+             Goods delivered: {quantity} {item}\nReceived in good condition by: ________\n\
+             Driver: {} Vehicle reg. {}\nNo prices are shown on this delivery note.\n",
+            4100 + 7 * i,
+            1 + i % 28,
+            ["J. Mills", "A. Rossi", "K. Osei"][i % 3],
+            ["LK21 ABC", "MX70 DEF", "BT19 XYZ"][i % 3],
+        );
+    }
+    let lines = [
+        format!(
+            "Deliver to: {customer}, Unit {} Riverside Trading Estate",
+            2 + i % 9
+        ),
+        format!(
+            "Date delivered: {:02}.04.2026   Time: {:02}:{:02}",
+            1 + i % 28,
+            7 + i % 9,
+            (13 * i) % 60
+        ),
+        format!("Qty {quantity}  Description: {item}"),
+        format!("Qty {}  Description: returnable pallet", 1 + i % 3),
+        format!(
+            "Delivered by: {} for {}",
+            ["M. Brandt", "S. Okafor", "L. Petit"][i % 3],
+            ["Swift Freight", "RoadLink Couriers", "CityHop Logistics"][i % 3]
+        ),
+        "Goods received in good order and condition. Received by (print name and sign): ________"
+            .to_owned(),
+        format!(
+            "Our ref: order {}-{:04}; no prices are shown on this note",
+            ["SO", "ORD", "PO"][i % 3],
+            300 + 11 * i
+        ),
+    ];
+    // Each carrier orders its lines its own way.
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    order.rotate_left(i % lines.len());
+    let body: Vec<&str> = order.iter().map(|k| lines[*k].as_str()).collect();
+    format!(
+        "{}\n{}\n",
+        [
+            "Proof of delivery",
+            "Goods received note",
+            "Delivery docket",
+            "Dispatch and delivery slip"
+        ][i % 4],
+        body.join("\n")
+    )
+}
