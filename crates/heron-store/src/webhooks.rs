@@ -156,6 +156,45 @@ impl Store {
         Ok(now)
     }
 
+    /// With a master key: seal the webhook and callback secrets stored in
+    /// the clear (before encryption was on, or before secrets were
+    /// sealed). Returns how many. Run at start-up.
+    pub async fn seal_stored_secrets(&self) -> Result<u64, StoreError> {
+        if !self.encrypts() {
+            return Ok(0);
+        }
+        let mut sealed = 0;
+        for (table, key) in [
+            ("webhook_endpoints", "id"),
+            ("tenant_callback_secrets", "tenant_id"),
+        ] {
+            // Table and column names are the constants above.
+            let rows: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {key}, secret FROM {table}"
+            )))
+            .fetch_all(&self.pool)
+            .await?;
+            for (id, secret) in rows {
+                if sealed_key_id(&secret).is_some() {
+                    continue;
+                }
+                let mut transaction = self.pool.begin().await?;
+                let body = self.seal_text(&mut transaction, &secret).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE {table} SET secret = $1 WHERE {key} = $2 AND secret = $3"
+                )))
+                .bind(&body)
+                .bind(&id)
+                .bind(&secret)
+                .execute(&mut *transaction)
+                .await?;
+                transaction.commit().await?;
+                sealed += 1;
+            }
+        }
+        Ok(sealed)
+    }
+
     pub async fn webhook_endpoints(
         &self,
         tenant: &str,

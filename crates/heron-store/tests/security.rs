@@ -572,7 +572,18 @@ async fn erasure_destroys_the_keys_so_a_restored_copy_of_the_file_cannot_be_read
             "{restored:?}"
         );
 
-        // Secrets at rest: sealed, and opened only to sign.
+        // Secrets at rest: sealed, and opened only to sign. One stored in
+        // the clear before is sealed at start-up.
+        sqlx::query("INSERT INTO tenant_callback_secrets (tenant_id, secret, created_at) VALUES ('t0', 'whsec_old', 1)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert_eq!(store.seal_stored_secrets().await.unwrap(), 1);
+        assert_eq!(store.seal_stored_secrets().await.unwrap(), 0);
+        sqlx::query("DELETE FROM tenant_callback_secrets WHERE tenant_id = 't0'")
+            .execute(&pool)
+            .await
+            .unwrap();
         store
             .set_callback_secret("t1", "whsec_first", &actor())
             .await

@@ -143,7 +143,8 @@ pub fn master_key(
 }
 
 /// Attach the configured keys to `store`: the master key, checked to open
-/// the data keys already stored (a wrong key stops start-up here), and the
+/// the data keys already stored (a wrong key stops start-up here) and
+/// sealing any webhook secret still stored in the clear, and the
 /// audit key, with every chain written before it keyed from its head on.
 pub async fn with_keys(
     store: heron_store::Store,
@@ -154,6 +155,16 @@ pub async fn with_keys(
         .check_master_key()
         .await
         .context("checking the master key")?;
+    let sealed = store
+        .seal_stored_secrets()
+        .await
+        .context("sealing webhook secrets")?;
+    if sealed > 0 {
+        tracing::info!(
+            sealed,
+            "webhook and callback secrets stored in the clear were sealed"
+        );
+    }
     let audit_key = match &settings.audit_key {
         Some(secret) => Some(std::sync::Arc::new(
             heron_store::AuditKey::new(secret.expose().trim().as_bytes())
