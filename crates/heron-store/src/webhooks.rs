@@ -122,12 +122,16 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let now = now_ms();
         let mut transaction = self.pool.begin().await?;
-        // The replaced secret's data key goes with it.
-        let replaced: Option<String> =
-            sqlx::query_scalar("SELECT secret FROM tenant_callback_secrets WHERE tenant_id = $1")
-                .bind(tenant)
-                .fetch_optional(&mut *transaction)
-                .await?;
+        // The replaced secret goes, and its data key with it. A write
+        // first: SQLite takes its write lock before anything is read (a
+        // read lock upgraded later can fail at once under concurrent
+        // writers).
+        let replaced: Option<String> = sqlx::query_scalar(
+            "DELETE FROM tenant_callback_secrets WHERE tenant_id = $1 RETURNING secret",
+        )
+        .bind(tenant)
+        .fetch_optional(&mut *transaction)
+        .await?;
         destroy_data_keys(
             &mut transaction,
             replaced.as_deref().and_then(sealed_key_id),
@@ -135,8 +139,7 @@ impl Store {
         .await?;
         let sealed = self.seal_text(&mut transaction, secret).await?;
         sqlx::query(
-            "INSERT INTO tenant_callback_secrets (tenant_id, secret, created_at) VALUES ($1, $2, $3)
-             ON CONFLICT (tenant_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at",
+            "INSERT INTO tenant_callback_secrets (tenant_id, secret, created_at) VALUES ($1, $2, $3)",
         )
         .bind(tenant)
         .bind(&sealed)
