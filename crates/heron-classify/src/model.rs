@@ -14,7 +14,7 @@
 //! made compact is the model the compact file holds (same id).
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 
 use heron_core::Label;
@@ -392,13 +392,7 @@ impl TextModel {
     /// place, so a crash never leaves a half-written model): compact when
     /// the model is ([`TextModel::compact`]), else in full.
     pub fn save(&self, path: &Path) -> Result<(), ModelError> {
-        let temporary = path.with_extension("tmp");
-        {
-            let mut out = std::io::BufWriter::new(std::fs::File::create(&temporary)?);
-            out.write_all(&self.to_bytes()?)?;
-            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        }
-        std::fs::rename(&temporary, path)?;
+        heron_core::files::write_atomically(path, &self.to_bytes()?)?;
         Ok(())
     }
 

@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod breaker;
+pub mod files;
 pub mod job;
 pub mod label;
 pub mod notice;

@@ -19,6 +19,7 @@
 pub mod bert;
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use candle_core::Tensor;
 use serde::Deserialize;
@@ -38,6 +39,10 @@ pub enum EmbedError {
     Tokenizer(String),
     #[error("tensor computation: {0}")]
     Tensor(#[from] candle_core::Error),
+    /// The model failed to load on first use ([`LazyEmbedder`]); every
+    /// later use gets the same answer.
+    #[error("loading the embedding model: {0}")]
+    Load(String),
 }
 
 /// How a document is cut and pooled.
@@ -124,12 +129,18 @@ fn parse<T: serde::de::DeserializeOwned>(dir: &Path, name: &str) -> Result<T, Em
     })
 }
 
-impl Embedder {
-    /// Load the model in `dir`. Only mean pooling is implemented (what
-    /// sentence-transformers' general-purpose models use); others are
-    /// refused by name.
-    pub fn load(dir: &Path) -> Result<Embedder, EmbedError> {
-        let config: BertConfig = parse(dir, "config.json")?;
+/// The configuration files of a model folder, read and checked.
+struct FolderConfig {
+    bert: BertConfig,
+    window: usize,
+    normalize: bool,
+}
+
+impl FolderConfig {
+    /// Only mean pooling is implemented (what sentence-transformers'
+    /// general-purpose models use); others are refused by name.
+    fn read(dir: &Path) -> Result<FolderConfig, EmbedError> {
+        let bert: BertConfig = parse(dir, "config.json")?;
         let pooling: PoolingConfig = parse(dir, "1_Pooling/config.json")?;
         if !pooling.pooling_mode_mean_tokens
             || pooling.pooling_mode_cls_token
@@ -148,9 +159,33 @@ impl Embedder {
             }
         };
         let modules: Vec<ModuleEntry> = parse(dir, "modules.json")?;
-        let normalize = modules.iter().any(|m| m.kind.ends_with(".Normalize"));
+        Ok(FolderConfig {
+            window: sentence
+                .max_seq_length
+                .min(bert.max_position_embeddings)
+                .max(8),
+            normalize: modules.iter().any(|m| m.kind.ends_with(".Normalize")),
+            bert,
+        })
+    }
+}
+
+/// `emb-` and the first 12 hex digits of a SHA-256 of weights.
+fn model_id(digest: &[u8]) -> String {
+    format!("emb-{}", &hex::encode(digest)[..12])
+}
+
+impl Embedder {
+    /// Load the model in `dir` (see [`FolderConfig::read`] for what is
+    /// refused).
+    pub fn load(dir: &Path) -> Result<Embedder, EmbedError> {
+        let FolderConfig {
+            bert: config,
+            window,
+            normalize,
+        } = FolderConfig::read(dir)?;
         let weights = read(dir, "model.safetensors")?;
-        let id = hex::encode(Sha256::digest(&weights))[..12].to_owned();
+        let id = model_id(&Sha256::digest(&weights));
         let model = Bert::load(&config, weights)?;
         let tokenizer_path = dir.join("tokenizer.json");
         let mut tokenizer =
@@ -168,13 +203,10 @@ impl Embedder {
         Ok(Embedder {
             model,
             tokenizer,
-            window: sentence
-                .max_seq_length
-                .min(config.max_position_embeddings)
-                .max(8),
+            window,
             normalize,
             dimensions: config.hidden_size,
-            id: format!("emb-{id}"),
+            id,
         })
     }
 
@@ -298,6 +330,143 @@ impl Embedder {
                 "the tokenizer adds {} special tokens to a text, expected two",
                 other.len()
             ))),
+        }
+    }
+}
+
+/// An embedding model known by its folder and id, its weights loaded on
+/// first use: a service whose documents the cheap stages already decide
+/// never pays the model's ~90 MB of memory, and starts without reading it.
+pub struct LazyEmbedder {
+    dir: PathBuf,
+    id: String,
+    loaded: OnceLock<Result<Embedder, String>>,
+}
+
+impl std::fmt::Debug for LazyEmbedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LazyEmbedder")
+            .field("dir", &self.dir)
+            .field("id", &self.id)
+            .field("loaded", &self.is_loaded())
+            .finish()
+    }
+}
+
+/// What [`LazyEmbedder::open`] records of a weights file it hashed: the
+/// hash is reused while the file keeps its size and modification time.
+#[derive(Debug, serde::Serialize, Deserialize)]
+struct KnownWeights {
+    path: PathBuf,
+    bytes: u64,
+    modified_ns: u128,
+    id: String,
+}
+
+impl LazyEmbedder {
+    /// Check that `dir` is a model folder this crate can load (its
+    /// configuration files, [`FolderConfig::read`]) and name its weights by
+    /// their SHA-256, read in pieces and not kept. With `known`, a folder
+    /// where that name is recorded: a weights file of the recorded size and
+    /// modification time is not read again (start-up reads no weights).
+    pub fn open(dir: &Path, known: Option<&Path>) -> Result<LazyEmbedder, EmbedError> {
+        FolderConfig::read(dir)?;
+        let weights = dir.join("model.safetensors");
+        let file_error = |e: std::io::Error| EmbedError::File {
+            path: weights.clone(),
+            reason: e.to_string(),
+        };
+        let metadata = std::fs::metadata(&weights).map_err(file_error)?;
+        let modified_ns = metadata
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        let path = std::fs::canonicalize(&weights).map_err(file_error)?;
+        let record = known.map(|folder| {
+            let key = hex::encode(Sha256::digest(path.to_string_lossy().as_bytes()));
+            folder.join(format!("weights-{}.json", &key[..16]))
+        });
+        let recorded = record
+            .as_ref()
+            .and_then(|file| std::fs::read(file).ok())
+            .and_then(|bytes| serde_json::from_slice::<KnownWeights>(&bytes).ok())
+            .filter(|k| {
+                k.path == path && k.bytes == metadata.len() && k.modified_ns == modified_ns
+            });
+        let id = match recorded {
+            Some(known) => known.id,
+            None => {
+                let mut hasher = Sha256::new();
+                let mut file = std::fs::File::open(&weights).map_err(file_error)?;
+                let mut buffer = vec![0u8; 1 << 20];
+                loop {
+                    let read = std::io::Read::read(&mut file, &mut buffer).map_err(file_error)?;
+                    if read == 0 {
+                        break;
+                    }
+                    hasher.update(&buffer[..read]);
+                }
+                let id = model_id(&hasher.finalize());
+                if let Some(record) = &record {
+                    // Best effort: without the record the next start hashes again.
+                    let known = KnownWeights {
+                        path,
+                        bytes: metadata.len(),
+                        modified_ns,
+                        id: id.clone(),
+                    };
+                    if let Ok(json) = serde_json::to_vec(&known) {
+                        let _ = heron_core::files::write_atomically(record, &json);
+                    }
+                }
+                id
+            }
+        };
+        Ok(LazyEmbedder {
+            dir: dir.to_path_buf(),
+            id,
+            loaded: OnceLock::new(),
+        })
+    }
+
+    /// The model's id (see [`Embedder::id`]), known without loading it.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Whether the weights are in memory.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.get().is_some_and(Result::is_ok)
+    }
+
+    /// The model, loaded by the first caller (the others wait for it). A
+    /// folder whose weights changed since [`LazyEmbedder::open`] is refused:
+    /// its vectors would be filed under the old id.
+    pub fn get(&self) -> Result<&Embedder, EmbedError> {
+        let loaded = self.loaded.get_or_init(|| {
+            let embedder = Embedder::load(&self.dir).map_err(|e| e.to_string())?;
+            if embedder.id() != self.id {
+                return Err(format!(
+                    "the weights in {} changed since start-up ({} then, {} now): restart to use them",
+                    self.dir.display(),
+                    self.id,
+                    embedder.id()
+                ));
+            }
+            Ok(embedder)
+        });
+        loaded.as_ref().map_err(|e| EmbedError::Load(e.clone()))
+    }
+}
+
+impl From<Embedder> for LazyEmbedder {
+    /// A model already loaded.
+    fn from(embedder: Embedder) -> LazyEmbedder {
+        LazyEmbedder {
+            dir: PathBuf::new(),
+            id: embedder.id().to_owned(),
+            loaded: OnceLock::from(Ok(embedder)),
         }
     }
 }

@@ -7,7 +7,7 @@
 //! it); without it the test says so loudly and passes (a failure under
 //! `HERON_TEST_REQUIRE=all`).
 
-use heron_embed::{ChunkPolicy, Embedder, cosine};
+use heron_embed::{ChunkPolicy, Embedder, LazyEmbedder, cosine};
 
 #[derive(serde::Deserialize)]
 struct Reference {
@@ -87,4 +87,61 @@ fn a_document_is_pooled_from_its_windows_with_the_beginning_weighing_most() {
         )
         .expect("embedding");
     eprintln!("2 windows of a 70k-word text: {:?}", started.elapsed());
+}
+
+/// A lazily opened model names itself like the loaded one, records that
+/// name so the next opening reads no weights, loads on first use, and
+/// refuses weights replaced after it was opened.
+#[test]
+fn a_lazy_model_is_named_without_loading_and_refuses_weights_changed_under_it() {
+    let Some(dir) = heron_testkit::embedding_model() else {
+        return;
+    };
+    let loaded = Embedder::load(&dir).expect("loading the model");
+    let known = std::env::temp_dir().join(format!("heron-embed-known-{}", std::process::id()));
+    let lazy = LazyEmbedder::open(&dir, Some(&known)).expect("opening the model");
+    assert_eq!(lazy.id(), loaded.id());
+    assert!(!lazy.is_loaded());
+    let records: Vec<_> = std::fs::read_dir(&known).expect("records").collect();
+    assert_eq!(records.len(), 1);
+    // Opened again from the record: same name, still nothing loaded.
+    let again = LazyEmbedder::open(&dir, Some(&known)).expect("opening again");
+    assert_eq!(again.id(), loaded.id());
+    let vector = again
+        .get()
+        .expect("loading on first use")
+        .embed(&["an invoice"])
+        .expect("embedding");
+    assert_eq!(vector, loaded.embed(&["an invoice"]).expect("embedding"));
+    assert!(again.is_loaded());
+
+    // A copy of the folder whose weights change after opening.
+    let copy = known.join("model");
+    std::fs::create_dir_all(copy.join("1_Pooling")).expect("a folder");
+    for name in [
+        "config.json",
+        "tokenizer.json",
+        "modules.json",
+        "sentence_bert_config.json",
+        "1_Pooling/config.json",
+        "model.safetensors",
+    ] {
+        if dir.join(name).exists() {
+            std::fs::copy(dir.join(name), copy.join(name)).expect("copying");
+        }
+    }
+    let stale = LazyEmbedder::open(&copy, None).expect("opening the copy");
+    let mut weights = std::fs::read(copy.join("model.safetensors")).expect("weights");
+    let last = weights.len() - 1;
+    weights[last] ^= 0x01;
+    std::fs::write(copy.join("model.safetensors"), &weights).expect("changing the weights");
+    let refused = stale
+        .get()
+        .map(|_| ())
+        .expect_err("changed weights are refused");
+    assert!(
+        refused.to_string().contains("changed since start-up"),
+        "{refused}"
+    );
+    std::fs::remove_dir_all(&known).expect("cleaning up");
 }

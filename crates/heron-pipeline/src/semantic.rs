@@ -14,12 +14,13 @@
 //! cascade), or when the tenant has types the linear model does not know.
 
 use std::collections::{HashMap, VecDeque};
+use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
 use heron_classify::Taxonomy;
 use heron_classify::semantic::{SemanticCalibration, SemanticIndex, TypeScore, description_text};
 use heron_core::Label;
-use heron_embed::{ChunkPolicy, EmbedError, Embedder};
+use heron_embed::{ChunkPolicy, EmbedError, LazyEmbedder};
 use sha2::{Digest, Sha256};
 
 /// When the semantic stage runs.
@@ -38,7 +39,7 @@ const CACHE_ENTRIES: usize = 2048;
 /// The embedding model, the shared index of taxonomy types and each
 /// tenant's index with its examples.
 pub struct SemanticStage {
-    embedder: Embedder,
+    embedder: LazyEmbedder,
     mode: SemanticMode,
     chunks: ChunkPolicy,
     /// Types by description: every tenant starts from it.
@@ -71,25 +72,59 @@ impl SemanticReading {
 }
 
 impl SemanticStage {
-    /// Embed every type of `taxonomy` by its description.
+    /// Embed every type of `taxonomy` by its description. With `cache`, a
+    /// folder where the vectors are kept by the model and the descriptions
+    /// they come from: a start with both unchanged reads them back and
+    /// leaves the model unloaded until a document needs it.
     pub fn new(
-        embedder: Embedder,
+        embedder: LazyEmbedder,
         taxonomy: &Taxonomy,
         mode: SemanticMode,
         chunks: ChunkPolicy,
+        cache: Option<&Path>,
     ) -> Result<SemanticStage, EmbedError> {
         let types = &taxonomy.types;
         let texts: Vec<String> = types
             .iter()
             .map(|t| description_text(&t.name, &t.description, &t.hints))
             .collect();
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let mut base = SemanticIndex::new(embedder.id(), SemanticCalibration::default());
-        for (kinds, batch) in types.chunks(16).zip(refs.chunks(16)) {
-            let vectors = embedder.embed(batch)?;
-            for (kind, vector) in kinds.iter().zip(vectors) {
-                base = base.with_description(kind.id.clone(), vector);
+        let mut key = Sha256::new();
+        key.update(embedder.id().as_bytes());
+        for (kind, text) in types.iter().zip(&texts) {
+            key.update(b"\0");
+            key.update(kind.id.as_str().as_bytes());
+            key.update(b"\0");
+            key.update(text.as_bytes());
+        }
+        let cached = cache.map(|folder| {
+            folder.join(format!(
+                "descriptions-{}.json",
+                &hex::encode(key.finalize())[..16]
+            ))
+        });
+        let vectors = match cached
+            .as_ref()
+            .and_then(|file| read_descriptions(file, types.len()))
+        {
+            Some(vectors) => vectors,
+            None => {
+                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                let mut vectors = Vec::with_capacity(refs.len());
+                for batch in refs.chunks(16) {
+                    vectors.extend(embedder.get()?.embed(batch)?);
+                }
+                if let Some(file) = &cached
+                    && let Ok(json) = serde_json::to_vec(&vectors)
+                    && let Err(e) = heron_core::files::write_atomically(file, &json)
+                {
+                    tracing::warn!(file = %file.display(), error = %e, "could not keep the type descriptions' vectors: the next start embeds them again");
+                }
+                vectors
             }
+        };
+        let mut base = SemanticIndex::new(embedder.id(), SemanticCalibration::default());
+        for (kind, vector) in types.iter().zip(vectors) {
+            base = base.with_description(kind.id.clone(), vector);
         }
         Ok(SemanticStage {
             embedder,
@@ -103,6 +138,12 @@ impl SemanticStage {
 
     pub fn model_id(&self) -> &str {
         self.embedder.id()
+    }
+
+    /// Whether the embedding model is in memory (it loads on the first
+    /// document or description that needs it).
+    pub fn model_loaded(&self) -> bool {
+        self.embedder.is_loaded()
     }
 
     pub fn mode(&self) -> SemanticMode {
@@ -148,6 +189,7 @@ impl SemanticStage {
     pub fn embed_text(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         Ok(self
             .embedder
+            .get()?
             .embed(&[text])?
             .into_iter()
             .next()
@@ -194,7 +236,7 @@ impl SemanticStage {
             return Ok(Some(hit));
         }
         let started = std::time::Instant::now();
-        let Some(vector) = self.embedder.embed_document(text, &self.chunks)? else {
+        let Some(vector) = self.embedder.get()?.embed_document(text, &self.chunks)? else {
             return Ok(None);
         };
         metrics::histogram!("heron_semantic_seconds").record(started.elapsed().as_secs_f64());
@@ -246,6 +288,15 @@ impl SemanticStage {
 struct VectorCache {
     entries: HashMap<String, Arc<Vec<f32>>>,
     order: VecDeque<String>,
+}
+
+/// Description vectors kept by [`SemanticStage::new`], when the file
+/// holds one vector of one length for each of `types`.
+fn read_descriptions(file: &Path, types: usize) -> Option<Vec<Vec<f32>>> {
+    let vectors: Vec<Vec<f32>> = serde_json::from_slice(&std::fs::read(file).ok()?).ok()?;
+    let length = vectors.first()?.len();
+    (vectors.len() == types && length > 0 && vectors.iter().all(|v| v.len() == length))
+        .then_some(vectors)
 }
 
 impl VectorCache {

@@ -70,7 +70,16 @@ pub async fn ready(State(state): State<AppState>) -> Response {
         }
     };
     let semantic = match state.pipeline.semantic() {
-        Some(stage) => format!("ok ({}, {:?})", stage.model_id(), stage.mode()),
+        Some(stage) => format!(
+            "ok ({}, {:?}, {})",
+            stage.model_id(),
+            stage.mode(),
+            if stage.model_loaded() {
+                "loaded"
+            } else {
+                "loads on first use"
+            }
+        ),
         None => "off: no embedding model (scripts/fetch-embedding-model DIR, then \
                  HERON_EMBEDDING_MODEL=DIR), or HERON_SEMANTIC=off; the other stages classify"
             .to_owned(),

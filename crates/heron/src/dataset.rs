@@ -263,9 +263,7 @@ fn text_of(
     };
     let read_by_ocr = extracted.extraction.ocr_used;
     let how = if read_by_ocr { " ocr" } else { "" };
-    let temporary = cache.join(format!("{digest}.tmp"));
-    std::fs::write(&temporary, format!("{format}{how}\n{text}"))?;
-    std::fs::rename(&temporary, &cached)?;
+    heron_core::files::write_atomically(&cached, format!("{format}{how}\n{text}").as_bytes())?;
     Ok((!text.is_empty()).then(|| {
         (
             heron_classify::features::with_signals(&text, format),

@@ -430,17 +430,22 @@ fn semantic_stage(
         return Ok(None);
     };
     let started = std::time::Instant::now();
-    let embedder = heron_embed::Embedder::load(&dir)
-        .with_context(|| format!("loading the embedding model in {}", dir.display()))?;
+    // The model's id and the type descriptions' vectors are kept here, so
+    // a start with nothing changed reads no weights: the model loads when
+    // a document first needs it.
+    let cache = settings.data_dir.join("cache").join("semantic");
+    let embedder = heron_embed::LazyEmbedder::open(&dir, Some(&cache))
+        .with_context(|| format!("opening the embedding model in {}", dir.display()))?;
     let chunks = heron_embed::ChunkPolicy {
         max_windows: settings.semantic_max_windows,
         ..heron_embed::ChunkPolicy::default()
     };
-    let stage = SemanticStage::new(embedder, taxonomy, mode, chunks)
+    let stage = SemanticStage::new(embedder, taxonomy, mode, chunks, Some(&cache))
         .context("embedding the taxonomy's type descriptions")?;
     tracing::info!(
         model = stage.model_id(),
         dir = %dir.display(),
+        loaded = stage.model_loaded(),
         ms = started.elapsed().as_millis() as u64,
         "semantic stage ready"
     );

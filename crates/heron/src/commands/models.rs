@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use heron_classify::TextModel;
 use heron_core::Settings;
+use heron_core::files::write_atomically;
 
 use crate::cli::{ModelsArgs, ModelsCommand};
 use crate::setup;
@@ -144,14 +145,17 @@ fn rollback(directory: &Path) -> anyhow::Result<ExitCode> {
     let Some(previous) = entries.last().map(|p| (*p).to_owned()) else {
         // Before the first activation the default model was served.
         let _ = std::fs::remove_file(directory.join("active"));
-        write_atomically(&history_path, "")?;
+        write_atomically(&history_path, b"")?;
         println!("rolled back to the default model");
         return Ok(ExitCode::SUCCESS);
     };
-    write_atomically(&directory.join("active"), &format!("{previous}\n"))?;
+    write_atomically(
+        &directory.join("active"),
+        format!("{previous}\n").as_bytes(),
+    )?;
     let mut kept = entries.join("\n");
     kept.push('\n');
-    write_atomically(&history_path, &kept)?;
+    write_atomically(&history_path, kept.as_bytes())?;
     println!("rolled back to {previous}");
     Ok(ExitCode::SUCCESS)
 }
@@ -168,8 +172,9 @@ pub fn set_active(directory: &Path, name: &str) -> anyhow::Result<()> {
     }
     history.push_str(name);
     history.push('\n');
-    write_atomically(&history_path, &history)?;
-    write_atomically(&directory.join("active"), &format!("{name}\n"))
+    write_atomically(&history_path, history.as_bytes())?;
+    write_atomically(&directory.join("active"), format!("{name}\n").as_bytes())?;
+    Ok(())
 }
 
 fn active_file(directory: &Path) -> Option<String> {
@@ -189,11 +194,4 @@ fn model_path(directory: &Path, id: &str) -> anyhow::Result<std::path::PathBuf> 
     let path = directory.join(&name);
     anyhow::ensure!(path.exists(), "no model {name} in {}", directory.display());
     Ok(path)
-}
-
-fn write_atomically(path: &Path, content: &str) -> anyhow::Result<()> {
-    let temporary = path.with_extension("tmp");
-    std::fs::write(&temporary, content)?;
-    std::fs::rename(&temporary, path)?;
-    Ok(())
 }

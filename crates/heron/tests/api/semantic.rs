@@ -239,3 +239,72 @@ async fn a_type_taught_with_five_examples_is_recognised_at_once_without_training
         "{models}"
     );
 }
+
+/// The type descriptions' vectors are kept in the data folder: a restart
+/// with the same model and taxonomy reads them back and leaves the model
+/// unloaded (idle memory stays small) until a document needs it, and that
+/// document's answer is the one a loaded model gives.
+#[tokio::test]
+async fn a_restart_reuses_the_description_vectors_and_loads_the_model_on_first_use() {
+    let Some(mut server) = semantic_server().await else {
+        return;
+    };
+    let ready = server.get_json("/v1/ready").await;
+    assert!(
+        ready["semantic"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("loaded"),
+        "{ready}"
+    );
+    // A document the linear model is not sure of needs the stage.
+    let unsure_text = "Notes from the meeting about the garden fence and the neighbour's cat.";
+    let before = classify(&server, "notes.txt", unsure_text).await;
+    assert!(
+        before["stage_confidences"]["stage_semantic"]
+            .as_f64()
+            .is_some(),
+        "{before}"
+    );
+    let cached: Vec<_> = std::fs::read_dir(server.data_dir.join("cache").join("semantic"))
+        .expect("the semantic cache folder")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert!(
+        cached.iter().any(|n| n.starts_with("descriptions-")),
+        "{cached:?}"
+    );
+    assert!(
+        cached.iter().any(|n| n.starts_with("weights-")),
+        "{cached:?}"
+    );
+
+    server.restart().await;
+    let ready = server.get_json("/v1/ready").await;
+    assert!(
+        ready["semantic"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("loads on first use)"),
+        "{ready}"
+    );
+    let after = classify(&server, "notes-again.txt", unsure_text).await;
+    assert_eq!(after["label"], before["label"], "{after}");
+    assert_eq!(
+        after["stage_confidences"]["stage_semantic"], before["stage_confidences"]["stage_semantic"],
+        "{after}"
+    );
+    let ready = server.get_json("/v1/ready").await;
+    assert!(
+        ready["semantic"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with(", loaded)"),
+        "{ready}"
+    );
+}
