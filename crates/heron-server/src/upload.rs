@@ -117,40 +117,23 @@ pub async fn upload(
     // What the tenant may still upload today; the files' real bytes are
     // counted against it as they stream in (a chunked body declares no
     // length).
-    let mut allowance = match quota_allowance(&state, &principal, incoming).await {
+    let allowance = match quota_allowance(&state, &principal, incoming).await {
         Ok(allowance) => allowance,
         Err(refused) => {
             drain(&mut multipart).await;
             return Err(refused);
         }
     };
-    let mut received: Vec<Received> = Vec::new();
     let mut callback = header_text(&headers, "x-callback-url");
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-        if field.name() == Some("callback_url") {
-            callback = Some(field.text().await.map_err(multipart_error)?);
-            continue;
+    let received = match receive_files(&state, &mut multipart, allowance, &mut callback).await {
+        Ok(received) => received,
+        Err(refused) => {
+            // A file refused early (its extension, its size) leaves the
+            // client sending the rest: read it, so the answer reaches it.
+            drain(&mut multipart).await;
+            return Err(refused);
         }
-        if field.name() != Some("files") {
-            continue;
-        }
-        if received.len() >= state.settings.max_batch_size {
-            return Err(ApiError::BatchTooLarge {
-                count: received.len() + 1,
-                limit: state.settings.max_batch_size,
-            });
-        }
-        let file = receive_file(&state, field, allowance).await;
-        if file.is_ok() {
-            state.breakers.blob_store.success();
-        }
-        let file = file?;
-        allowance = allowance.map(|left| left.saturating_sub(file.size_bytes));
-        received.push(file);
-    }
-    if received.is_empty() {
-        return Err(ApiError::NoFiles);
-    }
+    };
     let callback = callback_url(&state, callback)?;
     metrics::counter!("heron_files_received_total").increment(received.len() as u64);
     let request = Request {
@@ -194,6 +177,43 @@ pub async fn upload(
             Err(error)
         }
     }
+}
+
+/// The files of an upload form, each stored as it streams in (and the
+/// `callback_url` field, into `callback`).
+async fn receive_files(
+    state: &AppState,
+    multipart: &mut Multipart,
+    mut allowance: Option<u64>,
+    callback: &mut Option<String>,
+) -> Result<Vec<Received>, ApiError> {
+    let mut received: Vec<Received> = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        if field.name() == Some("callback_url") {
+            *callback = Some(field.text().await.map_err(multipart_error)?);
+            continue;
+        }
+        if field.name() != Some("files") {
+            continue;
+        }
+        if received.len() >= state.settings.max_batch_size {
+            return Err(ApiError::BatchTooLarge {
+                count: received.len() + 1,
+                limit: state.settings.max_batch_size,
+            });
+        }
+        let file = receive_file(state, field, allowance).await;
+        if file.is_ok() {
+            state.breakers.blob_store.success();
+        }
+        let file = file?;
+        allowance = allowance.map(|left| left.saturating_sub(file.size_bytes));
+        received.push(file);
+    }
+    if received.is_empty() {
+        return Err(ApiError::NoFiles);
+    }
+    Ok(received)
 }
 
 /// Create the job and answer: the results (200) for a small batch, the
@@ -302,12 +322,24 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Read a refused form to its end, keeping nothing, so that the client,
-/// still sending, gets the answer rather than a reset connection.
+/// still sending, gets the answer rather than a reset connection (a
+/// server that closes a socket with unread bytes makes the kernel reset
+/// it, and the client may lose the answer it was sent). At most
+/// [`DRAIN_LIMIT`] bytes: past that the connection is closed anyway.
 pub(crate) async fn drain(form: &mut Multipart) {
+    let mut drained = 0u64;
     while let Ok(Some(mut field)) = form.next_field().await {
-        while let Ok(Some(_)) = field.chunk().await {}
+        while let Ok(Some(chunk)) = field.chunk().await {
+            drained += chunk.len() as u64;
+            if drained > DRAIN_LIMIT {
+                return;
+            }
+        }
     }
 }
+
+/// The most [`drain`] reads of a refused body.
+const DRAIN_LIMIT: u64 = 256 * 1024 * 1024;
 
 /// Refuse an upload of `incoming` bytes that would take the tenant past
 /// its bytes-per-day quota, before any byte is stored; else what the

@@ -604,3 +604,80 @@ async fn extraction_children_run_as_another_user() {
     assert_eq!(page.status(), 200);
     assert!(page.bytes().await.unwrap().starts_with(b"\x89PNG"));
 }
+
+/// A file refused on its name (`415`) before its bytes are read, sent as
+/// curl sends a large upload (`Expect: 100-continue`, then the body): the
+/// server reads the rest of the body before answering, so the client,
+/// still writing, gets the `415` instead of a reset connection. The client
+/// pauses after the first 64 KiB so a server that answered and closed at
+/// once would reset the rest of the writes.
+#[tokio::test]
+async fn a_refusal_before_the_body_is_read_reaches_a_client_still_sending() {
+    let server = TestServer::start(&[]).await;
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let boundary = "heronboundary";
+    let opening = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"setup.exe\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    );
+    let closing = format!("\r\n--{boundary}--\r\n");
+    let payload = vec![b'x'; 2 * 1024 * 1024];
+    let length = opening.len() + payload.len() + closing.len();
+    let head = format!(
+        "POST /v1/files HTTP/1.1\r\nhost: localhost\r\nx-api-key: {API_KEY}\r\n\
+         content-type: multipart/form-data; boundary={boundary}\r\n\
+         content-length: {length}\r\nexpect: 100-continue\r\n\r\n"
+    );
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connecting");
+    stream.write_all(head.as_bytes()).await.expect("the head");
+    let mut buffer = vec![0u8; 64 * 1024];
+    let n = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer))
+        .await
+        .expect("an interim answer in time")
+        .expect("reading");
+    let interim = String::from_utf8_lossy(&buffer[..n]).into_owned();
+    assert!(interim.starts_with("HTTP/1.1 100 Continue"), "{interim}");
+    stream
+        .write_all(opening.as_bytes())
+        .await
+        .expect("the part head");
+    stream
+        .write_all(&payload[..64 * 1024])
+        .await
+        .expect("the first bytes");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rest = [&payload[64 * 1024..], closing.as_bytes()].concat();
+    // Written whole or not: a reset here is what the test catches.
+    let written = stream.write_all(&rest).await;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) => return Ok(()),
+                Ok(n) => {
+                    answer.extend_from_slice(&buffer[..n]);
+                    if answer.windows(4).any(|w| w == b"\r\n\r\n")
+                        && String::from_utf8_lossy(&answer).contains("unsupported_extension")
+                    {
+                        return Ok(());
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    })
+    .await
+    .expect("an answer in time");
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    assert!(
+        written.is_ok() && read.is_ok(),
+        "{written:?} {read:?}: {text}"
+    );
+    assert!(
+        text.starts_with("HTTP/1.1 415"),
+        "the answer after the body: {text}"
+    );
+    assert!(text.contains("unsupported_extension"), "{text}");
+}
