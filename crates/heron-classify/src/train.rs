@@ -599,6 +599,11 @@ mod tests {
         for (a, b) in full.iter().zip(&small) {
             assert!((a - b).abs() < 0.01, "{full:?} {small:?}");
         }
+        // Kept compact in memory, it scores as the compact model it was
+        // saved from, and saves the bytes it was loaded from.
+        let text = features::with_signals("account balance invoice", "pdf");
+        assert_eq!(loaded.raw_logits(&text), compact.raw_logits(&text));
+        assert_eq!(loaded.to_bytes().unwrap(), std::fs::read(&path).unwrap());
         model.save(&path).unwrap();
         assert!(size < std::fs::metadata(&path).unwrap().len());
         // A temperature of its own for texts read by OCR: a photo's text
