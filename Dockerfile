@@ -17,7 +17,7 @@ COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked -p heron \
- && cp target/release/heron /usr/local/bin/heron
+ && scripts/split-debug-info target/release/heron /usr/local/bin/heron /usr/local/lib/heron/heron.debug
 
 FROM python:3.11-slim-bookworm AS models
 WORKDIR /src
