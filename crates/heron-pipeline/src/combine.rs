@@ -2,17 +2,28 @@
 //!
 //! The name hint becomes a prior distribution (its confidence on the hinted
 //! label, the rest spread evenly) and is combined log-linearly with the
-//! content distribution, raised to [`NAME_WEIGHT`] < 1. With the default
-//! hint confidence (0.85) and seven labels, the prior's odds for the hinted
-//! label are about 34:1; raised to 0.35 that is under 4:1, so it can tip a
-//! content distribution that is nearly split but never one whose odds
-//! exceed 4:1 — a confident content decision is never flipped by a name.
+//! content distribution, raised to [`NAME_WEIGHT`] < 1. With hint
+//! confidence `c` and `n` labels, the prior's odds for the hinted label
+//! against any other are `c (n − 1) / (1 − c)`, and the blend multiplies
+//! the content's odds by that to the power 0.35: [`name_flip_bound`]. With
+//! the default hint confidence (0.85) that is 3.4:1 for the original seven
+//! labels and 6.4:1 for the default taxonomy's 36, so a name can tip a
+//! content distribution that is nearly split but never one whose odds for
+//! its top label exceed the bound — a confident content decision (above
+//! 0.87 between two labels at 36) is never flipped by a name.
 
 use heron_classify::semantic::TypeScore;
 use heron_core::Label;
 
 /// Exponent of the name prior in the log-linear blend.
 pub const NAME_WEIGHT: f64 = 0.35;
+
+/// The most a name hint of `confidence` among `n_labels` labels multiplies
+/// the odds of its label against another (see the module docs): content
+/// odds above this are never flipped.
+pub fn name_flip_bound(confidence: f64, n_labels: usize) -> f64 {
+    (confidence * (n_labels.max(2) - 1) as f64 / (1.0 - confidence)).powf(NAME_WEIGHT)
+}
 
 /// The prior implied by a name hint `(label index, confidence)`.
 pub fn name_prior((index, confidence): (usize, f64), n_labels: usize) -> Vec<f64> {
@@ -165,6 +176,24 @@ mod tests {
         let blended = combine(&content, Some((3, 0.85)), 7);
         assert_eq!(argmax(&blended), 0);
         assert!(blended[0] > 0.65, "{blended:?}");
+    }
+
+    #[test]
+    fn the_bound_holds_at_the_default_taxonomys_36_labels() {
+        let bound = name_flip_bound(0.85, 36);
+        assert!((bound - 6.37).abs() < 0.01, "{bound}");
+        assert!((name_flip_bound(0.85, 7) - 3.44).abs() < 0.01);
+        // Content odds just above the bound hold; just below, the name wins.
+        for (odds, flipped) in [(bound * 1.01, false), (bound * 0.99, true)] {
+            let mut content = vec![0.0; 36];
+            content[0] = odds / (odds + 1.0);
+            content[1] = 1.0 / (odds + 1.0);
+            assert_eq!(
+                argmax(&combine(&content, Some((1, 0.85)), 36)) == 1,
+                flipped,
+                "{odds}"
+            );
+        }
     }
 
     #[test]
