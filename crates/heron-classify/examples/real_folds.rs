@@ -93,6 +93,19 @@ fn main() {
             report.temperature,
             report.ood_min_probability
         );
+        let threshold = 0.65;
+        let answered: Vec<&(f64, bool)> = report
+            .outcomes
+            .iter()
+            .filter(|(c, _)| *c >= threshold)
+            .collect();
+        let right = answered.iter().filter(|(_, r)| *r).count();
+        println!(
+            "  at {threshold}: accuracy {:.3}, answered {:.3}, accuracy answered {:.3}",
+            right as f64 / report.outcomes.len() as f64,
+            answered.len() as f64 / report.outcomes.len() as f64,
+            right as f64 / answered.len().max(1) as f64
+        );
         println!("  missed: {worst:?}");
         println!(
             "  confusions: {:?}",

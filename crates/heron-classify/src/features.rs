@@ -12,8 +12,9 @@
 /// trained with and is refused by a Heron that computes features another
 /// way (its weights would be read against the wrong inputs). Change it
 /// with any change to tokens, hashing, weighting or signal tokens.
-/// `f2`: layout signal tokens.
-pub const FEATURE_VERSION: &str = "f3";
+/// `f2`: layout signal tokens; `f4`: machine-readable zone formats named
+/// in letters (`f3` turned every one into `mrztd0`).
+pub const FEATURE_VERSION: &str = "f4";
 
 /// Default number of hash buckets (2^17): with 36 types the weights take
 /// 18 MiB; 2^18 measured no better on held-out layouts (bench/README.md)
@@ -86,11 +87,16 @@ pub fn readable_term(term: &str) -> Option<String> {
     let Some(signal) = term.strip_prefix(LAYOUT_MARKER_PREFIX) else {
         return Some(term.to_owned());
     };
+    if let Some((_, what)) = signal
+        .strip_prefix("mrz")
+        .and_then(|format| MRZ_FORMATS.iter().find(|(name, _)| *name == format))
+    {
+        return Some(format!("(layout: {what})"));
+    }
     let described = [
         ("dates", "lines have a date"),
         ("amounts", "lines have an amount"),
         ("rows", "lines are rows with a date and an amount"),
-        ("mrz", "machine-readable zone"),
     ]
     .iter()
     .find_map(|(kind, what)| {
@@ -139,6 +145,19 @@ pub fn layout_signals(text: &str) -> Vec<String> {
     signals
 }
 
+/// The formats of machine-readable zones: (signal name, what it is).
+const MRZ_FORMATS: [(&str, &str); 3] = [
+    (
+        "card",
+        "three-line machine-readable zone of an identity card (TD1)",
+    ),
+    ("wide", "two-line 36-character machine-readable zone (TD2)"),
+    (
+        "passport",
+        "two-line machine-readable zone of a passport (TD3)",
+    ),
+];
+
 /// The format of a machine-readable zone (ICAO 9303), when the text has
 /// one: lines of `A`–`Z`, digits and `<` fillers, 30 characters on cards
 /// (`td1`, three lines), 36 on some cards and visas (`td2`), 44 in
@@ -167,7 +186,9 @@ fn machine_readable_zone(text: &str) -> Option<String> {
         .iter()
         .enumerate()
         .max_by_key(|(i, c)| (**c, std::cmp::Reverse(*i)))?;
-    (*count > 0).then(|| format!("mrz{}", ["td1", "td2", "td3"][index]))
+    // Named in letters: digits in a token become `0`, and `td1` and `td3`
+    // would both read `td0`.
+    (*count > 0).then(|| format!("mrz{}", MRZ_FORMATS[index].0))
 }
 
 /// A digit-shaped token that reads as a date: three numeric groups split by
@@ -424,12 +445,16 @@ mod tests {
     fn machine_readable_zones_tell_cards_from_passports() {
         let card = "IDENTITY CARD\nI<UTOD231458907<<<<<<<<<<<<<<<\n7408122F1204159UTO<<<<<<<<<<<6\nERIKSSON<<ANNA<MARIA<<<<<<<<<<";
         let passport = "PASSPORT\nP<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C36UTO7408122F1204159ZE184226B<<<<<10";
-        assert!(layout_signals(card).contains(&"mrztd1".to_owned()));
-        assert!(layout_signals(passport).contains(&"mrztd3".to_owned()));
+        assert!(layout_signals(card).contains(&"mrzcard".to_owned()));
+        assert!(layout_signals(passport).contains(&"mrzpassport".to_owned()));
+        // Each stays its own token once digits become shapes.
+        let signal_tokens = |text: &str| tokens(&with_signals(text, "image"));
+        assert!(signal_tokens(card).contains(&"heronlayoutmrzcard".to_owned()));
+        assert!(signal_tokens(passport).contains(&"heronlayoutmrzpassport".to_owned()));
         // OCR dropped a filler; a sentence with a < is no zone.
         assert!(
             layout_signals("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<")
-                .contains(&"mrztd3".to_owned())
+                .contains(&"mrzpassport".to_owned())
         );
         assert!(
             !layout_signals("if a < b and c << d then")

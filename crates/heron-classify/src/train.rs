@@ -273,6 +273,15 @@ pub fn synthetic_samples(taxonomy: &Taxonomy, per_type: usize, seed: u64) -> Vec
     let mut samples = crate::compose::generate(taxonomy, per_type, seed);
     let hand_written: Vec<Sample> = crate::synth::generate(per_type, seed ^ 0xA5A5)
         .into_iter()
+        .map(|mut s| {
+            let finer = crate::synth::FINER_TEMPLATES
+                .iter()
+                .find(|(template, finer)| s.template == *template && taxonomy.get(finer).is_some());
+            if let Some((_, finer)) = finer {
+                s.label = (*finer).to_owned();
+            }
+            s
+        })
         .filter(|s| taxonomy.get(&s.label).is_some())
         .collect();
     samples.extend(hand_written);
@@ -636,6 +645,30 @@ mod tests {
         std::fs::write(&path, b"HERONTM2garbage").unwrap();
         assert!(TextModel::load(&path).is_err());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn hand_written_ndas_are_ndas_where_the_taxonomy_has_the_type() {
+        let is_nda = |s: &Sample| s.template == "contract/nda";
+        let samples = synthetic_samples(&Taxonomy::default_taxonomy(), 40, 7);
+        let hand_written: Vec<&Sample> = samples.iter().filter(|s| is_nda(s)).collect();
+        assert!(!hand_written.is_empty());
+        assert!(hand_written.iter().all(|s| s.label == "nda"));
+        // Every other hand-written contract is titled as one, not as an NDA.
+        assert!(
+            samples
+                .iter()
+                .filter(|s| s.label == "contract" && s.template.starts_with("contract/"))
+                .all(|s| !s.text.to_lowercase().contains("disclosure agreement"))
+        );
+        // Without the finer type an NDA stays a contract.
+        let coarse: Vec<Sample> = crate::synth::generate(40, 7);
+        assert!(
+            coarse
+                .iter()
+                .filter(|s| is_nda(s))
+                .all(|s| s.label == "contract")
+        );
     }
 
     #[test]

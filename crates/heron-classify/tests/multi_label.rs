@@ -20,8 +20,9 @@ fn an_invoice_that_is_also_a_contract_carries_both_labels() {
     let both_types = |present: &[String]| {
         present.iter().any(|l| l == "invoice") && present.iter().any(|l| l == "contract")
     };
-    // A seed never trained on.
-    let held_out = compose::generate(&taxonomy, 6, 77);
+    // A seed never trained on; 30 of each type (six gave rates that one
+    // document moved by 17 points).
+    let held_out = compose::generate(&taxonomy, 30, 77);
     let of = |id: &'static str| held_out.iter().filter(move |s| s.label == id);
 
     let mut single = 0;
@@ -35,12 +36,14 @@ fn an_invoice_that_is_also_a_contract_carries_both_labels() {
         }
         single += usize::from(present.len() == 1);
     }
-    // One may miss: the generator's worst scans (a French contract read as
+    // Some miss: the generator's worst scans (a French contract read as
     // "Contra de tavail … Montont du contrat") carry no type sure enough.
-    assert!(own >= 17, "documents carry their own label ({own} of 18)");
+    // Measured 81 and 81 of 90 (84 and 84 before the NDA type was given
+    // the legal boilerplate real NDAs share with contracts, 2026-12-07).
+    assert!(own >= 76, "documents carry their own label ({own} of 90)");
     assert!(
-        single >= 16,
-        "plain documents carry one label ({single} of 18)"
+        single >= 76,
+        "plain documents carry one label ({single} of 90)"
     );
 
     let mut both = 0;
@@ -50,12 +53,13 @@ fn an_invoice_that_is_also_a_contract_carries_both_labels() {
         both += usize::from(both_types(&present));
         assert!(present.len() <= 3, "{present:?}");
     }
-    // 5 of 6 before the contract and NDA templates gained the legal
-    // boilerplate real agreements share (synth-5): a contract page now
-    // says less that only contracts say.
+    // Measured 15 of 30 (17 before the NDA type gained the legal
+    // boilerplate of agreements: a short contract page in French, German
+    // or Spanish now says less that only contracts say, and its contract
+    // score falls under the line). Without one-vs-rest scores: 0.
     assert!(
-        both >= 4,
-        "invoice + contract documents carry both labels ({both} of 6)"
+        both >= 12,
+        "invoice + contract documents carry both labels ({both} of 30)"
     );
 
     // The same on one page: its halves are read on their own.
@@ -64,10 +68,10 @@ fn an_invoice_that_is_also_a_contract_carries_both_labels() {
         let text = format!("{}\n{}", invoice.text, contract.text);
         both_on_one_page += usize::from(both_types(&labels_of(&[&text], "text")));
     }
-    // 4 of 6 before synth-5 (see above).
+    // Measured 13 of 30 (15 before, see above).
     assert!(
-        both_on_one_page >= 3,
-        "one-page invoice + contract documents carry both labels ({both_on_one_page} of 6)"
+        both_on_one_page >= 10,
+        "one-page invoice + contract documents carry both labels ({both_on_one_page} of 30)"
     );
 }
 
