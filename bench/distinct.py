@@ -2,18 +2,19 @@
 """Throughput of `heron serve` on distinct documents, each uploaded once,
 against the floors of the tools underneath, in the same run.
 
-Usage: bench/distinct.py [--heron PATH] [--concurrency 8] [--per-type 40]
+Usage: bench/distinct.py [--heron PATH] [--concurrency 8] [--per-type 42]
                          [--seed 11] [--images-max 120] [--generated DIR]
 
 `bench/load.py` repeats six files, so after its first round every answer is
 a stored result; this one generates documents with `heron generate`
 (--per-type of each of the taxonomy's types, new text and values in each;
 text PDFs, DOCX, HTML, e-mails, text; scans and photos as JPEG/PNG) and
-uploads every file once at --concurrency, in three phases: text PDFs, the
-other text formats, then at most --images-max pictures. Then the floors, on
+uploads every file once at --concurrency, in four phases: PDFs with a text
+layer, the other text formats, PDFs without one (scans: `pdftotext` finds
+no word in them), then at most --images-max pictures. Then the floors, on
 the same files with the same concurrency: `pdftotext -layout` alone over the
-PDFs and `tesseract` alone over the pictures (`os.cpu_count()` at once, as
-many as the extraction children). Last, the first 100 text files again:
+text PDFs and `tesseract` alone over the pictures (`os.cpu_count()` at once,
+as many as the extraction children). Last, the first 100 text files again:
 the cached figure, on its own line.
 
 Reports files/s, p50/p99 per phase, the service/floor time ratios, and the
@@ -144,7 +145,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--heron", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "heron"))
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--per-type", type=int, default=40)
+    parser.add_argument("--per-type", type=int, default=42)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--images-max", type=int, default=120)
     parser.add_argument("--generated", help="reuse documents `heron generate` wrote to this folder")
@@ -162,7 +163,12 @@ def main():
             print(f"generated in {time.perf_counter() - began:.0f} s", file=sys.stderr)
         files = sorted(os.path.join(folder, name) for folder, _, names in os.walk(generated) for name in names)
         kind = lambda path: path.rsplit(".", 1)[-1].lower()  # noqa: E731
-        pdfs = [(p, "pdf") for p in files if kind(p) == "pdf"]
+        def has_text_layer(path):
+            text = subprocess.run(["pdftotext", path, "-"], capture_output=True, check=False).stdout
+            return len(text.split()) >= 3
+        all_pdfs = [p for p in files if kind(p) == "pdf"]
+        pdfs = [(p, "pdf") for p in all_pdfs if has_text_layer(p)]
+        scanned_pdfs = [(p, "scanned pdf") for p in all_pdfs if (p, "pdf") not in pdfs]
         others = [(p, kind(p)) for p in files if kind(p) not in PICTURES and kind(p) != "pdf"]
         pictures = [(p, kind(p)) for p in files if kind(p) in PICTURES][: args.images_max]
 
@@ -177,7 +183,8 @@ def main():
         sampler = PeakSampler(process.pid)
         sampler.start()
         phases = {}
-        for name, batch in (("text_pdf", pdfs), ("other_text", others), ("pictures", pictures)):
+        for name, batch in (("text_pdf", pdfs), ("other_text", others), ("scanned_pdf", scanned_pdfs),
+                            ("pictures", pictures)):
             results, wall = upload_all(port, batch, args.concurrency)
             phases[name] = phase_report(results, wall)
         text_files = pdfs + others
@@ -193,7 +200,8 @@ def main():
         ocr_floor = floor(lambda p: ["tesseract", p, "-"], [p for p, _ in pictures], cores) if pictures else 0
         report = {
             "concurrency": args.concurrency,
-            "documents": {"text_pdf": len(pdfs), "other_text": len(others), "pictures": len(pictures)},
+            "documents": {"text_pdf": len(pdfs), "other_text": len(others), "scanned_pdf": len(scanned_pdfs),
+                          "pictures": len(pictures)},
             "phases": phases,
             "floors": {
                 "pdftotext_files_per_second": round(len(pdfs) / pdf_floor, 1) if pdf_floor else None,
