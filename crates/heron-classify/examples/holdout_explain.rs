@@ -10,9 +10,9 @@
 
 use std::path::PathBuf;
 
-use heron_classify::features;
 use heron_classify::train::{self, Example, TrainingConfig};
-use heron_core::Label;
+
+mod common;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -22,40 +22,20 @@ fn main() {
     };
     let shown: usize = args.get(4).and_then(|n| n.parse().ok()).unwrap_or(3);
     let (corpus, cache) = (PathBuf::from(corpus), PathBuf::from(cache));
-    let manifest = std::fs::read_to_string(corpus.join("manifest.tsv")).expect("manifest");
-    let mut lines = manifest.lines();
-    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
-    let at = |name: &str| header.iter().position(|h| *h == name).expect(name);
-    let (sha, label, split, source) = (at("sha256"), at("type"), at("split"), at("repo"));
     let taxonomy = heron_classify::Taxonomy::default_taxonomy();
     let labels = taxonomy.labels();
     let samples = train::synthetic_samples(&taxonomy, train::DEFAULT_PER_TYPE, train::DEFAULT_SEED);
     let mut examples = train::examples_from(&samples, &labels);
     let mut held = Vec::new();
-    for line in lines {
-        let f: Vec<&str> = line.split('\t').collect();
-        if f[split] != "train" {
-            continue;
-        }
-        let Ok(entry) = std::fs::read_to_string(cache.join(format!("{}.txt", f[sha]))) else {
+    for (name, document) in common::cached_train_documents(&corpus, &cache) {
+        let Some(index) = labels.iter().position(|l| *l == document.label) else {
             continue;
         };
-        let Some((first, text)) = entry.split_once('\n') else {
-            continue;
-        };
-        let format = first.split(' ').next().unwrap_or("text");
-        let text = features::with_signals(text, format);
-        let Some(index) = Label::parse(f[label])
-            .ok()
-            .and_then(|l| labels.iter().position(|x| *x == l))
-        else {
-            continue;
-        };
-        if f[source] == held_source {
-            held.push((text, index, f[sha][..12].to_owned()));
+        if document.source == *held_source {
+            held.push((document.text, index, name));
         } else {
             examples.push(Example {
-                text,
+                text: document.text,
                 label: index,
                 weight: 2,
             });

@@ -6,52 +6,23 @@
 //!   cargo run --release -p heron-classify --example real_folds -- \
 //!       CORPUS_DIR TEXT_CACHE_DIR WEIGHT:PER_TYPE...
 //!
-//! TEXT_CACHE_DIR is the cache `heron train --split` fills
-//! (`<data dir>/cache/text/<version>-<engines>-<layout>`): one
-//! `<sha256>.txt` per file, its format (and ` ocr` when read by OCR) on
-//! the first line.
+//! TEXT_CACHE_DIR: see `common`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use heron_classify::features;
 use heron_classify::real::{RealConfig, RealDocument};
-use heron_core::Label;
+
+mod common;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let corpus = PathBuf::from(&args[1]);
     let cache = PathBuf::from(&args[2]);
-    let manifest = std::fs::read_to_string(corpus.join("manifest.tsv")).expect("manifest");
-    let mut lines = manifest.lines();
-    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
-    let at = |name: &str| header.iter().position(|h| *h == name).expect(name);
-    let (sha, label, split, source) = (at("sha256"), at("type"), at("split"), at("repo"));
-    let mut real = Vec::new();
-    for line in lines {
-        let f: Vec<&str> = line.split('\t').collect();
-        if f[split] != "train" {
-            continue;
-        }
-        let Ok(entry) = std::fs::read_to_string(cache.join(format!("{}.txt", f[sha]))) else {
-            continue;
-        };
-        let Some((first, text)) = entry.split_once('\n') else {
-            continue;
-        };
-        if text.trim().is_empty() {
-            continue;
-        }
-        let (format, read_by_ocr) = first
-            .split_once(' ')
-            .map_or((first, false), |(format, how)| (format, how == "ocr"));
-        real.push(RealDocument {
-            text: features::with_signals(text, format),
-            label: Label::parse(f[label]).expect("label"),
-            source: f[source].to_owned(),
-            read_by_ocr,
-        });
-    }
+    let real: Vec<RealDocument> = common::cached_train_documents(&corpus, &cache)
+        .into_iter()
+        .map(|(_, document)| document)
+        .collect();
     eprintln!("{} real train documents with text", real.len());
     let taxonomy = heron_classify::Taxonomy::default_taxonomy();
     for choice in &args[3..] {
