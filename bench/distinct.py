@@ -149,6 +149,8 @@ def main():
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--images-max", type=int, default=120)
     parser.add_argument("--generated", help="reuse documents `heron generate` wrote to this folder")
+    parser.add_argument("--text-only", action="store_true",
+                        help="skip the scanned PDFs and pictures (the OCR phases take minutes)")
     args = parser.parse_args()
 
     work = tempfile.mkdtemp(prefix="heron-distinct-")
@@ -168,9 +170,9 @@ def main():
             return len(text.split()) >= 3
         all_pdfs = [p for p in files if kind(p) == "pdf"]
         pdfs = [(p, "pdf") for p in all_pdfs if has_text_layer(p)]
-        scanned_pdfs = [(p, "scanned pdf") for p in all_pdfs if (p, "pdf") not in pdfs]
+        scanned_pdfs = [] if args.text_only else [(p, "scanned pdf") for p in all_pdfs if (p, "pdf") not in pdfs]
         others = [(p, kind(p)) for p in files if kind(p) not in PICTURES and kind(p) != "pdf"]
-        pictures = [(p, kind(p)) for p in files if kind(p) in PICTURES][: args.images_max]
+        pictures = [] if args.text_only else [(p, kind(p)) for p in files if kind(p) in PICTURES][: args.images_max]
 
         port = free_port()
         data_dir = os.path.join(work, "data")
@@ -185,6 +187,8 @@ def main():
         phases = {}
         for name, batch in (("text_pdf", pdfs), ("other_text", others), ("scanned_pdf", scanned_pdfs),
                             ("pictures", pictures)):
+            if not batch:
+                continue
             results, wall = upload_all(port, batch, args.concurrency)
             phases[name] = phase_report(results, wall)
         text_files = pdfs + others

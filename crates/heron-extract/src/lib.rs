@@ -53,8 +53,9 @@ pub use ocr::{OcrEngine, OcrText};
 /// preparation, a limit's default). `e2`: light evened out and noise smoothed before OCR; the scan inside an
 /// image-only PDF page OCR'd as it is. `e3`: pictures read by PP-OCR
 /// where its models are installed (the cache folder also names the
-/// engines on).
-pub const EXTRACTION_VERSION: &str = "e3";
+/// engines on). `e4`: a PDF's text rebuilt from the one `pdftotext
+/// -bbox-layout` pass that also gives its word boxes.
+pub const EXTRACTION_VERSION: &str = "e4";
 pub use sniff::{FileKind, SheetFormat, sniff, sniff_file};
 
 /// What extraction found in one file.

@@ -1,9 +1,14 @@
-//! PDF text layer and properties through Poppler's `pdftotext`.
+//! PDF text layer, word boxes and properties through Poppler's `pdftotext`.
 //!
 //! Poppler runs as a child process: it is GPL (kept out of our address
 //! space), it is the reference for text-layer extraction quality, and a
-//! crash or hang costs one killed child. One call with `-htmlmeta` yields
-//! both the properties and the text, pages separated by form feeds.
+//! crash or hang costs one killed child. One call with `-bbox-layout`
+//! yields everything: the properties (the same `<head>` as `-htmlmeta`),
+//! and each page's flows, lines and words with their boxes. The page text
+//! is rebuilt from those lines the way `pdftotext` prints it (lines of a
+//! flow one per line, a blank line after each flow, a hyphen that ends a
+//! line joins it to the next), so the text costs no second pass over the
+//! file.
 
 use std::path::Path;
 use std::time::Instant;
@@ -12,7 +17,11 @@ use heron_core::{Notice, NoticeCode};
 
 use crate::limits::truncate_text;
 use crate::tool;
-use crate::{ExtractError, Extraction, ExtractionLimits};
+use crate::{ExtractError, Extraction, ExtractionLimits, PageLayout, Word};
+
+/// How much `-bbox-layout` output is read per byte of text allowed: each
+/// word comes with about a hundred bytes of markup.
+const MARKUP_PER_TEXT_BYTE: usize = 16;
 
 pub(crate) fn extract_text(
     path: &Path,
@@ -21,53 +30,10 @@ pub(crate) fn extract_text(
 ) -> Result<Extraction, ExtractError> {
     // One page past the limit, to tell "exactly at the limit" from "cut".
     let last_page = limits.max_pages.saturating_add(1).to_string();
-    let output = pdftotext(
-        "-htmlmeta",
-        path,
-        &last_page,
-        deadline,
-        limits.max_text_bytes * 2,
-    )
-    .map_err(|e| ExtractError::from_tool(e, limits))?;
-
-    if !output.status.success() {
-        return Err(classify_failure(output.status.code(), &output.stderr));
-    }
-    let html = String::from_utf8_lossy(&output.stdout);
-    let mut extraction = parse_htmlmeta(&html);
-    if output.truncated {
-        extraction.warnings.push(Notice::new(
-            NoticeCode::LimitExceeded,
-            format!("text cut at {} bytes", limits.max_text_bytes),
-        ));
-    }
-    for page in &mut extraction.pages {
-        truncate_text(page, limits.max_text_bytes);
-    }
-    if extraction.pages.len() > limits.max_pages as usize {
-        extraction.pages.truncate(limits.max_pages as usize);
-        extraction.page_count = Some(limits.max_pages);
-        extraction.warnings.push(Notice::new(
-            NoticeCode::LimitExceeded,
-            format!("only the first {} pages were read", limits.max_pages),
-        ));
-    }
-    extraction.layout = word_boxes(path, limits, deadline);
-    Ok(extraction)
-}
-
-/// `pdftotext <mode> -enc UTF-8 -l <last_page> <path> -`, output capped.
-fn pdftotext(
-    mode: &str,
-    path: &Path,
-    last_page: &str,
-    deadline: Instant,
-    max_output: usize,
-) -> Result<tool::ToolOutput, tool::ToolError> {
-    tool::run(
+    let output = tool::run(
         "pdftotext",
         [
-            mode.as_ref(),
+            "-bbox-layout".as_ref(),
             "-enc".as_ref(),
             "UTF-8".as_ref(),
             "-l".as_ref(),
@@ -76,70 +42,127 @@ fn pdftotext(
             "-".as_ref(),
         ],
         deadline,
-        max_output,
+        limits.max_text_bytes.saturating_mul(MARKUP_PER_TEXT_BYTE),
     )
-}
+    .map_err(|e| ExtractError::from_tool(e, limits))?;
 
-/// The word boxes of the text layer (`pdftotext -bbox`), for tables and
-/// located values. Best effort: the text is what matters, so a failure
-/// here leaves the layout empty rather than failing the file.
-fn word_boxes(path: &Path, limits: &ExtractionLimits, deadline: Instant) -> Vec<crate::PageLayout> {
-    let last_page = limits.max_pages.to_string();
-    let output = pdftotext(
-        "-bbox",
-        path,
-        &last_page,
-        deadline,
-        limits.max_text_bytes * 8,
-    );
-    match output {
-        Ok(output) if output.status.success() && !output.truncated => {
-            parse_bbox(&String::from_utf8_lossy(&output.stdout))
-        }
-        _ => Vec::new(),
+    if !output.status.success() {
+        return Err(classify_failure(output.status.code(), &output.stderr));
     }
+    let html = String::from_utf8_lossy(&output.stdout);
+    let mut extraction = parse_bbox_layout(&html);
+    let mut cut = output.truncated;
+    for page in &mut extraction.pages {
+        cut |= truncate_text(page, limits.max_text_bytes);
+    }
+    if cut {
+        extraction.warnings.push(Notice::new(
+            NoticeCode::LimitExceeded,
+            format!("text cut at {} bytes", limits.max_text_bytes),
+        ));
+    }
+    if extraction.pages.len() > limits.max_pages as usize {
+        extraction.pages.truncate(limits.max_pages as usize);
+        extraction.layout.truncate(limits.max_pages as usize);
+        extraction.page_count = Some(limits.max_pages);
+        extraction.warnings.push(Notice::new(
+            NoticeCode::LimitExceeded,
+            format!("only the first {} pages were read", limits.max_pages),
+        ));
+    }
+    Ok(extraction)
 }
 
-/// Pages and words of `pdftotext -bbox` output, boxes scaled to the page.
-fn parse_bbox(html: &str) -> Vec<crate::PageLayout> {
-    let mut pages = Vec::new();
+/// Properties, page texts and word boxes of `pdftotext -bbox-layout`
+/// output. Output cut short at the cap still yields the pages it holds.
+fn parse_bbox_layout(html: &str) -> Extraction {
+    let mut extraction = parse_properties(html);
     for (index, page) in html.split("<page ").skip(1).enumerate() {
-        let size = |name| attribute(page, name).and_then(|v| v.parse::<f32>().ok());
-        let (Some(width), Some(height)) = (size("width"), size("height")) else {
-            continue;
-        };
-        if width <= 0.0 || height <= 0.0 {
-            continue;
-        }
-        let mut words = Vec::new();
-        for word in page
-            .split("<word ")
-            .skip(1)
-            .take(crate::MAX_LAYOUT_WORDS_PER_PAGE)
-        {
-            let coordinate = |name| attribute(word, name).and_then(|v| v.parse::<f32>().ok());
-            let (Some(x0), Some(y0), Some(x1), Some(y1)) = (
-                coordinate("xMin"),
-                coordinate("yMin"),
-                coordinate("xMax"),
-                coordinate("yMax"),
-            ) else {
-                continue;
-            };
-            let Some(text) = between(word, ">", "</word>") else {
-                continue;
-            };
-            words.push(crate::Word {
-                text: unescape(text),
-                bbox: [x0 / width, y0 / height, x1 / width, y1 / height],
-            });
-        }
-        pages.push(crate::PageLayout {
+        let (text, words) = read_page(page);
+        extraction.pages.push(text);
+        extraction.layout.push(PageLayout {
             page: index as u32 + 1,
             words,
         });
     }
-    pages
+    extraction.page_count = Some(extraction.pages.len() as u32);
+    extraction
+}
+
+/// The text of one `<page …>` element and its words scaled to the page
+/// (no words when the page has no usable size).
+fn read_page(page: &str) -> (String, Vec<Word>) {
+    let size = |name| number(page, name).filter(|v| *v > 0.0);
+    let scale = size("width").zip(size("height"));
+    let mut text = String::new();
+    let mut words = Vec::new();
+    for flow in page.split("<flow>").skip(1) {
+        let mut lines = flow.split("<line ").skip(1).peekable();
+        while let Some(line) = lines.next() {
+            let mut line_text = String::new();
+            let mut previous_end: Option<f32> = None;
+            for word in line.split("<word ").skip(1) {
+                // A word cut off by the output cap has no closing tag.
+                let Some(raw) = word
+                    .find("</word>")
+                    .and_then(|end| word[..end].split_once('>'))
+                    .map(|(_, raw)| raw)
+                else {
+                    continue;
+                };
+                let content = unescape(raw);
+                let box_of = [
+                    number(word, "xMin"),
+                    number(word, "yMin"),
+                    number(word, "xMax"),
+                    number(word, "yMax"),
+                ];
+                if let [Some(x0), Some(y0), Some(x1), Some(y1)] = box_of {
+                    if !line_text.is_empty() && !touches(previous_end, x0, y1 - y0) {
+                        line_text.push(' ');
+                    }
+                    previous_end = Some(x1);
+                    if let Some((width, height)) = scale
+                        && words.len() < crate::MAX_LAYOUT_WORDS_PER_PAGE
+                    {
+                        words.push(Word {
+                            text: content.clone(),
+                            bbox: [x0 / width, y0 / height, x1 / width, y1 / height],
+                        });
+                    }
+                } else if !line_text.is_empty() {
+                    line_text.push(' ');
+                }
+                line_text.push_str(&content);
+            }
+            // pdftotext joins a line ending in a hyphen to the next line of
+            // its flow, dropping the hyphen.
+            if lines.peek().is_some()
+                && let Some(joined) = line_text.strip_suffix('-')
+            {
+                text.push_str(joined);
+            } else {
+                text.push_str(&line_text);
+                text.push('\n');
+            }
+        }
+        text.push('\n');
+    }
+    (text, words)
+}
+
+/// Whether a word starting at `x0` continues the previous one without a
+/// space: `pdftotext` splits words at a change of font (a superscript, a
+/// bold letter) without the gap of a space, which is under a fiftieth of
+/// the line's height wide.
+fn touches(previous_end: Option<f32>, x0: f32, height: f32) -> bool {
+    previous_end.is_some_and(|end| x0 - end < 0.02 * height)
+}
+
+fn number(tag: &str, name: &str) -> Option<f32> {
+    // Attributes of the element itself, not of the ones it contains.
+    let head = &tag[..tag.find('>').unwrap_or(tag.len())];
+    attribute(head, name)?.parse().ok()
 }
 
 /// Map `pdftotext`'s exit code (1: cannot open, 3: permissions) and its
@@ -159,15 +182,18 @@ fn classify_failure(code: Option<i32>, stderr: &str) -> ExtractError {
     }
 }
 
-fn parse_htmlmeta(html: &str) -> Extraction {
+/// Title and properties from the `<head>` Poppler writes (the same for
+/// `-bbox-layout` as for `-htmlmeta`).
+fn parse_properties(html: &str) -> Extraction {
     let mut extraction = Extraction::default();
-    if let Some(title) = between(html, "<title>", "</title>") {
+    let head = between(html, "<head>", "</head>").unwrap_or("");
+    if let Some(title) = between(head, "<title>", "</title>") {
         let title = unescape(title.trim());
         if !title.is_empty() {
             extraction.metadata.insert("title".to_owned(), title);
         }
     }
-    for meta in html.split("<meta ").skip(1) {
+    for meta in head.split("<meta ").skip(1) {
         let name = attribute(meta, "name");
         let content = attribute(meta, "content");
         if let (Some(name), Some(content)) = (name, content) {
@@ -179,18 +205,8 @@ fn parse_htmlmeta(html: &str) -> Extraction {
             }
         }
     }
-    let body = between(html, "<pre>", "</pre>").unwrap_or("");
-    let body = unescape(body);
-    let mut pages: Vec<String> = body.split('\u{c}').map(str::to_owned).collect();
-    // pdftotext ends every page with a form feed, leaving an empty tail.
-    if pages.last().is_some_and(|p| p.trim().is_empty()) && pages.len() > 1 {
-        pages.pop();
-    }
-    extraction.page_count = Some(pages.len() as u32);
-    extraction.pages = pages;
     extraction
 }
-
 fn between<'a>(haystack: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let from = haystack.find(start)? + start.len();
     let to = haystack[from..]
@@ -223,27 +239,54 @@ fn unescape(text: &str) -> String {
 mod tests {
     use super::*;
 
+    const OUTPUT: &str = "<!DOCTYPE html><html><head>\n<title>Q1 &amp; Q2</title>\n\
+        <meta name=\"Author\" content=\"Ann\"/>\n<meta name=\"Creator\" content=\"Word\"/>\n\
+        </head><body><doc>\n\
+        <page width=\"200.0\" height=\"100.0\">\n<flow>\n<block xMin=\"1\" yMin=\"1\" xMax=\"2\" yMax=\"2\">\n\
+        <line xMin=\"20\" yMin=\"10\" xMax=\"90\" yMax=\"20\">\n\
+        <word xMin=\"20.0\" yMin=\"10.0\" xMax=\"40.0\" yMax=\"20.0\">A&amp;B</word>\n\
+        <word xMin=\"45.0\" yMin=\"10.0\" xMax=\"60.0\" yMax=\"20.0\">in-</word>\n</line>\n\
+        <line xMin=\"20\" yMin=\"22\" xMax=\"90\" yMax=\"32\">\n\
+        <word xMin=\"20.0\" yMin=\"22.0\" xMax=\"50.0\" yMax=\"32.0\">voice</word>\n\
+        <word xMin=\"50.0\" yMin=\"22.0\" xMax=\"55.0\" yMax=\"27.0\">2</word>\n\
+        <word xMin=\"60.0\" yMin=\"22.0\" xMax=\"90.0\" yMax=\"32.0\">&lt;due&gt;</word>\n</line>\n\
+        </block>\n</flow>\n<flow>\n<block>\n<line xMin=\"1\" yMin=\"1\" xMax=\"2\" yMax=\"2\">\n\
+        <word xMin=\"20.0\" yMin=\"50.0\" xMax=\"40.0\" yMax=\"60.0\">Total-</word>\n</line>\n</block>\n</flow>\n\
+        </page>\n<page width=\"100\" height=\"100\">\n</page>\n</doc></body></html>";
+
     #[test]
-    fn parses_properties_and_pages() {
-        let html = "<html><head>\n<title>Q1 &amp; Q2</title>\n<meta name=\"Author\" content=\"Ann\"/>\n\
-                    <meta name=\"Creator\" content=\"Word\"/>\n</head><body><pre>\nPage one &lt;a&gt;\u{c}Page two\u{c}</pre></body></html>";
-        let extraction = parse_htmlmeta(html);
+    fn properties_pages_and_words_come_from_one_output() {
+        let extraction = parse_bbox_layout(OUTPUT);
         assert_eq!(extraction.metadata["title"], "Q1 & Q2");
         assert_eq!(extraction.metadata["author"], "Ann");
+        assert_eq!(extraction.metadata["creator"], "Word");
         assert_eq!(extraction.page_count, Some(2));
-        assert_eq!(extraction.pages[0].trim(), "Page one <a>");
-        assert_eq!(extraction.pages[1], "Page two");
+        assert_eq!(extraction.pages[1], "");
+        assert_eq!(extraction.layout.len(), 2);
+        assert_eq!(extraction.layout[1].page, 2);
+        assert!(extraction.layout[1].words.is_empty());
+        let words = &extraction.layout[0].words;
+        assert_eq!(words.len(), 6);
+        assert_eq!(words[0].text, "A&B");
+        assert_eq!(words[0].bbox, [0.1, 0.1, 0.2, 0.2]);
     }
 
     #[test]
-    fn word_boxes_are_scaled_to_the_page() {
-        let html = "<doc><page width=\"200.0\" height=\"100.0\">\n<word xMin=\"20.0\" yMin=\"10.0\" xMax=\"40.0\" yMax=\"20.0\">A&amp;B</word>\n</page>\n<page width=\"100\" height=\"100\"></page></doc>";
-        let pages = parse_bbox(html);
-        assert_eq!(pages.len(), 2);
-        assert_eq!(pages[0].words[0].text, "A&B");
-        assert_eq!(pages[0].words[0].bbox, [0.1, 0.1, 0.2, 0.2]);
-        assert_eq!(pages[1].page, 2);
-        assert!(pages[1].words.is_empty());
+    fn page_text_is_printed_as_pdftotext_prints_it() {
+        let extraction = parse_bbox_layout(OUTPUT);
+        // A hyphen ending a line joins the next line of its flow; a word
+        // set without a gap (the superscript) joins its neighbour; a blank
+        // line follows each flow; the last line of a flow keeps its hyphen.
+        assert_eq!(extraction.pages[0], "A&B invoice2 <due>\n\nTotal-\n\n");
+    }
+
+    #[test]
+    fn output_cut_short_still_yields_the_pages_it_holds() {
+        let cut = &OUTPUT[..OUTPUT.find("voice").unwrap_or(OUTPUT.len())];
+        let extraction = parse_bbox_layout(cut);
+        assert_eq!(extraction.pages.len(), 1);
+        assert!(extraction.pages[0].starts_with("A&B in"));
+        assert_eq!(extraction.layout[0].words.len(), 2);
     }
 
     #[test]

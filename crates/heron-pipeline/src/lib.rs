@@ -297,7 +297,12 @@ impl Pipeline {
         match &self.semantic {
             Some(stage) => {
                 use sha2::{Digest, Sha256};
-                let version = stage.index_for(tenant).version();
+                // Without an index the stage fails on this document; the
+                // key still names the model, so another model's is not taken.
+                let version = stage.index_for(tenant).map_or_else(
+                    |_| format!("unavailable:{}", stage.model_id()),
+                    |index| index.version(),
+                );
                 hex::encode(Sha256::digest(format!("{key}\0{version}").as_bytes()))
             }
             None => key,
@@ -616,7 +621,16 @@ impl Pipeline {
         if !run.errors.is_empty() || run.pages.iter().all(|p| p.trim().is_empty()) {
             return;
         }
-        let index = stage.index_for(tenant);
+        let index = match stage.index_for(tenant) {
+            Ok(index) => index,
+            Err(e) => {
+                run.warnings.push(Notice::new(
+                    NoticeCode::InternalError,
+                    format!("the semantic stage failed, the other stages decided: {e}"),
+                ));
+                return;
+            }
+        };
         let needed = stage.needed(run.content_confidence(), &index, model.labels());
         metrics::counter!("heron_semantic_stage_total", "ran" => if needed { "yes" } else { "no" })
             .increment(1);

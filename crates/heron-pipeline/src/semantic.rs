@@ -1,8 +1,9 @@
 //! The semantic stage: a sentence-embedding model beside the linear one.
 //!
 //! Every taxonomy type is embedded from its name, description and typical
-//! phrases when the stage is set up (zero-shot: a type known only by
-//! description is recognised before any example of it exists). A tenant's
+//! phrases (zero-shot: a type known only by description is recognised
+//! before any example of it exists), when a document first needs them:
+//! a start, even the first one, waits for no model. A tenant's
 //! labelled documents are added as examples ([`SemanticStage::teach`]):
 //! the tenant's index — prototypes and a nearest-neighbour set per type —
 //! is replaced at once, so the next document is classified with them, no
@@ -14,8 +15,8 @@
 //! cascade), or when the tenant has types the linear model does not know.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::Path;
-use std::sync::{Arc, Mutex, RwLock};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use heron_classify::Taxonomy;
 use heron_classify::semantic::{SemanticCalibration, SemanticIndex, TypeScore, description_text};
@@ -42,8 +43,12 @@ pub struct SemanticStage {
     embedder: LazyEmbedder,
     mode: SemanticMode,
     chunks: ChunkPolicy,
-    /// Types by description: every tenant starts from it.
-    base: Arc<SemanticIndex>,
+    /// Types by description: every tenant starts from it. Built on first
+    /// need from `descriptions`.
+    base: OnceLock<Arc<SemanticIndex>>,
+    /// Held while `base` is built, so that it is built once.
+    building: Mutex<()>,
+    descriptions: Descriptions,
     tenants: RwLock<HashMap<String, Arc<SemanticIndex>>>,
     cache: Mutex<VectorCache>,
 }
@@ -72,17 +77,18 @@ impl SemanticReading {
 }
 
 impl SemanticStage {
-    /// Embed every type of `taxonomy` by its description. With `cache`, a
-    /// folder where the vectors are kept by the model and the descriptions
-    /// they come from: a start with both unchanged reads them back and
-    /// leaves the model unloaded until a document needs it.
+    /// The stage for every type of `taxonomy`, known by its description.
+    /// With `cache`, a folder where the descriptions' vectors are kept by
+    /// the model and the texts they come from: once they are there, a
+    /// start with both unchanged reads them back and leaves the model
+    /// unloaded until a document needs it.
     pub fn new(
         embedder: LazyEmbedder,
         taxonomy: &Taxonomy,
         mode: SemanticMode,
         chunks: ChunkPolicy,
         cache: Option<&Path>,
-    ) -> Result<SemanticStage, EmbedError> {
+    ) -> SemanticStage {
         let types = &taxonomy.types;
         let texts: Vec<String> = types
             .iter()
@@ -96,24 +102,55 @@ impl SemanticStage {
             key.update(b"\0");
             key.update(text.as_bytes());
         }
-        let cached = cache.map(|folder| {
+        let file = cache.map(|folder| {
             folder.join(format!(
                 "descriptions-{}.json",
                 &hex::encode(key.finalize())[..16]
             ))
         });
-        let vectors = match cached
-            .as_ref()
-            .and_then(|file| read_descriptions(file, types.len()))
+        SemanticStage {
+            embedder,
+            mode,
+            chunks,
+            base: OnceLock::new(),
+            building: Mutex::new(()),
+            descriptions: Descriptions {
+                labels: types.iter().map(|t| t.id.clone()).collect(),
+                texts,
+                file,
+            },
+            tenants: RwLock::new(HashMap::new()),
+            cache: Mutex::new(VectorCache::default()),
+        }
+    }
+
+    /// The index of the taxonomy's types: read back from the cache
+    /// folder, or embedded (loading the model) and kept there.
+    fn base(&self) -> Result<Arc<SemanticIndex>, EmbedError> {
+        if let Some(base) = self.base.get() {
+            return Ok(base.clone());
+        }
+        let _building = self.building.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(base) = self.base.get() {
+            return Ok(base.clone());
+        }
+        let Descriptions {
+            labels,
+            texts,
+            file,
+        } = &self.descriptions;
+        let vectors = match file
+            .as_deref()
+            .and_then(|file| read_descriptions(file, labels.len()))
         {
             Some(vectors) => vectors,
             None => {
                 let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
                 let mut vectors = Vec::with_capacity(refs.len());
                 for batch in refs.chunks(16) {
-                    vectors.extend(embedder.get()?.embed(batch)?);
+                    vectors.extend(self.embedder.get()?.embed(batch)?);
                 }
-                if let Some(file) = &cached
+                if let Some(file) = file
                     && let Ok(json) = serde_json::to_vec(&vectors)
                     && let Err(e) = heron_core::files::write_atomically(file, &json)
                 {
@@ -122,18 +159,11 @@ impl SemanticStage {
                 vectors
             }
         };
-        let mut base = SemanticIndex::new(embedder.id(), SemanticCalibration::default());
-        for (kind, vector) in types.iter().zip(vectors) {
-            base = base.with_description(kind.id.clone(), vector);
+        let mut base = SemanticIndex::new(self.embedder.id(), SemanticCalibration::default());
+        for (label, vector) in labels.iter().zip(vectors) {
+            base = base.with_description(label.clone(), vector);
         }
-        Ok(SemanticStage {
-            embedder,
-            mode,
-            chunks,
-            base: Arc::new(base),
-            tenants: RwLock::new(HashMap::new()),
-            cache: Mutex::new(VectorCache::default()),
-        })
+        Ok(self.base.get_or_init(|| Arc::new(base)).clone())
     }
 
     pub fn model_id(&self) -> &str {
@@ -151,38 +181,46 @@ impl SemanticStage {
     }
 
     /// The index documents of `tenant` are compared with.
-    pub fn index_for(&self, tenant: &str) -> Arc<SemanticIndex> {
-        self.tenants
+    pub fn index_for(&self, tenant: &str) -> Result<Arc<SemanticIndex>, EmbedError> {
+        let own = self
+            .tenants
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(tenant)
-            .cloned()
-            .unwrap_or_else(|| self.base.clone())
+            .cloned();
+        match own {
+            Some(index) => Ok(index),
+            None => self.base(),
+        }
     }
 
     /// Add a labelled example to `tenant`'s index, effective for the next
     /// document.
-    pub fn teach(&self, tenant: &str, label: Label, vector: Vec<f32>) {
-        self.update(tenant, |current| current.with_example(label, vector));
+    pub fn teach(&self, tenant: &str, label: Label, vector: Vec<f32>) -> Result<(), EmbedError> {
+        self.update(tenant, |current| current.with_example(label, vector))
     }
 
     /// Describe a type of `tenant`'s own (defined through the API): it is
     /// recognised from its description before any example exists.
-    pub fn describe(&self, tenant: &str, label: Label, vector: Vec<f32>) {
+    pub fn describe(&self, tenant: &str, label: Label, vector: Vec<f32>) -> Result<(), EmbedError> {
         self.update(tenant, |current| {
             current.clone().with_description(label, vector)
-        });
+        })
     }
 
     /// Replace `tenant`'s index (the base one until it has its own) by
     /// `change` of it.
-    fn update(&self, tenant: &str, change: impl FnOnce(&SemanticIndex) -> SemanticIndex) {
+    fn update(
+        &self,
+        tenant: &str,
+        change: impl FnOnce(&SemanticIndex) -> SemanticIndex,
+    ) -> Result<(), EmbedError> {
+        // Built before the lock: building may embed for a while.
+        let base = self.base()?;
         let mut tenants = self.tenants.write().unwrap_or_else(|e| e.into_inner());
-        let current = tenants
-            .get(tenant)
-            .cloned()
-            .unwrap_or_else(|| self.base.clone());
+        let current = tenants.get(tenant).cloned().unwrap_or(base);
         tenants.insert(tenant.to_owned(), Arc::new(change(&current)));
+        Ok(())
     }
 
     /// Embed a short text (a type's description).
@@ -204,22 +242,27 @@ impl SemanticStage {
         &self,
         descriptions: Vec<(String, Label, Vec<f32>)>,
         examples: Vec<(String, Label, Vec<f32>)>,
-    ) {
+    ) -> Result<(), EmbedError> {
+        if descriptions.is_empty() && examples.is_empty() {
+            self.tenants
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+            return Ok(());
+        }
+        let base = self.base()?;
         let mut built: HashMap<String, SemanticIndex> = HashMap::new();
         for (tenant, label, vector) in descriptions {
-            let index = built
-                .remove(&tenant)
-                .unwrap_or_else(|| (*self.base).clone());
+            let index = built.remove(&tenant).unwrap_or_else(|| (*base).clone());
             built.insert(tenant, index.with_description(label, vector));
         }
         for (tenant, label, vector) in examples {
-            let index = built
-                .remove(&tenant)
-                .unwrap_or_else(|| (*self.base).clone());
+            let index = built.remove(&tenant).unwrap_or_else(|| (*base).clone());
             built.insert(tenant, index.with_example(label, vector));
         }
         let built = built.into_iter().map(|(t, i)| (t, Arc::new(i))).collect();
         *self.tenants.write().unwrap_or_else(|e| e.into_inner()) = built;
+        Ok(())
     }
 
     /// The vector of a document's text (cached by its hash); `None` for
@@ -283,6 +326,15 @@ impl SemanticStage {
     }
 }
 
+/// The taxonomy's types as the base index is built from them.
+struct Descriptions {
+    labels: Vec<Label>,
+    /// What is embedded for each type: name, description, typical phrases.
+    texts: Vec<String>,
+    /// Where their vectors are kept, named by the model and the texts.
+    file: Option<PathBuf>,
+}
+
 /// A bounded map of recent document vectors (oldest out first).
 #[derive(Default)]
 struct VectorCache {
@@ -290,7 +342,7 @@ struct VectorCache {
     order: VecDeque<String>,
 }
 
-/// Description vectors kept by [`SemanticStage::new`], when the file
+/// Description vectors kept by [`SemanticStage::base`], when the file
 /// holds one vector of one length for each of `types`.
 fn read_descriptions(file: &Path, types: usize) -> Option<Vec<Vec<f32>>> {
     let vectors: Vec<Vec<f32>> = serde_json::from_slice(&std::fs::read(file).ok()?).ok()?;

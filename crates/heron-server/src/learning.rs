@@ -335,7 +335,7 @@ async fn describe_semantic(
         Some(
             stage
                 .embed_text(&text)
-                .map(|vector| stage.describe(&tenant, label, vector)),
+                .and_then(|vector| stage.describe(&tenant, label, vector)),
         )
     })
     .await;
@@ -386,7 +386,10 @@ async fn teach_semantic(
         .store
         .save_semantic_example(&example, stage.model_id())
         .await?;
-    stage.teach(tenant, label, example.vector);
+    if let Err(e) = stage.teach(tenant, label, example.vector) {
+        // Kept in the store: the next refresh of the stage loads it.
+        tracing::warn!(error = %e, "could not add a taught example to the semantic index");
+    }
     metrics::counter!("heron_semantic_examples_taught_total").increment(1);
     Ok(())
 }

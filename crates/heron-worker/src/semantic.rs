@@ -51,7 +51,9 @@ pub async fn refresh_semantic(
             .into_iter()
             .filter_map(|e| Some((e.tenant, Label::parse(&e.label).ok()?, e.vector)))
             .collect();
-        stage.load_examples(descriptions, examples);
+        if let Err(e) = stage.load_examples(descriptions, examples) {
+            tracing::warn!(error = %e, "could not load the tenants' semantic examples");
+        }
     })
     .await
     .map_err(|e| StoreError::Corrupt(format!("refreshing the semantic stage: {e}")))?;

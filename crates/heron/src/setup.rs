@@ -440,8 +440,7 @@ fn semantic_stage(
         max_windows: settings.semantic_max_windows,
         ..heron_embed::ChunkPolicy::default()
     };
-    let stage = SemanticStage::new(embedder, taxonomy, mode, chunks, Some(&cache))
-        .context("embedding the taxonomy's type descriptions")?;
+    let stage = SemanticStage::new(embedder, taxonomy, mode, chunks, Some(&cache));
     tracing::info!(
         model = stage.model_id(),
         dir = %dir.display(),

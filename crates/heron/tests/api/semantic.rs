@@ -240,12 +240,14 @@ async fn a_type_taught_with_five_examples_is_recognised_at_once_without_training
     );
 }
 
-/// The type descriptions' vectors are kept in the data folder: a restart
-/// with the same model and taxonomy reads them back and leaves the model
-/// unloaded (idle memory stays small) until a document needs it, and that
-/// document's answer is the one a loaded model gives.
+/// Even a first start waits for no model: the embedding model loads and
+/// the type descriptions are embedded when a document first needs them.
+/// Their vectors are kept in the data folder: a restart with the same
+/// model and taxonomy reads them back and leaves the model unloaded (idle
+/// memory stays small) until a document needs it, and that document's
+/// answer is the one a loaded model gives.
 #[tokio::test]
-async fn a_restart_reuses_the_description_vectors_and_loads_the_model_on_first_use() {
+async fn the_model_loads_on_first_use_and_a_restart_reuses_the_description_vectors() {
     let Some(mut server) = semantic_server().await else {
         return;
     };
@@ -254,7 +256,7 @@ async fn a_restart_reuses_the_description_vectors_and_loads_the_model_on_first_u
         ready["semantic"]
             .as_str()
             .unwrap_or_default()
-            .contains("loaded"),
+            .ends_with("loads on first use)"),
         "{ready}"
     );
     // A document the linear model is not sure of needs the stage.
@@ -265,6 +267,14 @@ async fn a_restart_reuses_the_description_vectors_and_loads_the_model_on_first_u
             .as_f64()
             .is_some(),
         "{before}"
+    );
+    let ready = server.get_json("/v1/ready").await;
+    assert!(
+        ready["semantic"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with(", loaded)"),
+        "{ready}"
     );
     let cached: Vec<_> = std::fs::read_dir(server.data_dir.join("cache").join("semantic"))
         .expect("the semantic cache folder")
