@@ -297,13 +297,13 @@ fn resident_bytes(pid: u32) -> Option<u64> {
 /// Kill a child and everything it started (it leads its own process group),
 /// so that no tool it ran outlives it holding resources.
 fn kill_group(child: &mut Child) {
-    // `kill -s KILL -- -PGID` rather than unsafe libc; errors mean it is gone.
-    let _ = Command::new("kill")
-        .args(["-s", "KILL", "--"])
-        .arg(format!("-{}", child.id()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    // Errors mean the group is gone already.
+    if let Some(group) = i32::try_from(child.id())
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+    }
     let _ = child.kill();
 }
 

@@ -146,7 +146,7 @@ impl Pipeline {
     ) -> Result<ExtractedFile, heron_extract::ExtractError> {
         extract_file(
             &self.extractor,
-            &self.ocr,
+            || Ok(self.ocr.clone()),
             &self.config.limits,
             path,
             filename,
@@ -709,10 +709,12 @@ fn heading_text(extraction: &Extraction) -> String {
 
 /// Detect the type of a file and extract its text, with OCR where it has no
 /// usable text layer, all within one deadline. Needs no model: `heron
-/// extract` uses it directly.
+/// extract` uses it directly. `ocr` gives the engine, called only when
+/// the file needs OCR (a text file starts no OCR engine, not even the
+/// check of its languages).
 pub fn extract_file(
     extractor: &Extractor,
-    ocr: &OcrEngine,
+    ocr: impl FnOnce() -> Result<OcrEngine, heron_extract::ExtractError>,
     limits: &ExtractionLimits,
     path: &Path,
     filename: &str,
@@ -720,15 +722,17 @@ pub fn extract_file(
     let kind = heron_extract::sniff_file(path, extension(filename))?;
     let deadline = limits.deadline_from(Instant::now());
     let mut extraction = extractor.extract(path, kind, limits)?;
-    ocr_within(
-        extractor,
-        ocr,
-        limits,
-        path,
-        kind,
-        &mut extraction,
-        deadline,
-    )?;
+    if heron_extract::needs_ocr(kind, &extraction) {
+        ocr_within(
+            extractor,
+            &ocr()?,
+            limits,
+            path,
+            kind,
+            &mut extraction,
+            deadline,
+        )?;
+    }
     Ok(ExtractedFile { kind, extraction })
 }
 

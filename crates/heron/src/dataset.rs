@@ -254,7 +254,8 @@ fn text_of(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let extracted = heron_pipeline::extract_file(extractor, ocr, limits, path, &filename)?;
+    let extracted =
+        heron_pipeline::extract_file(extractor, || Ok(ocr.clone()), limits, path, &filename)?;
     let format = heron_classify::features::format_of_mime(extracted.kind.mime_type());
     let text = if extracted.extraction.has_text() {
         extracted.extraction.text()

@@ -327,8 +327,16 @@ pub fn load_or_train_model(settings: &Settings) -> anyhow::Result<TextModel> {
 pub fn build_extraction(
     settings: &Settings,
 ) -> anyhow::Result<(Extractor, OcrEngine, ExtractionLimits)> {
-    let ocr = OcrEngine::detect(&settings.ocr_languages, settings.ocr_auto_language)
-        .context("checking the OCR engine (HERON_OCR_LANGUAGES)")?;
+    let ocr = ocr_engine(settings).context("checking the OCR engine (HERON_OCR_LANGUAGES)")?;
+    let (extractor, limits) = build_extractor(settings)?;
+    Ok((extractor, ocr, limits))
+}
+
+/// The OCR engines `settings` name, checked: Tesseract with its language
+/// packs (`tesseract --list-langs`), and PP-OCR when its models folder is
+/// complete.
+pub fn ocr_engine(settings: &Settings) -> Result<OcrEngine, heron_extract::ExtractError> {
+    let ocr = OcrEngine::detect(&settings.ocr_languages, settings.ocr_auto_language)?;
     if !ocr.is_available() {
         tracing::warn!(
             "tesseract is not installed: images and scanned PDFs cannot be read (apt-get install tesseract-ocr)"
@@ -350,6 +358,11 @@ pub fn build_extraction(
         }
         None => ocr,
     };
+    Ok(ocr)
+}
+
+/// The isolated extractor and the limits `settings` set.
+pub fn build_extractor(settings: &Settings) -> anyhow::Result<(Extractor, ExtractionLimits)> {
     let limits = ExtractionLimits {
         max_bytes: settings.max_file_size_bytes,
         max_pages: settings.max_pages,
@@ -362,7 +375,7 @@ pub fn build_extraction(
         ocr_dpi: settings.ocr_dpi,
         ocr_languages: settings.ocr_languages.clone(),
     };
-    Ok((isolated_extractor(settings)?, ocr, limits))
+    Ok((isolated_extractor(settings)?, limits))
 }
 
 /// The pipeline configured by `settings`.

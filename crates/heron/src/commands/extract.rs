@@ -11,14 +11,16 @@ use crate::setup;
 
 pub fn run(settings: Settings, args: &ExtractArgs) -> anyhow::Result<ExitCode> {
     setup::init_logging(&settings, "warn");
-    // Extraction needs no model: nothing is trained or loaded here.
-    let (extractor, ocr, limits) = setup::build_extraction(&settings)?;
+    // Extraction needs no model: nothing is trained or loaded here, and
+    // the OCR engine is checked only when the file needs OCR.
+    let (extractor, limits) = setup::build_extractor(&settings)?;
+    let ocr = || setup::ocr_engine(&settings);
     let filename = args
         .file
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let extracted = heron_pipeline::extract_file(&extractor, &ocr, &limits, &args.file, &filename)
+    let extracted = heron_pipeline::extract_file(&extractor, ocr, &limits, &args.file, &filename)
         .with_context(|| format!("extracting {}", args.file.display()))?;
     let extraction = &extracted.extraction;
     if args.json {
