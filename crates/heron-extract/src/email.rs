@@ -1,9 +1,9 @@
-//! E-mail (EML, RFC 5322 / MIME): headers, the text body (HTML bodies
-//! reduced to visible text), and every attachment extracted in turn, up to
+//! E-mail (EML, RFC 5322 / MIME): headers, every body part (text parts,
+//! and HTML parts reduced to visible text, an alternative that says
+//! nothing new left out), and every attachment extracted in turn, up to
 //! the nesting depth limit.
 
-use heron_core::{Notice, NoticeCode};
-use mail_parser::{MessageParser, MimeHeaders};
+use mail_parser::{Message, MessageParser, MimeHeaders, PartType};
 
 use crate::{ExtractError, Extraction, ExtractionLimits};
 
@@ -49,17 +49,19 @@ pub(crate) fn extract(bytes: &[u8], limits: &ExtractionLimits) -> Result<Extract
     }
     let mut body = head.join("\n");
     body.push_str("\n\n");
-    if let Some(text) = message.body_text(0) {
-        body.push_str(&text);
-    } else if let Some(html) = message.body_html(0) {
-        body.push_str(&crate::html::visible_text(&html).0);
-    }
+    body.push_str(&body_parts(&message).join("\n\n"));
     extraction.pages.push(body);
 
     let mut attachments = Vec::new();
     for part in message.attachments() {
         let name = part.attachment_name().unwrap_or("attachment").to_owned();
-        add_attachment(&mut extraction, &name, part.contents(), limits);
+        crate::append_nested(
+            &mut extraction,
+            "attachment",
+            &name,
+            part.contents(),
+            limits,
+        );
         attachments.push(name);
     }
     if !attachments.is_empty() {
@@ -71,28 +73,25 @@ pub(crate) fn extract(bytes: &[u8], limits: &ExtractionLimits) -> Result<Extract
     Ok(extraction)
 }
 
-/// Extract an attachment (of an EML or MSG message) and append its pages,
-/// each marked with the attachment's name. A failure is a warning: the
-/// message's own text stands.
-pub(crate) fn add_attachment(
-    extraction: &mut Extraction,
-    name: &str,
-    bytes: &[u8],
-    limits: &ExtractionLimits,
-) {
-    match crate::extract_nested(bytes, name, limits) {
-        Ok(nested) => {
-            for page in nested.pages {
-                extraction
-                    .pages
-                    .push(format!("[attachment {name}]\n{page}"));
-            }
-            extraction.ocr_used |= nested.ocr_used;
-            extraction.warnings.extend(nested.warnings);
+/// The text of every body part in order: the text parts, then HTML parts
+/// whose visible text is not already there (the HTML alternative of a
+/// text part adds nothing; an HTML-only part, or one with other words,
+/// does).
+fn body_parts(message: &Message<'_>) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
+    for part in message.text_bodies().chain(message.html_bodies()) {
+        let text = match &part.body {
+            PartType::Text(text) => text.to_string(),
+            PartType::Html(html) => crate::html::visible_text(html).0,
+            _ => continue,
+        };
+        let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if words.is_empty() || seen.iter().any(|known| known.contains(&words)) {
+            continue;
         }
-        Err(e) => extraction.warnings.push(Notice::new(
-            NoticeCode::ExtractionFailed,
-            format!("attachment {name:?}: {e}"),
-        )),
+        seen.push(words);
+        parts.push(text);
     }
+    parts
 }

@@ -627,6 +627,9 @@ impl IsolatedExtractor {
     /// Send one request to a child and wait for its answer until the deadline.
     fn run(&self, mut request: ChildRequest) -> Result<ChildResponse, ExtractError> {
         let deadline = request.limits.deadline_from(Instant::now());
+        // Children work in their own folder: a relative path means nothing
+        // there.
+        request.path = std::path::absolute(&request.path)?;
         let original = request.path.clone();
         let mut child = self.take_child()?;
         // Dropped (the copy removed) when the answer is in.
@@ -729,6 +732,7 @@ impl Extractor {
                 });
             }
             FileKind::Image(_) => return Ok(Extraction::default()),
+            FileKind::EncryptedOffice => return Err(ExtractError::Encrypted),
             _ => {}
         }
         match self {

@@ -15,6 +15,7 @@
 mod archive;
 mod docx;
 mod email;
+mod embedded;
 mod html;
 pub mod isolation;
 pub mod language;
@@ -54,7 +55,9 @@ pub use ocr::{OcrEngine, OcrText};
 /// image-only PDF page OCR'd as it is. `e3`: pictures read by PP-OCR
 /// where its models are installed (the cache folder also names the
 /// engines on). `e4`: a PDF's text rebuilt from the one `pdftotext
-/// -bbox-layout` pass that also gives its word boxes.
+/// -bbox-layout` pass that also gives its word boxes; form field values
+/// and annotation notes of PDFs; Office headers, notes, comments, list
+/// labels and embedded documents; every e-mail body part; an HTML title.
 pub const EXTRACTION_VERSION: &str = "e4";
 pub use sniff::{FileKind, SheetFormat, sniff, sniff_file};
 
@@ -208,7 +211,13 @@ pub fn extract_in_process(
         FileKind::Rtf => single_page(rtf::rtf_text(&std::fs::read(path)?)),
         FileKind::Html => {
             let (decoded, _) = text::decode(&std::fs::read(path)?);
-            let (visible, metadata) = html::visible_text(&decoded);
+            let (mut visible, metadata) = html::visible_text(&decoded);
+            // The title is seen too (in the tab, in search results).
+            if let Some(title) = metadata.get("title")
+                && !visible.trim_start().starts_with(title.as_str())
+            {
+                visible = format!("{title}\n\n{visible}");
+            }
             Ok(Extraction {
                 pages: vec![visible],
                 metadata,
@@ -225,6 +234,7 @@ pub fn extract_in_process(
         FileKind::Msg => msg::extract(path, limits),
         FileKind::Zip => archive::extract(path, limits),
         FileKind::Image(_) => Ok(Extraction::default()),
+        FileKind::EncryptedOffice => Err(ExtractError::Encrypted),
         FileKind::Unknown { description } => Err(ExtractError::Unsupported {
             detected: description.to_owned(),
         }),
@@ -346,6 +356,41 @@ pub(crate) fn extract_nested(
     std::fs::write(&path, bytes)?;
     let kind = sniff_file(&path, Some(extension))?;
     extract_in_process(&path, kind, &inner)
+}
+
+/// Extract a file found inside another ([`extract_nested`]) and append
+/// its pages, each marked `[what name]` ("attachment", "embedded"). A
+/// failure is a warning: the host's own text stands.
+pub(crate) fn append_nested(
+    extraction: &mut Extraction,
+    what: &str,
+    name: &str,
+    bytes: &[u8],
+    limits: &ExtractionLimits,
+) {
+    match extract_nested(bytes, name, limits) {
+        Ok(nested) => {
+            for page in nested.pages {
+                extraction.pages.push(format!("[{what} {name}]\n{page}"));
+            }
+            extraction.ocr_used |= nested.ocr_used;
+            extraction.warnings.extend(nested.warnings);
+        }
+        Err(e) => warn_nested(extraction, what, name, &e),
+    }
+}
+
+/// The warning of a nested file that could not be read.
+pub(crate) fn warn_nested(
+    extraction: &mut Extraction,
+    what: &str,
+    name: &str,
+    error: &ExtractError,
+) {
+    extraction.warnings.push(Notice::new(
+        NoticeCode::ExtractionFailed,
+        format!("{what} {name:?}: {error}"),
+    ));
 }
 
 /// A page holds meaningful text when it has a few letters, not only stray

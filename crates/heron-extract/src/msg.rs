@@ -125,7 +125,7 @@ fn add_attachments(file: &mut Compound, extraction: &mut Extraction, limits: &Ex
             .or_else(|| string(file, storage, ATTACH_DISPLAY_NAME, budget))
             .unwrap_or_else(|| format!("attachment-{}", index + 1));
         match binary(file, storage, ATTACH_DATA, budget) {
-            Some(data) => crate::email::add_attachment(extraction, &name, &data, limits),
+            Some(data) => crate::append_nested(extraction, "attachment", &name, &data, limits),
             None => extraction.warnings.push(Notice::new(
                 NoticeCode::ExtractionFailed,
                 format!("attachment {name:?}: no data stream (embedded message or OLE object)"),

@@ -9,7 +9,10 @@ use quick_xml::events::Event;
 use crate::docx::{open_archive, read_member};
 use crate::{ExtractError, Extraction, ExtractionLimits};
 
-/// PPTX: one page per slide, in slide order; text of `a:t` runs.
+/// PPTX: one page per slide, in slide order: text of `a:t` runs (titles,
+/// bodies, tables, shapes), then the slide's speaker notes. A last page
+/// holds comments, SmartArt and chart text; documents embedded in the
+/// file follow.
 pub(crate) fn extract_pptx(
     path: &Path,
     limits: &ExtractionLimits,
@@ -29,15 +32,100 @@ pub(crate) fn extract_pptx(
         })
         .collect();
     slides.sort();
+    let names: Vec<String> = archive
+        .file_names()
+        .filter_map(Result::ok)
+        .map(|n| n.into_owned())
+        .collect();
     let mut extraction = Extraction::default();
     for (_, name) in slides.iter().take(limits.max_pages as usize) {
         let Some(xml) = read_member(&mut archive, name, &mut budget)? else {
             continue;
         };
-        extraction.pages.push(runs_text(&xml, "t", &["p"], &[])?);
+        let mut page = runs_text(&xml, "t", &["p"], &[])?;
+        if let Some(notes) = notes_of(&mut archive, name, &mut budget)? {
+            page.push('\n');
+            page.push_str(&notes);
+        }
+        extraction.pages.push(page);
     }
     extraction.page_count = Some(slides.len() as u32);
+    let mut other = String::new();
+    for prefix in ["ppt/comments/", "ppt/diagrams/data", "ppt/charts/chart"] {
+        let mut parts: Vec<&String> = names
+            .iter()
+            .filter(|n| n.starts_with(prefix) && n.ends_with(".xml"))
+            .collect();
+        parts.sort();
+        for part in parts {
+            let Some(xml) = read_member(&mut archive, part, &mut budget)? else {
+                continue;
+            };
+            // Legacy comments keep their words in `p:text`, the rest in `a:t`.
+            let element = if prefix == "ppt/comments/" && !xml.windows(4).any(|w| w == b"<a:t") {
+                "text"
+            } else {
+                "t"
+            };
+            let text = runs_text(&xml, element, &["p", "cm", "text"], &[])?;
+            if !text.trim().is_empty() {
+                other.push_str(text.trim_end());
+                other.push('\n');
+            }
+        }
+    }
+    if !other.is_empty() {
+        extraction.pages.push(other);
+    }
+    crate::embedded::append(
+        &mut archive,
+        &names,
+        "ppt/",
+        &mut budget,
+        limits,
+        &mut extraction,
+    );
     Ok(extraction)
+}
+
+/// The speaker notes of the slide part `slide`, found through the
+/// slide's relationships.
+fn notes_of(
+    archive: &mut zip::ZipArchive<std::fs::File>,
+    slide: &str,
+    budget: &mut u64,
+) -> Result<Option<String>, ExtractError> {
+    let Some((folder, file)) = slide.rsplit_once('/') else {
+        return Ok(None);
+    };
+    let Some(rels) = read_member(archive, &format!("{folder}/_rels/{file}.rels"), budget)? else {
+        return Ok(None);
+    };
+    let rels = String::from_utf8_lossy(&rels);
+    let Some(target) = rels
+        .split("<Relationship ")
+        .find(|r| r.contains("/relationships/notesSlide\""))
+        .and_then(|r| r.split("Target=\"").nth(1))
+        .and_then(|t| t.split('"').next())
+    else {
+        return Ok(None);
+    };
+    // Targets are relative to the slide's folder ("../notesSlides/…").
+    let mut path: Vec<&str> = folder.split('/').collect();
+    for step in target.split('/') {
+        match step {
+            ".." => {
+                path.pop();
+            }
+            "." | "" => {}
+            step => path.push(step),
+        }
+    }
+    let Some(xml) = read_member(archive, &path.join("/"), budget)? else {
+        return Ok(None);
+    };
+    let notes = runs_text(&xml, "t", &["p"], &[])?;
+    Ok((!notes.trim().is_empty()).then_some(notes))
 }
 
 /// ODT and ODP: `content.xml`; ODP pages are `draw:page` elements.
@@ -72,7 +160,7 @@ pub(crate) fn extract_opendocument(
 /// node when it is empty), a line break after each `paragraphs` element and
 /// a form feed after each `pages` element. Tabs, line breaks and ODF's
 /// `text:s` (spaces) are honoured.
-fn runs_text(
+pub(crate) fn runs_text(
     xml: &[u8],
     text_element: &str,
     paragraphs: &[&str],

@@ -9,6 +9,11 @@
 //! flow one per line, a blank line after each flow, a hyphen that ends a
 //! line joins it to the next), so the text costs no second pass over the
 //! file.
+//!
+//! What a person sees that is not page content — the values of a filled
+//! form's fields (a W-9 filled by software keeps them only there) and the
+//! notes of comment annotations — comes from `qpdf --json`, run only for
+//! files that name a form or annotations.
 
 use std::path::Path;
 use std::time::Instant;
@@ -61,6 +66,9 @@ pub(crate) fn extract_text(
             format!("text cut at {} bytes", limits.max_text_bytes),
         ));
     }
+    if mentions_forms_or_notes(path) {
+        add_fields_and_notes(path, deadline, limits, &mut extraction);
+    }
     if extraction.pages.len() > limits.max_pages as usize {
         extraction.pages.truncate(limits.max_pages as usize);
         extraction.layout.truncate(limits.max_pages as usize);
@@ -71,6 +79,135 @@ pub(crate) fn extract_text(
         ));
     }
     Ok(extraction)
+}
+
+/// Whether the file's bytes name an interactive form or annotations. Both
+/// can hide in compressed object streams, where this does not see them:
+/// the price of not parsing every PDF twice.
+fn mentions_forms_or_notes(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let forms = memchr::memmem::Finder::new(b"/AcroForm");
+    let notes = memchr::memmem::Finder::new(b"/Annots");
+    let mut reader = std::io::BufReader::new(file);
+    // Chunks overlap by a marker's length, so none is missed at a seam.
+    let mut chunk = vec![0u8; 1 << 20];
+    let mut kept = 0;
+    loop {
+        let Ok(read) = reader.read(&mut chunk[kept..]) else {
+            return false;
+        };
+        if read == 0 {
+            return false;
+        }
+        let filled = kept + read;
+        let window = &chunk[..filled];
+        if forms.find(window).is_some() || notes.find(window).is_some() {
+            return true;
+        }
+        kept = 16.min(filled);
+        chunk.copy_within(filled - kept..filled, 0);
+    }
+}
+
+/// Annotations whose note is not a person's comment: links, form widgets
+/// (their values come from the form) and pop-ups (their note is their
+/// parent's).
+const NOT_NOTES: [&str; 3] = ["/Link", "/Widget", "/Popup"];
+
+/// Append to each page the values of its form fields and the notes of its
+/// annotations that its text does not already show. Best effort: a
+/// failure leaves the text as it is.
+fn add_fields_and_notes(
+    path: &Path,
+    deadline: Instant,
+    limits: &ExtractionLimits,
+    extraction: &mut Extraction,
+) {
+    let output = tool::run(
+        "qpdf",
+        [
+            "--json=2".as_ref(),
+            "--json-key=acroform".as_ref(),
+            "--json-key=pages".as_ref(),
+            "--json-key=qpdf".as_ref(),
+            path.as_os_str(),
+            "-".as_ref(),
+        ],
+        deadline,
+        limits.max_text_bytes.saturating_mul(4),
+    );
+    let Ok(output) = output else { return };
+    // qpdf exits 3 for warnings on a damaged file it still read.
+    if output.truncated || !matches!(output.status.code(), Some(0 | 3)) {
+        return;
+    }
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&output.stdout) else {
+        return;
+    };
+    let mut additions: Vec<(usize, String)> = Vec::new();
+    for field in json["acroform"]["fields"].as_array().into_iter().flatten() {
+        let page = field["pageposfrom1"].as_u64().unwrap_or(1).max(1) as usize - 1;
+        if let Some(value) = field["value"].as_str().and_then(qpdf_text) {
+            additions.push((page, value));
+        }
+    }
+    let objects = &json["qpdf"][1];
+    for (page, entry) in json["pages"].as_array().into_iter().flatten().enumerate() {
+        let object = |reference: &serde_json::Value| {
+            reference
+                .as_str()
+                .map(|r| &objects[format!("obj:{r}")]["value"])
+        };
+        let Some(page_object) = object(&entry["object"]) else {
+            continue;
+        };
+        // `/Annots` is an array, or a reference to one.
+        let annots = &page_object["/Annots"];
+        let annots = object(annots).unwrap_or(annots);
+        for reference in annots.as_array().into_iter().flatten() {
+            let Some(annotation) = object(reference) else {
+                continue;
+            };
+            let subtype = annotation["/Subtype"].as_str().unwrap_or("");
+            if NOT_NOTES.contains(&subtype) {
+                continue;
+            }
+            if let Some(note) = annotation["/Contents"].as_str().and_then(qpdf_text) {
+                additions.push((page, note));
+            }
+        }
+    }
+    for (page, addition) in additions {
+        let Some(text) = extraction.pages.get_mut(page) else {
+            continue;
+        };
+        let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        if words(text).contains(&words(&addition)) {
+            continue;
+        }
+        text.push_str(addition.trim());
+        text.push('\n');
+    }
+}
+
+/// The text of a string in qpdf's JSON: `u:` text, `b:` bytes in hex
+/// (read as Latin-1); `None` for names (`/Off`), other values and blanks.
+fn qpdf_text(value: &str) -> Option<String> {
+    let text = if let Some(text) = value.strip_prefix("u:") {
+        text.to_owned()
+    } else if let Some(hex) = value.strip_prefix("b:") {
+        let bytes: Vec<u8> = (0..hex.len() / 2)
+            .filter_map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+            .collect();
+        bytes.iter().map(|b| char::from(*b)).collect()
+    } else {
+        return None;
+    };
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.to_owned())
 }
 
 /// Properties, page texts and word boxes of `pdftotext -bbox-layout`
@@ -287,6 +424,14 @@ mod tests {
         assert_eq!(extraction.pages.len(), 1);
         assert!(extraction.pages[0].starts_with("A&B in"));
         assert_eq!(extraction.layout[0].words.len(), 2);
+    }
+
+    #[test]
+    fn strings_of_qpdf_json_read_as_text() {
+        assert_eq!(qpdf_text("u:Jane Doe").as_deref(), Some("Jane Doe"));
+        assert_eq!(qpdf_text("b:4a65e9").as_deref(), Some("Jeé"));
+        assert_eq!(qpdf_text("/Off"), None);
+        assert_eq!(qpdf_text("u:  "), None);
     }
 
     #[test]

@@ -54,6 +54,9 @@ pub enum FileKind {
     Markdown,
     Text,
     Image(ImageFormat),
+    /// A password-protected Word, Excel or PowerPoint file (an OLE
+    /// compound file holding the encrypted package): an `encrypted` error.
+    EncryptedOffice,
     /// Recognised but not parsed (yet), or not recognised at all.
     Unknown {
         description: &'static str,
@@ -102,6 +105,7 @@ impl FileKind {
             FileKind::Image(ImageFormat::Bmp) => "image/bmp",
             FileKind::Image(ImageFormat::Gif) => "image/gif",
             FileKind::Image(ImageFormat::Webp) => "image/webp",
+            FileKind::EncryptedOffice => "application/x-tika-ooxml-protected",
             FileKind::Unknown { .. } => "application/octet-stream",
         }
     }
@@ -146,6 +150,19 @@ impl FileKind {
             FileKind::Image(ImageFormat::Bmp) => ext == "bmp",
             FileKind::Image(ImageFormat::Gif) => ext == "gif",
             FileKind::Image(ImageFormat::Webp) => ext == "webp",
+            FileKind::EncryptedOffice => matches!(
+                ext,
+                "docx"
+                    | "docm"
+                    | "xlsx"
+                    | "xlsm"
+                    | "xlsb"
+                    | "pptx"
+                    | "pptm"
+                    | "doc"
+                    | "xls"
+                    | "ppt"
+            ),
             FileKind::Unknown { .. } => false,
         }
     }
@@ -174,6 +191,7 @@ enum WireKind {
     Markdown,
     Text,
     Image(ImageFormat),
+    EncryptedOffice,
     Unknown,
 }
 
@@ -199,6 +217,7 @@ impl From<FileKind> for WireKind {
             FileKind::Markdown => WireKind::Markdown,
             FileKind::Text => WireKind::Text,
             FileKind::Image(format) => WireKind::Image(format),
+            FileKind::EncryptedOffice => WireKind::EncryptedOffice,
             FileKind::Unknown { .. } => WireKind::Unknown,
         }
     }
@@ -238,6 +257,7 @@ impl From<WireKind> for FileKind {
             WireKind::Markdown => FileKind::Markdown,
             WireKind::Text => FileKind::Text,
             WireKind::Image(format) => FileKind::Image(format),
+            WireKind::EncryptedOffice => FileKind::EncryptedOffice,
             WireKind::Unknown => FileKind::Unknown {
                 description: "unrecognised content",
             },
@@ -374,7 +394,9 @@ fn sniff_cfb(path: &Path) -> FileKind {
         .map(|entry| entry.name().to_owned())
         .collect();
     let has = |name: &str| names.iter().any(|n| n == name);
-    if has("WordDocument") {
+    if has("EncryptedPackage") {
+        FileKind::EncryptedOffice
+    } else if has("WordDocument") {
         FileKind::Doc
     } else if has("Workbook") || has("Book") {
         FileKind::Spreadsheet(SheetFormat::Xls)
