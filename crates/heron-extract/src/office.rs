@@ -128,7 +128,9 @@ fn notes_of(
     Ok((!notes.trim().is_empty()).then_some(notes))
 }
 
-/// ODT and ODP: `content.xml`; ODP pages are `draw:page` elements.
+/// ODT and ODP: `content.xml` (notes and annotations included); ODP pages
+/// are `draw:page` elements; the page headers and footers of `styles.xml`
+/// follow the first page.
 pub(crate) fn extract_opendocument(
     path: &Path,
     limits: &ExtractionLimits,
@@ -150,6 +152,17 @@ pub(crate) fn extract_opendocument(
         extraction.pages.push(String::new());
     }
     extraction.page_count = Some(extraction.pages.len() as u32);
+    // Page headers and footers live with the page styles.
+    if let Some(styles) = read_member(&mut archive, "styles.xml", &mut budget)? {
+        let headers = runs_text(&styles, "", &["p", "h"], &[])?;
+        if !headers.trim().is_empty()
+            && let Some(first) = extraction.pages.first_mut()
+        {
+            first.push('\n');
+            first.push_str(headers.trim());
+            first.push('\n');
+        }
+    }
     if let Some(meta) = read_member(&mut archive, "meta.xml", &mut budget)? {
         extraction.metadata = crate::docx::core_properties(&meta);
     }

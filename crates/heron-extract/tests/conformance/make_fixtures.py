@@ -6,7 +6,7 @@ is written as Word writes it); parts those libraries cannot write
 (footnotes, text boxes, altChunk, embedded files, shapes) are added to
 their packages the way Word and Excel store them.
 
-    python3 -m venv /tmp/fx && /tmp/fx/bin/pip install python-docx openpyxl python-pptx reportlab pikepdf msoffcrypto-tool
+    python3 -m venv /tmp/fx && /tmp/fx/bin/pip install python-docx openpyxl python-pptx odfpy reportlab pikepdf msoffcrypto-tool
     /tmp/fx/bin/python crates/heron-extract/tests/conformance/make_fixtures.py
 
 Writes the fixtures beside this script and `expected.tsv`: fixture, kind of
@@ -385,8 +385,45 @@ def encrypted_fixture():
         office.encrypt("heron-secret", target)
 
 
+def odt_fixture():
+    from odf.opendocument import OpenDocumentText
+    from odf.office import Annotation
+    from odf.style import Footer, Header, MasterPage, PageLayout
+    from odf.text import Note, NoteBody, NoteCitation, P
+
+    name = "features.odt"
+    document = OpenDocumentText()
+    layout = PageLayout(name="Page")
+    document.automaticstyles.addElement(layout)
+    master = MasterPage(name="Standard", pagelayoutname=layout)
+    header = Header()
+    header.addElement(P(text="Page header cobaltword"))
+    master.addElement(header)
+    footer = Footer()
+    footer.addElement(P(text="Page footer zincword"))
+    master.addElement(footer)
+    document.masterstyles.addElement(master)
+    paragraph = P(text="Body text chromeword")
+    note = Note(id="ftn1", noteclass="footnote")
+    note.addElement(NoteCitation(text="1"))
+    body = NoteBody()
+    body.addElement(P(text="Footnote text silverword"))
+    note.addElement(body)
+    paragraph.addElement(note)
+    comment = Annotation()
+    comment.addElement(P(text="Margin comment goldword"))
+    paragraph.addElement(comment)
+    document.text.addElement(paragraph)
+    document.save(os.path.join(HERE, name))
+    for text, kind in (("Body text chromeword", "body"), ("Footnote text silverword", "footnote"),
+                       ("Margin comment goldword", "comment"), ("Page header cobaltword", "header"),
+                       ("Page footer zincword", "footer")):
+        expect(name, kind, text)
+
+
 def main():
     docx_fixture()
+    odt_fixture()
     encrypted_fixture()
     rtf_fixture()
     xlsx_fixture()
