@@ -16,40 +16,24 @@ pub const DEFAULT_TENANT: &str = "default";
 /// No tenant can be named so: tenant ids start with a letter or digit.
 pub const DEPLOYMENT_TENANT: &str = "_deployment";
 
+crate::wire_enum! {
 /// One permission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     /// Upload files for classification.
-    Classify,
+    Classify = "classify",
     /// Read jobs, results and documents.
-    Read,
+    Read = "read",
     /// Correct and annotate results.
-    Review,
+    Review = "review",
     /// Train and compare models.
-    Train,
+    Train = "train",
     /// Keys, audit log, tenant settings, dead letters, webhooks, erasure.
-    Admin,
+    Admin = "admin",
+}
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
-        Scope::Classify,
-        Scope::Read,
-        Scope::Review,
-        Scope::Train,
-        Scope::Admin,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Classify => "classify",
-            Scope::Read => "read",
-            Scope::Review => "review",
-            Scope::Train => "train",
-            Scope::Admin => "admin",
-        }
-    }
-
     fn bit(self) -> u8 {
         1 << (self as u8)
     }
@@ -67,21 +51,18 @@ impl fmt::Display for Scope {
 pub struct AccessParseError {
     kind: &'static str,
     name: String,
-    expected: &'static str,
+    expected: String,
 }
 
 impl FromStr for Scope {
     type Err = AccessParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Scope::ALL
-            .into_iter()
-            .find(|scope| scope.as_str() == s.trim())
-            .ok_or_else(|| AccessParseError {
-                kind: "scope",
-                name: s.to_owned(),
-                expected: "classify, read, review, train, admin",
-            })
+        Scope::from_wire(s.trim()).ok_or_else(|| AccessParseError {
+            kind: "scope",
+            name: s.to_owned(),
+            expected: Scope::wire_names(),
+        })
     }
 }
 
@@ -94,13 +75,14 @@ impl Scopes {
 
     /// Every scope.
     pub fn all() -> Scopes {
-        Scope::ALL.into_iter().collect()
+        Scope::ALL.iter().copied().collect()
     }
 
     /// Every scope but `admin`: what `ALLOWED_API_KEYS` grant.
     pub fn all_but_admin() -> Scopes {
         Scope::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|s| *s != Scope::Admin)
             .collect()
     }
@@ -118,7 +100,10 @@ impl Scopes {
     }
 
     pub fn iter(self) -> impl Iterator<Item = Scope> {
-        Scope::ALL.into_iter().filter(move |s| self.contains(*s))
+        Scope::ALL
+            .iter()
+            .copied()
+            .filter(move |s| self.contains(*s))
     }
 
     /// Parse `classify,read` (commas or spaces).
@@ -150,40 +135,24 @@ impl fmt::Debug for Scopes {
     }
 }
 
+crate::wire_enum! {
 /// A named bundle of scopes, as identity providers hand them out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Role {
     /// Uploads files and reads what came of them.
-    Uploader,
+    Uploader = "uploader",
     /// Reads jobs, results and documents.
-    Reader,
+    Reader = "reader",
     /// Reads and corrects.
-    Reviewer,
+    Reviewer = "reviewer",
     /// Reads, corrects, and trains models.
-    Trainer,
+    Trainer = "trainer",
     /// Everything, including keys, audit and erasure.
-    Admin,
+    Admin = "admin",
+}
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
-        Role::Uploader,
-        Role::Reader,
-        Role::Reviewer,
-        Role::Trainer,
-        Role::Admin,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Uploader => "uploader",
-            Role::Reader => "reader",
-            Role::Reviewer => "reviewer",
-            Role::Trainer => "trainer",
-            Role::Admin => "admin",
-        }
-    }
-
     /// The scopes a role grants.
     pub fn scopes(self) -> Scopes {
         use Scope::*;
@@ -201,14 +170,11 @@ impl FromStr for Role {
     type Err = AccessParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|role| role.as_str() == s.trim())
-            .ok_or_else(|| AccessParseError {
-                kind: "role",
-                name: s.to_owned(),
-                expected: "uploader, reader, reviewer, trainer, admin",
-            })
+        Role::from_wire(s.trim()).ok_or_else(|| AccessParseError {
+            kind: "role",
+            name: s.to_owned(),
+            expected: Role::wire_names(),
+        })
     }
 }
 

@@ -6,30 +6,22 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+crate::wire_enum! {
+serde;
 /// The state of an asynchronous batch, spelled as the original API spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
 pub enum JobStatus {
-    Queued,
-    Processing,
-    Done,
-    Failed,
+    Queued = "queued",
+    Processing = "processing",
+    Done = "done",
+    Failed = "failed",
     /// Cancelled by `DELETE /v1/jobs/{id}` before it finished (Heron
     /// addition).
-    Cancelled,
+    Cancelled = "cancelled",
+}
 }
 
 impl JobStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Queued => "queued",
-            JobStatus::Processing => "processing",
-            JobStatus::Done => "done",
-            JobStatus::Failed => "failed",
-            JobStatus::Cancelled => "cancelled",
-        }
-    }
-
     pub fn is_final(self) -> bool {
         matches!(
             self,
@@ -52,13 +44,6 @@ pub struct UnknownJobStatus(pub String);
 impl FromStr for JobStatus {
     type Err = UnknownJobStatus;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "queued" => Ok(JobStatus::Queued),
-            "processing" => Ok(JobStatus::Processing),
-            "done" => Ok(JobStatus::Done),
-            "failed" => Ok(JobStatus::Failed),
-            "cancelled" => Ok(JobStatus::Cancelled),
-            other => Err(UnknownJobStatus(other.to_owned())),
-        }
+        JobStatus::from_wire(s).ok_or_else(|| UnknownJobStatus(s.to_owned()))
     }
 }

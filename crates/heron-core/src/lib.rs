@@ -17,6 +17,7 @@ pub mod result;
 pub mod settings;
 pub mod understanding;
 pub mod webhook;
+pub mod wire;
 
 pub use job::JobStatus;
 pub use label::{Label, LabelError};

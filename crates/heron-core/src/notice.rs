@@ -3,60 +3,41 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+crate::wire_enum! {
+serde;
 /// Stable codes of per-file warnings and errors. Clients match on these, so a
 /// code is never renamed; new ones may be added.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
 pub enum NoticeCode {
     /// Text came from OCR rather than a text layer.
-    OcrUsed,
+    OcrUsed = "ocr_used",
     /// The file name's extension disagrees with the content; content wins.
-    TypeMismatch,
+    TypeMismatch = "type_mismatch",
     /// The content is of a type Heron does not parse.
-    UnsupportedType,
+    UnsupportedType = "unsupported_type",
     /// The parser failed on this file (corrupt or malformed content).
-    ExtractionFailed,
+    ExtractionFailed = "extraction_failed",
     /// Extraction ran past the per-file deadline and was stopped.
-    ExtractionTimeout,
+    ExtractionTimeout = "extraction_timeout",
     /// The parser process died (crash, memory limit).
-    ExtractionCrashed,
+    ExtractionCrashed = "extraction_crashed",
     /// A configured limit (pages, size, rows...) was reached.
-    LimitExceeded,
+    LimitExceeded = "limit_exceeded",
     /// No text could be extracted.
-    NoText,
+    NoText = "no_text",
     /// The file is encrypted and could not be opened.
-    Encrypted,
+    Encrypted = "encrypted",
     /// OCR was needed but the OCR engine is not available.
-    OcrUnavailable,
+    OcrUnavailable = "ocr_unavailable",
     /// The final confidence is below the threshold.
-    LowConfidence,
+    LowConfidence = "low_confidence",
     /// The file name suggested another type than the content.
-    FilenameDisagrees,
+    FilenameDisagrees = "filename_disagrees",
     /// The document is unlike every known type.
-    OutOfDistribution,
+    OutOfDistribution = "out_of_distribution",
     /// An unexpected internal failure while processing this file.
-    InternalError,
+    InternalError = "internal_error",
 }
-
-impl NoticeCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NoticeCode::OcrUsed => "ocr_used",
-            NoticeCode::TypeMismatch => "type_mismatch",
-            NoticeCode::UnsupportedType => "unsupported_type",
-            NoticeCode::ExtractionFailed => "extraction_failed",
-            NoticeCode::ExtractionTimeout => "extraction_timeout",
-            NoticeCode::ExtractionCrashed => "extraction_crashed",
-            NoticeCode::LimitExceeded => "limit_exceeded",
-            NoticeCode::NoText => "no_text",
-            NoticeCode::Encrypted => "encrypted",
-            NoticeCode::OcrUnavailable => "ocr_unavailable",
-            NoticeCode::LowConfidence => "low_confidence",
-            NoticeCode::FilenameDisagrees => "filename_disagrees",
-            NoticeCode::OutOfDistribution => "out_of_distribution",
-            NoticeCode::InternalError => "internal_error",
-        }
-    }
 }
 
 /// One warning or error attached to a file's result.

@@ -37,7 +37,7 @@ impl Tenant {
     async fn create(server: &TestServer, name: &'static str) -> Tenant {
         let admin = server.create_key(name, "admin");
         let mut keys = BTreeMap::new();
-        for role in Role::ALL {
+        for &role in Role::ALL {
             let key = if role == Role::Admin {
                 admin.clone()
             } else {
@@ -358,7 +358,7 @@ async fn every_route_declares_its_scope_and_the_matrix_of_roles_and_tenants_hold
         let (path, body) = concrete(&server, method, route, &acme, false).await;
         let anonymous = send(&server, method, &path, None, body.clone(), &acme).await;
         assert_eq!(anonymous.status(), 401, "anonymous {method} {route}");
-        for role in Role::ALL {
+        for &role in Role::ALL {
             let key = &acme.keys[role.as_str()];
             for foreign in [false, true] {
                 let owner = if foreign { &globex } else { &acme };
