@@ -7,7 +7,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::request_id;
@@ -194,56 +194,112 @@ impl ApiError {
     }
 
     /// The stable machine code. Never renamed.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::Unauthorized => "unauthorized",
-            ApiError::NoFiles => "no_files",
-            ApiError::BatchTooLarge { .. } => "batch_too_large",
-            ApiError::FileTooLarge { .. } => "file_too_large",
-            ApiError::BodyTooLarge { .. } => "body_too_large",
-            ApiError::UnsupportedExtension { .. } => "unsupported_extension",
-            ApiError::InvalidMultipart(_) => "invalid_multipart",
-            ApiError::InvalidQuery(_) => "invalid_query",
-            ApiError::JobNotFound(_) => "job_not_found",
-            ApiError::NotFound(_) => "not_found",
-            ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::MetricsDisabled => "metrics_disabled",
-            ApiError::Unavailable(_) => "service_unavailable",
-            ApiError::DependencyUnavailable { .. } => "dependency_unavailable",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::InvalidToken(_) => "invalid_token",
-            ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::QuotaExceeded { .. } => "quota_exceeded",
-            ApiError::DocumentNotFound(_) => "document_not_found",
-            ApiError::KeyNotFound(_) => "key_not_found",
-            ApiError::InvalidIdempotencyKey(_) => "invalid_idempotency_key",
-            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
-            ApiError::IdempotencyKeyInUse { .. } => "idempotency_key_in_use",
-            ApiError::JobNotCancellable { .. } => "job_not_cancellable",
-            ApiError::DeadLetterNotFound(_) => "dead_letter_not_found",
-            ApiError::InvalidCallbackUrl(_) => "invalid_callback_url",
-            ApiError::CallbacksNotConfigured => "callbacks_not_configured",
-            ApiError::InvalidBody(_) => "invalid_body",
-            ApiError::EndpointNotFound(_) => "endpoint_not_found",
-            ApiError::UnknownLabel(_) => "unknown_label",
-            ApiError::TypeExists(_) => "type_exists",
-            ApiError::TrainingRunNotFound(_) => "training_run_not_found",
-            ApiError::ModelNotFound(_) => "model_not_found",
-            ApiError::PageNotFound { .. } => "page_not_found",
-            ApiError::CsrfRejected => "csrf_rejected",
-            ApiError::TusVersionUnsupported => "tus_version_unsupported",
-            ApiError::InvalidUploadHeader(_) => "invalid_upload_header",
-            ApiError::InvalidContentType(_) => "invalid_content_type",
-            ApiError::UploadNotFound(_) => "upload_not_found",
-            ApiError::UploadExpired(_) => "upload_expired",
-            ApiError::UploadOffsetMismatch { .. } => "upload_offset_mismatch",
-            ApiError::UploadIncomplete { .. } => "upload_incomplete",
-            ApiError::UploadSizeMismatch { .. } => "upload_size_mismatch",
-            ApiError::PresignUnavailable => "presigned_uploads_unavailable",
-            ApiError::UnsupportedContent { .. } => "unsupported_content",
-            ApiError::Internal(_) => "internal_error",
+            ApiError::Unauthorized => ErrorCode::Unauthorized,
+            ApiError::NoFiles => ErrorCode::NoFiles,
+            ApiError::BatchTooLarge { .. } => ErrorCode::BatchTooLarge,
+            ApiError::FileTooLarge { .. } => ErrorCode::FileTooLarge,
+            ApiError::BodyTooLarge { .. } => ErrorCode::BodyTooLarge,
+            ApiError::UnsupportedExtension { .. } => ErrorCode::UnsupportedExtension,
+            ApiError::InvalidMultipart(_) => ErrorCode::InvalidMultipart,
+            ApiError::InvalidQuery(_) => ErrorCode::InvalidQuery,
+            ApiError::JobNotFound(_) => ErrorCode::JobNotFound,
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            ApiError::MetricsDisabled => ErrorCode::MetricsDisabled,
+            ApiError::Unavailable(_) => ErrorCode::ServiceUnavailable,
+            ApiError::DependencyUnavailable { .. } => ErrorCode::DependencyUnavailable,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::InvalidToken(_) => ErrorCode::InvalidToken,
+            ApiError::RateLimited { .. } => ErrorCode::RateLimited,
+            ApiError::QuotaExceeded { .. } => ErrorCode::QuotaExceeded,
+            ApiError::DocumentNotFound(_) => ErrorCode::DocumentNotFound,
+            ApiError::KeyNotFound(_) => ErrorCode::KeyNotFound,
+            ApiError::InvalidIdempotencyKey(_) => ErrorCode::InvalidIdempotencyKey,
+            ApiError::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            ApiError::IdempotencyKeyInUse { .. } => ErrorCode::IdempotencyKeyInUse,
+            ApiError::JobNotCancellable { .. } => ErrorCode::JobNotCancellable,
+            ApiError::DeadLetterNotFound(_) => ErrorCode::DeadLetterNotFound,
+            ApiError::InvalidCallbackUrl(_) => ErrorCode::InvalidCallbackUrl,
+            ApiError::CallbacksNotConfigured => ErrorCode::CallbacksNotConfigured,
+            ApiError::InvalidBody(_) => ErrorCode::InvalidBody,
+            ApiError::EndpointNotFound(_) => ErrorCode::EndpointNotFound,
+            ApiError::UnknownLabel(_) => ErrorCode::UnknownLabel,
+            ApiError::TypeExists(_) => ErrorCode::TypeExists,
+            ApiError::TrainingRunNotFound(_) => ErrorCode::TrainingRunNotFound,
+            ApiError::ModelNotFound(_) => ErrorCode::ModelNotFound,
+            ApiError::PageNotFound { .. } => ErrorCode::PageNotFound,
+            ApiError::CsrfRejected => ErrorCode::CsrfRejected,
+            ApiError::TusVersionUnsupported => ErrorCode::TusVersionUnsupported,
+            ApiError::InvalidUploadHeader(_) => ErrorCode::InvalidUploadHeader,
+            ApiError::InvalidContentType(_) => ErrorCode::InvalidContentType,
+            ApiError::UploadNotFound(_) => ErrorCode::UploadNotFound,
+            ApiError::UploadExpired(_) => ErrorCode::UploadExpired,
+            ApiError::UploadOffsetMismatch { .. } => ErrorCode::UploadOffsetMismatch,
+            ApiError::UploadIncomplete { .. } => ErrorCode::UploadIncomplete,
+            ApiError::UploadSizeMismatch { .. } => ErrorCode::UploadSizeMismatch,
+            ApiError::PresignUnavailable => ErrorCode::PresignedUploadsUnavailable,
+            ApiError::UnsupportedContent { .. } => ErrorCode::UnsupportedContent,
+            ApiError::Internal(_) => ErrorCode::InternalError,
         }
     }
+}
+
+heron_core::wire_enum! {
+serde;
+/// The stable machine codes of API errors: each named once here, never
+/// renamed (this module's test pins them); the OpenAPI document lists
+/// them as the `code` enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum ErrorCode {
+    Unauthorized = "unauthorized",
+    NoFiles = "no_files",
+    BatchTooLarge = "batch_too_large",
+    FileTooLarge = "file_too_large",
+    BodyTooLarge = "body_too_large",
+    UnsupportedExtension = "unsupported_extension",
+    InvalidMultipart = "invalid_multipart",
+    InvalidQuery = "invalid_query",
+    JobNotFound = "job_not_found",
+    NotFound = "not_found",
+    MethodNotAllowed = "method_not_allowed",
+    MetricsDisabled = "metrics_disabled",
+    ServiceUnavailable = "service_unavailable",
+    DependencyUnavailable = "dependency_unavailable",
+    Forbidden = "forbidden",
+    InvalidToken = "invalid_token",
+    RateLimited = "rate_limited",
+    QuotaExceeded = "quota_exceeded",
+    DocumentNotFound = "document_not_found",
+    KeyNotFound = "key_not_found",
+    InvalidIdempotencyKey = "invalid_idempotency_key",
+    IdempotencyKeyReused = "idempotency_key_reused",
+    IdempotencyKeyInUse = "idempotency_key_in_use",
+    JobNotCancellable = "job_not_cancellable",
+    DeadLetterNotFound = "dead_letter_not_found",
+    InvalidCallbackUrl = "invalid_callback_url",
+    CallbacksNotConfigured = "callbacks_not_configured",
+    InvalidBody = "invalid_body",
+    EndpointNotFound = "endpoint_not_found",
+    UnknownLabel = "unknown_label",
+    TypeExists = "type_exists",
+    TrainingRunNotFound = "training_run_not_found",
+    ModelNotFound = "model_not_found",
+    PageNotFound = "page_not_found",
+    CsrfRejected = "csrf_rejected",
+    TusVersionUnsupported = "tus_version_unsupported",
+    InvalidUploadHeader = "invalid_upload_header",
+    InvalidContentType = "invalid_content_type",
+    UploadNotFound = "upload_not_found",
+    UploadExpired = "upload_expired",
+    UploadOffsetMismatch = "upload_offset_mismatch",
+    UploadIncomplete = "upload_incomplete",
+    UploadSizeMismatch = "upload_size_mismatch",
+    PresignedUploadsUnavailable = "presigned_uploads_unavailable",
+    UnsupportedContent = "unsupported_content",
+    InternalError = "internal_error",
+}
 }
 
 /// The error envelope, as documented in the OpenAPI description.
@@ -257,7 +313,7 @@ pub struct ErrorEnvelope {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// Stable snake_case code, e.g. `unauthorized`, `file_too_large`.
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     pub request_id: String,
 }
@@ -271,7 +327,7 @@ impl IntoResponse for ApiError {
         let message = self.to_string();
         let envelope = ErrorEnvelope {
             error: ErrorBody {
-                code: self.code().to_owned(),
+                code: self.code(),
                 message: message.clone(),
                 request_id: request_id::current(),
             },
@@ -364,6 +420,73 @@ impl From<heron_worker::WorkerError> for ApiError {
         match error {
             heron_worker::WorkerError::Store(error) => error.into(),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    /// Every error code, written out by hand: clients match on them, so a
+    /// renamed or removed code fails here, and a new one is added here on
+    /// purpose.
+    #[test]
+    fn error_codes_are_pinned() {
+        let expected = [
+            "unauthorized",
+            "no_files",
+            "batch_too_large",
+            "file_too_large",
+            "body_too_large",
+            "unsupported_extension",
+            "invalid_multipart",
+            "invalid_query",
+            "job_not_found",
+            "not_found",
+            "method_not_allowed",
+            "metrics_disabled",
+            "service_unavailable",
+            "dependency_unavailable",
+            "forbidden",
+            "invalid_token",
+            "rate_limited",
+            "quota_exceeded",
+            "document_not_found",
+            "key_not_found",
+            "invalid_idempotency_key",
+            "idempotency_key_reused",
+            "idempotency_key_in_use",
+            "job_not_cancellable",
+            "dead_letter_not_found",
+            "invalid_callback_url",
+            "callbacks_not_configured",
+            "invalid_body",
+            "endpoint_not_found",
+            "unknown_label",
+            "type_exists",
+            "training_run_not_found",
+            "model_not_found",
+            "page_not_found",
+            "csrf_rejected",
+            "tus_version_unsupported",
+            "invalid_upload_header",
+            "invalid_content_type",
+            "upload_not_found",
+            "upload_expired",
+            "upload_offset_mismatch",
+            "upload_incomplete",
+            "upload_size_mismatch",
+            "presigned_uploads_unavailable",
+            "unsupported_content",
+            "internal_error",
+        ];
+        let names: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(names, expected);
+        for code in ErrorCode::ALL {
+            let json = serde_json::to_string(code).expect("serialized");
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert_eq!(ErrorCode::from_wire(code.as_str()), Some(*code));
         }
     }
 }
