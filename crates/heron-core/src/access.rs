@@ -34,8 +34,8 @@ pub enum Scope {
 }
 
 impl Scope {
-    fn bit(self) -> u8 {
-        1 << (self as u8)
+    fn bit(self) -> u64 {
+        1 << (self as u64)
     }
 }
 
@@ -66,9 +66,11 @@ impl FromStr for Scope {
     }
 }
 
-/// A set of scopes.
+/// A set of scopes (one bit each: up to 64 scopes, checked at compile time).
 #[derive(Clone, Copy, PartialEq, Eq, Default, Hash)]
-pub struct Scopes(u8);
+pub struct Scopes(u64);
+
+const _: () = assert!(Scope::ALL.len() <= 64, "Scopes holds at most 64 scopes");
 
 impl Scopes {
     pub const NONE: Scopes = Scopes(0);
@@ -78,13 +80,11 @@ impl Scopes {
         Scope::ALL.iter().copied().collect()
     }
 
-    /// Every scope but `admin`: what `ALLOWED_API_KEYS` grant.
-    pub fn all_but_admin() -> Scopes {
-        Scope::ALL
-            .iter()
-            .copied()
-            .filter(|s| *s != Scope::Admin)
-            .collect()
+    /// What `ALLOWED_API_KEYS` grant, named one by one: a scope added
+    /// later is granted to them only by adding it here.
+    pub fn environment_key() -> Scopes {
+        use Scope::*;
+        [Classify, Read, Review, Train].into_iter().collect()
     }
 
     pub fn contains(self, scope: Scope) -> bool {
@@ -218,7 +218,10 @@ mod tests {
         assert!(!Role::Reviewer.scopes().contains(Scope::Train));
         assert!(Role::Trainer.scopes().contains(Scope::Review));
         assert_eq!(Role::Admin.scopes(), Scopes::all());
-        assert!(!Scopes::all_but_admin().contains(Scope::Admin));
+        assert_eq!(
+            Scopes::environment_key().to_string(),
+            "classify,read,review,train"
+        );
         assert_eq!("trainer".parse::<Role>().unwrap(), Role::Trainer);
     }
 

@@ -155,7 +155,7 @@ impl Authenticator {
         let (digest, scopes) = if let Some(d) = self.admin_keys.find(presented) {
             (d, Scopes::all())
         } else if let Some(d) = self.env_keys.find(presented) {
-            (d, Scopes::all_but_admin())
+            (d, Scopes::environment_key())
         } else {
             return Ok(None);
         };
