@@ -32,6 +32,7 @@ mod oidc;
 mod ops;
 pub mod policy;
 mod request_id;
+pub mod routes;
 mod search;
 mod security_headers;
 mod similar;
@@ -48,8 +49,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Uri;
 use axum::middleware;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{delete, get, post};
+use axum::response::{IntoResponse, Response};
 use heron_core::Settings;
 use heron_core::settings::Secret;
 use heron_pipeline::Pipeline;
@@ -204,100 +204,15 @@ pub fn router(state: AppState) -> Router {
     // its own allowance first.
     let body_limit =
         usize::try_from(body_limit::streamed_limit(&state.settings)).unwrap_or(usize::MAX);
-    // Which scope each route needs is in `policy::POLICY`, not here.
-    let data = Router::new()
-        .route("/v1/files", post(upload::upload))
-        .route(
-            "/v1/uploads",
-            post(uploads::create).options(uploads::discover),
-        )
-        .route("/v1/uploads/presigned", post(uploads::presign))
-        .route(
-            "/v1/uploads/{upload_id}",
-            get(uploads::status)
-                .head(uploads::offset)
-                .patch(uploads::append)
-                .delete(uploads::terminate),
-        )
-        .route("/v1/uploads/{upload_id}/complete", post(uploads::complete))
-        .route("/v1/jobs", get(jobs::list_jobs))
-        .route(
-            "/v1/jobs/{job_id}",
-            get(jobs::get_job).delete(jobs::cancel_job),
-        )
-        .route(
-            "/v1/jobs/{job_id}/deliveries",
-            get(webhooks::job_deliveries),
-        )
-        .route(
-            "/v1/documents/{document_id}",
-            get(documents::get_document).delete(documents::erase_document),
-        )
-        .route("/v1/documents/{document_id}/text", get(documents::get_text))
-        .route("/v1/documents/{document_id}/similar", get(similar::similar))
-        .route("/v1/compare", axum::routing::post(similar::compare))
-        .route("/v1/search", get(search::search))
-        .route("/v1/documents/{document_id}/file", get(documents::get_file))
-        .route("/v1/audit", get(admin::audit_log))
-        .route("/v1/compliance/report", get(compliance::report))
-        .route(
-            "/v1/admin/keys",
-            get(admin::list_keys).post(admin::create_key),
-        )
-        .route("/v1/admin/keys/{key_id}", delete(admin::revoke_key))
-        .route(
-            "/v1/admin/tenant",
-            get(admin::get_tenant).put(admin::put_tenant),
-        )
-        .route("/v1/admin/dead-letters", get(jobs::dead_letters))
-        .route(
-            "/v1/admin/dead-letters/{task_id}/retry",
-            post(jobs::retry_dead_letter),
-        )
-        .route(
-            "/v1/admin/webhooks",
-            get(webhooks::list_endpoints).post(webhooks::add_endpoint),
-        )
-        .route(
-            "/v1/admin/webhooks/{endpoint_id}",
-            delete(webhooks::remove_endpoint),
-        )
-        .route(
-            "/v1/admin/callback-secret",
-            post(webhooks::rotate_callback_secret),
-        )
-        .route("/v1/review/queue", get(learning::queue))
-        .route("/v1/documents/{document_id}/review", post(learning::review))
-        .route(
-            "/v1/documents/{document_id}/reviews",
-            get(learning::document_reviews),
-        )
-        .route(
-            "/v1/documents/{document_id}/pages/{page}",
-            get(documents::get_page),
-        )
-        .route(
-            "/v1/types",
-            get(learning::list_types).post(learning::define_type),
-        )
-        .route("/v1/models", get(learning::list_models))
-        .route("/v1/models/train", post(learning::train))
-        .route("/v1/models/runs/{run_id}", get(learning::training_run))
-        .route("/v1/models/{model_id}/promote", post(learning::promote))
-        .route("/v1/models/rollback", post(learning::rollback))
-        .route("/v1/dashboard", get(dashboard::dashboard))
-        .merge(ui::routes())
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            breakers::layer,
-        ));
-    let public = Router::new()
-        .route("/v1/version", get(ops::version))
-        .route("/redoc", get(|| async { Redirect::permanent("/docs/") }));
+    // Every route, its scope and its handler: `routes`' table.
+    let (data, other) = routes::build(|_| true);
+    let data = data.route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        breakers::layer,
+    ));
     let routed = Router::new()
         .merge(data)
-        .merge(public)
-        .merge(probes())
+        .merge(other)
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             body_limit::layer,
@@ -383,16 +298,10 @@ fn cors(settings: &Settings) -> tower_http::cors::CorsLayer {
 }
 
 /// Liveness, readiness and metrics: all a `heron worker` serves.
-fn probes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/health", get(ops::health))
-        .route("/v1/ready", get(ops::ready))
-        .route("/metrics", get(ops::metrics))
-}
-
 /// The router of a `heron worker`: probes only.
 fn worker_router(state: AppState) -> Router {
-    probes()
+    routes::build(|serves| serves == routes::Serves::Probe)
+        .1
         .fallback(not_found)
         .layer(middleware::from_fn(request_id::layer))
         .with_state(state)

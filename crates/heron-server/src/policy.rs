@@ -1,5 +1,6 @@
-//! The access policy: which scope every route needs, in one table, and the
-//! middleware that enforces it on every request.
+//! The access policy: which scope every route needs ([`POLICY`], made
+//! from the route table in [`crate::routes`] with the router itself), and
+//! the middleware that enforces it on every request.
 //!
 //! A route missing from [`POLICY`] is refused (fail closed), and a test
 //! checks that every route of the API description is in it. For each
@@ -31,83 +32,8 @@ pub enum Access {
     Scope(Scope),
 }
 
-use Access::Public;
-use Scope::{Admin, Classify, Read, Review, Train};
-
-/// Every route: method, path (as routed), what it requires.
-#[rustfmt::skip]
-pub const POLICY: &[(&str, &str, Access)] = &[
-    ("GET",    "/v1/health",                              Public),
-    ("GET",    "/v1/ready",                               Public),
-    ("GET",    "/metrics",                                Public),
-    ("GET",    "/v1/version",                             Public),
-    ("GET",    "/redoc",                                  Public),
-    ("POST",   "/v1/files",                               Access::Scope(Classify)),
-    // tus discovery: what the server supports, nothing of anyone's.
-    ("OPTIONS", "/v1/uploads",                            Public),
-    ("POST",   "/v1/uploads",                             Access::Scope(Classify)),
-    ("POST",   "/v1/uploads/presigned",                   Access::Scope(Classify)),
-    ("GET",    "/v1/uploads/{upload_id}",                 Access::Scope(Classify)),
-    ("HEAD",   "/v1/uploads/{upload_id}",                 Access::Scope(Classify)),
-    ("PATCH",  "/v1/uploads/{upload_id}",                 Access::Scope(Classify)),
-    ("DELETE", "/v1/uploads/{upload_id}",                 Access::Scope(Classify)),
-    ("POST",   "/v1/uploads/{upload_id}/complete",        Access::Scope(Classify)),
-    ("GET",    "/v1/jobs",                                Access::Scope(Read)),
-    ("GET",    "/v1/jobs/{job_id}",                       Access::Scope(Read)),
-    ("DELETE", "/v1/jobs/{job_id}",                       Access::Scope(Classify)),
-    ("GET",    "/v1/jobs/{job_id}/deliveries",            Access::Scope(Read)),
-    ("GET",    "/v1/documents/{document_id}",             Access::Scope(Read)),
-    // Unredacted text (`?redact=false`) also needs `review`.
-    ("GET",    "/v1/documents/{document_id}/text",        Access::Scope(Read)),
-    ("GET",    "/v1/documents/{document_id}/similar",     Access::Scope(Read)),
-    // Files sent with it (multipart) also need `classify`.
-    ("POST",   "/v1/compare",                             Access::Scope(Read)),
-    ("GET",    "/v1/search",                              Access::Scope(Read)),
-    // The original holds every piece of personal data.
-    ("GET",    "/v1/documents/{document_id}/file",        Access::Scope(Review)),
-    ("DELETE", "/v1/documents/{document_id}",             Access::Scope(Admin)),
-    ("GET",    "/v1/audit",                               Access::Scope(Admin)),
-    ("GET",    "/v1/compliance/report",                   Access::Scope(Admin)),
-    ("GET",    "/v1/admin/keys",                          Access::Scope(Admin)),
-    ("POST",   "/v1/admin/keys",                          Access::Scope(Admin)),
-    ("DELETE", "/v1/admin/keys/{key_id}",                 Access::Scope(Admin)),
-    ("GET",    "/v1/admin/tenant",                        Access::Scope(Admin)),
-    ("PUT",    "/v1/admin/tenant",                        Access::Scope(Admin)),
-    ("GET",    "/v1/admin/dead-letters",                  Access::Scope(Admin)),
-    ("POST",   "/v1/admin/dead-letters/{task_id}/retry",  Access::Scope(Admin)),
-    ("GET",    "/v1/admin/webhooks",                      Access::Scope(Admin)),
-    ("POST",   "/v1/admin/webhooks",                      Access::Scope(Admin)),
-    ("DELETE", "/v1/admin/webhooks/{endpoint_id}",        Access::Scope(Admin)),
-    ("POST",   "/v1/admin/callback-secret",               Access::Scope(Admin)),
-    // Learning: readers see figures and models, reviewers give verdicts,
-    // trainers define types and train, admins change the champion.
-    ("GET",    "/v1/review/queue",                        Access::Scope(Review)),
-    ("POST",   "/v1/documents/{document_id}/review",      Access::Scope(Review)),
-    ("GET",    "/v1/documents/{document_id}/reviews",     Access::Scope(Read)),
-    // A picture of the page holds every piece of personal data.
-    ("GET",    "/v1/documents/{document_id}/pages/{page}", Access::Scope(Review)),
-    ("GET",    "/v1/types",                               Access::Scope(Read)),
-    ("POST",   "/v1/types",                               Access::Scope(Train)),
-    ("GET",    "/v1/models",                              Access::Scope(Read)),
-    ("POST",   "/v1/models/train",                        Access::Scope(Train)),
-    ("GET",    "/v1/models/runs/{run_id}",                Access::Scope(Read)),
-    ("POST",   "/v1/models/{model_id}/promote",           Access::Scope(Admin)),
-    ("POST",   "/v1/models/rollback",                     Access::Scope(Admin)),
-    ("GET",    "/v1/dashboard",                           Access::Scope(Read)),
-    // The web UI: sign-in and assets are open; each page needs what its
-    // actions need (the actions themselves go through the routes above).
-    ("GET",    "/ui",                                     Public),
-    ("GET",    "/ui/login",                               Public),
-    ("POST",   "/ui/login",                               Public),
-    ("POST",   "/ui/logout",                              Public),
-    ("GET",    "/ui/assets/{file}",                       Public),
-    ("GET",    "/ui/upload",                              Access::Scope(Classify)),
-    ("GET",    "/ui/review",                              Access::Scope(Review)),
-    ("GET",    "/ui/documents/{document_id}",             Access::Scope(Read)),
-    ("GET",    "/ui/models",                              Access::Scope(Read)),
-    ("GET",    "/ui/types",                               Access::Scope(Read)),
-    ("GET",    "/ui/dashboard",                           Access::Scope(Read)),
-];
+/// Every route's rule, from the route table.
+pub use crate::routes::POLICY;
 
 /// What `method path` requires; `None` for a route nobody declared.
 pub fn access(method: &Method, path: &str) -> Option<Access> {

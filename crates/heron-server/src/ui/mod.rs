@@ -10,14 +10,13 @@
 //! the policy checks on every change. A refused page answers with the
 //! sign-in page (not signed in) or an explanation (missing role).
 
-mod pages;
+pub(crate) mod pages;
 
 use axum::Form;
-use axum::Router;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+
 use heron_core::access::Scope;
 use heron_store::{AuditEntry, UiSession};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -29,21 +28,6 @@ use crate::error::ApiError;
 
 const STYLE: &str = include_str!("assets/heron.css");
 const SCRIPT: &str = include_str!("assets/heron.js");
-
-/// The UI's routes (their scopes are in `policy::POLICY`).
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/ui", get(|| async { Redirect::to("/ui/upload") }))
-        .route("/ui/login", get(login_page).post(login))
-        .route("/ui/logout", post(logout))
-        .route("/ui/assets/{file}", get(asset))
-        .route("/ui/upload", get(pages::upload))
-        .route("/ui/review", get(pages::review_queue))
-        .route("/ui/documents/{document_id}", get(pages::document))
-        .route("/ui/models", get(pages::models))
-        .route("/ui/types", get(pages::types))
-        .route("/ui/dashboard", get(pages::dashboard))
-}
 
 /// A refused page: the sign-in page for someone not signed in, else an
 /// explanation of what is missing.
@@ -174,7 +158,7 @@ pub(crate) struct LoginQuery {
     error: Option<String>,
 }
 
-async fn login_page(Query(query): Query<LoginQuery>) -> Html<String> {
+pub(crate) async fn login_page(Query(query): Query<LoginQuery>) -> Html<String> {
     let next = safe_next(query.next.as_deref());
     let message = match query.error.as_deref() {
         Some("unknown") => Some(
@@ -220,7 +204,7 @@ pub(crate) struct LoginForm {
     next: Option<String>,
 }
 
-async fn login(
+pub(crate) async fn login(
     State(state): State<AppState>,
     ConnectInfo(client): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
@@ -309,7 +293,7 @@ pub(crate) struct LogoutForm {
     csrf: String,
 }
 
-async fn logout(
+pub(crate) async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
     Form(form): Form<LogoutForm>,
@@ -363,7 +347,7 @@ fn cleared(mut response: Response) -> Response {
     response
 }
 
-async fn asset(Path(file): Path<String>) -> Response {
+pub(crate) async fn asset(Path(file): Path<String>) -> Response {
     let (body, kind) = match file.as_str() {
         "heron.css" => (STYLE, "text/css; charset=utf-8"),
         "heron.js" => (SCRIPT, "text/javascript; charset=utf-8"),
