@@ -2,9 +2,10 @@
 
 use utoipa::OpenApi;
 
-use crate::{
-    admin, compliance, dashboard, documents, error, jobs, learning, ops, search, similar, upload,
-    uploads, webhooks,
+use crate::error;
+use crate::routes::{
+    admin, compliance, dashboard, documents, jobs, learning, ops, search, similar, upload, uploads,
+    webhooks,
 };
 
 #[derive(OpenApi)]

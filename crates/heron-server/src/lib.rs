@@ -12,36 +12,22 @@
 //! for every route that does not stream files → circuit breakers on
 //! routes that use the database or blob store).
 
-mod admin;
-mod auth;
+pub mod access;
 mod body_limit;
 mod breakers;
 pub mod charts;
-mod client_address;
-mod compliance;
-mod dashboard;
 mod docs;
-mod documents;
 mod error;
 mod explain;
 mod http_metrics;
-mod jobs;
-mod learning;
-mod limits;
-mod oidc;
-mod ops;
-pub mod policy;
 mod request_id;
 pub mod routes;
-mod search;
 mod security_headers;
-mod similar;
 pub mod tls;
 mod ui;
-mod upload;
-mod uploads;
-mod webhooks;
 
+use access::{auth, limits, oidc, policy};
+use routes::uploads;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 

@@ -23,7 +23,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::auth::{Principal, SESSION_COOKIE, session_cookie};
+use crate::access::auth::{Principal, SESSION_COOKIE, session_cookie};
 use crate::error::ApiError;
 
 const STYLE: &str = include_str!("assets/heron.css");
@@ -217,9 +217,12 @@ pub(crate) async fn login(
     let back = |error: &str| {
         Redirect::to(&format!("/ui/login?error={error}&next={}", encode(&next))).into_response()
     };
-    let address =
-        crate::client_address::resolve(client.ip(), &headers, &state.settings.trusted_proxies)
-            .to_string();
+    let address = crate::access::client_address::resolve(
+        client.ip(),
+        &headers,
+        &state.settings.trusted_proxies,
+    )
+    .to_string();
     let credential = form.credential.trim();
     if credential.is_empty() {
         return Ok(back("empty"));
@@ -246,7 +249,7 @@ pub(crate) async fn login(
     let scopes: Vec<&str> = principal.scopes.iter().map(Scope::as_str).collect();
     let csrf = uuid::Uuid::new_v4().simple().to_string();
     // The session ends with its credential, if that comes first.
-    let expires = (crate::admin::now_ms() + state.settings.ui_session.as_millis() as i64)
+    let expires = (crate::routes::admin::now_ms() + state.settings.ui_session.as_millis() as i64)
         .min(principal.expires_at_ms.unwrap_or(i64::MAX));
     let token = state
         .store
@@ -276,7 +279,7 @@ pub(crate) async fn login(
         || headers
             .get("x-forwarded-proto")
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
-    let lifetime_secs = (expires - crate::admin::now_ms()).max(0) / 1000;
+    let lifetime_secs = (expires - crate::routes::admin::now_ms()).max(0) / 1000;
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={lifetime_secs}{}",
         if secure { "; Secure" } else { "" }

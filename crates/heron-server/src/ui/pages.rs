@@ -14,11 +14,11 @@ use serde::Deserialize;
 
 use super::{shell, trusted_svg};
 use crate::AppState;
-use crate::auth::Principal;
+use crate::access::auth::Principal;
 use crate::charts;
 use crate::error::ApiError;
-use crate::learning::{self, TypeInfo};
 use crate::request_id::RequestId;
+use crate::routes::learning::{self, TypeInfo};
 
 fn percent(value: f64) -> String {
     format!("{:.0}%", value * 100.0)
@@ -270,7 +270,7 @@ pub(crate) async fn document(
                 }
                 @if !reviews.is_empty() {
                     h3 { "Verdicts" }
-                    ol.history { @for r in &reviews { li { (r.action.replace('_', " ")) ": " strong { (r.label) } " by " (r.reviewer) " at " (crate::jobs::rfc3339(r.created_at_ms)) } } }
+                    ol.history { @for r in &reviews { li { (r.action.replace('_', " ")) ": " strong { (r.label) } " by " (r.reviewer) " at " (crate::routes::jobs::rfc3339(r.created_at_ms)) } } }
                 }
             }
         }
@@ -530,7 +530,7 @@ pub(crate) async fn dashboard(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,
 ) -> Result<Html<String>, ApiError> {
-    let figures = crate::dashboard::figures(&state, &principal.tenant, 30).await?;
+    let figures = crate::routes::dashboard::figures(&state, &principal.tenant, 30).await?;
     let list = learning::model_list(&state, &principal.tenant).await?;
     let per_day: Vec<(String, BTreeMap<String, usize>)> = figures
         .per_day

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use heron_core::access::Role;
-use heron_server::policy::{Access, POLICY};
+use heron_server::access::policy::{Access, POLICY};
 use serde_json::json;
 
 use crate::support::{API_KEY, TestServer, assert_error, json_of};

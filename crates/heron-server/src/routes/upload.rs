@@ -26,7 +26,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::access::auth::Principal;
 use crate::error::{ApiError, ErrorEnvelope};
 use crate::explain::{ExplainQuery, explain, shown};
 use crate::request_id::RequestId;

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::access::auth::Principal;
 use crate::error::{ApiError, ErrorEnvelope};
-use crate::jobs::rfc3339;
 use crate::request_id::RequestId;
+use crate::routes::jobs::rfc3339;
 
 /// One delivery of a job's notification. Its attempts (the receiver's
 /// status, error text, timing) are shown to admins only: to the uploader

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::access::auth::Principal;
 use crate::error::ApiError;
 
 const DAY_MS: i64 = 86_400_000;
@@ -99,7 +99,7 @@ pub(crate) async fn figures(
     tenant: &str,
     days: u32,
 ) -> Result<Dashboard, ApiError> {
-    let now = crate::admin::now_ms();
+    let now = crate::routes::admin::now_ms();
     let since = now - i64::from(days) * DAY_MS;
     let rows = state
         .store
@@ -246,7 +246,7 @@ fn shares<'a>(rows: &[&'a ClassifiedRow]) -> BTreeMap<&'a str, f64> {
 
 /// `YYYY-MM-DD` of a time in milliseconds (UTC).
 pub(crate) fn day_of(ms: i64) -> String {
-    crate::jobs::rfc3339(ms).chars().take(10).collect()
+    crate::routes::jobs::rfc3339(ms).chars().take(10).collect()
 }
 
 #[cfg(test)]

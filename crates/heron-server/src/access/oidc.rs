@@ -28,7 +28,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
-use crate::auth::Principal;
+use crate::access::auth::Principal;
 
 /// The least time between two early JWKS fetches of one issuer.
 const REFRESH_COOLDOWN: Duration = Duration::from_secs(2);

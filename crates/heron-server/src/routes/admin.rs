@@ -12,10 +12,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::access::auth::Principal;
 use crate::error::{ApiError, ErrorEnvelope};
-use crate::jobs::rfc3339;
 use crate::request_id::RequestId;
+use crate::routes::jobs::rfc3339;
 
 /// A key to create: give scopes, roles, or both.
 #[derive(Debug, Deserialize, ToSchema)]

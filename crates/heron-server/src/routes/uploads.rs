@@ -37,10 +37,12 @@ use tokio::io::AsyncReadExt;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::access::auth::Principal;
 use crate::error::{ApiError, ErrorEnvelope};
 use crate::request_id::RequestId;
-use crate::upload::{JobAccepted, check_extension, quota_allowance, sanitize_filename, too_large};
+use crate::routes::upload::{
+    JobAccepted, check_extension, quota_allowance, sanitize_filename, too_large,
+};
 
 /// The protocol version spoken.
 const TUS_VERSION: &str = "1.0.0";
@@ -238,7 +240,8 @@ async fn create_upload(
     let filename = metadata_filename(headers)?;
     admit(state, principal, &filename, length).await?;
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let expires_at = crate::admin::now_ms() + state.settings.upload_expiry.as_millis() as i64;
+    let expires_at =
+        crate::routes::admin::now_ms() + state.settings.upload_expiry.as_millis() as i64;
     state
         .store
         .create_upload(&NewUpload {
@@ -290,7 +293,7 @@ async fn upload_offset(
 ) -> Result<Response, ApiError> {
     require_tus(headers)?;
     let upload = find(state, principal, id).await?;
-    if !upload.is_complete() && upload.expires_at <= crate::admin::now_ms() {
+    if !upload.is_complete() && upload.expires_at <= crate::routes::admin::now_ms() {
         return Err(ApiError::UploadExpired(id.to_owned()));
     }
     Ok(position(&upload, upload.received, StatusCode::OK))
@@ -375,7 +378,7 @@ async fn append_bytes(
             given,
         });
     }
-    if upload.expires_at <= crate::admin::now_ms() {
+    if upload.expires_at <= crate::routes::admin::now_ms() {
         return Err(ApiError::UploadExpired(id.to_owned()));
     }
     if given != upload.received {
@@ -631,7 +634,7 @@ fn status_of(upload: &UploadRecord) -> UploadStatus {
         length: upload.length,
         received: upload.received,
         job_id: upload.job_id.clone(),
-        expires_at: crate::jobs::rfc3339(upload.expires_at),
+        expires_at: crate::routes::jobs::rfc3339(upload.expires_at),
     }
 }
 
@@ -707,7 +710,7 @@ pub async fn presign(
     let filename = sanitize_filename(&body.filename);
     admit(&state, &principal, &filename, body.size_bytes).await?;
     let id = uuid::Uuid::new_v4().simple().to_string();
-    let now = crate::admin::now_ms();
+    let now = crate::routes::admin::now_ms();
     let expiry: Duration = state.settings.presign_expiry;
     let url = state
         .blobs
@@ -735,7 +738,7 @@ pub async fn presign(
             upload_id: id,
             method: "PUT".to_owned(),
             url,
-            url_expires_at: crate::jobs::rfc3339(now + expiry.as_millis() as i64),
+            url_expires_at: crate::routes::jobs::rfc3339(now + expiry.as_millis() as i64),
         }),
     ))
 }
@@ -782,7 +785,7 @@ pub async fn complete(
     if let Some(job_id) = upload.job_id.clone() {
         return Ok(accepted(job_id));
     }
-    if upload.expires_at <= crate::admin::now_ms() {
+    if upload.expires_at <= crate::routes::admin::now_ms() {
         return Err(ApiError::UploadExpired(upload_id));
     }
     state.breakers.check_blob_store()?;

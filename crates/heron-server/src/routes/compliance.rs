@@ -16,11 +16,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::admin::{KeyInfo, now_ms, parse_time};
-use crate::auth::Principal;
+use crate::access::auth::Principal;
 use crate::error::{ApiError, ErrorEnvelope};
-use crate::jobs::rfc3339;
 use crate::request_id::RequestId;
+use crate::routes::admin::{KeyInfo, now_ms, parse_time};
+use crate::routes::jobs::rfc3339;
 
 /// The report's period and format.
 #[derive(Debug, Deserialize, IntoParams)]

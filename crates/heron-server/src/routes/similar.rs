@@ -18,9 +18,9 @@ use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::access::auth::Principal;
 use crate::error::{ApiError, ErrorEnvelope};
-use crate::upload::{
+use crate::routes::upload::{
     check_extension, drain, quota_allowance, quota_exceeded, sanitize_filename, too_large,
 };
 

@@ -12,10 +12,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::access::auth::Principal;
 use crate::error::{ApiError, ErrorEnvelope};
-use crate::jobs::rfc3339;
 use crate::request_id::RequestId;
+use crate::routes::jobs::rfc3339;
 
 /// Characters of text around the first match in a snippet.
 const SNIPPET_CHARS: usize = 160;

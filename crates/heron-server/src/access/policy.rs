@@ -19,8 +19,8 @@ use heron_core::access::Scope;
 use heron_store::AuditEntry;
 
 use crate::AppState;
+use crate::access::limits::Decision;
 use crate::error::ApiError;
-use crate::limits::Decision;
 use crate::request_id::RequestId;
 
 /// What a route requires.
@@ -147,7 +147,7 @@ async fn check(state: AppState, mut request: Request, next: Next) -> Result<Resp
 /// it with `429`, so guessing keys is slowed for that address alone.
 fn auth_failed(state: &AppState, request: &Request, error: ApiError) -> ApiError {
     metrics::counter!("heron_auth_failures_total").increment(1);
-    let client = crate::client_address::of(request, &state.settings.trusted_proxies)
+    let client = crate::access::client_address::of(request, &state.settings.trusted_proxies)
         .map_or_else(|| "unknown".to_owned(), |address| address.to_string());
     let decision = state.limits.auth_failures.take(&client);
     if decision.allowed {

@@ -18,8 +18,8 @@ use heron_core::settings::Secret;
 use heron_store::{Actor, Store, constant_time_eq};
 use sha2::{Digest, Sha256};
 
+use crate::access::oidc::Verifier;
 use crate::error::ApiError;
-use crate::oidc::Verifier;
 
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]

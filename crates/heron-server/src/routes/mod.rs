@@ -1,4 +1,5 @@
-//! Every route of the service in one table: method, path, what it
+//! The routes, one module per resource, and every route of the service in
+//! one table: method, path, what it
 //! requires, whether it needs the database, and its handler. The router
 //! and the access policy ([`POLICY`], enforced by [`crate::policy`]) are
 //! both made from it, so a route cannot be served without a rule or have a
@@ -12,11 +13,21 @@ use axum::response::Redirect;
 use axum::routing::{MethodFilter, on};
 use heron_core::access::Scope::{Admin, Classify, Read, Review, Train};
 
-use crate::policy::Access::{self, Public};
-use crate::{
-    AppState, admin, compliance, dashboard, documents, jobs, learning, ops, search, similar, ui,
-    upload, uploads, webhooks,
-};
+use crate::access::policy::Access::{self, Public};
+use crate::{AppState, ui};
+
+pub(crate) mod admin;
+pub(crate) mod compliance;
+pub(crate) mod dashboard;
+pub(crate) mod documents;
+pub(crate) mod jobs;
+pub(crate) mod learning;
+pub(crate) mod ops;
+pub(crate) mod search;
+pub(crate) mod similar;
+pub(crate) mod upload;
+pub(crate) mod uploads;
+pub(crate) mod webhooks;
 
 /// What a route stands on, which decides the router it joins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::access::auth::Principal;
 use crate::error::{ApiError, ErrorEnvelope};
-use crate::jobs::rfc3339;
 use crate::request_id::RequestId;
+use crate::routes::jobs::rfc3339;
 
 /// Everything stored about a document.
 #[derive(Debug, Serialize, ToSchema)]
@@ -282,7 +282,7 @@ fn provenance(principal: &Principal, request_id: &str, document_id: &str, note: 
         "exported by Heron for {} of tenant {} at {} (request {request_id}, document {document_id}{note})",
         principal.actor,
         principal.tenant,
-        rfc3339(crate::admin::now_ms()),
+        rfc3339(crate::routes::admin::now_ms()),
     )
 }
 

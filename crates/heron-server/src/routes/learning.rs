@@ -19,10 +19,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::Principal;
+use crate::access::auth::Principal;
 use crate::error::{ApiError, ErrorEnvelope};
-use crate::jobs::rfc3339;
 use crate::request_id::RequestId;
+use crate::routes::jobs::rfc3339;
 
 /// How many of the newest unreviewed documents the queue chooses from.
 const QUEUE_POOL: u32 = 500;
@@ -569,7 +569,7 @@ pub async fn define_type(
         parent: parent.clone(),
         description: body.description.trim().chars().take(2000).collect(),
         created_by: principal.actor.clone(),
-        created_at_ms: crate::admin::now_ms(),
+        created_at_ms: crate::routes::admin::now_ms(),
     };
     if !state
         .store
