@@ -22,9 +22,11 @@ mod idempotency;
 mod jobs;
 mod keys;
 mod learning;
+mod models;
 mod queue;
 mod search;
 mod semantic;
+mod sessions;
 mod uploads;
 mod webhooks;
 
@@ -38,9 +40,10 @@ pub use crypto::MasterKey;
 pub use documents::{DocumentRecord, TenantSettings};
 pub use keys::{ApiKeyRecord, IssuedKey, NewApiKey, constant_time_eq};
 pub use learning::{
-    ClassifiedRow, DefinedType, ModelEvent, ModelVersion, NewModelVersion, NewReview, ReviewAction,
-    ReviewCandidate, ReviewRecord, TrainingRun, UiSession,
+    ClassifiedRow, DefinedType, NewReview, ReviewAction, ReviewCandidate, ReviewRecord,
 };
+pub use models::{ModelEvent, ModelVersion, NewModelVersion, TrainingRun};
+pub use sessions::UiSession;
 
 pub use blobs::{BlobStore, BlobWriter, LocalBlob, RemoteFolder, StoredBlob};
 pub use db::{Backend, PoolConfig, redact_url};
