@@ -9,9 +9,11 @@
 
 pub mod access;
 pub mod breaker;
+pub mod fields;
 pub mod files;
 pub mod job;
 pub mod label;
+pub mod layout;
 pub mod notice;
 pub mod result;
 pub mod settings;

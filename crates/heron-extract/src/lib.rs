@@ -88,22 +88,9 @@ pub struct Extraction {
     pub layout: Vec<PageLayout>,
 }
 
-/// The words of one page with their boxes.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct PageLayout {
-    /// 1-based page number.
-    pub page: u32,
-    /// In reading order as the source gives it.
-    pub words: Vec<Word>,
-}
-
-/// A word and its box, `[x0, y0, x1, y1]` as fractions of the page's width
-/// and height, origin top left.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Word {
-    pub text: String,
-    pub bbox: [f32; 4],
-}
+/// Word boxes are `heron-core`'s (the understanding stage reads them
+/// without depending on extraction).
+pub use heron_core::layout::{PageLayout, Word};
 
 /// Words kept per page at most: layout serves tables and locating values,
 /// which a page beyond this many words does not need to be exact for.

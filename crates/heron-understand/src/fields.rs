@@ -12,13 +12,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{LazyLock, Mutex};
 
-use heron_classify::{FieldKind, FieldSpec};
+use heron_core::fields::{FieldKind, FieldSpec};
 use heron_core::understanding::{Check, FieldValue, Fields, Table};
 use regex::Regex;
 
 use crate::normalise::{DateOrder, date_at, date_order_of, money_at, period_at};
 use crate::page::Page;
-use heron_extract::Word;
+use heron_core::layout::Word;
 
 /// A label printed on a line.
 #[derive(Debug, Clone)]

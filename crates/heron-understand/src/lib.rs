@@ -29,9 +29,9 @@ pub mod split;
 pub mod tables;
 pub mod testset;
 
-use heron_classify::FieldSpec;
+use heron_core::fields::FieldSpec;
+use heron_core::layout::PageLayout;
 use heron_core::understanding::Understanding;
-use heron_extract::PageLayout;
 
 pub use page::Page;
 

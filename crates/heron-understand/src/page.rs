@@ -2,8 +2,8 @@
 //! ranges), and, when the source had geometry, its words grouped into
 //! visual rows.
 
+use heron_core::layout::{PageLayout, Word};
 use heron_core::understanding::Source;
-use heron_extract::{PageLayout, Word};
 
 /// A line of a page's text: `text[start..end]`, without the newline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

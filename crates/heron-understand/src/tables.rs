@@ -363,7 +363,7 @@ fn statement_line(line: &str, order: DateOrder) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use heron_extract::Word;
+    use heron_core::layout::Word;
 
     fn words(rows: &[&[(&str, f32)]]) -> Vec<Word> {
         let mut out = Vec::new();
