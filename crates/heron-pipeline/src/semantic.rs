@@ -124,6 +124,12 @@ impl SemanticStage {
         }
     }
 
+    /// Build the index of the taxonomy's types now, if it is not yet (see
+    /// [`SemanticStage::base`]): what is slow about applying examples.
+    pub fn prepare(&self) -> Result<(), EmbedError> {
+        self.base().map(|_| ())
+    }
+
     /// The index of the taxonomy's types: read back from the cache
     /// folder, or embedded (loading the model) and kept there.
     fn base(&self) -> Result<Arc<SemanticIndex>, EmbedError> {

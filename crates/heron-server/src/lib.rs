@@ -74,7 +74,18 @@ pub struct ServerParts {
     pub blobs: BlobStore,
     pipeline: Arc<Pipeline>,
     pub api_keys: Vec<Secret>,
+    followers: Vec<Follower>,
 }
+
+/// A background loop the caller adds to the service (`heron serve`
+/// following the models directory): started with the workers, handed the
+/// stop signal, awaited at shutdown like them.
+pub type Follower = Box<
+    dyn FnOnce(watch::Receiver<bool>) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> + Send,
+>;
+
+/// How often every process looks for promoted models and taught examples.
+const FOLLOW_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl ServerParts {
     pub fn new(
@@ -90,7 +101,14 @@ impl ServerParts {
             blobs,
             pipeline,
             api_keys,
+            followers: Vec::new(),
         }
+    }
+
+    /// Run `follower` beside the workers, stopped with them.
+    pub fn with_follower(mut self, follower: Follower) -> Self {
+        self.followers.push(follower);
+        self
     }
 }
 
@@ -325,6 +343,7 @@ impl Running {
             blobs,
             pipeline,
             api_keys,
+            followers,
         } = parts;
         let instance_id = new_instance_id();
         let worker = build_worker(&settings, store.clone(), blobs.clone(), pipeline.clone());
@@ -357,6 +376,25 @@ impl Running {
                 tokio::spawn(worker.run(owner, signal))
             })
             .collect();
+        // Every process follows the tenants' promoted models and the
+        // semantic stage's examples (each loaded once before the first
+        // file by the caller), and whatever its caller adds.
+        workers.push(tokio::spawn(heron_worker::follow_tenant_models(
+            store.clone(),
+            state.blobs.clone(),
+            state.pipeline.clone(),
+            FOLLOW_INTERVAL,
+            stop_signal.clone(),
+        )));
+        workers.push(tokio::spawn(heron_worker::follow_semantic(
+            store.clone(),
+            state.pipeline.clone(),
+            FOLLOW_INTERVAL,
+            stop_signal.clone(),
+        )));
+        for follower in followers {
+            workers.push(tokio::spawn(follower(stop_signal.clone())));
+        }
         // Processes that work also deliver webhooks, train challengers and
         // purge expired documents (an API-only process leaves them to the
         // workers).

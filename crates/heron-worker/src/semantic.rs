@@ -12,6 +12,13 @@ use heron_store::{Store, StoreError};
 
 /// Reload the examples and described types when they changed since
 /// `seen`; returns whether it did.
+///
+/// The slow part (the base index, the described types' vectors) is done
+/// before the snapshot is applied, and a snapshot overtaken meanwhile (an
+/// example taught in this process after it was read) is not applied: the
+/// next call reads again. Otherwise a stale snapshot would replace the
+/// index a `teach` had just updated, and the example would be missing
+/// until the next change.
 pub async fn refresh_semantic(
     store: &Store,
     pipeline: &Arc<Pipeline>,
@@ -26,13 +33,17 @@ pub async fn refresh_semantic(
     }
     let examples = store.semantic_examples(stage.model_id()).await?;
     let described = store.described_types().await?;
-    let pipeline = pipeline.clone();
     let count = examples.len();
-    tokio::task::spawn_blocking(move || {
-        let Some(stage) = pipeline.semantic() else {
-            return;
-        };
-        let descriptions = described
+    let worker = pipeline.clone();
+    let prepared = tokio::task::spawn_blocking(move || {
+        let stage = worker.semantic()?;
+        // Nothing taught: nothing to build (a first start stays lazy).
+        let nothing = described.is_empty() && examples.is_empty();
+        if !nothing && let Err(e) = stage.prepare() {
+            tracing::warn!(error = %e, "could not build the semantic stage's index");
+            return None;
+        }
+        let descriptions: Vec<_> = described
             .into_iter()
             .filter(|(_, _, _, description)| !description.trim().is_empty())
             .filter_map(|(tenant, id, name, description)| {
@@ -47,30 +58,47 @@ pub async fn refresh_semantic(
                 }
             })
             .collect();
-        let examples = examples
+        let examples: Vec<_> = examples
             .into_iter()
             .filter_map(|e| Some((e.tenant, Label::parse(&e.label).ok()?, e.vector)))
             .collect();
-        if let Err(e) = stage.load_examples(descriptions, examples) {
-            tracing::warn!(error = %e, "could not load the tenants' semantic examples");
-        }
+        Some((descriptions, examples))
     })
     .await
     .map_err(|e| StoreError::Corrupt(format!("refreshing the semantic stage: {e}")))?;
+    let Some((descriptions, examples)) = prepared else {
+        return Ok(false);
+    };
+    if store.semantic_examples_stamp(stage.model_id()).await? != stamp {
+        return Ok(false);
+    }
+    // The index is built: applying is quick.
+    if let Err(e) = stage.load_examples(descriptions, examples) {
+        tracing::warn!(error = %e, "could not load the tenants' semantic examples");
+        return Ok(false);
+    }
     tracing::debug!(examples = count, "semantic examples reloaded");
     *seen = Some(stamp);
     Ok(true)
 }
 
 /// [`refresh_semantic`] every `interval`, for ever.
-pub async fn follow_semantic(store: Store, pipeline: Arc<Pipeline>, interval: Duration) {
+pub async fn follow_semantic(
+    store: Store,
+    pipeline: Arc<Pipeline>,
+    interval: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     if pipeline.semantic().is_none() {
         return;
     }
     let mut seen = None;
     let mut ticker = tokio::time::interval(interval);
     loop {
-        ticker.tick().await;
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.wait_for(|stopping| *stopping) => return,
+        }
         if let Err(e) = refresh_semantic(&store, &pipeline, &mut seen).await {
             tracing::warn!(error = %e, "could not read the semantic examples; keeping the current ones");
         }

@@ -425,10 +425,14 @@ pub async fn follow_tenant_models(
     blobs: BlobStore,
     pipeline: Arc<Pipeline>,
     interval: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut ticker = tokio::time::interval(interval);
     loop {
-        ticker.tick().await;
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.wait_for(|stopping| *stopping) => return,
+        }
         if let Err(e) = refresh_tenant_models(&store, &blobs, &pipeline).await {
             tracing::warn!(error = %e, "could not read the tenants' champions; keeping the current models");
         }

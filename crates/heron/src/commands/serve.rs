@@ -42,7 +42,7 @@ async fn serve(settings: Settings, started: Instant) -> anyhow::Result<()> {
         data_dir = %data_dir.display(),
         "ready"
     );
-    let parts = ServerParts::new(settings, store, blobs, pipeline, api_keys);
+    let parts = service_parts(settings, store, blobs, pipeline, api_keys);
     heron_server::run(parts, listener, heron_server::shutdown_signal()).await?;
     Ok(())
 }
@@ -102,34 +102,42 @@ pub(super) async fn open_service(
         tokio::task::spawn_blocking(move || setup::build_pipeline(&pipeline_settings, model))
             .await??;
     let pipeline = Arc::new(pipeline);
-    if settings.model.is_none() {
-        tokio::spawn(watch_active_model(
-            settings.as_ref().clone(),
-            Arc::clone(&pipeline),
-        ));
-    }
-    // Tenants' own promoted models: loaded before the first file, then
-    // followed (a promotion in any process reaches this one).
+    // Tenants' own promoted models and the semantic stage's examples and
+    // described types: loaded before the first file; the service follows
+    // them after (a promotion or a lesson in any process reaches this one).
     heron_worker::refresh_tenant_models(&store, &blobs, &pipeline)
         .await
         .context("loading the tenants' promoted models")?;
-    tokio::spawn(heron_worker::follow_tenant_models(
-        store.clone(),
-        blobs.clone(),
-        Arc::clone(&pipeline),
-        std::time::Duration::from_secs(2),
-    ));
-    // The semantic stage's examples and described types: loaded before
-    // the first file, then followed like the models.
     heron_worker::refresh_semantic(&store, &pipeline, &mut None)
         .await
         .context("loading the semantic stage's examples")?;
-    tokio::spawn(heron_worker::follow_semantic(
-        store.clone(),
-        Arc::clone(&pipeline),
-        std::time::Duration::from_secs(2),
-    ));
     Ok((settings, store, blobs, pipeline))
+}
+
+/// What `heron_server` runs for `serve` and `worker`: the opened service,
+/// and — unless a model file is pinned — the loop that switches to the
+/// model the models directory names active.
+pub(super) fn service_parts(
+    settings: Arc<Settings>,
+    store: Store,
+    blobs: BlobStore,
+    pipeline: Arc<Pipeline>,
+    api_keys: Vec<heron_core::settings::Secret>,
+) -> ServerParts {
+    let parts = ServerParts::new(
+        settings.clone(),
+        store,
+        blobs,
+        Arc::clone(&pipeline),
+        api_keys,
+    );
+    if settings.model.is_some() {
+        return parts;
+    }
+    let settings = settings.as_ref().clone();
+    parts.with_follower(Box::new(move |stop| {
+        Box::pin(watch_active_model(settings, pipeline, stop))
+    }))
 }
 
 /// Switch models without a restart: every few seconds, look at the models
@@ -140,13 +148,17 @@ pub(super) async fn open_service(
 async fn watch_active_model(
     settings: heron_core::Settings,
     pipeline: Arc<heron_pipeline::Pipeline>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let directory = setup::models_dir(&settings);
     let active = directory.join("active");
     let mut seen = tokio::fs::read_to_string(&active).await.ok();
     let mut ticker = tokio::time::interval(std::time::Duration::from_secs(2));
     loop {
-        ticker.tick().await;
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.wait_for(|stopping| *stopping) => return,
+        }
         let current = tokio::fs::read_to_string(&active).await.ok();
         if current == seen {
             continue;

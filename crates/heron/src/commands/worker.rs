@@ -6,9 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use heron_core::Settings;
-use heron_server::ServerParts;
 
-use crate::commands::serve::open_service;
+use crate::commands::serve::{open_service, service_parts};
 use crate::setup;
 
 pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
@@ -33,7 +32,7 @@ pub fn run(settings: Settings) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("listening on {} (--bind)", settings.bind))?;
-        let parts = ServerParts::new(settings, store, blobs, pipeline, Vec::new());
+        let parts = service_parts(settings, store, blobs, pipeline, Vec::new());
         heron_server::run_worker(parts, listener, heron_server::shutdown_signal()).await?;
         anyhow::Ok(())
     })?;
