@@ -448,8 +448,16 @@ fn parse_list_styles(xml: &[u8]) -> HashMap<String, (String, u8)> {
     styles
 }
 
+/// Above this, letters and roman numerals give way to digits: the labels
+/// stay short whatever a crafted start value says (`zzz…` and `MMM…` grow
+/// with the number).
+const MAX_LETTERED: u32 = 1000;
+
 /// A list number in one of Word's formats.
 fn format_number(number: u32, format: &str) -> String {
+    if number > MAX_LETTERED {
+        return number.to_string();
+    }
     match format {
         "lowerLetter" | "upperLetter" => {
             // a..z, then aa..zz, as Word counts.
@@ -555,6 +563,40 @@ mod tests {
             wordprocessing_text(xml, &mut Numbering::default().counters()).unwrap(),
             "Profit & Loss\t2025\nNext\n"
         );
+    }
+
+    #[test]
+    fn list_numbers_in_words_formats_stay_short() {
+        assert_eq!(format_number(3, "lowerLetter"), "c");
+        assert_eq!(format_number(28, "upperLetter"), "BB");
+        assert_eq!(format_number(14, "lowerRoman"), "xiv");
+        assert_eq!(format_number(7, "decimalZero"), "07");
+        assert_eq!(format_number(4_000_000_000, "lowerLetter"), "4000000000");
+        assert_eq!(format_number(4_000_000_000, "upperRoman"), "4000000000");
+    }
+
+    #[test]
+    fn numbered_paragraphs_get_their_labels() {
+        let numbering = Numbering::parse(
+            br#"<w:numbering xmlns:w="x"><w:abstractNum w:abstractNumId="0">
+            <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%1."/></w:lvl>
+            <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="lowerLetter"/><w:lvlText w:val="%1.%2)"/></w:lvl>
+            </w:abstractNum><w:num w:numId="5"><w:abstractNumId w:val="0"/></w:num></w:numbering>"#,
+        );
+        let paragraph = |level: u8, text: &str| {
+            format!(
+                r#"<w:p><w:pPr><w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="5"/></w:numPr></w:pPr><w:r><w:t>{text}</w:t></w:r></w:p>"#
+            )
+        };
+        let body = format!(
+            r#"<w:document xmlns:w="x"><w:body>{}{}{}{}</w:body></w:document>"#,
+            paragraph(0, "Scope"),
+            paragraph(1, "Goods"),
+            paragraph(1, "Services"),
+            paragraph(0, "Price")
+        );
+        let text = wordprocessing_text(body.as_bytes(), &mut numbering.counters()).unwrap();
+        assert_eq!(text, "1. Scope\n1.a) Goods\n1.b) Services\n2. Price\n");
     }
 
     #[test]
