@@ -34,19 +34,10 @@ pub(crate) fn extract(path: &Path, limits: &ExtractionLimits) -> Result<Extracti
     let mut budget = limits.max_decompressed_bytes;
     let mut extraction = Extraction::default();
 
-    let names: Vec<String> = archive
-        .file_names()
-        .filter_map(Result::ok)
-        .map(|n| n.into_owned())
-        .collect();
+    let names = member_names(&archive);
     let mut parts = vec!["word/document.xml".to_owned()];
     for prefix in OTHER_PARTS {
-        let mut found: Vec<&String> = names
-            .iter()
-            .filter(|n| n.starts_with(prefix) && n.ends_with(".xml"))
-            .collect();
-        found.sort();
-        parts.extend(found.into_iter().cloned());
+        parts.extend(parts_under(&names, prefix).into_iter().map(str::to_owned));
     }
     let mut numbering = match read_member(&mut archive, "word/numbering.xml", &mut budget)? {
         Some(xml) => Numbering::parse(&xml),
@@ -99,6 +90,27 @@ pub(crate) fn extract(path: &Path, limits: &ExtractionLimits) -> Result<Extracti
 pub(crate) fn open_archive(path: &Path) -> Result<zip::ZipArchive<std::fs::File>, ExtractError> {
     let file = std::fs::File::open(path)?;
     zip::ZipArchive::new(file).map_err(|e| ExtractError::Corrupt(format!("bad ZIP container: {e}")))
+}
+
+/// The names of a container's members.
+pub(crate) fn member_names(archive: &zip::ZipArchive<std::fs::File>) -> Vec<String> {
+    archive
+        .file_names()
+        .filter_map(Result::ok)
+        .map(|n| n.into_owned())
+        .collect()
+}
+
+/// The XML parts among `names` that start with `prefix`, in name order
+/// (`word/footnotes.xml`; `ppt/comments/comment1.xml`, `comment2.xml`…).
+pub(crate) fn parts_under<'a>(names: &'a [String], prefix: &str) -> Vec<&'a str> {
+    let mut parts: Vec<&str> = names
+        .iter()
+        .map(String::as_str)
+        .filter(|n| n.starts_with(prefix) && n.ends_with(".xml"))
+        .collect();
+    parts.sort_unstable();
+    parts
 }
 
 /// Read one member, counting its real decompressed size against `budget`

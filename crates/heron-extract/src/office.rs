@@ -6,7 +6,7 @@ use std::path::Path;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-use crate::docx::{open_archive, read_member};
+use crate::docx::{member_names, open_archive, parts_under, read_member};
 use crate::{ExtractError, Extraction, ExtractionLimits};
 
 /// PPTX: one page per slide, in slide order: text of `a:t` runs (titles,
@@ -19,24 +19,19 @@ pub(crate) fn extract_pptx(
 ) -> Result<Extraction, ExtractError> {
     let mut archive = open_archive(path)?;
     let mut budget = limits.max_decompressed_bytes;
-    let mut slides: Vec<(u32, String)> = archive
-        .file_names()
-        .filter_map(Result::ok)
+    let names = member_names(&archive);
+    let mut slides: Vec<(u32, &str)> = names
+        .iter()
         .filter_map(|name| {
             let number = name
                 .strip_prefix("ppt/slides/slide")?
                 .strip_suffix(".xml")?
                 .parse()
                 .ok()?;
-            Some((number, name.into_owned()))
+            Some((number, name.as_str()))
         })
         .collect();
     slides.sort();
-    let names: Vec<String> = archive
-        .file_names()
-        .filter_map(Result::ok)
-        .map(|n| n.into_owned())
-        .collect();
     let mut extraction = Extraction::default();
     for (_, name) in slides.iter().take(limits.max_pages as usize) {
         let Some(xml) = read_member(&mut archive, name, &mut budget)? else {
@@ -52,12 +47,7 @@ pub(crate) fn extract_pptx(
     extraction.page_count = Some(slides.len() as u32);
     let mut other = String::new();
     for prefix in ["ppt/comments/", "ppt/diagrams/data", "ppt/charts/chart"] {
-        let mut parts: Vec<&String> = names
-            .iter()
-            .filter(|n| n.starts_with(prefix) && n.ends_with(".xml"))
-            .collect();
-        parts.sort();
-        for part in parts {
+        for part in parts_under(&names, prefix) {
             let Some(xml) = read_member(&mut archive, part, &mut budget)? else {
                 continue;
             };

@@ -55,19 +55,10 @@ fn add_workbook_parts(
 ) -> Result<(), ExtractError> {
     let mut archive = crate::docx::open_archive(path)?;
     let mut budget = limits.max_decompressed_bytes;
-    let names: Vec<String> = archive
-        .file_names()
-        .filter_map(Result::ok)
-        .map(|n| n.into_owned())
-        .collect();
+    let names = crate::docx::member_names(&archive);
     let mut text = String::new();
     for prefix in OTHER_PARTS {
-        let mut parts: Vec<&String> = names
-            .iter()
-            .filter(|n| n.starts_with(prefix) && n.ends_with(".xml"))
-            .collect();
-        parts.sort();
-        for part in parts {
+        for part in crate::docx::parts_under(&names, prefix) {
             let Some(xml) = crate::docx::read_member(&mut archive, part, &mut budget)? else {
                 continue;
             };

@@ -240,6 +240,19 @@ async fn a_type_taught_with_five_examples_is_recognised_at_once_without_training
     );
 }
 
+/// Readiness's `semantic` line ends with `state` (`, loaded)` or
+/// `loads on first use)`).
+async fn assert_semantic_state(server: &TestServer, state: &str) {
+    let ready = server.get_json("/v1/ready").await;
+    assert!(
+        ready["semantic"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with(state),
+        "{ready}"
+    );
+}
+
 /// Even a first start waits for no model: the embedding model loads and
 /// the type descriptions are embedded when a document first needs them.
 /// Their vectors are kept in the data folder: a restart with the same
@@ -251,14 +264,7 @@ async fn the_model_loads_on_first_use_and_a_restart_reuses_the_description_vecto
     let Some(mut server) = semantic_server().await else {
         return;
     };
-    let ready = server.get_json("/v1/ready").await;
-    assert!(
-        ready["semantic"]
-            .as_str()
-            .unwrap_or_default()
-            .ends_with("loads on first use)"),
-        "{ready}"
-    );
+    assert_semantic_state(&server, "loads on first use)").await;
     // A document the linear model is not sure of needs the stage.
     let unsure_text = "Notes from the meeting about the garden fence and the neighbour's cat.";
     let before = classify(&server, "notes.txt", unsure_text).await;
@@ -268,14 +274,7 @@ async fn the_model_loads_on_first_use_and_a_restart_reuses_the_description_vecto
             .is_some(),
         "{before}"
     );
-    let ready = server.get_json("/v1/ready").await;
-    assert!(
-        ready["semantic"]
-            .as_str()
-            .unwrap_or_default()
-            .ends_with(", loaded)"),
-        "{ready}"
-    );
+    assert_semantic_state(&server, ", loaded)").await;
     let cached: Vec<_> = std::fs::read_dir(server.data_dir.join("cache").join("semantic"))
         .expect("the semantic cache folder")
         .map(|e| {
@@ -295,26 +294,12 @@ async fn the_model_loads_on_first_use_and_a_restart_reuses_the_description_vecto
     );
 
     server.restart().await;
-    let ready = server.get_json("/v1/ready").await;
-    assert!(
-        ready["semantic"]
-            .as_str()
-            .unwrap_or_default()
-            .ends_with("loads on first use)"),
-        "{ready}"
-    );
+    assert_semantic_state(&server, "loads on first use)").await;
     let after = classify(&server, "notes-again.txt", unsure_text).await;
     assert_eq!(after["label"], before["label"], "{after}");
     assert_eq!(
         after["stage_confidences"]["stage_semantic"], before["stage_confidences"]["stage_semantic"],
         "{after}"
     );
-    let ready = server.get_json("/v1/ready").await;
-    assert!(
-        ready["semantic"]
-            .as_str()
-            .unwrap_or_default()
-            .ends_with(", loaded)"),
-        "{ready}"
-    );
+    assert_semantic_state(&server, ", loaded)").await;
 }
